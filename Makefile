@@ -1,0 +1,43 @@
+# Nengtan: `make demo` runs the embedded default; `make test` runs the whole suite against PostgreSQL and Redis.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint venv migrate bench-ingest bench-kpis clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py compilemessages --ignore=.venv >/dev/null 2>&1 || true
+	$(PY) manage.py load_demo
+	@echo ""
+	@echo "Serving Nengtan on http://127.0.0.1:$(PORT)/  (admin: /admin/, API: /api/docs/). Ctrl-C stops."
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(STAMP)
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/ruff check .
+	$(PY) tests/services.py $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench-ingest: $(STAMP)
+	$(PY) tests/services.py $(PY) bench/ingest.py
+
+bench-kpis: $(STAMP)
+	$(PY) tests/services.py $(PY) bench/kpis.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -1,0 +1,81 @@
+"""Base classes that put every API endpoint behind the tenancy layer."""
+
+from __future__ import annotations
+
+from django.db.models import ProtectedError
+from rest_framework import permissions, serializers, viewsets
+
+from energy_platform.errors import ApplicationError
+
+from . import tenancy
+from .models import Role
+
+
+class TenantWritePermission(permissions.BasePermission):
+    """Reads: anything the tenancy layer lets through. Writes: a role of at least `write_role` in the object's
+    enterprise (regulators and viewers never write)."""
+
+    message = "Your role does not allow changing this."
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated)
+
+    def has_object_permission(self, request, view, obj):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        minimum = view.delete_role if request.method == "DELETE" else view.write_role
+        return tenancy.has_role(request.user, tenancy.enterprise_of(obj), minimum)
+
+
+class TenantScopedSerializer(serializers.ModelSerializer):
+    """Limits every related-object field to objects the requesting user may see, so foreign ids read as 'not found'."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        for field in fields.values():
+            target = getattr(field, "child_relation", field)
+            qs = getattr(target, "queryset", None)
+            if qs is not None and hasattr(qs.model, "TENANT_PATH"):
+                target.queryset = tenancy.scope(qs, user)
+        return fields
+
+
+class TenantScopedViewSet(viewsets.ModelViewSet):
+    """CRUD over a tenant-owned model. Subclasses set `queryset` and `serializer_class`."""
+
+    permission_classes = [TenantWritePermission]
+    write_role = Role.ENERGY_MANAGER
+    delete_role = Role.ENTERPRISE_ADMIN
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return tenancy.scope(super().get_queryset(), self.request.user)
+
+    def _apply(self, serializer, instance):
+        """Apply validated data (not many-to-many) to `instance` and check role and model validation."""
+        m2m = {f.name for f in instance._meta.many_to_many}
+        for key, value in serializer.validated_data.items():
+            if key not in m2m:
+                setattr(instance, key, value)
+        if not tenancy.has_role(self.request.user, tenancy.enterprise_of(instance), self.write_role):
+            raise ApplicationError("permission_denied", "Your role does not allow this change here.", status_code=403)
+        instance.full_clean(validate_unique=True)
+
+    def perform_create(self, serializer):
+        self._apply(serializer, serializer.Meta.model())
+        serializer.save()
+
+    def perform_update(self, serializer):
+        self._apply(serializer, serializer.instance)
+        serializer.save()
+
+    def perform_destroy(self, instance):
+        try:
+            instance.delete()
+        except ProtectedError as exc:
+            raise ApplicationError(
+                "in_use", f"{instance._meta.verbose_name} cannot be deleted: other records depend on it.",
+                status_code=409,
+            ) from exc

@@ -1,0 +1,47 @@
+"""API plumbing: the v1 router and the exception handler that gives every 4xx a {code, detail} body."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import ApplicationError
+
+router = DefaultRouter()
+
+
+def _code_for(exc: exceptions.APIException) -> str:
+    codes = exc.get_codes()
+    if isinstance(codes, str):
+        return codes
+    return "invalid"
+
+
+def exception_handler(exc, context):
+    """Map ApplicationError, Django and DRF errors to `{"code": ..., "detail": ...}` bodies."""
+    if isinstance(exc, ApplicationError):
+        body = {"code": exc.code, "detail": exc.detail, **exc.extra}
+        response = Response(body, status=exc.status_code)
+        if exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS and "retry_after" in exc.extra:
+            response["Retry-After"] = str(exc.extra["retry_after"])
+        return response
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {"code": "invalid", "detail": "The request has invalid fields.", "errors": response.data}
+    elif isinstance(exc, exceptions.APIException):
+        response.data = {"code": _code_for(exc), "detail": str(exc.detail)}
+    return response

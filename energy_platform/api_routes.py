@@ -1,0 +1,12 @@
+"""Registers every app's API viewsets on the v1 router (imported by urls.py)."""
+
+from meters.apis import MeterViewSet
+from plants.apis import EnterpriseViewSet, ProductionUnitViewSet, ProductViewSet, SiteViewSet
+
+from .api import router
+
+router.register("enterprises", EnterpriseViewSet, basename="enterprise")
+router.register("sites", SiteViewSet, basename="site")
+router.register("production-units", ProductionUnitViewSet, basename="productionunit")
+router.register("products", ProductViewSet, basename="product")
+router.register("meters", MeterViewSet, basename="meter")

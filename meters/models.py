@@ -1,0 +1,231 @@
+"""Meters, gateways, readings and the ingestion records around them (batches, rejects, conflicts, register events)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from plants.models import ProductionUnit, Site
+
+
+class Carrier(models.TextChoices):
+    ELECTRICITY = "electricity", _("electricity (purchased)")
+    PV_GENERATION = "pv_generation", _("on-site PV generation")
+    GREEN_ELECTRICITY = "green_electricity", _("purchased green electricity")
+    RAW_COAL = "raw_coal", _("raw coal")
+    WASHED_COAL = "washed_coal", _("washed coal")
+    COKE = "coke", _("coke")
+    NATURAL_GAS = "natural_gas", _("natural gas")
+    COKE_OVEN_GAS = "coke_oven_gas", _("coke-oven gas")
+    FUEL_OIL = "fuel_oil", _("fuel oil")
+    DIESEL = "diesel", _("diesel")
+    GASOLINE = "gasoline", _("gasoline")
+    LPG = "lpg", _("LPG")
+    STEAM = "steam", _("steam")
+    HEAT = "heat", _("heat")
+    WATER = "water", _("new water")
+    COMPRESSED_AIR = "compressed_air", _("compressed air")
+    OXYGEN = "oxygen", _("oxygen")
+
+
+#: The unit each carrier is metered and converted in (coefficients in carbon are per this unit).
+CARRIER_UNITS = {
+    Carrier.ELECTRICITY: "kWh", Carrier.PV_GENERATION: "kWh", Carrier.GREEN_ELECTRICITY: "kWh",
+    Carrier.RAW_COAL: "t", Carrier.WASHED_COAL: "t", Carrier.COKE: "t",
+    Carrier.NATURAL_GAS: "m3", Carrier.COKE_OVEN_GAS: "m3",
+    Carrier.FUEL_OIL: "t", Carrier.DIESEL: "t", Carrier.GASOLINE: "t", Carrier.LPG: "t",
+    Carrier.STEAM: "t", Carrier.HEAT: "GJ", Carrier.WATER: "t", Carrier.COMPRESSED_AIR: "m3", Carrier.OXYGEN: "m3",
+}
+
+
+class Meter(models.Model):
+    TENANT_PATH = "site__enterprise"
+
+    class ReadingKind(models.TextChoices):
+        CUMULATIVE = "cumulative", _("cumulative register")
+        INTERVAL = "interval", _("interval quantity")
+
+    class Level(models.TextChoices):
+        ENTERPRISE = "enterprise", _("enterprise (incoming)")
+        SUB_UNIT = "sub_unit", _("sub-unit")
+        EQUIPMENT = "equipment", _("major equipment")
+
+    class Role(models.TextChoices):
+        # What the meter measures relative to the site boundary; decides how it enters comprehensive consumption.
+        PURCHASE = "purchase", _("purchased energy entering the site")
+        GENERATION = "generation", _("self-generated energy")
+        EXPORT = "export", _("energy supplied to others")
+        SUB = "sub", _("sub-meter inside the site")
+        FACILITY_TOTAL = "facility_total", _("facility total (PUE numerator)")
+        IT_LOAD = "it_load", _("IT equipment load (PUE denominator)")
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="meters")
+    production_unit = models.ForeignKey(ProductionUnit, on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="meters")
+    code = models.CharField(_("code"), max_length=64)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    carrier = models.CharField(_("energy carrier"), max_length=30, choices=Carrier.choices)
+    unit = models.CharField(_("unit of measure"), max_length=10)
+    reading_kind = models.CharField(_("reading kind"), max_length=12, choices=ReadingKind.choices)
+    multiplier = models.DecimalField(_("multiplier (CT/PT ratio)"), max_digits=12, decimal_places=4, default=1)
+    rollover_value = models.DecimalField(_("register rollover value"), max_digits=20, decimal_places=4, null=True,
+                                         blank=True, help_text=_("The register wraps to 0 after this value."))
+    interval_minutes = models.PositiveIntegerField(_("reading interval (minutes)"), default=15)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    level = models.CharField(_("metering level (GB 17167)"), max_length=12, choices=Level.choices)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.SUB)
+    accuracy_class = models.CharField(_("accuracy class"), max_length=10, blank=True)
+    last_calibration = models.DateField(_("last calibration"), null=True, blank=True)
+    next_calibration = models.DateField(_("next calibration due"), null=True, blank=True)
+    active_from = models.DateTimeField(_("active from"))
+    active_to = models.DateTimeField(_("active to"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["site", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "code"], name="meter_code_unique_in_site"),
+            models.CheckConstraint(condition=models.Q(multiplier__gt=0), name="meter_multiplier_positive"),
+            models.CheckConstraint(condition=models.Q(interval_minutes__gt=0), name="meter_interval_positive"),
+        ]
+        verbose_name = _("meter")
+        verbose_name_plural = _("meters")
+
+    def __str__(self) -> str:
+        return self.code
+
+    def clean(self) -> None:
+        errors = {}
+        if self.active_to and self.active_from and self.active_to <= self.active_from:
+            errors["active_to"] = _("The end of activity must be after its start.")
+        if self.production_unit_id and self.site_id and self.production_unit.site_id != self.site_id:
+            errors["production_unit"] = _("The production unit must belong to the meter's site.")
+        if self.rollover_value is not None and self.reading_kind == self.ReadingKind.INTERVAL:
+            errors["rollover_value"] = _("Only cumulative registers roll over.")
+        if self.parent_id:
+            if self.site_id and self.parent.site_id != self.site_id:
+                errors["parent"] = _("The parent meter must belong to the same site.")
+            elif self.parent.carrier != self.carrier:
+                errors["parent"] = _("The parent meter must measure the same energy carrier.")
+            else:
+                node, seen = self.parent, set()
+                while node is not None:
+                    if (self.pk is not None and node.pk == self.pk) or node.pk in seen:
+                        errors["parent"] = _("This parent would make the meter tree a cycle.")
+                        break
+                    seen.add(node.pk)
+                    node = node.parent
+        if errors:
+            raise ValidationError(errors)
+
+
+class Gateway(models.Model):
+    """A site's data collector. Its API tokens are stored only as SHA-256 hashes."""
+
+    TENANT_PATH = "site__enterprise"
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="gateways")
+    name = models.CharField(_("name"), max_length=100)
+    allowed_meters = models.ManyToManyField(Meter, blank=True, related_name="gateways",
+                                            help_text=_("Empty: every meter of the site."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["site", "name"]
+        constraints = [models.UniqueConstraint(fields=["site", "name"], name="gateway_name_unique_in_site")]
+        verbose_name = _("gateway")
+        verbose_name_plural = _("gateways")
+
+    def __str__(self) -> str:
+        return f"{self.site.code}/{self.name}"
+
+
+class GatewayToken(models.Model):
+    TENANT_PATH = "gateway__site__enterprise"
+
+    gateway = models.ForeignKey(Gateway, on_delete=models.CASCADE, related_name="tokens")
+    prefix = models.CharField(_("prefix"), max_length=12, help_text=_("First characters, to recognise the token."))
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("gateway token")
+        verbose_name_plural = _("gateway tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.gateway})"
+
+
+class Reading(models.Model):
+    """One meter value. Cumulative registers store the raw register; interval meters the quantity of the interval
+    that starts at ts. The key is (meter, ts); on PostgreSQL the table is range-partitioned by month on ts."""
+
+    pk = models.CompositePrimaryKey("meter_id", "ts")
+    meter = models.ForeignKey(Meter, on_delete=models.PROTECT, related_name="+")
+    ts = models.DateTimeField()
+    value = models.FloatField()
+    batch_id = models.BigIntegerField(null=True, blank=True)
+    estimated = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("reading")
+        verbose_name_plural = _("readings")
+
+    def __str__(self) -> str:
+        return f"{self.meter_id}@{self.ts:%Y-%m-%dT%H:%M%z}={self.value}"
+
+
+class DirtyMeterDay(models.Model):
+    """A meter-day whose rollups must be recomputed: written in the same transaction as the readings, so a batch never
+    depends on Redis or Celery being up; the rollup sweep consumes these rows."""
+
+    meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text=_("Local day in the site's time zone."))
+    marked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meter", "day"], name="dirty_meter_day_unique")]
+        verbose_name = _("dirty meter-day")
+        verbose_name_plural = _("dirty meter-days")
+
+    def __str__(self) -> str:
+        return f"{self.meter_id}@{self.day}"
+
+
+class MeterRollup(models.Model):
+    """A meter's consumption in one hour, day or month (local time of the site), in the meter's unit after the
+    multiplier, with the data completeness of the bucket."""
+
+    TENANT_PATH = "meter__site__enterprise"
+
+    class Granularity(models.TextChoices):
+        HOUR = "hour", _("hour")
+        DAY = "day", _("day")
+        MONTH = "month", _("month")
+
+    meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="rollups")
+    granularity = models.CharField(max_length=5, choices=Granularity.choices)
+    bucket_start = models.DateTimeField()
+    quantity = models.FloatField(help_text=_("Consumption in the meter's unit, multiplier applied."))
+    expected_intervals = models.PositiveIntegerField()
+    received_intervals = models.PositiveIntegerField()
+    estimated_intervals = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meter", "granularity", "bucket_start"], name="meter_rollup_unique")
+        ]
+        indexes = [models.Index(fields=["granularity", "bucket_start"], name="meter_rollup_bucket_idx")]
+        verbose_name = _("meter rollup")
+        verbose_name_plural = _("meter rollups")
+
+    def __str__(self) -> str:
+        return f"{self.meter_id} {self.granularity} {self.bucket_start:%Y-%m-%d %H:%M}"
+
+    @property
+    def completeness(self) -> float:
+        return min(1.0, self.received_intervals / self.expected_intervals) if self.expected_intervals else 0.0

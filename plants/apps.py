@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PlantsConfig(AppConfig):
+    name = "plants"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,110 @@
+"""Run a command (the test suite) with a throwaway PostgreSQL and Redis started from the installed server binaries.
+
+Used by `make test`. When DATABASE_URL and REDIS_URL are already set, it runs the command against them and starts
+nothing. PostgreSQL refuses to run as root, so as root the cluster is initialised and started as the `postgres` user.
+We start the servers here rather than through pytest-postgresql/pytest-redis because those plugins cannot drop
+privileges when CI runs as root, and because a real Celery worker started by the tests must reach the same servers.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _find(binary: str) -> str | None:
+    found = shutil.which(binary)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{binary}"), reverse=True)
+    return candidates[0] if candidates else None
+
+
+def _missing(what: str, package: str) -> None:
+    sys.exit(
+        f"tests/services.py: {what} not found. Install it (Debian: `apt-get install -y {package}`) "
+        "or set DATABASE_URL and REDIS_URL to running servers."
+    )
+
+
+def _as_user_prefix() -> tuple[list[str], int | None, int | None]:
+    if os.geteuid() != 0:
+        return [], None, None
+    pw = pwd.getpwnam("postgres")
+    return ["runuser", "-u", "postgres", "--"], pw.pw_uid, pw.pw_gid
+
+
+def start_postgres(workdir: str) -> tuple[str, list[str]]:
+    initdb, pg_ctl = _find("initdb"), _find("pg_ctl")
+    if not initdb or not pg_ctl:
+        _missing("PostgreSQL server (initdb, pg_ctl)", "postgresql")
+    prefix, uid, gid = _as_user_prefix()
+    datadir = os.path.join(workdir, "pg")
+    os.makedirs(datadir)
+    if uid is not None:
+        os.chown(workdir, uid, gid)
+        os.chown(datadir, uid, gid)
+    port = _free_port()
+    subprocess.run([*prefix, initdb, "-D", datadir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"],
+                   check=True, stdout=subprocess.DEVNULL)
+    opts = (f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB")
+    subprocess.run([*prefix, pg_ctl, "-D", datadir, "-o", opts, "-l", os.path.join(workdir, "pg.log"), "-w", "start"],
+                   check=True, stdout=subprocess.DEVNULL)
+    stop = [*prefix, pg_ctl, "-D", datadir, "-m", "immediate", "stop"]
+    return f"postgres://postgres@127.0.0.1:{port}/nengtan", stop
+
+
+def start_redis(workdir: str) -> tuple[str, subprocess.Popen]:
+    redis = shutil.which("redis-server")
+    if not redis:
+        _missing("redis-server", "redis-server")
+    port = _free_port()
+    proc = subprocess.Popen([redis, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", workdir], stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.05)
+    return f"redis://127.0.0.1:{port}/0", proc
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        sys.exit("usage: python tests/services.py <command> [args...]")
+    env = dict(os.environ)
+    cleanups = []
+    workdir = tempfile.mkdtemp(prefix="nengtan-test-")
+    try:
+        if not env.get("DATABASE_URL"):
+            env["DATABASE_URL"], stop = start_postgres(workdir)
+            cleanups.append(lambda: subprocess.run(stop, stdout=subprocess.DEVNULL, check=False))
+        if not env.get("REDIS_URL"):
+            env["REDIS_URL"], proc = start_redis(workdir)
+            env["REDIS_SERVER_PID"] = str(proc.pid)
+            cleanups.append(proc.terminate)
+        print(f"tests/services.py: DATABASE_URL={env['DATABASE_URL']} REDIS_URL={env['REDIS_URL']}", flush=True)
+        return subprocess.call(argv, env=env)
+    finally:
+        for fn in reversed(cleanups):
+            fn()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
