@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -229,3 +230,182 @@ class MeterRollup(models.Model):
     @property
     def completeness(self) -> float:
         return min(1.0, self.received_intervals / self.expected_intervals) if self.expected_intervals else 0.0
+
+
+class IngestBatch(models.Model):
+    """One accepted request of a gateway (or one chunk of an upload): traceability and idempotency."""
+
+    TENANT_PATH = "site__enterprise"
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    gateway = models.ForeignKey(Gateway, on_delete=models.PROTECT, null=True, blank=True, related_name="batches")
+    batch_key = models.CharField(_("batch id"), max_length=100, null=True, blank=True)
+    source = models.CharField(_("source"), max_length=20, default="gateway")
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    rows = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    conflicts = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    response = models.JSONField(default=dict, help_text=_("The answer given, replayed for a repeated batch id."))
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "batch_key"], name="ingest_batch_key_unique_per_gateway",
+                                    condition=models.Q(batch_key__isnull=False)),
+        ]
+        verbose_name = _("ingest batch")
+        verbose_name_plural = _("ingest batches")
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} ({self.accepted}/{self.rows})"
+
+
+class RejectedRow(models.Model):
+    TENANT_PATH = "batch__site__enterprise"
+
+    batch = models.ForeignKey(IngestBatch, on_delete=models.CASCADE, related_name="rejected_rows")
+    index = models.PositiveIntegerField()
+    meter_code = models.CharField(max_length=64, blank=True)
+    ts_text = models.CharField(max_length=64, blank=True)
+    value_text = models.CharField(max_length=64, blank=True)
+    code = models.CharField(max_length=40, db_index=True)
+    detail = models.CharField(max_length=300)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch", "index"]
+        verbose_name = _("rejected row")
+        verbose_name_plural = _("rejected rows")
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}#{self.index} {self.code}"
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    ACKNOWLEDGED = "acknowledged", _("acknowledged")
+    RESOLVED = "resolved", _("resolved")
+
+
+class ReadingConflict(models.Model):
+    """A second, different value offered for a stored (meter, ts): the stored value stays until someone decides."""
+
+    TENANT_PATH = "meter__site__enterprise"
+
+    meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="conflicts")
+    ts = models.DateTimeField()
+    stored_value = models.FloatField()
+    offered_value = models.FloatField()
+    batch = models.ForeignKey(IngestBatch, on_delete=models.SET_NULL, null=True, related_name="+")
+    status = models.CharField(max_length=15, choices=ReviewStatus.choices, default=ReviewStatus.OPEN, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("reading conflict")
+        verbose_name_plural = _("reading conflicts")
+
+    def __str__(self) -> str:
+        return f"{self.meter_id}@{self.ts}: {self.stored_value} vs {self.offered_value}"
+
+
+class RegisterEvent(models.Model):
+    """A cumulative register going backwards: a rollover (accepted) or a reset/anomaly (held for review)."""
+
+    TENANT_PATH = "meter__site__enterprise"
+
+    class Kind(models.TextChoices):
+        ROLLOVER = "rollover", _("rollover")
+        RESET = "reset", _("reset / anomaly")
+
+    meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="register_events")
+    ts = models.DateTimeField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    previous_value = models.FloatField()
+    value = models.FloatField()
+    batch = models.ForeignKey(IngestBatch, on_delete=models.SET_NULL, null=True, related_name="+")
+    status = models.CharField(max_length=15, choices=ReviewStatus.choices, default=ReviewStatus.OPEN, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("register event")
+        verbose_name_plural = _("register events")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.meter_id}@{self.ts}"
+
+
+class ImportJob(models.Model):
+    """An energy manager's upload of readings or monthly bills (CSV/XLSX): validated for a preview, then ingested by a
+    Celery task in chunks through the same ingestion service as the gateways."""
+
+    TENANT_PATH = "site__enterprise"
+
+    class Kind(models.TextChoices):
+        READINGS = "readings", _("readings")
+        BILLS = "bills", _("monthly bills")
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("validated, waiting for commit")
+        INVALID = "invalid", _("file could not be read")
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    conflicts = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    preview = models.JSONField(default=dict, help_text=_("Rejected rows found by validation, before writing."))
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+
+    def __str__(self) -> str:
+        return f"{self.kind} import {self.pk} ({self.status})"
+
+
+class Bill(models.Model):
+    """A monthly bill or delivery note (electricity invoice, coal delivery): quantity and amount for a period. The
+    quantity is also written as an interval reading at the local start of the period, so rollups include it."""
+
+    TENANT_PATH = "meter__site__enterprise"
+
+    meter = models.ForeignKey(Meter, on_delete=models.PROTECT, related_name="bills")
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end (inclusive)"))
+    quantity = models.DecimalField(_("quantity (meter unit)"), max_digits=20, decimal_places=4)
+    amount_cny = models.DecimalField(_("amount (CNY)"), max_digits=16, decimal_places=2, null=True, blank=True)
+    document_no = models.CharField(_("document number"), max_length=64, blank=True)
+    import_job = models.ForeignKey(ImportJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="bills")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["meter", "-period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["meter", "period_start"], name="bill_unique_per_meter_period"),
+            models.CheckConstraint(condition=models.Q(period_end__gte=models.F("period_start")),
+                                   name="bill_period_ordered"),
+        ]
+        verbose_name = _("bill")
+        verbose_name_plural = _("bills")
+
+    def __str__(self) -> str:
+        return f"{self.meter_id} {self.period_start}..{self.period_end}"
