@@ -10,3 +10,12 @@ router.register("sites", SiteViewSet, basename="site")
 router.register("production-units", ProductionUnitViewSet, basename="productionunit")
 router.register("products", ProductViewSet, basename="product")
 router.register("meters", MeterViewSet, basename="meter")
+
+from django.urls import path  # noqa: E402
+
+from meters.apis_ingest import ReadingsIngestApi  # noqa: E402
+
+#: Plain (non-router) API views under /api/v1/.
+extra_urlpatterns = [
+    path("readings/", ReadingsIngestApi.as_view(), name="readings-ingest"),
+]

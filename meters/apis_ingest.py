@@ -1,0 +1,117 @@
+"""The gateway readings endpoint: POST /api/v1/readings/ (JSON or CSV, optionally gzip)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, throttling
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from energy_platform.errors import ApplicationError
+
+from .authentication import GatewayTokenAuthentication, GatewayUser
+from .services.ingest import body_decode, body_parse_csv, body_parse_json, readings_ingest
+
+logger = logging.getLogger(__name__)
+
+
+class IsGateway(BasePermission):
+    def has_permission(self, request, view):
+        return isinstance(request.user, GatewayUser)
+
+
+class GatewayRateThrottle(throttling.SimpleRateThrottle):
+    """Per-gateway request rate (GATEWAY_THROTTLE_RATE). Fails open when the cache (Redis) is down, because
+    accepting readings must not depend on Redis."""
+
+    scope = "gateway"
+
+    def get_cache_key(self, request, view):
+        gateway = getattr(request.user, "gateway", None)
+        return None if gateway is None else self.cache_format % {"scope": self.scope, "ident": gateway.pk}
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # noqa: BLE001  (any cache backend error)
+            logger.warning("gateway throttle cache unavailable; allowing the request", exc_info=True)
+            return True
+
+
+class ReadingIn(serializers.Serializer):
+    meter = serializers.CharField()
+    ts = serializers.DateTimeField()
+    value = serializers.FloatField()
+
+
+class ReadingBatchIn(serializers.Serializer):
+    batch_id = serializers.CharField(required=False)
+    readings = ReadingIn(many=True)
+
+
+class RowErrorOut(serializers.Serializer):
+    index = serializers.IntegerField()
+    meter = serializers.CharField()
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class IngestResultOut(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    conflicts = serializers.IntegerField()
+    rejected = RowErrorOut(many=True)
+    conflict_rows = RowErrorOut(many=True)
+
+
+_error = inline_serializer("Error", {"code": serializers.CharField(), "detail": serializers.CharField()})
+
+
+class ReadingsIngestApi(APIView):
+    authentication_classes = [GatewayTokenAuthentication]
+    permission_classes = [IsGateway]
+    throttle_classes = [GatewayRateThrottle]
+    parser_classes: list = []  # the body is read and parsed by the ingestion service
+
+    @extend_schema(
+        operation_id="readings_ingest",
+        summary="Push a batch of meter readings (gateway token)",
+        description=(
+            "Body: JSON `{\"batch_id\": \"…\", \"readings\": [{\"meter\", \"ts\", \"value\"}]}` or `text/csv` with "
+            "header `meter,ts,value` (batch id then in the `X-Batch-Id` header); `Content-Encoding: gzip` is "
+            "accepted. Valid rows are stored even when others are rejected; a repeated batch_id replays the first "
+            "answer without writing. Row codes: unknown_meter, meter_not_allowed, meter_inactive, missing_field, "
+            "invalid_timestamp, timestamp_without_offset, timestamp_in_future, not_finite, "
+            "negative_interval_quantity, register_backwards. Whole-request errors: 400 malformed_json / "
+            "malformed_csv / malformed_body, 413 too_many_rows / payload_too_large, 401, 415, 429 with Retry-After."
+        ),
+        request={"application/json": ReadingBatchIn, "text/csv": {"type": "string"}},
+        responses={200: IngestResultOut, 400: _error, 401: _error, 413: _error, 415: _error, 429: _error,
+                   503: OpenApiResponse(_error, description="Database unavailable; retry the same batch_id.")},
+        examples=[OpenApiExample("batch", request_only=True, value={
+            "batch_id": "gw7-2025-03-01T08:15", "readings": [
+                {"meter": "E-MAIN-1", "ts": "2025-03-01T08:15:00+08:00", "value": 123456.7}]})],
+        tags=["ingestion"],
+    )
+    def post(self, request):
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > settings.INGEST_MAX_BYTES:
+            raise ApplicationError("payload_too_large", f"The request body exceeds {settings.INGEST_MAX_BYTES} bytes.",
+                                   status_code=413)
+        data = body_decode(body=request.body, content_encoding=request.META.get("HTTP_CONTENT_ENCODING"))
+        content_type = (request.content_type or "application/json").split(";")[0].strip().lower()
+        if content_type == "text/csv":
+            batch_key, rows = body_parse_csv(data, batch_key=request.META.get("HTTP_X_BATCH_ID") or None)
+        elif content_type in ("application/json", ""):
+            batch_key, rows = body_parse_json(data)
+        else:
+            raise ApplicationError("unsupported_media_type",
+                                   f"Content-Type {content_type!r} is not supported; use application/json or text/csv.",
+                                   status_code=415)
+        gateway = request.user.gateway
+        result = readings_ingest(site=gateway.site, gateway=gateway, rows=rows, batch_key=batch_key)
+        return Response(result.as_response(), status=200)

@@ -1,0 +1,477 @@
+"""Bulk, idempotent ingestion of meter readings: parse, validate in bulk, write set-based.
+
+One code path for PostgreSQL (COPY into a temporary staging table, then INSERT … ON CONFLICT DO NOTHING) and for the
+embedded SQLite default (executemany into the staging table, INSERT OR IGNORE). Meter codes are resolved once per
+batch; no per-row ORM saves and no per-row queries.
+
+Row outcomes:
+- accepted: stored;
+- duplicate: the same (meter, ts) is already stored with the same value (or came earlier in the batch);
+- conflict: stored with a different value; the stored value stays and a ReadingConflict is recorded;
+- rejected: a row error with a stable code (see RowError).
+A cumulative register that goes backwards is a rollover when the wrap fits the meter's rollover value (accepted and
+recorded as a RegisterEvent), otherwise a reset/anomaly: the row is rejected (`register_backwards`) and a
+RegisterEvent(kind=reset) holds it for review; accepting it is a reviewer's action.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import io
+import math
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import orjson
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from energy_platform.errors import ApplicationError
+from meters.models import (
+    DirtyMeterDay,
+    Gateway,
+    IngestBatch,
+    Meter,
+    ReadingConflict,
+    RegisterEvent,
+    RejectedRow,
+)
+from plants.models import Site
+
+
+class RowError(StrEnum):
+    UNKNOWN_METER = "unknown_meter"
+    METER_NOT_ALLOWED = "meter_not_allowed"
+    METER_INACTIVE = "meter_inactive"
+    MISSING_FIELD = "missing_field"
+    INVALID_TIMESTAMP = "invalid_timestamp"
+    TIMESTAMP_WITHOUT_OFFSET = "timestamp_without_offset"
+    TIMESTAMP_IN_FUTURE = "timestamp_in_future"
+    NOT_FINITE = "not_finite"
+    NEGATIVE_INTERVAL_QUANTITY = "negative_interval_quantity"
+    REGISTER_BACKWARDS = "register_backwards"
+
+
+ROW_ERROR_DETAILS = {
+    RowError.UNKNOWN_METER: "No meter with this code at the gateway's site.",
+    RowError.METER_NOT_ALLOWED: "This gateway is not allowed to report this meter.",
+    RowError.METER_INACTIVE: "The meter is not active at this timestamp.",
+    RowError.MISSING_FIELD: "Each reading needs meter, ts and value.",
+    RowError.INVALID_TIMESTAMP: "The timestamp is not ISO 8601.",
+    RowError.TIMESTAMP_WITHOUT_OFFSET: "The timestamp has no UTC offset (e.g. 2025-03-01T08:15:00+08:00).",
+    RowError.TIMESTAMP_IN_FUTURE: "The timestamp is too far in the future.",
+    RowError.NOT_FINITE: "The value is not a finite number.",
+    RowError.NEGATIVE_INTERVAL_QUANTITY: "An interval quantity cannot be negative.",
+    RowError.REGISTER_BACKWARDS: "The cumulative register went backwards; held for review as a reset/anomaly.",
+}
+
+
+@dataclass
+class RawRow:
+    index: int
+    meter: str
+    ts: str
+    value: object
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    rejected: list[dict] = field(default_factory=list)
+    conflict_rows: list[dict] = field(default_factory=list)
+    batch_id: int | None = None
+    replayed: bool = False
+
+    def as_response(self) -> dict:
+        return {"accepted": self.accepted, "duplicates": self.duplicates, "conflicts": self.conflicts,
+                "rejected": self.rejected, "conflict_rows": self.conflict_rows}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Parsing the request body
+# ---------------------------------------------------------------------------------------------------------------
+
+def body_decode(*, body: bytes, content_encoding: str | None) -> bytes:
+    """Undo gzip (bounded, so a small bomb cannot expand past the byte limit)."""
+    limit = settings.INGEST_MAX_BYTES
+    if len(body) > limit:
+        raise ApplicationError("payload_too_large", f"The request body exceeds {limit} bytes.", status_code=413)
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding in ("identity", ""):
+        return body
+    if encoding != "gzip":
+        raise ApplicationError("unsupported_encoding", f"Content-Encoding {encoding!r} is not supported; use gzip.",
+                               status_code=415)
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(body)) as fh:
+            data = fh.read(limit + 1)
+    except (OSError, EOFError) as exc:
+        raise ApplicationError("malformed_gzip", f"The gzip body cannot be decompressed: {exc}.") from exc
+    if len(data) > limit:
+        raise ApplicationError("payload_too_large", f"The decompressed body exceeds {limit} bytes.", status_code=413)
+    return data
+
+
+def _check_row_count(n: int) -> None:
+    if n > settings.INGEST_MAX_ROWS:
+        raise ApplicationError("too_many_rows", f"A batch may hold at most {settings.INGEST_MAX_ROWS} readings; "
+                               f"this one has {n}.", status_code=413)
+
+
+def body_parse_json(data: bytes) -> tuple[str | None, list[RawRow]]:
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ApplicationError("malformed_json", f"The body is not valid JSON: {exc}.") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("readings"), list):
+        raise ApplicationError("malformed_body", 'The body must be an object with a "readings" list.')
+    batch_key = doc.get("batch_id")
+    if batch_key is not None and (not isinstance(batch_key, str) or not 0 < len(batch_key) <= 100):
+        raise ApplicationError("invalid_batch_id", "batch_id must be a string of 1 to 100 characters.")
+    readings = doc["readings"]
+    _check_row_count(len(readings))
+    rows = []
+    for i, item in enumerate(readings):
+        if isinstance(item, dict):
+            rows.append(RawRow(i, item.get("meter"), item.get("ts"), item.get("value")))
+        else:
+            rows.append(RawRow(i, None, None, None))
+    return batch_key, rows
+
+
+def body_parse_csv(data: bytes, *, batch_key: str | None = None) -> tuple[str | None, list[RawRow]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ApplicationError("malformed_csv", "The CSV body is not UTF-8.") from exc
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration as exc:
+        raise ApplicationError("malformed_csv", "The CSV body is empty; the header is meter,ts,value.") from exc
+    except csv.Error as exc:
+        raise ApplicationError("malformed_csv", f"The CSV body cannot be read: {exc}.") from exc
+    if header[:3] != ["meter", "ts", "value"]:
+        raise ApplicationError("malformed_csv", "The CSV header must be meter,ts,value.")
+    rows = []
+    try:
+        for i, rec in enumerate(reader):
+            if len(rows) > settings.INGEST_MAX_ROWS:
+                break
+            if len(rec) < 3:
+                rows.append(RawRow(i, rec[0] if rec else None, None, None))
+            else:
+                rows.append(RawRow(i, rec[0], rec[1], rec[2]))
+    except csv.Error as exc:
+        raise ApplicationError("malformed_csv", f"The CSV body cannot be read: {exc}.") from exc
+    _check_row_count(len(rows))
+    return batch_key, rows
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Validation in bulk
+# ---------------------------------------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class _MeterInfo:
+    id: int
+    cumulative: bool
+    rollover: float | None
+    active_from: dt.datetime
+    active_to: dt.datetime | None
+    allowed: bool
+
+
+def _meters_resolve(*, site: Site, gateway: Gateway | None, codes: Iterable[str]) -> dict[str, _MeterInfo]:
+    codes = {c for c in codes if isinstance(c, str)}
+    allowed_ids = set(gateway.allowed_meters.values_list("id", flat=True)) if gateway else set()
+    out = {}
+    for m in Meter.objects.filter(site=site, code__in=codes).values_list(
+        "id", "code", "reading_kind", "rollover_value", "active_from", "active_to"
+    ):
+        mid, code, kind, rollover, afrom, ato = m
+        out[code] = _MeterInfo(mid, kind == Meter.ReadingKind.CUMULATIVE,
+                               float(rollover) if rollover is not None else None, afrom, ato,
+                               not allowed_ids or mid in allowed_ids)
+    return out
+
+
+def _parse_ts(text) -> tuple[dt.datetime | None, RowError | None]:
+    if not isinstance(text, str) or not text:
+        return None, RowError.MISSING_FIELD
+    try:
+        ts = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None, RowError.INVALID_TIMESTAMP
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        return None, RowError.TIMESTAMP_WITHOUT_OFFSET
+    return ts.astimezone(dt.UTC), None
+
+
+def _parse_value(raw) -> tuple[float | None, RowError | None]:
+    if raw is None or isinstance(raw, bool):
+        return None, RowError.MISSING_FIELD if raw is None else RowError.NOT_FINITE
+    if isinstance(raw, int | float):
+        value = float(raw)
+    elif isinstance(raw, str):
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            return None, RowError.NOT_FINITE
+    else:
+        return None, RowError.NOT_FINITE
+    if not math.isfinite(value):
+        return None, RowError.NOT_FINITE
+    return value, None
+
+
+@dataclass(slots=True)
+class _Valid:
+    index: int
+    meter_id: int
+    ts: dt.datetime
+    value: float
+
+
+def _validate(rows: list[RawRow], meters: dict[str, _MeterInfo], now: dt.datetime):
+    tolerance = dt.timedelta(seconds=settings.INGEST_FUTURE_TOLERANCE_SECONDS)
+    valid: list[_Valid] = []
+    rejected: list[tuple[RawRow, RowError, str | None]] = []
+    for row in rows:
+        if not isinstance(row.meter, str) or not row.meter:
+            rejected.append((row, RowError.MISSING_FIELD, None))
+            continue
+        info = meters.get(row.meter)
+        if info is None:
+            rejected.append((row, RowError.UNKNOWN_METER, None))
+            continue
+        if not info.allowed:
+            rejected.append((row, RowError.METER_NOT_ALLOWED, None))
+            continue
+        ts, err = _parse_ts(row.ts)
+        if err is None and ts > now + tolerance:
+            err = RowError.TIMESTAMP_IN_FUTURE
+        if err is None and (ts < info.active_from or (info.active_to is not None and ts >= info.active_to)):
+            err = RowError.METER_INACTIVE
+        if err is None:
+            value, err = _parse_value(row.value)
+        if err is None and not info.cumulative and value < 0:
+            err = RowError.NEGATIVE_INTERVAL_QUANTITY
+        if err is not None:
+            rejected.append((row, err, None))
+            continue
+        valid.append(_Valid(row.index, info.id, ts, value))
+    return valid, rejected
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Set-based writing
+# ---------------------------------------------------------------------------------------------------------------
+
+_STAGING_DDL = {
+    "postgresql": "CREATE TEMP TABLE IF NOT EXISTS ingest_staging (idx integer, meter_id bigint, ts timestamptz, "
+                  "value double precision) ON COMMIT DELETE ROWS",
+    "sqlite": "CREATE TEMP TABLE IF NOT EXISTS ingest_staging (idx integer, meter_id bigint, ts datetime, "
+              "value real)",
+}
+
+
+def _stage(cur, rows: list[_Valid]) -> None:
+    vendor = connection.vendor
+    cur.execute(_STAGING_DDL[vendor])
+    cur.execute("DELETE FROM ingest_staging")
+    if vendor == "postgresql":
+        with cur.copy("COPY ingest_staging (idx, meter_id, ts, value) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row((r.index, r.meter_id, r.ts, r.value))
+    else:
+        adapt = connection.ops.adapt_datetimefield_value
+        cur.executemany("INSERT INTO ingest_staging (idx, meter_id, ts, value) VALUES (%s, %s, %s, %s)",
+                        [(r.index, r.meter_id, adapt(r.ts), r.value) for r in rows])
+
+
+# For each staged reading of a cumulative meter: the previous register value, from the batch itself or the table.
+_PREVIOUS_SQL = """
+SELECT s.idx, s.value, m.rollover_value,
+       COALESCE(
+         CASE WHEN sp.ts IS NOT NULL AND (tp.ts IS NULL OR sp.ts > tp.ts) THEN sp.value END, tp.value) AS prev
+FROM ingest_staging s
+JOIN meters_meter m ON m.id = s.meter_id AND m.reading_kind = 'cumulative'
+LEFT JOIN (
+    SELECT idx, LAG(ts) OVER w AS ts, LAG(value) OVER w AS value
+    FROM ingest_staging WINDOW w AS (PARTITION BY meter_id ORDER BY ts)
+) sp ON sp.idx = s.idx
+LEFT JOIN {lateral} (
+    SELECT r.ts, r.value FROM meters_reading r
+    WHERE r.meter_id = s.meter_id AND r.ts < s.ts ORDER BY r.ts DESC LIMIT 1
+) tp ON {on}
+"""
+
+
+def _previous_values(cur) -> list[tuple[int, float, float | None, float | None]]:
+    if connection.vendor == "postgresql":
+        cur.execute(_PREVIOUS_SQL.format(lateral="LATERAL", on="true"))
+        return cur.fetchall()
+    # SQLite has no LATERAL: use correlated scalar subqueries for the same result.
+    cur.execute("""
+        SELECT s.idx, s.value, m.rollover_value,
+          (SELECT r.ts FROM meters_reading r WHERE r.meter_id = s.meter_id AND r.ts < s.ts ORDER BY r.ts DESC LIMIT 1),
+          (SELECT r.value FROM meters_reading r WHERE r.meter_id = s.meter_id AND r.ts < s.ts
+             ORDER BY r.ts DESC LIMIT 1),
+          (SELECT p.ts FROM ingest_staging p WHERE p.meter_id = s.meter_id AND p.ts < s.ts ORDER BY p.ts DESC LIMIT 1),
+          (SELECT p.value FROM ingest_staging p WHERE p.meter_id = s.meter_id AND p.ts < s.ts
+             ORDER BY p.ts DESC LIMIT 1)
+        FROM ingest_staging s JOIN meters_meter m ON m.id = s.meter_id AND m.reading_kind = 'cumulative'
+    """)
+    out = []
+    for idx, value, rollover, tts, tval, sts, sval in cur.fetchall():
+        prev = sval if sts is not None and (tts is None or sts > tts) else tval
+        out.append((idx, value, rollover, prev))
+    return out
+
+
+def _is_rollover(prev: float, value: float, rollover: float | None) -> bool:
+    """A wrap past the rollover value: the register was in its top tenth and restarted in its bottom tenth."""
+    return rollover is not None and prev >= 0.9 * rollover and value <= 0.1 * rollover
+
+
+def readings_ingest(
+    *, site: Site, rows: list[RawRow], gateway: Gateway | None = None, batch_key: str | None = None,
+    source: str = "gateway", now: dt.datetime | None = None,
+) -> IngestResult:
+    """Store the valid rows of one batch and report every other row; replay the answer of a repeated batch id."""
+    now = now or timezone.now()
+    if batch_key is not None and gateway is not None:
+        previous = IngestBatch.objects.filter(gateway=gateway, batch_key=batch_key).values_list("response", "id")
+        if (found := previous.first()) is not None:
+            return IngestResult(**found[0], batch_id=found[1], replayed=True)
+    try:
+        with transaction.atomic():
+            return _ingest(site=site, rows=rows, gateway=gateway, batch_key=batch_key, source=source, now=now)
+    except IntegrityError:
+        # A concurrent request with the same batch id won the race: replay its answer.
+        found = IngestBatch.objects.filter(gateway=gateway, batch_key=batch_key).values_list("response", "id").first()
+        if found is None:
+            raise
+        return IngestResult(**found[0], batch_id=found[1], replayed=True)
+
+
+def _ingest(*, site, rows, gateway, batch_key, source, now) -> IngestResult:
+    batch = IngestBatch.objects.create(site=site, gateway=gateway, batch_key=batch_key, source=source, rows=len(rows))
+    meters = _meters_resolve(site=site, gateway=gateway, codes=(r.meter for r in rows))
+    valid, rejected = _validate(rows, meters, now)
+    raw_by_index = {r.index: r for r in rows}
+
+    # Within the batch, the first row for a (meter, ts) counts; later ones are duplicates or conflicts of it.
+    first: dict[tuple[int, dt.datetime], _Valid] = {}
+    unique: list[_Valid] = []
+    in_batch_dupes = 0
+    conflicts: list[tuple[_Valid, float]] = []
+    for v in valid:
+        key = (v.meter_id, v.ts)
+        seen = first.get(key)
+        if seen is None:
+            first[key] = v
+            unique.append(v)
+        elif seen.value == v.value:
+            in_batch_dupes += 1
+        else:
+            conflicts.append((v, seen.value))
+
+    accepted_rows: list[_Valid] = []
+    duplicates = in_batch_dupes
+    events: list[RegisterEvent] = []
+    if unique:
+        with connection.cursor() as cur:
+            _stage(cur, unique)
+            held: set[int] = set()
+            by_index = {v.index: v for v in unique}
+            for idx, value, rollover, prev in _previous_values(cur):
+                if prev is None or value >= prev:
+                    continue
+                v = by_index[idx]
+                rollover = float(rollover) if rollover is not None else None
+                if _is_rollover(prev, value, rollover):
+                    events.append(RegisterEvent(meter_id=v.meter_id, ts=v.ts, kind=RegisterEvent.Kind.ROLLOVER,
+                                                previous_value=prev, value=value, batch=batch,
+                                                status="acknowledged"))
+                else:
+                    events.append(RegisterEvent(meter_id=v.meter_id, ts=v.ts, kind=RegisterEvent.Kind.RESET,
+                                                previous_value=prev, value=value, batch=batch))
+                    rejected.append((raw_by_index[idx], RowError.REGISTER_BACKWARDS,
+                                     f"Register went from {prev:g} to {value:g}; held for review as a reset/anomaly."))
+                    held.add(idx)
+            if held:
+                cur.execute(f"DELETE FROM ingest_staging WHERE idx IN ({','.join(str(i) for i in held)})")  # noqa: S608
+            insert = ("INSERT INTO meters_reading (meter_id, ts, value, batch_id, estimated) "
+                      "SELECT meter_id, ts, value, %s, false FROM ingest_staging WHERE true "
+                      "ON CONFLICT (meter_id, ts) DO NOTHING")
+            cur.execute(insert, [batch.pk])
+            cur.execute("SELECT s.idx, r.value, r.batch_id FROM ingest_staging s "
+                        "JOIN meters_reading r ON r.meter_id = s.meter_id AND r.ts = s.ts")
+            stored = {idx: (value, bid) for idx, value, bid in cur.fetchall()}
+            cur.execute("DELETE FROM ingest_staging")
+        for v in unique:
+            if v.index in held:
+                continue
+            stored_value, bid = stored[v.index]
+            if bid == batch.pk:
+                accepted_rows.append(v)
+            elif stored_value == v.value:
+                duplicates += 1
+            else:
+                conflicts.append((v, stored_value))
+
+    if events:
+        RegisterEvent.objects.bulk_create(events)
+    if conflicts:
+        ReadingConflict.objects.bulk_create(
+            ReadingConflict(meter_id=v.meter_id, ts=v.ts, stored_value=stored_value, offered_value=v.value,
+                            batch=batch)
+            for v, stored_value in conflicts
+        )
+    rejected.sort(key=lambda item: item[0].index)
+    rejected_out = [
+        {"index": raw.index, "meter": raw.meter if isinstance(raw.meter, str) else "", "code": str(code),
+         "detail": detail or ROW_ERROR_DETAILS[code]}
+        for raw, code, detail in rejected
+    ]
+    if rejected:
+        RejectedRow.objects.bulk_create(
+            RejectedRow(batch=batch, index=raw.index, meter_code=str(raw.meter or "")[:64],
+                        ts_text=str(raw.ts or "")[:64], value_text=str(raw.value if raw.value is not None else "")[:64],
+                        code=str(code), detail=(detail or ROW_ERROR_DETAILS[code])[:300])
+            for raw, code, detail in rejected
+        )
+    conflict_out = [{"index": v.index, "meter": raw_by_index[v.index].meter, "code": "conflict",
+                     "detail": f"A different value ({stored:g}) is stored for this meter and timestamp; "
+                               "the stored value stays and the conflict is recorded for review."}
+                    for v, stored in conflicts]
+    if accepted_rows:
+        dirty_mark(site=site, readings=((v.meter_id, v.ts) for v in accepted_rows))
+
+    result = IngestResult(accepted=len(accepted_rows), duplicates=duplicates, conflicts=len(conflicts),
+                          rejected=rejected_out, conflict_rows=conflict_out, batch_id=batch.pk)
+    response = result.as_response()
+    IngestBatch.objects.filter(pk=batch.pk).update(
+        accepted=result.accepted, duplicates=duplicates, conflicts=len(conflicts), rejected=len(rejected_out),
+        response=response,
+    )
+    return result
+
+
+def dirty_mark(*, site: Site, readings: Iterable[tuple[int, dt.datetime]]) -> int:
+    """Record the meter-days (site-local) that need new rollups, in the caller's transaction."""
+    tz = zoneinfo.ZoneInfo(site.timezone)
+    pairs = {(mid, ts.astimezone(tz).date()) for mid, ts in readings}
+    # A register delta belongs to the interval starting at the previous reading, which may be the day before.
+    pairs |= {(mid, day - dt.timedelta(days=1)) for mid, day in list(pairs)}
+    DirtyMeterDay.objects.bulk_create([DirtyMeterDay(meter_id=m, day=d) for m, d in pairs], ignore_conflicts=True)
+    return len(pairs)
