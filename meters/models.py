@@ -349,6 +349,7 @@ class ImportJob(models.Model):
         BILLS = "bills", _("monthly bills")
 
     class Status(models.TextChoices):
+        VALIDATING = "validating", _("being validated")
         PREVIEW = "preview", _("validated, waiting for commit")
         INVALID = "invalid", _("file could not be read")
         QUEUED = "queued", _("queued")
@@ -362,7 +363,7 @@ class ImportJob(models.Model):
     original_name = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.VALIDATING)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     accepted = models.PositiveIntegerField(default=0)
