@@ -19,3 +19,8 @@ from meters.apis_ingest import ReadingsIngestApi  # noqa: E402
 extra_urlpatterns = [
     path("readings/", ReadingsIngestApi.as_view(), name="readings-ingest"),
 ]
+
+from meters.apis_imports import GatewayViewSet, ImportJobViewSet  # noqa: E402
+
+router.register("gateways", GatewayViewSet, basename="gateway")
+router.register("imports", ImportJobViewSet, basename="importjob")
