@@ -2,11 +2,24 @@
 
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import TenantScopedAdmin
 from accounts.models import Role
 
-from .models import Gateway, GatewayToken, Meter, MeterRollup
+from .models import (
+    Bill,
+    Gateway,
+    GatewayToken,
+    ImportJob,
+    IngestBatch,
+    Meter,
+    MeterRollup,
+    ReadingConflict,
+    RegisterEvent,
+    RejectedRow,
+    ReviewStatus,
+)
 
 
 @admin.register(Meter)
@@ -70,3 +83,80 @@ class MeterRollupAdmin(TenantScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class _ReadOnlyAdmin(TenantScopedAdmin):
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(IngestBatch)
+class IngestBatchAdmin(_ReadOnlyAdmin):
+    list_display = ["id", "received_at", "site", "gateway", "source", "batch_key", "rows", "accepted", "duplicates",
+                    "conflicts", "rejected"]
+    list_filter = ["source", "site__enterprise", "site", "gateway"]
+    search_fields = ["batch_key", "gateway__name"]
+    date_hierarchy = "received_at"
+    readonly_fields = [f.name for f in IngestBatch._meta.fields]
+    list_select_related = ["site", "gateway"]
+
+
+@admin.register(RejectedRow)
+class RejectedRowAdmin(_ReadOnlyAdmin):
+    list_display = ["batch", "index", "meter_code", "ts_text", "value_text", "code", "detail", "acknowledged_at"]
+    list_filter = ["code", "batch__site"]
+    search_fields = ["meter_code"]
+    readonly_fields = [f.name for f in RejectedRow._meta.fields]
+    actions = ["acknowledge"]
+
+    @admin.action(description=_("Acknowledge the selected rejected rows"))
+    def acknowledge(self, request, queryset):
+        n = queryset.filter(acknowledged_at__isnull=True).update(acknowledged_at=timezone.now())
+        self.message_user(request, _("%(n)d row(s) acknowledged.") % {"n": n})
+
+
+class _ReviewAdmin(_ReadOnlyAdmin):
+    list_filter = ["status", "meter__site"]
+    search_fields = ["meter__code"]
+    date_hierarchy = "ts"
+    list_select_related = ["meter"]
+    actions = ["acknowledge", "resolve"]
+
+    @admin.action(description=_("Mark as acknowledged"))
+    def acknowledge(self, request, queryset):
+        n = queryset.filter(status=ReviewStatus.OPEN).update(status=ReviewStatus.ACKNOWLEDGED)
+        self.message_user(request, _("%(n)d item(s) acknowledged.") % {"n": n})
+
+    @admin.action(description=_("Mark as resolved"))
+    def resolve(self, request, queryset):
+        n = queryset.exclude(status=ReviewStatus.RESOLVED).update(status=ReviewStatus.RESOLVED)
+        self.message_user(request, _("%(n)d item(s) resolved.") % {"n": n})
+
+
+@admin.register(ReadingConflict)
+class ReadingConflictAdmin(_ReviewAdmin):
+    list_display = ["meter", "ts", "stored_value", "offered_value", "batch", "status", "created_at"]
+    readonly_fields = ["meter", "ts", "stored_value", "offered_value", "batch", "created_at"]
+
+
+@admin.register(RegisterEvent)
+class RegisterEventAdmin(_ReviewAdmin):
+    list_display = ["meter", "ts", "kind", "previous_value", "value", "batch", "status", "created_at"]
+    list_filter = ["kind", "status", "meter__site"]
+    readonly_fields = ["meter", "ts", "kind", "previous_value", "value", "batch", "created_at"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(_ReadOnlyAdmin):
+    list_display = ["id", "site", "kind", "original_name", "status", "processed_rows", "total_rows", "accepted",
+                    "rejected", "created_by", "created_at", "finished_at"]
+    list_filter = ["kind", "status", "site"]
+    readonly_fields = [f.name for f in ImportJob._meta.fields]
+
+
+@admin.register(Bill)
+class BillAdmin(TenantScopedAdmin):
+    list_display = ["meter", "period_start", "period_end", "quantity", "amount_cny", "document_no", "import_job"]
+    list_filter = ["meter__carrier", "meter__site"]
+    search_fields = ["meter__code", "document_no"]
+    date_hierarchy = "period_start"

@@ -1,0 +1,150 @@
+"""REST endpoints for gateways (enterprise admins) and for uploads of readings and bills (energy managers)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from accounts import tenancy
+from accounts.models import Role
+from energy_platform.errors import ApplicationError
+from plants.models import Site
+
+from .models import Gateway, ImportJob
+from .services.gateways import gateway_provision, gateway_token_issue, gateway_tokens_revoke
+from .services.imports import import_job_commit, import_job_create, import_job_preview
+
+
+def _site_for(user, site_id, minimum: str) -> Site:
+    site = tenancy.scope(Site.objects.all(), user).filter(pk=site_id).first()
+    if site is None:
+        raise ApplicationError("not_found", "No such site.", status_code=404)
+    if not tenancy.has_role(user, site.enterprise_id, minimum):
+        raise ApplicationError("permission_denied", "Your role does not allow this here.", status_code=403)
+    return site
+
+
+class GatewaySerializer(serializers.ModelSerializer):
+    meters = serializers.SlugRelatedField(source="allowed_meters", many=True, read_only=True, slug_field="code")
+    active_tokens = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Gateway
+        fields = ["id", "site", "name", "meters", "created_at", "active_tokens"]
+
+    def get_active_tokens(self, obj) -> int:
+        return sum(1 for t in obj.tokens.all() if t.revoked_at is None)
+
+
+class GatewayCreateSerializer(serializers.Serializer):
+    site = serializers.IntegerField()
+    name = serializers.CharField(max_length=100)
+    meters = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list)
+
+
+_token_out = inline_serializer("GatewayToken", {"gateway": GatewaySerializer(), "token": serializers.CharField()})
+
+
+class GatewayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Gateways of the sites you can see. Enterprise admins create them (the token is returned once) and revoke
+    their tokens."""
+
+    serializer_class = GatewaySerializer
+    permission_classes = [IsAuthenticated]
+    filterset_fields = ["site"]
+
+    def get_queryset(self):
+        return tenancy.scope(Gateway.objects.select_related("site").prefetch_related("allowed_meters", "tokens"),
+                             self.request.user)
+
+    def _check_admin(self, gateway: Gateway) -> None:
+        if not tenancy.has_role(self.request.user, gateway.site.enterprise_id, Role.ENTERPRISE_ADMIN):
+            raise ApplicationError("permission_denied", "Only an enterprise admin manages gateway tokens.",
+                                   status_code=403)
+
+    @extend_schema(request=GatewayCreateSerializer, responses={201: _token_out},
+                   examples=[OpenApiExample("create", request_only=True,
+                                            value={"site": 1, "name": "gw-boiler-house", "meters": ["E-MAIN-1"]})])
+    def create(self, request):
+        data = GatewayCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        site = _site_for(request.user, data.validated_data["site"], Role.ENTERPRISE_ADMIN)
+        gateway, token = gateway_provision(site=site, name=data.validated_data["name"],
+                                           meter_codes=data.validated_data["meters"] or None)
+        return Response({"gateway": GatewaySerializer(gateway).data, "token": token}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: inline_serializer("Revoked", {"revoked": serializers.IntegerField()})})
+    @action(detail=True, methods=["post"], url_path="revoke-tokens")
+    def revoke_tokens(self, request, pk=None):
+        gateway = self.get_object()
+        self._check_admin(gateway)
+        return Response({"revoked": gateway_tokens_revoke(gateway=gateway)})
+
+    @extend_schema(request=None, responses={201: _token_out})
+    @action(detail=True, methods=["post"], url_path="tokens")
+    def new_token(self, request, pk=None):
+        """Issue an additional token (e.g. to rotate: issue, reconfigure the gateway, then revoke the old ones)."""
+        gateway = self.get_object()
+        self._check_admin(gateway)
+        token = gateway_token_issue(gateway=gateway)
+        return Response({"gateway": GatewaySerializer(gateway).data, "token": token}, status=status.HTTP_201_CREATED)
+
+
+class ImportJobCreateSerializer(serializers.Serializer):
+    site = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=ImportJob.Kind.choices)
+    file = serializers.FileField()
+
+
+_import_out = inline_serializer("ImportJobStatus", {
+    "id": serializers.IntegerField(), "site": serializers.IntegerField(), "kind": serializers.CharField(),
+    "file": serializers.CharField(), "status": serializers.CharField(), "total_rows": serializers.IntegerField(),
+    "processed_rows": serializers.IntegerField(), "accepted": serializers.IntegerField(),
+    "duplicates": serializers.IntegerField(), "conflicts": serializers.IntegerField(),
+    "rejected": serializers.IntegerField(), "error": serializers.CharField(), "preview": serializers.JSONField(),
+    "created_at": serializers.DateTimeField(), "finished_at": serializers.DateTimeField(allow_null=True)})
+
+
+class ImportJobViewSet(viewsets.GenericViewSet):
+    """Uploads of readings (`meter,ts,value`) or monthly bills (`meter,period_start,period_end,quantity,amount_cny,
+    document_no`) as CSV or XLSX: create, poll the preview, commit, poll the progress."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+    serializer_class = ImportJobCreateSerializer
+
+    def get_queryset(self):
+        return tenancy.scope(ImportJob.objects.all(), self.request.user)
+
+    @extend_schema(responses={200: _import_out})
+    def list(self, request):
+        jobs = self.get_queryset()[:100]
+        return Response([import_job_preview(job=j) for j in jobs])
+
+    @extend_schema(request={"multipart/form-data": ImportJobCreateSerializer}, responses={201: _import_out})
+    def create(self, request):
+        data = ImportJobCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        site = _site_for(request.user, data.validated_data["site"], Role.ENERGY_MANAGER)
+        job = import_job_create(site=site, kind=data.validated_data["kind"], uploaded_file=data.validated_data["file"],
+                                user=request.user)
+        job.refresh_from_db()
+        return Response(import_job_preview(job=job), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: _import_out})
+    def retrieve(self, request, pk=None):
+        return Response(import_job_preview(job=self.get_object()))
+
+    @extend_schema(request=None, responses={202: _import_out})
+    @action(detail=True, methods=["post"])
+    def commit(self, request, pk=None):
+        job = self.get_object()
+        if not tenancy.has_role(request.user, job.site.enterprise_id, Role.ENERGY_MANAGER):
+            raise ApplicationError("permission_denied", "Your role does not allow importing here.", status_code=403)
+        job = import_job_commit(job=job, user=request.user)
+        job.refresh_from_db()
+        return Response(import_job_preview(job=job), status=status.HTTP_202_ACCEPTED)
