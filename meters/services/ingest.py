@@ -28,7 +28,7 @@ from enum import StrEnum
 
 import orjson
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from energy_platform.errors import ApplicationError
@@ -310,14 +310,16 @@ LEFT JOIN (
 ) sp ON sp.idx = s.idx
 LEFT JOIN {lateral} (
     SELECT r.ts, r.value FROM meters_reading r
-    WHERE r.meter_id = s.meter_id AND r.ts < s.ts ORDER BY r.ts DESC LIMIT 1
+    WHERE r.meter_id = s.meter_id AND r.ts < s.ts {lookback} ORDER BY r.ts DESC LIMIT 1
 ) tp ON {on}
 """
 
 
 def _previous_values(cur) -> list[tuple[int, float, float | None, float | None]]:
     if connection.vendor == "postgresql":
-        cur.execute(_PREVIOUS_SQL.format(lateral="LATERAL", on="true"))
+        # The lookback bound lets PostgreSQL prune the monthly partitions instead of probing every one of them.
+        cur.execute(_PREVIOUS_SQL.format(lateral="LATERAL", on="true",
+                                         lookback=f"AND r.ts >= s.ts - interval '{REGISTER_LOOKBACK_DAYS} days'"))
         return cur.fetchall()
     # SQLite has no LATERAL: use correlated scalar subqueries for the same result.
     cur.execute("""
@@ -337,6 +339,17 @@ def _previous_values(cur) -> list[tuple[int, float, float | None, float | None]]
     return out
 
 
+_STORED_SQL = {
+    "postgresql": "SELECT s.idx, r.value, r.batch_id FROM ingest_staging s CROSS JOIN LATERAL ("
+                  "SELECT value, batch_id FROM meters_reading WHERE meter_id = s.meter_id AND ts = s.ts) r",
+    "sqlite": "SELECT s.idx, r.value, r.batch_id FROM ingest_staging s "
+              "JOIN meters_reading r ON r.meter_id = s.meter_id AND r.ts = s.ts",
+}
+
+#: A cumulative reading is compared with the previous stored reading of at most this many days before it.
+REGISTER_LOOKBACK_DAYS = 62
+
+
 def _is_rollover(prev: float, value: float, rollover: float | None) -> bool:
     """A wrap past the rollover value: the register was in its top tenth and restarted in its bottom tenth."""
     return rollover is not None and prev >= 0.9 * rollover and value <= 0.1 * rollover
@@ -353,8 +366,15 @@ def readings_ingest(
         if (found := previous.first()) is not None:
             return IngestResult(**found[0], batch_id=found[1], replayed=True)
     try:
-        with transaction.atomic():
-            return _ingest(site=site, rows=rows, gateway=gateway, batch_key=batch_key, source=source, now=now)
+        for attempt in range(3):
+            try:
+                with transaction.atomic():
+                    return _ingest(site=site, rows=rows, gateway=gateway, batch_key=batch_key, source=source, now=now)
+            except OperationalError as exc:
+                # Two batches touching the same rows may deadlock despite the ordered insert; PostgreSQL aborts one,
+                # which is retried as a whole (nothing of it was written).
+                if attempt == 2 or getattr(getattr(exc, "__cause__", None), "sqlstate", None) not in ("40P01", "40001"):
+                    raise
     except IntegrityError:
         # A concurrent request with the same batch id won the race: replay its answer.
         found = IngestBatch.objects.filter(gateway=gateway, batch_key=batch_key).values_list("response", "id").first()
@@ -411,15 +431,22 @@ def _ingest(*, site, rows, gateway, batch_key, source, now) -> IngestResult:
             if held:
                 cur.execute(f"DELETE FROM ingest_staging WHERE idx IN ({','.join(str(i) for i in held)})")  # noqa: S608
             insert = ("INSERT INTO meters_reading (meter_id, ts, value, batch_id, estimated) "
-                      "SELECT meter_id, ts, value, %s, false FROM ingest_staging WHERE true "
+                      "SELECT meter_id, ts, value, %s, false FROM ingest_staging WHERE true ORDER BY meter_id, ts "
                       "ON CONFLICT (meter_id, ts) DO NOTHING")
             cur.execute(insert, [batch.pk])
-            cur.execute("SELECT s.idx, r.value, r.batch_id FROM ingest_staging s "
-                        "JOIN meters_reading r ON r.meter_id = s.meter_id AND r.ts = s.ts")
-            stored = {idx: (value, bid) for idx, value, bid in cur.fetchall()}
+            if cur.rowcount == len(unique) - len(held):
+                stored = None  # the common case: every staged row was new, no need to look the rows up again
+            else:
+                # Some rows existed: fetch their stored values (a new statement, so rows committed meanwhile by a
+                # concurrent batch are visible). LATERAL keeps it to primary-key probes on PostgreSQL.
+                cur.execute(_STORED_SQL[connection.vendor])
+                stored = {idx: (value, bid) for idx, value, bid in cur.fetchall()}
             cur.execute("DELETE FROM ingest_staging")
         for v in unique:
             if v.index in held:
+                continue
+            if stored is None:
+                accepted_rows.append(v)
                 continue
             stored_value, bid = stored[v.index]
             if bid == batch.pk:
@@ -473,5 +500,9 @@ def dirty_mark(*, site: Site, readings: Iterable[tuple[int, dt.datetime]]) -> in
     pairs = {(mid, ts.astimezone(tz).date()) for mid, ts in readings}
     # A register delta belongs to the interval starting at the previous reading, which may be the day before.
     pairs |= {(mid, day - dt.timedelta(days=1)) for mid, day in list(pairs)}
-    DirtyMeterDay.objects.bulk_create([DirtyMeterDay(meter_id=m, day=d) for m, d in pairs], ignore_conflicts=True)
+    # Sorted, so concurrent batches lock the rows in the same order; marked_at is refreshed so a sweep that started
+    # before this batch does not consume the mark.
+    DirtyMeterDay.objects.bulk_create([DirtyMeterDay(meter_id=m, day=d) for m, d in sorted(pairs)],
+                                      update_conflicts=True, unique_fields=["meter", "day"],
+                                      update_fields=["marked_at"])
     return len(pairs)
