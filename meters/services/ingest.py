@@ -207,7 +207,7 @@ def _parse_ts(text) -> tuple[dt.datetime | None, RowError | None]:
     if not isinstance(text, str) or not text:
         return None, RowError.MISSING_FIELD
     try:
-        ts = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        ts = dt.datetime.fromisoformat(text.strip())  # Python 3.11 reads "Z" and any ISO 8601 offset
     except ValueError:
         return None, RowError.INVALID_TIMESTAMP
     if ts.tzinfo is None or ts.utcoffset() is None:
@@ -238,36 +238,50 @@ class _Valid:
     meter_id: int
     ts: dt.datetime
     value: float
+    ts_text: str = ""  # the UTC ISO form, for COPY
 
 
 def _validate(rows: list[RawRow], meters: dict[str, _MeterInfo], now: dt.datetime):
-    tolerance = dt.timedelta(seconds=settings.INGEST_FUTURE_TOLERANCE_SECONDS)
+    """Split rows into valid ones and (row, code, detail) rejects. A batch repeats few distinct timestamps (many
+    meters per instant), so each timestamp text is parsed once."""
+    limit = now + dt.timedelta(seconds=settings.INGEST_FUTURE_TOLERANCE_SECONDS)
     valid: list[_Valid] = []
     rejected: list[tuple[RawRow, RowError, str | None]] = []
+    ts_cache: dict[str, tuple[dt.datetime | None, RowError | None, str]] = {}
     for row in rows:
-        if not isinstance(row.meter, str) or not row.meter:
-            rejected.append((row, RowError.MISSING_FIELD, None))
-            continue
-        info = meters.get(row.meter)
+        meter = row.meter
+        info = meters.get(meter) if isinstance(meter, str) else None
         if info is None:
-            rejected.append((row, RowError.UNKNOWN_METER, None))
+            rejected.append((row, RowError.MISSING_FIELD if not isinstance(meter, str) or not meter
+                             else RowError.UNKNOWN_METER, None))
             continue
         if not info.allowed:
             rejected.append((row, RowError.METER_NOT_ALLOWED, None))
             continue
-        ts, err = _parse_ts(row.ts)
-        if err is None and ts > now + tolerance:
-            err = RowError.TIMESTAMP_IN_FUTURE
+        text = row.ts
+        parsed = ts_cache.get(text) if isinstance(text, str) else None
+        if parsed is None:
+            ts, err = _parse_ts(text)
+            if err is None and ts > limit:
+                err = RowError.TIMESTAMP_IN_FUTURE
+            parsed = (ts, err, ts.isoformat() if err is None else "")
+            if isinstance(text, str):
+                ts_cache[text] = parsed
+        ts, err, iso = parsed
         if err is None and (ts < info.active_from or (info.active_to is not None and ts >= info.active_to)):
             err = RowError.METER_INACTIVE
         if err is None:
-            value, err = _parse_value(row.value)
-        if err is None and not info.cumulative and value < 0:
+            raw = row.value
+            if type(raw) is float and math.isfinite(raw):
+                value = raw
+            else:
+                value, err = _parse_value(raw)
+        if err is None and value < 0 and not info.cumulative:
             err = RowError.NEGATIVE_INTERVAL_QUANTITY
         if err is not None:
             rejected.append((row, err, None))
             continue
-        valid.append(_Valid(row.index, info.id, ts, value))
+        valid.append(_Valid(row.index, info.id, ts, value, iso))
     return valid, rejected
 
 
@@ -288,9 +302,10 @@ def _stage(cur, rows: list[_Valid]) -> None:
     cur.execute(_STAGING_DDL[vendor])
     cur.execute("DELETE FROM ingest_staging")
     if vendor == "postgresql":
+        # COPY text format built in one string: ids and repr(float) need no escaping, timestamps are UTC ISO.
+        data = "".join([f"{r.index}\t{r.meter_id}\t{r.ts_text or r.ts.isoformat()}\t{r.value!r}\n" for r in rows])
         with cur.copy("COPY ingest_staging (idx, meter_id, ts, value) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row((r.index, r.meter_id, r.ts, r.value))
+            copy.write(data.encode())
     else:
         adapt = connection.ops.adapt_datetimefield_value
         cur.executemany("INSERT INTO ingest_staging (idx, meter_id, ts, value) VALUES (%s, %s, %s, %s)",
@@ -406,6 +421,7 @@ def _ingest(*, site, rows, gateway, batch_key, source, now) -> IngestResult:
             conflicts.append((v, seen.value))
 
     accepted_rows: list[_Valid] = []
+    accepted_marked = False
     duplicates = in_batch_dupes
     events: list[RegisterEvent] = []
     if unique:
@@ -441,20 +457,23 @@ def _ingest(*, site, rows, gateway, batch_key, source, now) -> IngestResult:
                 # concurrent batch are visible). LATERAL keeps it to primary-key probes on PostgreSQL.
                 cur.execute(_STORED_SQL[connection.vendor])
                 stored = {idx: (value, bid) for idx, value, bid in cur.fetchall()}
+            for v in unique:
+                if v.index in held:
+                    continue
+                if stored is None:
+                    accepted_rows.append(v)
+                    continue
+                stored_value, bid = stored[v.index]
+                if bid == batch.pk:
+                    accepted_rows.append(v)
+                elif stored_value == v.value:
+                    duplicates += 1
+                else:
+                    conflicts.append((v, stored_value))
+            if accepted_rows and connection.vendor == "postgresql":
+                _dirty_mark_staged(cur, site=site, only=None if stored is None else [v.index for v in accepted_rows])
+                accepted_marked = True
             cur.execute("DELETE FROM ingest_staging")
-        for v in unique:
-            if v.index in held:
-                continue
-            if stored is None:
-                accepted_rows.append(v)
-                continue
-            stored_value, bid = stored[v.index]
-            if bid == batch.pk:
-                accepted_rows.append(v)
-            elif stored_value == v.value:
-                duplicates += 1
-            else:
-                conflicts.append((v, stored_value))
 
     if events:
         RegisterEvent.objects.bulk_create(events)
@@ -481,7 +500,7 @@ def _ingest(*, site, rows, gateway, batch_key, source, now) -> IngestResult:
                      "detail": f"A different value ({stored:g}) is stored for this meter and timestamp; "
                                "the stored value stays and the conflict is recorded for review."}
                     for v, stored in conflicts]
-    if accepted_rows:
+    if accepted_rows and not accepted_marked:
         dirty_mark(site=site, readings=((v.meter_id, v.ts) for v in accepted_rows))
 
     result = IngestResult(accepted=len(accepted_rows), duplicates=duplicates, conflicts=len(conflicts),
@@ -492,6 +511,28 @@ def _ingest(*, site, rows, gateway, batch_key, source, now) -> IngestResult:
         response=response,
     )
     return result
+
+
+_DIRTY_SQL = """
+INSERT INTO meters_dirtymeterday (meter_id, day, marked_at)
+SELECT meter_id, day, now() FROM (
+    SELECT s.meter_id, (s.ts AT TIME ZONE %(tz)s)::date AS day FROM ingest_staging s WHERE {only}
+    UNION
+    SELECT s.meter_id, ((s.ts - make_interval(mins => m.interval_minutes)) AT TIME ZONE %(tz)s)::date
+    FROM ingest_staging s JOIN meters_meter m ON m.id = s.meter_id AND m.reading_kind = 'cumulative' WHERE {only}
+) d
+ORDER BY meter_id, day
+ON CONFLICT (meter_id, day) DO UPDATE SET marked_at = EXCLUDED.marked_at
+"""
+
+
+def _dirty_mark_staged(cur, *, site: Site, only: list[int] | None) -> None:
+    """PostgreSQL: mark the site-local days of the staged (accepted) readings in one statement. A cumulative reading
+    also dirties the day of the interval that ends at it (its delta belongs to the interval starting at the previous
+    reading, one interval earlier). Rows are written in key order so concurrent batches lock them in the same order;
+    marked_at is refreshed so a sweep that started before this batch does not consume the mark."""
+    cur.execute(_DIRTY_SQL.format(only="true" if only is None else "s.idx = ANY(%(only)s)"),
+                {"tz": site.timezone, "only": only})
 
 
 def dirty_mark(*, site: Site, readings: Iterable[tuple[int, dt.datetime]]) -> int:
