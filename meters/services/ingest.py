@@ -187,6 +187,7 @@ class _MeterInfo:
     active_from: dt.datetime
     active_to: dt.datetime | None
     allowed: bool
+    interval_minutes: int = 15
 
 
 def _meters_resolve(*, site: Site, gateway: Gateway | None, codes: Iterable[str]) -> dict[str, _MeterInfo]:
@@ -194,12 +195,12 @@ def _meters_resolve(*, site: Site, gateway: Gateway | None, codes: Iterable[str]
     allowed_ids = set(gateway.allowed_meters.values_list("id", flat=True)) if gateway else set()
     out = {}
     for m in Meter.objects.filter(site=site, code__in=codes).values_list(
-        "id", "code", "reading_kind", "rollover_value", "active_from", "active_to"
+        "id", "code", "reading_kind", "rollover_value", "active_from", "active_to", "interval_minutes"
     ):
-        mid, code, kind, rollover, afrom, ato = m
+        mid, code, kind, rollover, afrom, ato, interval = m
         out[code] = _MeterInfo(mid, kind == Meter.ReadingKind.CUMULATIVE,
                                float(rollover) if rollover is not None else None, afrom, ato,
-                               not allowed_ids or mid in allowed_ids)
+                               not allowed_ids or mid in allowed_ids, interval)
     return out
 
 
@@ -330,12 +331,52 @@ LEFT JOIN {lateral} (
 """
 
 
+# PostgreSQL, one primary-key probe per cumulative meter of the batch (not per row): the latest stored reading up to
+# the batch's last timestamp for that meter. If it lies before the batch's first row, it is the predecessor of that
+# first row and the later rows follow each other (LAG over the batch). If it lies inside the batch's span, stored
+# readings interleave with the batch (a retransmission or late data): those meters get the exact per-row check.
+_PREVIOUS_PER_METER_SQL = """
+WITH c AS MATERIALIZED (
+    SELECT s.idx, s.meter_id, s.ts, s.value, m.rollover_value,
+           LAG(s.value) OVER w AS sp_value, ROW_NUMBER() OVER w AS rn
+    FROM ingest_staging s JOIN meters_meter m ON m.id = s.meter_id AND m.reading_kind = 'cumulative'
+    WINDOW w AS (PARTITION BY s.meter_id ORDER BY s.ts)
+),
+span AS MATERIALIZED (SELECT meter_id, min(ts) AS first_ts, max(ts) AS last_ts FROM c GROUP BY meter_id),
+tp AS MATERIALIZED (
+    SELECT span.meter_id, COALESCE(p.ts >= span.first_ts, false) AS interleaved, p.value AS prev_value
+    FROM span LEFT JOIN LATERAL (
+        SELECT r.ts, r.value FROM meters_reading r
+        WHERE r.meter_id = span.meter_id AND r.ts <= span.last_ts
+          AND r.ts >= span.first_ts - make_interval(days => %(lookback)s)
+        ORDER BY r.ts DESC LIMIT 1
+    ) p ON true
+)
+SELECT c.idx, c.value, c.rollover_value, CASE WHEN c.rn = 1 THEN tp.prev_value ELSE c.sp_value END, tp.interleaved,
+       c.meter_id
+FROM c JOIN tp USING (meter_id)
+WHERE tp.interleaved OR (CASE WHEN c.rn = 1 THEN tp.prev_value ELSE c.sp_value END) > c.value
+"""
+
+
 def _previous_values(cur) -> list[tuple[int, float, float | None, float | None]]:
+    """(idx, value, rollover, previous value) for staged cumulative readings that may have gone backwards."""
     if connection.vendor == "postgresql":
-        # The lookback bound lets PostgreSQL prune the monthly partitions instead of probing every one of them.
-        cur.execute(_PREVIOUS_SQL.format(lateral="LATERAL", on="true",
-                                         lookback=f"AND r.ts >= s.ts - interval '{REGISTER_LOOKBACK_DAYS} days'"))
-        return cur.fetchall()
+        cur.execute(_PREVIOUS_PER_METER_SQL, {"lookback": REGISTER_LOOKBACK_DAYS})
+        out, interleaved = [], set()
+        for idx, value, rollover, prev, mixed, meter_id in cur.fetchall():
+            if mixed:
+                interleaved.add(meter_id)
+            else:
+                out.append((idx, value, rollover, prev))
+        if interleaved:
+            # The exact per-row check for meters whose stored readings interleave with the batch.
+            cur.execute(_PREVIOUS_SQL.format(
+                lateral="LATERAL", on="true",
+                lookback="AND r.ts >= s.ts - make_interval(days => %(lookback)s)") + " WHERE s.meter_id = ANY(%(ids)s)",
+                {"lookback": REGISTER_LOOKBACK_DAYS, "ids": sorted(interleaved)})
+            out += cur.fetchall()
+        return out
     # SQLite has no LATERAL: use correlated scalar subqueries for the same result.
     cur.execute("""
         SELECT s.idx, s.value, m.rollover_value,
@@ -421,7 +462,6 @@ def _ingest(*, site, rows, gateway, batch_key, source, now) -> IngestResult:
             conflicts.append((v, seen.value))
 
     accepted_rows: list[_Valid] = []
-    accepted_marked = False
     duplicates = in_batch_dupes
     events: list[RegisterEvent] = []
     if unique:
@@ -470,9 +510,6 @@ def _ingest(*, site, rows, gateway, batch_key, source, now) -> IngestResult:
                     duplicates += 1
                 else:
                     conflicts.append((v, stored_value))
-            if accepted_rows and connection.vendor == "postgresql":
-                _dirty_mark_staged(cur, site=site, only=None if stored is None else [v.index for v in accepted_rows])
-                accepted_marked = True
             cur.execute("DELETE FROM ingest_staging")
 
     if events:
@@ -500,8 +537,9 @@ def _ingest(*, site, rows, gateway, batch_key, source, now) -> IngestResult:
                      "detail": f"A different value ({stored:g}) is stored for this meter and timestamp; "
                                "the stored value stays and the conflict is recorded for review."}
                     for v, stored in conflicts]
-    if accepted_rows and not accepted_marked:
-        dirty_mark(site=site, readings=((v.meter_id, v.ts) for v in accepted_rows))
+    if accepted_rows:
+        by_id = {info.id: info for info in meters.values()}
+        _dirty_mark_pairs(dirty_pairs(site=site, readings=accepted_rows, meters=by_id))
 
     result = IngestResult(accepted=len(accepted_rows), duplicates=duplicates, conflicts=len(conflicts),
                           rejected=rejected_out, conflict_rows=conflict_out, batch_id=batch.pk)
@@ -515,24 +553,42 @@ def _ingest(*, site, rows, gateway, batch_key, source, now) -> IngestResult:
 
 _DIRTY_SQL = """
 INSERT INTO meters_dirtymeterday (meter_id, day, marked_at)
-SELECT meter_id, day, now() FROM (
-    SELECT s.meter_id, (s.ts AT TIME ZONE %(tz)s)::date AS day FROM ingest_staging s WHERE {only}
-    UNION
-    SELECT s.meter_id, ((s.ts - make_interval(mins => m.interval_minutes)) AT TIME ZONE %(tz)s)::date
-    FROM ingest_staging s JOIN meters_meter m ON m.id = s.meter_id AND m.reading_kind = 'cumulative' WHERE {only}
-) d
-ORDER BY meter_id, day
+SELECT m, d, now() FROM unnest(%s::bigint[], %s::date[]) AS t(m, d)
+ORDER BY m, d
 ON CONFLICT (meter_id, day) DO UPDATE SET marked_at = EXCLUDED.marked_at
 """
 
 
-def _dirty_mark_staged(cur, *, site: Site, only: list[int] | None) -> None:
-    """PostgreSQL: mark the site-local days of the staged (accepted) readings in one statement. A cumulative reading
-    also dirties the day of the interval that ends at it (its delta belongs to the interval starting at the previous
-    reading, one interval earlier). Rows are written in key order so concurrent batches lock them in the same order;
-    marked_at is refreshed so a sweep that started before this batch does not consume the mark."""
-    cur.execute(_DIRTY_SQL.format(only="true" if only is None else "s.idx = ANY(%(only)s)"),
-                {"tz": site.timezone, "only": only})
+def dirty_pairs(*, site: Site, readings: Iterable[_Valid], meters: dict[int, _MeterInfo]) -> list[tuple[int, dt.date]]:
+    """The (meter, site-local day) pairs whose rollups the readings change. A cumulative reading also changes the day
+    of the interval that ends at it (its delta belongs to the interval starting at the previous reading, one interval
+    earlier), which is the day before for a reading at local midnight."""
+    tz = zoneinfo.ZoneInfo(site.timezone)
+    day_of: dict[dt.datetime, dt.date] = {}
+    pairs: set[tuple[int, dt.date]] = set()
+    for v in readings:
+        day = day_of.get(v.ts)
+        if day is None:
+            day = day_of[v.ts] = v.ts.astimezone(tz).date()
+        pairs.add((v.meter_id, day))
+        info = meters.get(v.meter_id)
+        if info is not None and info.cumulative:
+            before = v.ts - dt.timedelta(minutes=info.interval_minutes)
+            pairs.add((v.meter_id, before.astimezone(tz).date()))
+    return sorted(pairs)
+
+
+def _dirty_mark_pairs(pairs: list[tuple[int, dt.date]]) -> None:
+    """Record dirty meter-days in the caller's transaction, in key order (so concurrent batches lock rows in the same
+    order); marked_at is refreshed so a sweep that started before this batch does not consume the mark."""
+    if not pairs:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(_DIRTY_SQL, [[m for m, _ in pairs], [d for _, d in pairs]])
+        return
+    DirtyMeterDay.objects.bulk_create([DirtyMeterDay(meter_id=m, day=d) for m, d in pairs], update_conflicts=True,
+                                      unique_fields=["meter", "day"], update_fields=["marked_at"])
 
 
 def dirty_mark(*, site: Site, readings: Iterable[tuple[int, dt.datetime]]) -> int:

@@ -215,3 +215,19 @@ def test_batch_is_stored_while_redis_is_down(gw_client):
     assert r.status_code == 200, r.content
     assert Reading.objects.count() == 1
     assert DirtyMeterDay.objects.filter(meter__code="E1").exists()
+
+
+def test_register_check_uses_stored_readings_interleaved_with_the_batch(gw_client):
+    # Stored: C2 = 200 at 00:15. Late batch: 100 at 00:00 (fine, before 200) and 150 at 00:30 (after 200: backwards).
+    post_json(gw_client, {"readings": [{"meter": "C2", "ts": ts(15), "value": 200}]})
+    r = post_json(gw_client, {"readings": [{"meter": "C2", "ts": ts(0), "value": 100},
+                                           {"meter": "C2", "ts": ts(30), "value": 150}]})
+    body = r.json()
+    assert body["accepted"] == 1
+    assert [(e["index"], e["code"]) for e in body["rejected"]] == [(1, "register_backwards")]
+
+
+def test_cumulative_reading_at_local_midnight_also_dirties_the_previous_day(gw_client):
+    # 2025-03-01T16:00Z = 2025-03-02 00:00 Asia/Shanghai; its delta covers 23:45-00:00 of 2025-03-01.
+    post_json(gw_client, {"readings": [{"meter": "C2", "ts": "2025-03-01T16:00:00+00:00", "value": 5}]})
+    assert sorted(DirtyMeterDay.objects.values_list("day", flat=True)) == [dt.date(2025, 3, 1), dt.date(2025, 3, 2)]
