@@ -29,6 +29,7 @@ from enum import StrEnum
 import orjson
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Exists, OuterRef, Value
 from django.utils import timezone
 
 from energy_platform.errors import ApplicationError
@@ -192,15 +193,23 @@ class _MeterInfo:
 
 def _meters_resolve(*, site: Site, gateway: Gateway | None, codes: Iterable[str]) -> dict[str, _MeterInfo]:
     codes = {c for c in codes if isinstance(c, str)}
-    allowed_ids = set(gateway.allowed_meters.values_list("id", flat=True)) if gateway else set()
+    qs = Meter.objects.filter(site=site, code__in=codes)
+    if gateway is not None:
+        # One query: a gateway with an empty allow-list may report every meter of its site.
+        through = Gateway.allowed_meters.through.objects
+        qs = qs.annotate(
+            listed=Exists(through.filter(gateway_id=gateway.pk, meter_id=OuterRef("pk"))),
+            restricted=Exists(through.filter(gateway_id=gateway.pk)),
+        )
+    else:
+        qs = qs.annotate(listed=Value(True), restricted=Value(False))
     out = {}
-    for m in Meter.objects.filter(site=site, code__in=codes).values_list(
-        "id", "code", "reading_kind", "rollover_value", "active_from", "active_to", "interval_minutes"
-    ):
-        mid, code, kind, rollover, afrom, ato, interval = m
+    for m in qs.values_list("id", "code", "reading_kind", "rollover_value", "active_from", "active_to",
+                            "interval_minutes", "listed", "restricted"):
+        mid, code, kind, rollover, afrom, ato, interval, listed, restricted = m
         out[code] = _MeterInfo(mid, kind == Meter.ReadingKind.CUMULATIVE,
                                float(rollover) if rollover is not None else None, afrom, ato,
-                               not allowed_ids or mid in allowed_ids, interval)
+                               listed or not restricted, interval)
     return out
 
 
