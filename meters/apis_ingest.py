@@ -6,6 +6,7 @@ import gc
 import logging
 
 from django.conf import settings
+from django.db import DatabaseError
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, throttling
 from rest_framework.permissions import BasePermission
@@ -93,7 +94,16 @@ class ReadingsIngestApi(APIView):
         request={"application/json": ReadingBatchIn, "text/csv": {"type": "string"}},
         responses={200: IngestResultOut, 400: _error, 401: _error, 413: _error, 415: _error, 429: _error,
                    503: OpenApiResponse(_error, description="Database unavailable; retry the same batch_id.")},
-        examples=[OpenApiExample("batch", request_only=True, value={
+        examples=[OpenApiExample("answer", response_only=True, status_codes=["200"], value={
+            "accepted": 2, "duplicates": 1, "conflicts": 1,
+            "rejected": [{"index": 4, "meter": "E-OLD", "code": "meter_inactive",
+                          "detail": "The meter is not active at this timestamp."}],
+            "conflict_rows": [{"index": 3, "meter": "E-MAIN-1", "code": "conflict",
+                               "detail": "A different value (123456.7) is stored for this meter and timestamp; the "
+                                         "stored value stays and the conflict is recorded for review."}]}),
+                  OpenApiExample("csv", request_only=True, media_type="text/csv",
+                                 value="meter,ts,value\nE-MAIN-1,2025-03-01T08:15:00+08:00,123456.7\n"),
+                  OpenApiExample("batch", request_only=True, value={
             "batch_id": "gw7-2025-03-01T08:15", "readings": [
                 {"meter": "E-MAIN-1", "ts": "2025-03-01T08:15:00+08:00", "value": 123456.7}]})],
         tags=["ingestion"],
@@ -110,6 +120,11 @@ class ReadingsIngestApi(APIView):
         gc.disable()
         try:
             return self._ingest(request)
+        except DatabaseError as exc:
+            # Nothing of the batch was committed; the gateway retries with the same batch_id.
+            logger.exception("readings batch failed on the database")
+            raise ApplicationError("database_unavailable", "The database is unavailable; retry the same batch later.",
+                                   status_code=503) from exc
         finally:
             if gc_was_enabled:
                 gc.enable()
