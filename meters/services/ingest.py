@@ -44,6 +44,8 @@ from meters.models import (
 )
 from plants.models import Site
 
+from .partitions import reading_partitions_for
+
 
 class RowError(StrEnum):
     UNKNOWN_METER = "unknown_meter"
@@ -430,6 +432,9 @@ def readings_ingest(
         previous = IngestBatch.objects.filter(gateway=gateway, batch_key=batch_key).values_list("response", "id")
         if (found := previous.first()) is not None:
             return IngestResult(**found[0], batch_id=found[1], replayed=True)
+    stamps = [r.ts for r in rows if isinstance(r.ts, str)]
+    if stamps and connection.vendor == "postgresql":
+        _partitions_prepare(stamps)
     try:
         for attempt in range(3):
             try:
@@ -446,6 +451,18 @@ def readings_ingest(
         if found is None:
             raise
         return IngestResult(**found[0], batch_id=found[1], replayed=True)
+
+
+def _partitions_prepare(stamps: list[str]) -> None:
+    """Create the monthly partitions a batch needs before its transaction (DDL must not run inside it). Only the
+    min/max of the distinct timestamp texts are parsed; unparsable ones are ignored here and rejected later."""
+    parsed = []
+    for text in {stamps[0], stamps[-1], min(stamps), max(stamps)}:
+        ts, err = _parse_ts(text)
+        if err is None:
+            parsed.append(ts)
+    if parsed:
+        reading_partitions_for(timestamps_min=min(parsed), timestamps_max=max(parsed))
 
 
 def _ingest(*, site, rows, gateway, batch_key, source, now) -> IngestResult:
