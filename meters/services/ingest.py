@@ -536,7 +536,8 @@ def _ingest(*, site, rows, gateway, batch_key, source, now) -> IngestResult:
                     duplicates += 1
                 else:
                     conflicts.append((v, stored_value))
-            cur.execute("DELETE FROM ingest_staging")
+            if connection.vendor != "postgresql":
+                cur.execute("DELETE FROM ingest_staging")  # PostgreSQL empties it at commit (ON COMMIT DELETE ROWS)
 
     if events:
         RegisterEvent.objects.bulk_create(events)
@@ -590,17 +591,19 @@ def dirty_pairs(*, site: Site, readings: Iterable[_Valid], meters: dict[int, _Me
     of the interval that ends at it (its delta belongs to the interval starting at the previous reading, one interval
     earlier), which is the day before for a reading at local midnight."""
     tz = zoneinfo.ZoneInfo(site.timezone)
-    day_of: dict[dt.datetime, dt.date] = {}
+    # (ts, lookback minutes) -> local days; a batch has few distinct timestamps, so this is computed a few times.
+    days_of: dict[tuple[dt.datetime, int], tuple[dt.date, ...]] = {}
+    back = {mid: (info.interval_minutes if info.cumulative else 0) for mid, info in meters.items()}
     pairs: set[tuple[int, dt.date]] = set()
     for v in readings:
-        day = day_of.get(v.ts)
-        if day is None:
-            day = day_of[v.ts] = v.ts.astimezone(tz).date()
-        pairs.add((v.meter_id, day))
-        info = meters.get(v.meter_id)
-        if info is not None and info.cumulative:
-            before = v.ts - dt.timedelta(minutes=info.interval_minutes)
-            pairs.add((v.meter_id, before.astimezone(tz).date()))
+        key = (v.ts, back.get(v.meter_id, 0))
+        days = days_of.get(key)
+        if days is None:
+            day = v.ts.astimezone(tz).date()
+            before = (v.ts - dt.timedelta(minutes=key[1])).astimezone(tz).date() if key[1] else day
+            days = days_of[key] = (day,) if before == day else (day, before)
+        for day in days:
+            pairs.add((v.meter_id, day))
     return sorted(pairs)
 
 
