@@ -226,8 +226,8 @@ def main() -> None:
     with psycopg.connect(db_url) as conn:
         stored = conn.execute("SELECT count(*) FROM meters_reading").fetchone()[0]
         assert stored == total, (stored, total)
-        size = conn.execute("SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
-                            "WHERE inhparent = 'meters_reading'::regclass").fetchone()[0]
+        size = int(conn.execute("SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
+                            "WHERE inhparent = 'meters_reading'::regclass").fetchone()[0] or 0)
         conn.execute("TRUNCATE meters_reading")
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE meters_reading")
@@ -256,8 +256,8 @@ def main() -> None:
     with psycopg.connect(db_url) as conn:
         stored = conn.execute("SELECT count(*) FROM meters_reading").fetchone()[0]
         dirty = conn.execute("SELECT count(*) FROM meters_dirtymeterday").fetchone()[0]
-        api_size = conn.execute("SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
-                                "WHERE inhparent = 'meters_reading'::regclass").fetchone()[0]
+        api_size = int(conn.execute("SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
+                                "WHERE inhparent = 'meters_reading'::regclass").fetchone()[0] or 0)
     assert stored == accepted == total, (stored, accepted, total)
     rate, base_rate = total / api_s, total / base_s
     print(f"API end to end ({args.workers} gunicorn workers): {rate:,.0f} readings/s ({api_s:.1f} s); "
