@@ -170,3 +170,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
+
+# Ingestion housekeeping (meters app, H1): readings partitions three months ahead; rejected rows past retention.
+CELERY_BEAT_SCHEDULE["meters-reading-partitions-ahead"] = {
+    "task": "meters.tasks.reading_partitions_ahead_task", "schedule": 24 * 3600}
+CELERY_BEAT_SCHEDULE["meters-rejected-rows-purge"] = {
+    "task": "meters.tasks.rejected_rows_purge_task", "schedule": 24 * 3600}
