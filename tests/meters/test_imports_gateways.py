@@ -190,3 +190,28 @@ def test_concurrent_batches_for_the_same_meters_from_two_gateways_store_each_row
     total = {k: results[0].__dict__[k] + results[1].__dict__[k] for k in ("accepted", "duplicates", "conflicts")}
     assert total["accepted"] == 1000
     assert total["duplicates"] + total["conflicts"] == 1000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_with_the_same_batch_id_write_once(plant):
+    rows = [RawRow(k, "E1", ts(15 * k), 1.0) for k in range(200)]
+    results, errors = [], []
+
+    def send():
+        try:
+            results.append(readings_ingest(site=plant["site"], rows=rows, gateway=plant["gateway"], batch_key="same"))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(r.replayed for r in results) == [False, True]
+    assert [r.as_response() for r in results if r.replayed] == [r.as_response() for r in results if not r.replayed]
+    assert Reading.objects.count() == 200
+    assert IngestBatch.objects.count() == 1

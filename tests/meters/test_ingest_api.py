@@ -231,3 +231,14 @@ def test_cumulative_reading_at_local_midnight_also_dirties_the_previous_day(gw_c
     # 2025-03-01T16:00Z = 2025-03-02 00:00 Asia/Shanghai; its delta covers 23:45-00:00 of 2025-03-01.
     post_json(gw_client, {"readings": [{"meter": "C2", "ts": "2025-03-01T16:00:00+00:00", "value": 5}]})
     assert sorted(DirtyMeterDay.objects.values_list("day", flat=True)) == [dt.date(2025, 3, 1), dt.date(2025, 3, 2)]
+
+
+def test_openapi_schema_documents_the_gateway_bearer_scheme_and_examples(api_client, tenants):
+    api_client.force_authenticate(tenants["staff"])
+    r = api_client.get("/api/schema/", {"format": "json"})
+    schema = r.json()
+    assert schema["components"]["securitySchemes"]["gatewayToken"]["scheme"] == "bearer"
+    op = schema["paths"]["/api/v1/readings/"]["post"]
+    assert op["security"] == [{"gatewayToken": []}]
+    assert {"application/json", "text/csv"} <= set(op["requestBody"]["content"])
+    assert "413" in op["responses"] and "429" in op["responses"]
