@@ -370,16 +370,49 @@ WHERE tp.interleaved OR (CASE WHEN c.rn = 1 THEN tp.prev_value ELSE c.sp_value E
 """
 
 
-def _previous_values(cur) -> list[tuple[int, float, float | None, float | None]]:
+# One primary-key probe per cumulative meter: its latest stored reading up to the batch's last timestamp.
+_LATEST_PER_METER_SQL = """
+SELECT t.m, p.ts, p.value
+FROM unnest(%(ids)s::bigint[], %(firsts)s::timestamptz[], %(lasts)s::timestamptz[]) AS t(m, first_ts, last_ts)
+LEFT JOIN LATERAL (
+    SELECT r.ts, r.value FROM meters_reading r
+    WHERE r.meter_id = t.m AND r.ts <= t.last_ts AND r.ts >= t.first_ts - make_interval(days => %(lookback)s)
+      AND r.ts >= %(lo)s AND r.ts <= %(hi)s  -- constants: the planner prunes partitions once, not per probe
+    ORDER BY r.ts DESC LIMIT 1
+) p ON true
+"""
+
+
+def _previous_values(cur, unique: list[_Valid], meters: dict[str, _MeterInfo],
+                     ) -> list[tuple[int, float, float | None, float | None]]:
     """(idx, value, rollover, previous value) for staged cumulative readings that may have gone backwards."""
     if connection.vendor == "postgresql":
-        cur.execute(_PREVIOUS_PER_METER_SQL, {"lookback": REGISTER_LOOKBACK_DAYS})
+        info_by_id = {info.id: info for info in meters.values() if info.cumulative}
+        seqs: dict[int, list[_Valid]] = {}
+        for v in unique:
+            if v.meter_id in info_by_id:
+                seqs.setdefault(v.meter_id, []).append(v)
+        if not seqs:
+            return []
+        for vs in seqs.values():
+            vs.sort(key=lambda v: v.ts)
+        ids = sorted(seqs)
+        firsts, lasts = [seqs[m][0].ts for m in ids], [seqs[m][-1].ts for m in ids]
+        cur.execute(_LATEST_PER_METER_SQL, {"ids": ids, "firsts": firsts, "lasts": lasts,
+                                            "lookback": REGISTER_LOOKBACK_DAYS, "hi": max(lasts),
+                                            "lo": min(firsts) - dt.timedelta(days=REGISTER_LOOKBACK_DAYS)})
         out, interleaved = [], set()
-        for idx, value, rollover, prev, mixed, meter_id in cur.fetchall():
-            if mixed:
-                interleaved.add(meter_id)
-            else:
-                out.append((idx, value, rollover, prev))
+        for meter_id, stored_ts, stored_value in cur.fetchall():
+            vs = seqs[meter_id]
+            if stored_ts is not None and stored_ts >= vs[0].ts:
+                interleaved.add(meter_id)  # stored readings inside the batch's span: exact check below
+                continue
+            # The stored reading precedes the whole batch: the batch's rows follow it and each other.
+            rollover, prev = info_by_id[meter_id].rollover, stored_value
+            for v in vs:
+                if prev is not None and v.value < prev:
+                    out.append((v.index, v.value, rollover, prev))
+                prev = v.value
         if interleaved:
             # The exact per-row check for meters whose stored readings interleave with the batch.
             cur.execute(_PREVIOUS_SQL.format(
@@ -495,7 +528,7 @@ def _ingest(*, site, rows, gateway, batch_key, source, now) -> IngestResult:
             _stage(cur, unique)
             held: set[int] = set()
             by_index = {v.index: v for v in unique}
-            for idx, value, rollover, prev in _previous_values(cur):
+            for idx, value, rollover, prev in _previous_values(cur, unique, meters):
                 if prev is None or value >= prev:
                     continue
                 v = by_index[idx]
