@@ -224,7 +224,10 @@ def _parse_ts(text) -> tuple[dt.datetime | None, RowError | None]:
         return None, RowError.INVALID_TIMESTAMP
     if ts.tzinfo is None or ts.utcoffset() is None:
         return None, RowError.TIMESTAMP_WITHOUT_OFFSET
-    return ts.astimezone(dt.UTC), None
+    try:
+        return ts.astimezone(dt.UTC), None
+    except OverflowError:  # e.g. 9999-12-31T23:00-05:00 is past the last representable instant
+        return None, RowError.INVALID_TIMESTAMP
 
 
 def _parse_value(raw) -> tuple[float | None, RowError | None]:
