@@ -20,6 +20,7 @@ from .models import (
     RejectedRow,
     ReviewStatus,
 )
+from .services.review import register_reset_accept
 
 
 @admin.register(Meter)
@@ -144,6 +145,12 @@ class RegisterEventAdmin(_ReviewAdmin):
     list_display = ["meter", "ts", "kind", "previous_value", "value", "batch", "status", "created_at"]
     list_filter = ["kind", "status", "meter__site"]
     readonly_fields = ["meter", "ts", "kind", "previous_value", "value", "batch", "created_at"]
+    actions = ["acknowledge", "resolve", "accept_reset"]
+
+    @admin.action(description=_("Accept as reset: store the held reading as the new register baseline"))
+    def accept_reset(self, request, queryset):
+        n = sum(register_reset_accept(event=e) for e in queryset.filter(kind=RegisterEvent.Kind.RESET))
+        self.message_user(request, _("%(n)d reading(s) stored.") % {"n": n})
 
 
 @admin.register(ImportJob)

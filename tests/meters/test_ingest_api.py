@@ -245,3 +245,24 @@ def test_openapi_schema_documents_the_gateway_bearer_scheme_and_examples(api_cli
     assert op["security"] == [{"gatewayToken": []}]
     assert {"application/json", "text/csv"} <= set(op["requestBody"]["content"])
     assert "413" in op["responses"] and "429" in op["responses"]
+
+
+def test_accepting_a_reset_stores_the_held_reading_as_new_baseline(gw_client):
+    from meters.services.review import register_reset_accept
+
+    post_json(gw_client, {"readings": [{"meter": "C2", "ts": ts(0), "value": 500}]})
+    post_json(gw_client, {"readings": [{"meter": "C2", "ts": ts(15), "value": 3}]})  # meter exchanged: held
+    event = RegisterEvent.objects.get(kind="reset")
+    assert register_reset_accept(event=event) is True
+    event.refresh_from_db()
+    assert event.status == "resolved"
+    r = post_json(gw_client, {"readings": [{"meter": "C2", "ts": ts(30), "value": 7}]})
+    assert r.json()["accepted"] == 1  # compared with 3, not 500
+    assert sorted(Reading.objects.values_list("value", flat=True)) == [3, 7, 500]
+
+
+def test_admin_lists_of_ingestion_records_render(client, tenants, gw_client):
+    post_json(gw_client, {"readings": [{"meter": "NOPE", "ts": ts(0), "value": 1}]})
+    client.force_login(tenants["staff"])
+    for model in ("ingestbatch", "rejectedrow", "readingconflict", "registerevent", "importjob", "bill"):
+        assert client.get(f"/admin/meters/{model}/").status_code == 200, model
