@@ -1,0 +1,73 @@
+"""Reporting periods: a month ("2025-03"), a quarter ("2025-Q1") or a year ("2025"), in a site's local time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from dataclasses import dataclass
+
+from energy_platform.errors import ApplicationError
+
+_RE = re.compile(r"^(?P<y>\d{4})(?:-(?:(?P<m>0[1-9]|1[0-2])|Q(?P<q>[1-4])))?$")
+
+
+def month_add(day: dt.date, months: int) -> dt.date:
+    y, m = divmod(day.month - 1 + months, 12)
+    return dt.date(day.year + y, m + 1, 1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar period; `first` is its first month and `n_months` its length (1, 3 or 12)."""
+
+    first: dt.date
+    n_months: int
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        match = _RE.match((text or "").strip())
+        if not match:
+            raise ApplicationError("invalid_period", f"{text!r} is not a period: use 2025-03, 2025-Q1 or 2025.")
+        year = int(match["y"])
+        if match["m"]:
+            return cls(dt.date(year, int(match["m"]), 1), 1)
+        if match["q"]:
+            return cls(dt.date(year, 3 * int(match["q"]) - 2, 1), 3)
+        return cls(dt.date(year, 1, 1), 12)
+
+    @classmethod
+    def month(cls, year: int, month: int) -> Period:
+        return cls(dt.date(year, month, 1), 1)
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls(dt.date(year, 1, 1), 12)
+
+    @property
+    def granularity(self) -> str:
+        return {1: "month", 3: "quarter", 12: "year"}[self.n_months]
+
+    @property
+    def end_month(self) -> dt.date:
+        """The first day after the period (exclusive bound)."""
+        return month_add(self.first, self.n_months)
+
+    def months(self) -> list[dt.date]:
+        return [month_add(self.first, i) for i in range(self.n_months)]
+
+    def start(self, tz: str = "Asia/Shanghai") -> dt.datetime:
+        return dt.datetime.combine(self.first, dt.time(), zoneinfo.ZoneInfo(tz))
+
+    def end(self, tz: str = "Asia/Shanghai") -> dt.datetime:
+        return dt.datetime.combine(self.end_month, dt.time(), zoneinfo.ZoneInfo(tz))
+
+    def previous_year(self) -> Period:
+        return Period(dt.date(self.first.year - 1, self.first.month, 1), self.n_months)
+
+    def __str__(self) -> str:
+        if self.n_months == 1:
+            return f"{self.first:%Y-%m}"
+        if self.n_months == 3:
+            return f"{self.first.year}-Q{(self.first.month + 2) // 3}"
+        return str(self.first.year)
