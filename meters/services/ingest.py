@@ -74,7 +74,7 @@ ROW_ERROR_DETAILS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class RawRow:
     index: int
     meter: str
@@ -140,12 +140,8 @@ def body_parse_json(data: bytes) -> tuple[str | None, list[RawRow]]:
         raise ApplicationError("invalid_batch_id", "batch_id must be a string of 1 to 100 characters.")
     readings = doc["readings"]
     _check_row_count(len(readings))
-    rows = []
-    for i, item in enumerate(readings):
-        if isinstance(item, dict):
-            rows.append(RawRow(i, item.get("meter"), item.get("ts"), item.get("value")))
-        else:
-            rows.append(RawRow(i, None, None, None))
+    rows = [RawRow(i, item.get("meter"), item.get("ts"), item.get("value")) if type(item) is dict
+            else RawRow(i, None, None, None) for i, item in enumerate(readings)]
     return batch_key, rows
 
 
