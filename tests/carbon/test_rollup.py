@@ -1,0 +1,108 @@
+"""Rollups: deltas of cumulative registers with multiplier and rollover, interval sums, completeness, incremental =
+full recompute."""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from meters.models import DirtyMeterDay, MeterRollup
+from meters.rollup import rollup_all, rollup_sweep
+from meters.services.ingest import RawRow, readings_ingest
+from tests.factories import MeterFactory, SiteFactory
+
+SH = zoneinfo.ZoneInfo("Asia/Shanghai")
+pytestmark = pytest.mark.django_db
+
+
+def _ts(day: int, hour: int, minute: int = 0) -> str:
+    return dt.datetime(2025, 3, day, hour, minute, tzinfo=SH).isoformat()
+
+
+def _rollups(granularity: str, meter) -> dict:
+    return {
+        r.bucket_start.astimezone(SH).replace(tzinfo=None): (round(r.quantity, 6), r.received_intervals,
+                                                               r.expected_intervals)
+        for r in MeterRollup.objects.filter(meter=meter, granularity=granularity)
+    }
+
+
+def test_cumulative_register_delta_multiplier_and_rollover():
+    site = SiteFactory()
+    m = MeterFactory(site=site, code="C", reading_kind="cumulative", multiplier=40, rollover_value=10000)
+    rows = [RawRow(0, "C", _ts(1, 8, 0), 9990), RawRow(1, "C", _ts(1, 8, 15), 9995),
+            RawRow(2, "C", _ts(1, 8, 30), 3), RawRow(3, "C", _ts(1, 8, 45), 10), RawRow(4, "C", _ts(1, 9, 0), 12)]
+    assert readings_ingest(site=site, rows=rows).accepted == 5
+    rollup_sweep()
+    hours = _rollups("hour", m)
+    # 08:00 bucket holds the deltas starting at 08:00, 08:15, 08:30, 08:45:
+    # 5 + (3 + 10000 − 9995 = 8, a rollover) + 7 + 2 = 22 register units × multiplier 40 = 880 kWh.
+    assert hours[dt.datetime(2025, 3, 1, 8)] == (880.0, 4, 4)
+    # The 09:00 reading has no successor yet, so the 09:00 bucket does not exist.
+    assert dt.datetime(2025, 3, 1, 9) not in hours
+    day = _rollups("day", m)[dt.datetime(2025, 3, 1)]
+    assert day == (880.0, 4, 96)
+    month = _rollups("month", m)[dt.datetime(2025, 3, 1)]
+    assert month == (880.0, 4, 31 * 96)  # March: 31 days × 96 quarter-hours expected
+
+
+def test_interval_meter_sums_and_gap_shows_as_incomplete():
+    site = SiteFactory()
+    m = MeterFactory(site=site, code="I", reading_kind="interval", multiplier=2)
+    # 10:00–10:45 complete (4 × 1.5), 11:00 hour has only two readings (a gap).
+    rows = [RawRow(i, "I", _ts(2, 10, 15 * i), 1.5) for i in range(4)]
+    rows += [RawRow(4, "I", _ts(2, 11, 0), 1.0), RawRow(5, "I", _ts(2, 11, 30), 1.0)]
+    readings_ingest(site=site, rows=rows)
+    rollup_sweep()
+    hours = _rollups("hour", m)
+    assert hours[dt.datetime(2025, 3, 2, 10)] == (12.0, 4, 4)   # 4 × 1.5 × 2
+    assert hours[dt.datetime(2025, 3, 2, 11)] == (4.0, 2, 4)    # 2 × 1.0 × 2, half complete
+    assert _rollups("day", m)[dt.datetime(2025, 3, 2)] == (16.0, 6, 96)
+    assert not DirtyMeterDay.objects.exists()
+
+
+def test_late_reading_in_the_middle_recomputes_the_previous_bucket():
+    site = SiteFactory()
+    m = MeterFactory(site=site, code="C", reading_kind="cumulative")
+    readings_ingest(site=site, rows=[RawRow(0, "C", _ts(3, 23, 45), 100), RawRow(1, "C", _ts(5, 0, 0), 300)])
+    rollup_sweep()
+    # The delta 200 starts at the 3rd 23:45 and belongs to that bucket.
+    assert _rollups("day", m)[dt.datetime(2025, 3, 3)][0] == 200.0
+    readings_ingest(site=site, rows=[RawRow(0, "C", _ts(4, 12, 0), 250)])
+    rollup_sweep()
+    days = _rollups("day", m)
+    assert days[dt.datetime(2025, 3, 3)][0] == 150.0
+    assert days[dt.datetime(2025, 3, 4)][0] == 50.0
+
+
+readings_strategy = st.lists(
+    st.tuples(st.integers(min_value=0, max_value=4 * 96), st.floats(min_value=0, max_value=50)),
+    min_size=1, max_size=40,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(readings_strategy, min_size=1, max_size=4))
+def test_incremental_rollups_equal_a_full_recompute(batches):
+    """Late and out-of-order batches, swept after each, give the same rollups as one full recompute."""
+    MeterRollup.objects.all().delete()
+    site = SiteFactory()
+    interval = MeterFactory(site=site, code="I", reading_kind="interval")
+    cumulative = MeterFactory(site=site, code="C", reading_kind="cumulative")
+    base = dt.datetime(2025, 3, 30, 0, 0, tzinfo=SH)
+    for batch in batches:
+        rows = []
+        for i, (slot, qty) in enumerate(batch):
+            ts = (base + dt.timedelta(minutes=15 * slot)).isoformat()
+            rows.append(RawRow(2 * i, "I", ts, round(qty, 3)))
+            # A monotonic register: value = slot × 10 keeps every batch consistent with every other.
+            rows.append(RawRow(2 * i + 1, "C", ts, slot * 10.0))
+        readings_ingest(site=site, rows=rows)
+        rollup_sweep()
+    incremental = {g: (_rollups(g, interval), _rollups(g, cumulative)) for g in ("hour", "day", "month")}
+    MeterRollup.objects.all().delete()
+    rollup_all()
+    full = {g: (_rollups(g, interval), _rollups(g, cumulative)) for g in ("hour", "day", "month")}
+    assert incremental == full
