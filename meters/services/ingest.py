@@ -29,7 +29,6 @@ from enum import StrEnum
 import orjson
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Exists, OuterRef, Value
 from django.utils import timezone
 
 from energy_platform.errors import ApplicationError
@@ -189,25 +188,38 @@ class _MeterInfo:
     interval_minutes: int = 15
 
 
+_METERS_SQL = """
+SELECT m.id, m.code, m.reading_kind, m.rollover_value, m.active_from, m.active_to, m.interval_minutes,
+       {listed}
+FROM meters_meter m WHERE m.site_id = %(site)s AND m.code IN (SELECT unnest(%(codes)s::text[]))
+"""
+_LISTED = {
+    # A gateway with an empty allow-list may report every meter of its site.
+    True: "EXISTS (SELECT 1 FROM meters_gateway_allowed_meters a WHERE a.gateway_id = %(gw)s AND a.meter_id = m.id) "
+          "OR NOT EXISTS (SELECT 1 FROM meters_gateway_allowed_meters a WHERE a.gateway_id = %(gw)s)",
+    False: "true",
+}
+
+
 def _meters_resolve(*, site: Site, gateway: Gateway | None, codes: Iterable[str]) -> dict[str, _MeterInfo]:
-    codes = {c for c in codes if isinstance(c, str)}
-    qs = Meter.objects.filter(site=site, code__in=codes)
-    if gateway is not None:
-        # One query: a gateway with an empty allow-list may report every meter of its site.
-        through = Gateway.allowed_meters.through.objects
-        qs = qs.annotate(
-            listed=Exists(through.filter(gateway_id=gateway.pk, meter_id=OuterRef("pk"))),
-            restricted=Exists(through.filter(gateway_id=gateway.pk)),
-        )
-    else:
-        qs = qs.annotate(listed=Value(True), restricted=Value(False))
+    """The batch's meters by code, in one query (with the gateway's allow-list)."""
+    codes = sorted({c for c in codes if isinstance(c, str)})
+    if not codes:
+        return {}
     out = {}
-    for m in qs.values_list("id", "code", "reading_kind", "rollover_value", "active_from", "active_to",
-                            "interval_minutes", "listed", "restricted"):
-        mid, code, kind, rollover, afrom, ato, interval, listed, restricted = m
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(_METERS_SQL.format(listed=_LISTED[gateway is not None]),
+                        {"site": site.pk, "codes": codes, "gw": gateway.pk if gateway is not None else None})
+            found = cur.fetchall()
+    else:
+        qs = Meter.objects.filter(site=site, code__in=codes)
+        allow = set(gateway.allowed_meters.values_list("id", flat=True)) if gateway is not None else set()
+        found = [(*m, not allow or m[0] in allow) for m in qs.values_list(
+            "id", "code", "reading_kind", "rollover_value", "active_from", "active_to", "interval_minutes")]
+    for mid, code, kind, rollover, afrom, ato, interval, allowed in found:
         out[code] = _MeterInfo(mid, kind == Meter.ReadingKind.CUMULATIVE,
-                               float(rollover) if rollover is not None else None, afrom, ato,
-                               listed or not restricted, interval)
+                               float(rollover) if rollover is not None else None, afrom, ato, bool(allowed), interval)
     return out
 
 
