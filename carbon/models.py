@@ -1,0 +1,270 @@
+"""Coefficients, emission factors, targets, process and green-electricity activity data, periods and the ledger."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from meters.models import Carrier
+from plants.models import Enterprise, Site
+
+
+class ConversionMethod(models.TextChoices):
+    EQUIVALENT = "equivalent", _("equivalent (calorific) value 当量值")
+    EQUAL_VALUE = "equal_value", _("equal value (generation-based) 等价值")
+
+
+class EnergyCoefficient(models.Model):
+    """A standard-coal conversion coefficient as published (GB/T 2589-2020), with its source and validity.
+
+    `coefficient` is stored exactly as published in `coefficient_unit` (kgce/kg, kgce/m3, kgce/kWh, kgce/MJ, kgce/t);
+    conversion code scales the meter's unit to the denominator. An enterprise row (e.g. a supplier's measured natural
+    gas value) takes precedence over the national one."""
+
+    TENANT_PATH = "enterprise"
+
+    carrier = models.CharField(_("energy carrier"), max_length=30, choices=Carrier.choices)
+    method = models.CharField(_("electricity method"), max_length=12, choices=ConversionMethod.choices,
+                              default=ConversionMethod.EQUIVALENT)
+    coefficient = models.DecimalField(_("coefficient"), max_digits=12, decimal_places=6)
+    coefficient_unit = models.CharField(_("unit"), max_length=12)
+    year = models.PositiveIntegerField(_("year (equal-value rates)"), null=True, blank=True)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    source = models.CharField(_("source"), max_length=300)
+    edition = models.CharField(_("edition"), max_length=60, blank=True)
+    provisional = models.BooleanField(_("provisional ([check])"), default=False)
+
+    class Meta:
+        ordering = ["carrier", "method", "-valid_from"]
+        verbose_name = _("energy coefficient")
+        verbose_name_plural = _("energy coefficients")
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.coefficient} {self.coefficient_unit} ({self.edition or self.source})"
+
+
+class FactorSet(models.Model):
+    """A published set of emission factors (one announcement), versioned."""
+
+    class Purpose(models.TextChoices):
+        REFERENCE = "reference", _("reference (reporting)")
+        COMPLIANCE = "compliance", _("compliance (key-emitter verification)")
+
+    name = models.CharField(_("name"), max_length=200)
+    version = models.CharField(_("version"), max_length=40)
+    publisher = models.CharField(_("publisher"), max_length=200)
+    announcement = models.CharField(_("announcement"), max_length=200, blank=True)
+    data_year = models.PositiveIntegerField(_("data year"), null=True, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=12, choices=Purpose.choices, default=Purpose.REFERENCE)
+    source = models.CharField(_("source"), max_length=300)
+    provisional = models.BooleanField(_("provisional ([check])"), default=False)
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+                                   help_text=_("Set for an enterprise's own measured factors."))
+
+    class Meta:
+        ordering = ["-data_year", "name"]
+        constraints = [models.UniqueConstraint(fields=["name", "version"], name="factor_set_version_unique")]
+        verbose_name = _("emission factor set")
+        verbose_name_plural = _("emission factor sets")
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class EmissionFactor(models.Model):
+    class Kind(models.TextChoices):
+        GRID = "grid_electricity", _("grid electricity")
+        FUEL = "fuel", _("fuel combustion")
+        HEAT = "heat", _("purchased heat")
+        STEAM = "steam", _("purchased steam")
+
+    class Basis(models.TextChoices):
+        AVERAGE = "average", _("average")
+        EXCL_MARKET = "excl_market_nonfossil", _("excluding market-traded non-fossil power")
+        FOSSIL = "fossil", _("fossil only")
+
+    factor_set = models.ForeignKey(FactorSet, on_delete=models.PROTECT, related_name="factors")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    carrier = models.CharField(_("energy carrier"), max_length=30, choices=Carrier.choices)
+    fuel_name = models.CharField(_("fuel"), max_length=60, blank=True)
+    geography = models.CharField(_("geography"), max_length=30, default="national",
+                                 help_text=_("national, a grid region (north, east, …) or a 2-digit province code"))
+    basis = models.CharField(_("basis"), max_length=24, choices=Basis.choices, default=Basis.AVERAGE)
+    ncv_gj_per_unit = models.DecimalField(_("net calorific value (GJ per activity unit)"), max_digits=12,
+                                          decimal_places=4, null=True, blank=True)
+    carbon_content_tc_per_tj = models.DecimalField(_("carbon content (tC/TJ)"), max_digits=8, decimal_places=3,
+                                                   null=True, blank=True)
+    oxidation_rate = models.DecimalField(_("oxidation rate"), max_digits=5, decimal_places=4, null=True, blank=True)
+    value = models.DecimalField(_("factor (tCO2 per activity unit)"), max_digits=14, decimal_places=6)
+    activity_unit = models.CharField(_("activity unit"), max_length=12)
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=300)
+    provisional = models.BooleanField(_("provisional ([check])"), default=False)
+
+    class Meta:
+        ordering = ["kind", "carrier", "geography"]
+        verbose_name = _("emission factor")
+        verbose_name_plural = _("emission factors")
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.geography} {self.value} tCO2/{self.activity_unit} ({self.factor_set})"
+
+    @staticmethod
+    def fuel_factor(*, ncv: Decimal, cc: Decimal, of: Decimal) -> Decimal:
+        """tCO2 per activity unit = NCV (GJ/unit) × CC (tC/TJ) × OF × 44/12 ÷ 1000 (GB/T 32150, DOMAIN.md §2)."""
+        return (ncv * cc * of * Decimal(44) / Decimal(12) / Decimal(1000)).quantize(Decimal("0.000001"))
+
+
+class Target(models.Model):
+    """A reduction target of an enterprise or a site for an indicator, from a baseline year to a target year."""
+
+    TENANT_PATH = "enterprise"
+
+    class Indicator(models.TextChoices):
+        ENERGY_PER_VALUE_ADDED = "energy_per_value_added", _("energy per 10⁴ CNY value added")
+        CARBON_PER_VALUE_ADDED = "carbon_per_value_added", _("CO2 per 10⁴ CNY value added")
+        ENERGY_TCE = "energy_tce", _("comprehensive energy consumption")
+        EMISSIONS_TCO2 = "emissions_tco2", _("total emissions")
+        PUE = "pue", _("PUE")
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="targets")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, null=True, blank=True, related_name="targets")
+    indicator = models.CharField(_("indicator"), max_length=30, choices=Indicator.choices)
+    baseline_year = models.PositiveIntegerField(_("baseline year"))
+    baseline_value = models.DecimalField(_("baseline value"), max_digits=18, decimal_places=6, null=True, blank=True,
+                                         help_text=_("Empty: computed from the baseline year's data."))
+    target_year = models.PositiveIntegerField(_("target year"))
+    reduction_pct = models.DecimalField(_("reduction (%)"), max_digits=6, decimal_places=2,
+                                        help_text=_("e.g. 13.5 for the 14th five-year plan (DOMAIN.md §5)."))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["enterprise", "indicator", "target_year"]
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+
+    def __str__(self) -> str:
+        return f"{self.indicator} −{self.reduction_pct}% {self.baseline_year}→{self.target_year}"
+
+
+class ProcessEmission(models.Model):
+    """Process emissions of a site in a month, entered as activity data with its factor."""
+
+    TENANT_PATH = "site__enterprise"
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="process_emissions")
+    month = models.DateField(_("month"))
+    description = models.CharField(_("description"), max_length=200)
+    activity_amount = models.DecimalField(_("activity amount"), max_digits=18, decimal_places=4)
+    activity_unit = models.CharField(_("activity unit"), max_length=12)
+    factor_tco2_per_unit = models.DecimalField(_("factor (tCO2 per unit)"), max_digits=14, decimal_places=6)
+    factor_source = models.CharField(_("factor source"), max_length=300)
+    evidence = models.CharField(_("evidence"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["site", "month"]
+        verbose_name = _("process emission")
+        verbose_name_plural = _("process emissions")
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.month:%Y-%m} {self.description}"
+
+
+class GreenCertificate(models.Model):
+    """Purchased green-electricity certificates (GEC) or green-power deals: reported separately, never netted."""
+
+    TENANT_PATH = "site__enterprise"
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="green_certificates")
+    month = models.DateField(_("month"))
+    mwh = models.DecimalField(_("MWh"), max_digits=14, decimal_places=4)
+    certificate_id = models.CharField(_("certificate id"), max_length=100)
+    issuer = models.CharField(_("issuer"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["site", "month"]
+        verbose_name = _("green-electricity certificate")
+        verbose_name_plural = _("green-electricity certificates")
+
+    def __str__(self) -> str:
+        return f"{self.certificate_id} {self.mwh} MWh"
+
+
+class AccountingPeriod(models.Model):
+    """A month of an enterprise: open (figures provisional) or closed (the ledger is the record)."""
+
+    TENANT_PATH = "enterprise"
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="periods")
+    month = models.DateField(_("month"))
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
+    restatement_pending = models.BooleanField(_("restatement pending"), default=False)
+    restatement_reason = models.CharField(_("what changed"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["enterprise", "-month"]
+        constraints = [models.UniqueConstraint(fields=["enterprise", "month"], name="period_unique")]
+        verbose_name = _("accounting period")
+        verbose_name_plural = _("accounting periods")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.month:%Y-%m} {self.status}"
+
+
+class LedgerEntry(models.Model):
+    """One append-only line of the carbon ledger; entries of an enterprise form a SHA-256 hash chain."""
+
+    TENANT_PATH = "enterprise"
+
+    class Kind(models.TextChoices):
+        ORIGINAL = "original", _("original")
+        REVERSAL = "reversal", _("reversal")
+        RESTATEMENT = "restatement", _("restatement")
+        CORRECTION = "correction", _("correction")
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="ledger")
+    seq = models.PositiveIntegerField(_("sequence"))
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="ledger")
+    month = models.DateField(_("period month"))
+    scope = models.CharField(_("scope"), max_length=12)
+    source = models.CharField(_("source"), max_length=60)
+    activity_amount = models.DecimalField(_("activity amount"), max_digits=20, decimal_places=6)
+    activity_unit = models.CharField(_("activity unit"), max_length=12)
+    factor = models.ForeignKey(EmissionFactor, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    factor_value = models.DecimalField(_("factor value"), max_digits=14, decimal_places=6)
+    factor_version = models.CharField(_("factor-set version"), max_length=100)
+    tco2 = models.DecimalField(_("tCO2"), max_digits=20, decimal_places=6)
+    readings_from = models.DateTimeField(_("readings from"))
+    readings_to = models.DateTimeField(_("readings to"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.ORIGINAL)
+    reverses = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+")
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["enterprise", "seq"]
+        constraints = [models.UniqueConstraint(fields=["enterprise", "seq"], name="ledger_seq_unique")]
+        indexes = [models.Index(fields=["enterprise", "month"], name="ledger_month_idx")]
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.month:%Y-%m} {self.source} {self.tco2} tCO2"

@@ -1,0 +1,86 @@
+"""Reference coefficients and emission factors loaded by data migrations, transcribed from shared/DOMAIN.md with the
+sources and marks given there. Rows marked [check] there are loaded as provisional."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+GBT2589 = "GB/T 2589-2020 综合能耗计算通则 (DOMAIN.md §1)"
+GBT2589_2008B = "GB/T 2589-2008 Annex B, reference values (DOMAIN.md §1)"
+
+# (carrier, coefficient, unit, provisional, note)
+COEFFICIENTS = [
+    ("raw_coal", "0.7143", "kgce/kg", False, "raw coal 20,908 kJ/kg"),
+    ("washed_coal", "0.9000", "kgce/kg", False, "washed coal 26,344 kJ/kg"),
+    ("coke", "0.9714", "kgce/kg", False, "coke 28,435 kJ/kg"),
+    ("fuel_oil", "1.4286", "kgce/kg", False, "crude oil, fuel oil 41,816 kJ/kg"),
+    ("gasoline", "1.4714", "kgce/kg", False, "gasoline, kerosene 43,070 kJ/kg"),
+    ("diesel", "1.4571", "kgce/kg", False, "diesel 42,652 kJ/kg"),
+    ("lpg", "1.7143", "kgce/kg", False, "LPG 50,179 kJ/kg"),
+    # Natural gas: 1.1000–1.3300 kgce/m3; gas-field default 1.2143 [code]; a supplier's measured value should replace it.
+    ("natural_gas", "1.2143", "kgce/m3", True, "natural gas, gas-field default; use the supplier's measured value"),
+    ("coke_oven_gas", "0.5714", "kgce/m3", True, "coke-oven gas, lower end of 0.5714–0.6143"),
+    ("electricity", "0.1229", "kgce/kWh", False, "electricity, equivalent value 3,600 kJ/kWh"),
+    ("pv_generation", "0.1229", "kgce/kWh", False, "electricity, equivalent value 3,600 kJ/kWh"),
+    ("green_electricity", "0.1229", "kgce/kWh", False, "electricity, equivalent value 3,600 kJ/kWh"),
+    ("heat", "0.03412", "kgce/MJ", False, "heat 34.12 kgce/GJ"),
+    ("steam", "0.1286", "kgce/kg", True, "low-pressure steam 3,763 MJ/t [check]"),
+    ("water", "0.0857", "kgce/t", True, "new water (2008 Annex B) [check]"),
+    ("compressed_air", "0.0400", "kgce/m3", True, "compressed air (2008 Annex B) [check]"),
+    ("oxygen", "0.4000", "kgce/m3", True, "oxygen (2008 Annex B) [check]"),
+]
+
+MEE = "Ministry of Ecology and Environment / National Bureau of Statistics"
+
+# National grid factors (tCO2/MWh): data year -> (announced, average, excl. market non-fossil, fossil only). §3 [read]
+NATIONAL_GRID = {
+    2021: ("2024-04", "0.5568", None, "0.8426"),
+    2022: ("2024-12", "0.5366", "0.5856", "0.8325"),
+    2023: ("2026-01", "0.5306", "0.6096", "0.8273"),
+}
+
+GRID_REGIONS = ["north", "northeast", "east", "central", "northwest", "south", "southwest"]
+REGIONAL_GRID = {  # §3 [read]
+    2022: ["0.6776", "0.5564", "0.5617", "0.5395", "0.5857", "0.3869", "0.2268"],
+    2023: ["0.6361", "0.5122", "0.5500", "0.5271", "0.5543", "0.4042", "0.2472"],
+}
+PROVINCIAL_GRID_2022 = {"13": "0.7252", "14": "0.7096", "12": "0.7041", "63": "0.1567", "51": "0.1404",
+                        "53": "0.1073"}  # Hebei, Shanxi, Tianjin, Qinghai, Sichuan, Yunnan §3 [read]
+
+# Compliance factors for key-emitter reporting: (name, value, mark-provisional, note)
+COMPLIANCE_GRID = [
+    ("2022 national grid average (compliance, 2023–2025 reporting)", "0.5703", False, "[code]"),
+    ("earlier compliance notice", "0.5810", True, "[check]"),
+    ("2015 factor (older templates)", "0.6101", False, "[read]"),
+]
+
+# Fuel defaults §2 [code]: carrier, fuel name, NCV, NCV unit (activity unit), CC tC/TJ, OF
+FUELS = [
+    ("raw_coal", "bituminous coal 烟煤 (default for raw coal)", "23.204", "t", "26.18", "0.93"),
+    ("washed_coal", "washed coal 洗精煤", "26.344", "t", "25.40", "0.93"),
+    ("coke", "coke 焦炭", "28.446", "t", "29.40", "0.93"),
+    ("fuel_oil", "fuel oil 燃料油", "40.19", "t", "21.10", "0.98"),
+    ("gasoline", "gasoline 汽油", "44.80", "t", "18.90", "0.98"),
+    ("diesel", "diesel 柴油", "43.33", "t", "20.20", "0.98"),
+    ("lpg", "LPG 液化石油气", "47.31", "t", "17.20", "0.99"),
+    ("natural_gas", "natural gas 天然气", "389.31", "10^4 m3", "15.30", "0.99"),
+    ("coke_oven_gas", "coke-oven gas 焦炉煤气", "173.854", "10^4 m3", "13.60", "0.99"),
+]
+
+HEAT_FACTOR = "0.11"  # tCO2/GJ where no supplier value is available, §2 [read]
+STEAM_GJ_PER_T = "3.763"  # low-pressure steam 3,763 MJ/t, §1 [check]
+
+# Province (first two digits of GB/T 2260) -> regional grid, following the MEE regional grid division
+# (华北, 东北, 华东, 华中, 西北, 南方, 西南). Inner Mongolia is split between North (west) and Northeast (east) in the
+# MEE tables; it maps to North here. The division itself is not in DOMAIN.md: treat it as [check].
+PROVINCE_GRID_REGION = {
+    "11": "north", "12": "north", "13": "north", "14": "north", "37": "north", "15": "north",
+    "21": "northeast", "22": "northeast", "23": "northeast",
+    "31": "east", "32": "east", "33": "east", "34": "east", "35": "east",
+    "41": "central", "42": "central", "43": "central", "36": "central",
+    "61": "northwest", "62": "northwest", "63": "northwest", "64": "northwest", "65": "northwest",
+    "44": "south", "45": "south", "46": "south", "52": "south", "53": "south",
+    "50": "southwest", "51": "southwest", "54": "southwest",
+}
+
+COEFFICIENTS_VALID_FROM = dt.date(2021, 4, 1)  # GB/T 2589-2020 in force
