@@ -17,7 +17,7 @@ COEFFICIENTS = [
     ("gasoline", "1.4714", "kgce/kg", False, "gasoline, kerosene 43,070 kJ/kg"),
     ("diesel", "1.4571", "kgce/kg", False, "diesel 42,652 kJ/kg"),
     ("lpg", "1.7143", "kgce/kg", False, "LPG 50,179 kJ/kg"),
-    # Natural gas: 1.1000–1.3300 kgce/m3; gas-field default 1.2143 [code]; a supplier's measured value should replace it.
+    # Natural gas: 1.1000–1.3300 kgce/m3; gas-field default 1.2143 [code]; a supplier's measured value replaces it.
     ("natural_gas", "1.2143", "kgce/m3", True, "natural gas, gas-field default; use the supplier's measured value"),
     ("coke_oven_gas", "0.5714", "kgce/m3", True, "coke-oven gas, lower end of 0.5714–0.6143"),
     ("electricity", "0.1229", "kgce/kWh", False, "electricity, equivalent value 3,600 kJ/kWh"),

@@ -20,7 +20,7 @@ CREATE TRIGGER carbon_ledgerentry_no_truncate
 
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(SQL)
+        schema_editor.execute(SQL, params=None)
 
 
 class Migration(migrations.Migration):

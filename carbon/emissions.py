@@ -1,0 +1,129 @@
+"""Scope 1 and 2 emissions of a site (GB/T 32150-2015, GHG Protocol location-based), line by line with factors.
+
+E_total = E_combustion + E_process + E_purchased electricity + E_purchased heat − E_supplied electricity − E_supplied
+heat (DOMAIN.md §2). Fuel quantities, purchased and exported electricity and heat come from the boundary meters'
+monthly rollups (see carbon.energy). Purchased green electricity certificates and green-power meters are reported
+in a separate market-based view and never netted from scope 2.
+
+Factor precedence (`factor_select`), for the reporting year and purpose:
+enterprise override → province (first two digits of the site's GB/T 2260 code) → grid region → national,
+each taking the most recent data year not after the reporting year.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+
+from energy_platform.errors import ApplicationError
+from meters.models import Carrier, Meter
+from plants.models import Enterprise, Site
+
+from .energy import _sign, meter_quantities
+from .models import EmissionFactor, FactorSet, GreenCertificate, ProcessEmission
+from .periods import Period
+from .reference_data import PROVINCE_GRID_REGION
+
+FUEL_CARRIERS = {Carrier.RAW_COAL, Carrier.WASHED_COAL, Carrier.COKE, Carrier.NATURAL_GAS, Carrier.COKE_OVEN_GAS,
+                 Carrier.FUEL_OIL, Carrier.DIESEL, Carrier.GASOLINE, Carrier.LPG}
+SCOPE2_CARRIERS = {Carrier.ELECTRICITY: EmissionFactor.Kind.GRID, Carrier.HEAT: EmissionFactor.Kind.HEAT,
+                   Carrier.STEAM: EmissionFactor.Kind.STEAM}
+
+#: Meter unit → factor activity unit: multiply the meter quantity by this.
+ACTIVITY_SCALE = {("kWh", "MWh"): Decimal("0.001"), ("MWh", "MWh"): Decimal(1), ("t", "t"): Decimal(1),
+                  ("m3", "10^4 m3"): Decimal("0.0001"), ("10^4 m3", "10^4 m3"): Decimal(1), ("GJ", "GJ"): Decimal(1),
+                  ("MJ", "GJ"): Decimal("0.001")}
+
+
+def grid_region_of(site: Site) -> str | None:
+    return PROVINCE_GRID_REGION.get(site.region_code[:2])
+
+
+def factor_select(*, site: Site, carrier: str, year: int, purpose: str = FactorSet.Purpose.REFERENCE,
+                  basis: str = EmissionFactor.Basis.AVERAGE) -> EmissionFactor:
+    """Choose the emission factor of a carrier for a site and reporting year by the documented precedence."""
+    kind = EmissionFactor.Kind.FUEL if carrier in FUEL_CARRIERS else SCOPE2_CARRIERS.get(carrier)
+    if kind is None:
+        raise ApplicationError("no_factor_kind", f"{carrier} has no emission factor kind.")
+    base = (EmissionFactor.objects.select_related("factor_set")
+            .filter(kind=kind, carrier=carrier, factor_set__purpose=purpose)
+            .filter(Q(factor_set__data_year__isnull=True) | Q(factor_set__data_year__lte=year)))
+    if kind == EmissionFactor.Kind.GRID:
+        base = base.filter(basis=basis)
+    own = base.filter(Q(enterprise=site.enterprise) | Q(factor_set__enterprise=site.enterprise))
+    candidates = [own, base.filter(enterprise__isnull=True, factor_set__enterprise__isnull=True,
+                                   geography=site.region_code[:2])]
+    region = grid_region_of(site)
+    if region:
+        candidates.append(base.filter(enterprise__isnull=True, factor_set__enterprise__isnull=True, geography=region))
+    candidates.append(base.filter(enterprise__isnull=True, factor_set__enterprise__isnull=True, geography="national"))
+    for qs in candidates:
+        row = qs.order_by("-factor_set__data_year", "-pk").first()
+        if row is not None:
+            return row
+    raise ApplicationError("no_emission_factor", f"No {purpose} emission factor for {carrier} in {year}.")
+
+
+def _line(*, scope: str, source: str, amount: Decimal, unit: str, factor: EmissionFactor) -> dict:
+    return {"scope": scope, "source": source, "activity_amount": amount, "activity_unit": unit,
+            "factor_id": factor.pk, "factor_value": factor.value, "factor_unit": f"tCO2/{factor.activity_unit}",
+            "factor_version": f"{factor.factor_set.name} v{factor.factor_set.version}",
+            "factor_source": factor.source, "provisional": factor.provisional or factor.factor_set.provisional,
+            "tco2": (amount * factor.value).quantize(Decimal("0.000001"))}
+
+
+def site_emissions(*, site: Site, period: Period, purpose: str = FactorSet.Purpose.REFERENCE) -> dict:
+    """Scope 1 by source, scope 2 by purchased carrier (net of supply to others), green electricity separately."""
+    year = period.first.year
+    per_carrier: dict[tuple[str, str], Decimal] = {}
+    green_kwh = Decimal(0)
+    for m in meter_quantities(site=site, period=period):
+        sign = _sign(m)
+        if m.carrier == Carrier.GREEN_ELECTRICITY and m.parent_id is None and m.role in (
+                Meter.Role.PURCHASE, Meter.Role.FACILITY_TOTAL):
+            green_kwh += Decimal(repr(m.quantity)) * (1000 if m.unit == "MWh" else 1)
+            continue
+        if sign == 0 or (m.carrier not in FUEL_CARRIERS and m.carrier not in SCOPE2_CARRIERS):
+            continue
+        key = (m.carrier, m.unit)
+        per_carrier[key] = per_carrier.get(key, Decimal(0)) + Decimal(repr(m.quantity)) * sign
+
+    lines = []
+    for (carrier, unit), qty in sorted(per_carrier.items()):
+        factor = factor_select(site=site, carrier=carrier, year=year, purpose=purpose)
+        scale = ACTIVITY_SCALE.get((unit, factor.activity_unit))
+        if scale is None:
+            raise ApplicationError("unit_mismatch", f"{carrier} metered in {unit} but its factor is per "
+                                                    f"{factor.activity_unit}.")
+        scope = "scope1" if carrier in FUEL_CARRIERS else "scope2"
+        lines.append(_line(scope=scope, source=carrier, amount=qty * scale, unit=factor.activity_unit,
+                           factor=factor))
+    months = period.months()
+    lines.extend(
+        {"scope": "scope1", "source": f"process: {p.description}", "activity_amount": p.activity_amount,
+                      "activity_unit": p.activity_unit, "factor_id": None, "factor_value": p.factor_tco2_per_unit,
+                      "factor_unit": f"tCO2/{p.activity_unit}", "factor_version": "entered",
+                      "factor_source": p.factor_source, "provisional": False,
+                      "tco2": (p.activity_amount * p.factor_tco2_per_unit).quantize(Decimal("0.000001"))}
+        for p in ProcessEmission.objects.filter(site=site, month__in=months)
+    )
+    scope1 = sum((ln["tco2"] for ln in lines if ln["scope"] == "scope1"), Decimal(0))
+    scope2 = sum((ln["tco2"] for ln in lines if ln["scope"] == "scope2"), Decimal(0))
+    gec_mwh = GreenCertificate.objects.filter(site=site, month__in=months).aggregate(s=Sum("mwh"))["s"] or Decimal(0)
+    return {
+        "site": site.code, "period": str(period), "purpose": purpose, "lines": lines,
+        "scope1_tco2": scope1, "scope2_tco2": scope2, "total_tco2": scope1 + scope2,
+        "green_electricity": {"metered_green_power_mwh": green_kwh / 1000, "certificates_mwh": gec_mwh,
+                              "note": "market-based instruments, reported separately and not netted"},
+        "factor_versions": sorted({ln["factor_version"] for ln in lines}),
+    }
+
+
+def enterprise_emissions(*, enterprise: Enterprise, period: Period) -> dict:
+    sites = [site_emissions(site=s, period=period) for s in enterprise.sites.all()]
+    scope1 = sum((s["scope1_tco2"] for s in sites), Decimal(0))
+    scope2 = sum((s["scope2_tco2"] for s in sites), Decimal(0))
+    return {"enterprise": enterprise.pk, "period": str(period), "scope1_tco2": scope1, "scope2_tco2": scope2,
+            "total_tco2": scope1 + scope2, "sites": sites,
+            "factor_versions": sorted({v for s in sites for v in s["factor_versions"]})}

@@ -1,0 +1,181 @@
+"""Energy accounting: meter quantities from monthly rollups, converted to standard coal (GB/T 2589-2020).
+
+Comprehensive energy consumption of a site (DOMAIN.md §1): E = Σ purchased + Σ self-generated − Σ supplied to others,
+per carrier, each times its coefficient. Only boundary meters count: top-level meters (no parent) whose role is
+`purchase`, `facility_total` (purchased energy entering a data center), `generation` (added) or `export`
+(subtracted). Sub-meters (`sub`, `it_load`) are inside the boundary and never added on top of their parent.
+Purchased green electricity (carrier `green_electricity`) is a contractual instrument delivered through the grid
+meter, so it is not added to consumption; it only enters the renewable share and the market-based view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+
+from energy_platform.errors import ApplicationError
+from meters.models import Carrier, Meter, MeterRollup
+from plants.models import Enterprise, Site
+
+from .models import ConversionMethod, EnergyCoefficient
+from .periods import Period
+
+BOUNDARY_IN = {Meter.Role.PURCHASE, Meter.Role.FACILITY_TOTAL}
+NOT_CONSUMPTION = {Carrier.GREEN_ELECTRICITY}
+
+#: How many units of the coefficient's denominator one meter unit holds.
+UNIT_SCALE = {
+    ("t", "kg"): Decimal(1000), ("kg", "kg"): Decimal(1),
+    ("m3", "m3"): Decimal(1), ("10^4 m3", "m3"): Decimal(10000),
+    ("kWh", "kWh"): Decimal(1), ("MWh", "kWh"): Decimal(1000),
+    ("GJ", "MJ"): Decimal(1000), ("MJ", "MJ"): Decimal(1),
+    ("t", "t"): Decimal(1),
+}
+
+
+@dataclass(frozen=True)
+class MeterQuantity:
+    meter_id: int
+    code: str
+    carrier: str
+    unit: str
+    role: str
+    parent_id: int | None
+    production_unit_id: int | None
+    quantity: float
+    received: int
+    expected: int
+
+
+def meter_quantities(*, site: Site, period: Period, meter_filter: Q | None = None) -> list[MeterQuantity]:
+    """Each meter's consumption in the period, from monthly rollups (one aggregate query)."""
+    start, end = period.start(site.timezone), period.end(site.timezone)
+    qs = MeterRollup.objects.filter(meter__site=site, granularity=MeterRollup.Granularity.MONTH,
+                                    bucket_start__gte=start, bucket_start__lt=end)
+    if meter_filter is not None:
+        qs = qs.filter(meter_filter)
+    sums = {r["meter_id"]: r for r in qs.values("meter_id").annotate(
+        q=Sum("quantity"), rec=Sum("received_intervals"), exp=Sum("expected_intervals"))}
+    out = []
+    for m in Meter.objects.filter(site=site).filter(meter_filter or Q()).values(
+            "id", "code", "carrier", "unit", "role", "parent_id", "production_unit_id", "interval_minutes",
+            "active_from", "active_to"):
+        if m["active_from"] >= end or (m["active_to"] is not None and m["active_to"] <= start):
+            continue
+        row = sums.get(m["id"])
+        expected = row["exp"] if row else _expected_intervals(period, site, m["interval_minutes"])
+        out.append(MeterQuantity(m["id"], m["code"], m["carrier"], m["unit"], m["role"], m["parent_id"],
+                                 m["production_unit_id"], float(row["q"] or 0) if row else 0.0,
+                                 int(row["rec"] or 0) if row else 0, int(expected)))
+    return out
+
+
+def _expected_intervals(period: Period, site: Site, interval_minutes: int) -> int:
+    if interval_minutes >= 28 * 1440:
+        return period.n_months
+    minutes = (period.end(site.timezone) - period.start(site.timezone)) / dt.timedelta(minutes=1)
+    return int(minutes // interval_minutes)
+
+
+def coefficient_for(*, carrier: str, on: dt.date, enterprise: Enterprise | None = None,
+                    method: str = ConversionMethod.EQUIVALENT) -> EnergyCoefficient:
+    """The coefficient valid on a date: an enterprise's own row first, then the national one. Electricity by the
+    equal-value method needs that year's thermal generation coal rate, which must be loaded by an administrator."""
+    electric = carrier in (Carrier.ELECTRICITY, Carrier.PV_GENERATION, Carrier.GREEN_ELECTRICITY)
+    use_method = method if electric else ConversionMethod.EQUIVALENT
+    qs = EnergyCoefficient.objects.filter(carrier=carrier, method=use_method, valid_from__lte=on).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+    if use_method == ConversionMethod.EQUAL_VALUE:
+        qs = qs.filter(Q(year=on.year) | Q(year__isnull=True))
+    rows = list(qs.filter(Q(enterprise=enterprise) | Q(enterprise__isnull=True)).order_by("-valid_from"))
+    own = [r for r in rows if r.enterprise_id is not None]
+    row = (own or rows or [None])[0]
+    if row is None:
+        if use_method == ConversionMethod.EQUAL_VALUE:
+            raise ApplicationError("no_equal_value_rate",
+                                   f"No equal-value electricity rate (thermal generation coal rate) is loaded for "
+                                   f"{on.year}; add it under Energy coefficients or use the equivalent method.")
+        raise ApplicationError("no_coefficient", f"No standard-coal coefficient for {carrier} valid on {on}.")
+    return row
+
+
+def to_tce(*, quantity: Decimal, meter_unit: str, coefficient: EnergyCoefficient) -> Decimal:
+    """quantity (meter unit) × scale to the coefficient's denominator × kgce per unit ÷ 1000 = tce."""
+    denominator = coefficient.coefficient_unit.split("/")[1]
+    scale = UNIT_SCALE.get((meter_unit, denominator))
+    if scale is None:
+        raise ApplicationError("unit_mismatch", f"Cannot convert {meter_unit} with a coefficient in "
+                                                f"{coefficient.coefficient_unit}.")
+    return quantity * scale * coefficient.coefficient / Decimal(1000)
+
+
+def _sign(m: MeterQuantity) -> int:
+    """+1 for energy entering the boundary, −1 for energy supplied to others, 0 for meters inside the boundary."""
+    if m.parent_id is not None or m.carrier in NOT_CONSUMPTION:
+        return 0
+    if m.role in BOUNDARY_IN or m.role == Meter.Role.GENERATION:
+        return 1
+    if m.role == Meter.Role.EXPORT:
+        return -1
+    return 0
+
+
+def site_energy(*, site: Site, period: Period, method: str = ConversionMethod.EQUIVALENT) -> dict:
+    """Comprehensive energy consumption of a site in a period, by carrier, with the coefficients used."""
+    quantities = meter_quantities(site=site, period=period)
+    on = period.first
+    by_carrier: dict[str, dict] = {}
+    total = Decimal(0)
+    received = expected = 0
+    coefficients = {}
+    for m in quantities:
+        sign = _sign(m)
+        if sign == 0:
+            continue
+        coef = coefficients.get(m.carrier)
+        if coef is None:
+            coef = coefficients[m.carrier] = coefficient_for(carrier=m.carrier, on=on, enterprise=site.enterprise,
+                                                             method=method)
+        qty = Decimal(repr(m.quantity)) * sign
+        tce = to_tce(quantity=qty, meter_unit=m.unit, coefficient=coef)
+        entry = by_carrier.setdefault(m.carrier, {"carrier": m.carrier, "unit": m.unit, "quantity": Decimal(0),
+                                                  "tce": Decimal(0), "coefficient": str(coef.coefficient),
+                                                  "coefficient_unit": coef.coefficient_unit,
+                                                  "coefficient_id": coef.pk, "coefficient_source": coef.source,
+                                                  "provisional": coef.provisional})
+        entry["quantity"] += qty
+        entry["tce"] += tce
+        total += tce
+        received += m.received
+        expected += m.expected
+    return {
+        "site": site.code, "period": str(period), "method": method, "energy_tce": total,
+        "by_carrier": sorted(by_carrier.values(), key=lambda e: e["carrier"]),
+        "completeness": (received / expected) if expected else None,
+    }
+
+
+def enterprise_energy(*, enterprise: Enterprise, period: Period, method: str = ConversionMethod.EQUIVALENT) -> dict:
+    sites = [site_energy(site=s, period=period, method=method) for s in enterprise.sites.all()]
+    by_carrier: dict[str, dict] = defaultdict(lambda: {"quantity": Decimal(0), "tce": Decimal(0)})
+    for s in sites:
+        for c in s["by_carrier"]:
+            agg = by_carrier[c["carrier"]]
+            agg.update(carrier=c["carrier"], unit=c["unit"])
+            agg["quantity"] += c["quantity"]
+            agg["tce"] += c["tce"]
+    return {"enterprise": enterprise.pk, "period": str(period), "method": method,
+            "energy_tce": sum((s["energy_tce"] for s in sites), Decimal(0)),
+            "by_carrier": sorted(by_carrier.values(), key=lambda e: e["carrier"]), "sites": sites}
+
+
+def electricity_kwh(*, quantities: list[MeterQuantity], roles: set[str], top_level_only: bool = True,
+                    carriers: tuple[str, ...] = (Carrier.ELECTRICITY,)) -> float:
+    """Sum of electricity meters of the given roles (kWh, multiplier applied)."""
+    scale = {"kWh": 1.0, "MWh": 1000.0}
+    return sum(m.quantity * scale.get(m.unit, 1.0) for m in quantities
+               if m.carrier in carriers and m.role in roles and (m.parent_id is None or not top_level_only))

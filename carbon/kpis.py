@@ -1,0 +1,209 @@
+"""KPIs of a site or an enterprise for a month, quarter or year, read from rollups (instant, no raw readings).
+
+Every value carries its unit; the result names the electricity conversion method and the factor-set versions used.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Max, OuterRef, Subquery, Sum
+
+from meters.models import Carrier, Meter
+from plants.models import EconomicData, Enterprise, Product, ProductionData, Site
+
+from .emissions import enterprise_emissions, site_emissions
+from .energy import coefficient_for, electricity_kwh, enterprise_energy, meter_quantities, site_energy, to_tce
+from .models import ConversionMethod, Target
+from .periods import Period
+
+Q4 = Decimal("0.0001")
+
+
+def _current(qs, key: str):
+    """Rows of a versioned monthly table holding the highest version per (key, month)."""
+    latest = qs.model.objects.filter(**{key: OuterRef(key), "month": OuterRef("month")}).order_by("-version")
+    return qs.filter(version=Subquery(latest.values("version")[:1]))
+
+
+def value_added(*, sites, period: Period) -> Decimal | None:
+    qs = _current(EconomicData.objects.filter(site__in=sites, month__in=period.months()), "site")
+    total = qs.aggregate(s=Sum("value_added_10k_cny"))["s"]
+    return total
+
+
+def product_output(*, product: Product, period: Period) -> Decimal | None:
+    qs = _current(ProductionData.objects.filter(product=product, month__in=period.months()), "product")
+    return qs.aggregate(s=Sum("quantity"))["s"]
+
+
+def _ratio(a, b, q=Q4):
+    if a is None or b in (None, 0):
+        return None
+    return (Decimal(a) / Decimal(b)).quantize(q)
+
+
+def _change(now, before):
+    if now is None or before in (None, 0):
+        return None
+    return ((Decimal(now) - Decimal(before)) / Decimal(before) * 100).quantize(Decimal("0.01"))
+
+
+def _v(value, unit):
+    return {"value": value, "unit": unit}
+
+
+def _site_core(site: Site, period: Period, method: str) -> dict:
+    energy = site_energy(site=site, period=period, method=method)
+    emissions = site_emissions(site=site, period=period)
+    quantities = meter_quantities(site=site, period=period)
+    va = value_added(sites=[site], period=period)
+    incoming = electricity_kwh(quantities=quantities, roles={Meter.Role.PURCHASE, Meter.Role.FACILITY_TOTAL})
+    generated = electricity_kwh(quantities=quantities, roles={Meter.Role.GENERATION},
+                                carriers=(Carrier.PV_GENERATION, Carrier.ELECTRICITY))
+    exported = electricity_kwh(quantities=quantities, roles={Meter.Role.EXPORT},
+                               carriers=(Carrier.ELECTRICITY, Carrier.PV_GENERATION))
+    green_mwh = emissions["green_electricity"]["metered_green_power_mwh"] + \
+        emissions["green_electricity"]["certificates_mwh"]
+    consumed_kwh = incoming + generated - exported
+    # Renewable share = (self-generated renewable consumed + purchased green power) / electricity consumed (§5).
+    renewable_kwh = max(generated - exported, 0) + float(green_mwh) * 1000
+    return {"energy": energy, "emissions": emissions, "value_added": va, "electricity_kwh": consumed_kwh,
+            "renewable_kwh": renewable_kwh, "quantities": quantities}
+
+
+def site_kpis(*, site: Site, period: Period, method: str = ConversionMethod.EQUIVALENT,
+              with_yoy: bool = True) -> dict:
+    core = _site_core(site, period, method)
+    e_tce = core["energy"]["energy_tce"]
+    total = core["emissions"]["total_tco2"]
+    va = core["value_added"]
+    out = {
+        "scope": "site", "site": site.code, "site_id": site.pk, "kind": site.kind, "period": str(period),
+        "electricity_method": method,
+        "energy_tce": _v(e_tce.quantize(Q4), "tce"),
+        "energy_by_carrier": core["energy"]["by_carrier"],
+        "value_added_10k_cny": _v(va, "10^4 CNY"),
+        "energy_per_value_added": _v(_ratio(e_tce, va), "tce/10^4 CNY"),
+        "scope1_tco2": _v(core["emissions"]["scope1_tco2"].quantize(Q4), "tCO2"),
+        "scope2_tco2": _v(core["emissions"]["scope2_tco2"].quantize(Q4), "tCO2"),
+        "total_tco2": _v(total.quantize(Q4), "tCO2"),
+        "carbon_intensity": _v(_ratio(total, va), "tCO2/10^4 CNY"),
+        "electricity_kwh": _v(round(core["electricity_kwh"], 3), "kWh"),
+        "renewable_share": _v(_ratio(core["renewable_kwh"], core["electricity_kwh"]) if core["electricity_kwh"] else
+                              None, "ratio"),
+        "data_completeness": _v(round(core["energy"]["completeness"], 4) if core["energy"]["completeness"] is not None
+                                else None, "ratio"),
+        "factor_versions": core["emissions"]["factor_versions"],
+        "emission_lines": core["emissions"]["lines"],
+        "green_electricity": core["emissions"]["green_electricity"],
+        "per_product": _per_product(site, period, core, method),
+    }
+    if site.kind == Site.Kind.DATA_CENTER:
+        facility = electricity_kwh(quantities=core["quantities"], roles={Meter.Role.FACILITY_TOTAL})
+        it = electricity_kwh(quantities=core["quantities"], roles={Meter.Role.IT_LOAD}, top_level_only=False)
+        out["pue"] = _v(_ratio(facility, it, Decimal("0.001")) if it else None, "ratio")
+    if site.kind == Site.Kind.BASE_STATION_FLEET:
+        out["energy_per_base_station_kwh"] = _v(
+            _ratio(core["electricity_kwh"], site.base_station_count, Decimal("0.01"))
+            if site.base_station_count else None, "kWh/site")
+    if with_yoy:
+        before = site_kpis(site=site, period=period.previous_year(), method=method, with_yoy=False)
+        out["yoy_change_pct"] = {k: _change(out[k]["value"], before[k]["value"]) for k in (
+            "energy_tce", "energy_per_value_added", "total_tco2", "carbon_intensity")}
+        out["targets"] = _targets(Target.objects.filter(site=site), out, lambda y: site_kpis(
+            site=site, period=Period.year(y), method=method, with_yoy=False))
+    return out
+
+
+def _per_product(site: Site, period: Period, core: dict, method: str) -> list[dict]:
+    """Energy per unit of product: the energy of the meters of the product's production unit when it has any,
+    otherwise the whole site's energy (stated as the allocation)."""
+    rows = []
+    for product in Product.objects.filter(site=site):
+        output = product_output(product=product, period=period)
+        allocation = "site"
+        tce = core["energy"]["energy_tce"]
+        if product.unit_of_production_id:
+            unit_meters = [m for m in core["quantities"] if m.production_unit_id == product.unit_of_production_id
+                           and m.carrier != Carrier.GREEN_ELECTRICITY]
+            if unit_meters:
+                allocation = "production_unit_meters"
+                tce = sum((to_tce(quantity=Decimal(repr(m.quantity)), meter_unit=m.unit,
+                                  coefficient=coefficient_for(carrier=m.carrier, on=period.first,
+                                                              enterprise=site.enterprise, method=method))
+                           for m in unit_meters), Decimal(0))
+        rows.append({"product": product.code, "name": product.name, "output": _v(output, product.unit),
+                     "energy_tce": _v(tce.quantize(Q4), "tce"), "allocation": allocation,
+                     "energy_per_unit": _v(_ratio(tce * 1000, output), f"kgce/{product.unit}")})
+    return rows
+
+
+def _targets(targets, current: dict, year_kpis) -> list[dict]:
+    key_of = {Target.Indicator.ENERGY_PER_VALUE_ADDED: "energy_per_value_added",
+              Target.Indicator.CARBON_PER_VALUE_ADDED: "carbon_intensity",
+              Target.Indicator.ENERGY_TCE: "energy_tce", Target.Indicator.EMISSIONS_TCO2: "total_tco2",
+              Target.Indicator.PUE: "pue"}
+    out = []
+    for t in targets:
+        key = key_of[t.indicator]
+        baseline = t.baseline_value
+        if baseline is None:
+            baseline = year_kpis(t.baseline_year).get(key, {}).get("value")
+        now = current.get(key, {}).get("value")
+        goal = baseline * (1 - t.reduction_pct / 100) if baseline is not None else None
+        achieved = _change(now, baseline)
+        progress = None
+        if baseline not in (None, 0) and now is not None and t.reduction_pct:
+            progress = ((Decimal(baseline) - Decimal(now)) / (Decimal(baseline) - goal) * 100).quantize(
+                Decimal("0.1"))
+        out.append({"indicator": t.indicator, "baseline_year": t.baseline_year, "baseline": baseline,
+                    "target_year": t.target_year, "reduction_pct": t.reduction_pct,
+                    "goal": goal.quantize(Q4) if goal is not None else None, "current": now,
+                    "change_pct": achieved, "progress_pct": progress})
+    return out
+
+
+def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = ConversionMethod.EQUIVALENT,
+                    with_yoy: bool = True) -> dict:
+    sites = list(enterprise.sites.all())
+    energy = enterprise_energy(enterprise=enterprise, period=period, method=method)
+    emissions = enterprise_emissions(enterprise=enterprise, period=period)
+    va = value_added(sites=sites, period=period)
+    site_rows = [site_kpis(site=s, period=period, method=method, with_yoy=False) for s in sites]
+    elec = sum(s["electricity_kwh"]["value"] for s in site_rows)
+    renewable = sum((s["renewable_share"]["value"] or 0) * Decimal(repr(s["electricity_kwh"]["value"]))
+                    for s in site_rows)
+    completeness = [s["data_completeness"]["value"] for s in site_rows if s["data_completeness"]["value"] is not None]
+    e_tce, total = energy["energy_tce"], emissions["total_tco2"]
+    out = {
+        "scope": "enterprise", "enterprise": enterprise.pk, "period": str(period), "electricity_method": method,
+        "energy_tce": _v(e_tce.quantize(Q4), "tce"), "energy_by_carrier": energy["by_carrier"],
+        "value_added_10k_cny": _v(va, "10^4 CNY"),
+        "energy_per_value_added": _v(_ratio(e_tce, va), "tce/10^4 CNY"),
+        "scope1_tco2": _v(emissions["scope1_tco2"].quantize(Q4), "tCO2"),
+        "scope2_tco2": _v(emissions["scope2_tco2"].quantize(Q4), "tCO2"),
+        "total_tco2": _v(total.quantize(Q4), "tCO2"),
+        "carbon_intensity": _v(_ratio(total, va), "tCO2/10^4 CNY"),
+        "electricity_kwh": _v(round(elec, 3), "kWh"),
+        "renewable_share": _v(_ratio(renewable, Decimal(repr(elec))) if elec else None, "ratio"),
+        "data_completeness": _v(round(min(completeness), 4) if completeness else None, "ratio (worst site)"),
+        "factor_versions": emissions["factor_versions"],
+        "sites": [{"site": s["site"], "kind": s["kind"], "energy_tce": s["energy_tce"], "total_tco2": s["total_tco2"],
+                   "energy_per_value_added": s["energy_per_value_added"], **({"pue": s["pue"]} if "pue" in s else {})}
+                  for s in site_rows],
+    }
+    if with_yoy:
+        before = enterprise_kpis(enterprise=enterprise, period=period.previous_year(), method=method, with_yoy=False)
+        out["yoy_change_pct"] = {k: _change(out[k]["value"], before[k]["value"]) for k in (
+            "energy_tce", "energy_per_value_added", "total_tco2", "carbon_intensity")}
+        out["targets"] = _targets(Target.objects.filter(enterprise=enterprise, site__isnull=True), out,
+                                  lambda y: enterprise_kpis(enterprise=enterprise, period=Period.year(y),
+                                                            method=method, with_yoy=False))
+    return out
+
+
+def latest_month_with_data(*, site: Site):
+    from meters.models import MeterRollup
+
+    return MeterRollup.objects.filter(meter__site=site, granularity="month").aggregate(m=Max("bucket_start"))["m"]
