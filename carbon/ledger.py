@@ -1,0 +1,215 @@
+"""The carbon ledger: append-only entries per site, month and source, chained by SHA-256 per enterprise.
+
+- `period_close` posts the entries of a month from `site_emissions` (the figures were provisional until then);
+- `ledger_reverse` appends a reversing entry (negated amounts) with a reason and an author;
+- `restatement_check` compares closed months with a recomputation and flags differences as pending, never silently
+  changing them; `period_restate` then appends reversals of the month's live entries and new entries;
+- `ledger_verify` recomputes the chain and names the first broken entry.
+On PostgreSQL a trigger (migration 0003) refuses UPDATE, DELETE and TRUNCATE on the table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Min, Sum
+from django.utils import timezone
+
+from energy_platform.errors import ApplicationError
+from plants.models import Enterprise
+
+from .emissions import site_emissions
+from .models import AccountingPeriod, LedgerEntry
+from .periods import Period
+
+GENESIS = "0" * 64
+HASHED_FIELDS = ["enterprise_id", "seq", "site_id", "month", "scope", "source", "activity_amount", "activity_unit",
+                 "factor_id", "factor_value", "factor_version", "tco2", "readings_from", "readings_to", "kind",
+                 "reverses_id", "reason", "author_id", "created_at"]
+
+
+def _canonical(value) -> str | int | None:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value != 0 else "0"
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def entry_hash(entry: LedgerEntry, prev_hash: str) -> str:
+    payload = {f: _canonical(getattr(entry, f)) for f in HASHED_FIELDS}
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + text).encode()).hexdigest()
+
+
+def _append(*, enterprise: Enterprise, entries: list[LedgerEntry]) -> list[LedgerEntry]:
+    """Chain and insert entries; the enterprise row lock keeps concurrent appends from forking the chain."""
+    Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
+    last = LedgerEntry.objects.filter(enterprise=enterprise).order_by("-seq").values("seq", "hash").first()
+    seq, prev = (last["seq"], last["hash"]) if last else (0, GENESIS)
+    now = timezone.now().replace(microsecond=0)
+    for e in entries:
+        seq += 1
+        e.enterprise = enterprise
+        e.seq = seq
+        e.created_at = now
+        e.activity_amount = Decimal(e.activity_amount).quantize(Decimal("0.000001"))
+        e.factor_value = Decimal(e.factor_value).quantize(Decimal("0.000001"))
+        e.tco2 = Decimal(e.tco2).quantize(Decimal("0.000001"))
+        e.prev_hash = prev
+        e.hash = prev = entry_hash(e, prev)
+    return LedgerEntry.objects.bulk_create(entries)
+
+
+def _entries_for_month(enterprise: Enterprise, month: dt.date, *, kind: str, author, reason: str) -> list[LedgerEntry]:
+    period = Period(month, 1)
+    out = []
+    for site in enterprise.sites.all():
+        figures = site_emissions(site=site, period=period)
+        out.extend(
+            LedgerEntry(site=site, month=month, scope=ln["scope"], source=ln["source"][:60],
+                        activity_amount=ln["activity_amount"], activity_unit=ln["activity_unit"],
+                        factor_id=ln["factor_id"], factor_value=ln["factor_value"],
+                        factor_version=ln["factor_version"][:100], tco2=ln["tco2"],
+                        readings_from=period.start(site.timezone), readings_to=period.end(site.timezone),
+                        kind=kind, author=author, reason=reason)
+            for ln in figures["lines"]
+        )
+    return out
+
+
+@transaction.atomic
+def period_close(*, enterprise: Enterprise, month: dt.date, actor=None) -> list[LedgerEntry]:
+    """Close a month: post its ledger entries; from then on the ledger is the record."""
+    period, _ = AccountingPeriod.objects.select_for_update().get_or_create(enterprise=enterprise, month=month)
+    if period.status == AccountingPeriod.Status.CLOSED:
+        raise ApplicationError("period_closed", f"{month:%Y-%m} is already closed; restate it instead.",
+                               status_code=409)
+    entries = _append(enterprise=enterprise, entries=_entries_for_month(
+        enterprise, month, kind=LedgerEntry.Kind.ORIGINAL, author=actor, reason="period close"))
+    period.status = AccountingPeriod.Status.CLOSED
+    period.closed_at = timezone.now()
+    period.closed_by = actor
+    period.save(update_fields=["status", "closed_at", "closed_by"])
+    return entries
+
+
+def _reversal(entry: LedgerEntry, *, reason: str, actor) -> LedgerEntry:
+    return LedgerEntry(site_id=entry.site_id, month=entry.month, scope=entry.scope, source=entry.source,
+                       activity_amount=-entry.activity_amount, activity_unit=entry.activity_unit,
+                       factor_id=entry.factor_id, factor_value=entry.factor_value,
+                       factor_version=entry.factor_version, tco2=-entry.tco2, readings_from=entry.readings_from,
+                       readings_to=entry.readings_to, kind=LedgerEntry.Kind.REVERSAL, reverses=entry,
+                       reason=reason, author=actor)
+
+
+def _live_entries(enterprise: Enterprise, month: dt.date) -> list[LedgerEntry]:
+    entries = list(LedgerEntry.objects.filter(enterprise=enterprise, month=month).order_by("seq"))
+    reversed_ids = {e.reverses_id for e in entries if e.reverses_id}
+    return [e for e in entries if e.kind != LedgerEntry.Kind.REVERSAL and e.pk not in reversed_ids]
+
+
+@transaction.atomic
+def ledger_reverse(*, entry: LedgerEntry, reason: str, actor) -> LedgerEntry:
+    if not reason.strip():
+        raise ApplicationError("reason_required", "A correction needs a reason.")
+    if LedgerEntry.objects.filter(reverses=entry).exists() or entry.kind == LedgerEntry.Kind.REVERSAL:
+        raise ApplicationError("already_reversed", f"Entry #{entry.seq} cannot be reversed (again).",
+                               status_code=409)
+    return _append(enterprise=entry.enterprise, entries=[_reversal(entry, reason=reason, actor=actor)])[0]
+
+
+def ledger_month_total(*, enterprise: Enterprise, month: dt.date) -> Decimal:
+    return LedgerEntry.objects.filter(enterprise=enterprise, month=month).aggregate(s=Sum("tco2"))["s"] or Decimal(0)
+
+
+def restatement_check(*, enterprise: Enterprise) -> list[dt.date]:
+    """Flag closed months whose recomputed emissions differ from the ledger (new factor version, late reading,
+    corrected data). Nothing is changed but the flag; returns the months flagged."""
+    flagged = []
+    for period in AccountingPeriod.objects.filter(enterprise=enterprise, status=AccountingPeriod.Status.CLOSED):
+        recomputed = {(e.site_id, e.source): (e.tco2, e.factor_id) for e in _entries_for_month(
+            enterprise, period.month, kind=LedgerEntry.Kind.ORIGINAL, author=None, reason="")}
+        booked = {(e.site_id, e.source): (e.tco2, e.factor_id) for e in _live_entries(enterprise, period.month)}
+        differs = {k for k in recomputed.keys() | booked.keys()
+                   if k not in booked or k not in recomputed
+                   or abs(recomputed[k][0] - booked[k][0]) > Decimal("0.000001") or recomputed[k][1] != booked[k][1]}
+        if differs and not period.restatement_pending:
+            sources = ", ".join(sorted(src for _, src in differs))
+            AccountingPeriod.objects.filter(pk=period.pk).update(
+                restatement_pending=True, restatement_reason=f"recomputed figures differ for: {sources}"[:500])
+            flagged.append(period.month)
+    return flagged
+
+
+@transaction.atomic
+def period_restate(*, enterprise: Enterprise, month: dt.date, reason: str, actor) -> list[LedgerEntry]:
+    """Explicit restatement of a closed month: reverse its live entries and post the recomputed ones."""
+    if not reason.strip():
+        raise ApplicationError("reason_required", "A restatement needs a reason.")
+    period = AccountingPeriod.objects.select_for_update().filter(enterprise=enterprise, month=month).first()
+    if period is None or period.status != AccountingPeriod.Status.CLOSED:
+        raise ApplicationError("period_open", f"{month:%Y-%m} is open: its figures recompute by themselves.",
+                               status_code=409)
+    reversals = [_reversal(e, reason=reason, actor=actor) for e in _live_entries(enterprise, month)]
+    new = _entries_for_month(enterprise, month, kind=LedgerEntry.Kind.RESTATEMENT, author=actor, reason=reason)
+    entries = _append(enterprise=enterprise, entries=reversals + new)
+    period.restatement_pending = False
+    period.restatement_reason = ""
+    period.save(update_fields=["restatement_pending", "restatement_reason"])
+    return entries
+
+
+def ledger_head(*, enterprise: Enterprise) -> str:
+    last = LedgerEntry.objects.filter(enterprise=enterprise).order_by("-seq").values_list("hash", flat=True).first()
+    return last or GENESIS
+
+
+def ledger_verify(*, enterprise: Enterprise) -> dict:
+    """Recompute the chain; report the first entry whose hash or link does not match."""
+    prev = GENESIS
+    expected_seq = 1
+    count = 0
+    for entry in LedgerEntry.objects.filter(enterprise=enterprise).order_by("seq").iterator(chunk_size=2000):
+        problem = None
+        if entry.seq != expected_seq:
+            problem = f"sequence gap: expected #{expected_seq}, found #{entry.seq}"
+        elif entry.prev_hash != prev:
+            problem = "link to the previous entry does not match"
+        elif entry_hash(entry, prev) != entry.hash:
+            problem = "content does not match its hash"
+        if problem:
+            return {"ok": False, "entries": count, "first_broken": {"id": entry.pk, "seq": entry.seq,
+                                                                    "problem": problem}, "head": None}
+        prev = entry.hash
+        expected_seq += 1
+        count += 1
+    return {"ok": True, "entries": count, "first_broken": None, "head": prev}
+
+
+def months_due_for_close(*, enterprise: Enterprise, days_after: int, today: dt.date) -> list[dt.date]:
+    """Months ended at least `days_after` days ago that are not closed, from the first month with data."""
+    from meters.models import MeterRollup
+
+    earliest = MeterRollup.objects.filter(meter__site__enterprise=enterprise, granularity="month").aggregate(
+        m=Min("bucket_start"))["m"]
+    if earliest is None:
+        return []
+    month = timezone.localtime(earliest).date().replace(day=1)
+    closed = set(AccountingPeriod.objects.filter(enterprise=enterprise, status="closed").values_list("month",
+                                                                                                     flat=True))
+    out = []
+    while True:
+        nxt = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        if nxt + dt.timedelta(days=days_after) > today:
+            break
+        if month not in closed:
+            out.append(month)
+        month = nxt
+    return out
