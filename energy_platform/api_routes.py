@@ -24,3 +24,22 @@ from meters.apis_imports import GatewayViewSet, ImportJobViewSet  # noqa: E402
 
 router.register("gateways", GatewayViewSet, basename="gateway")
 router.register("imports", ImportJobViewSet, basename="importjob")
+
+from carbon import apis as carbon_apis  # noqa: E402
+
+router.register("economic-data", carbon_apis.EconomicDataViewSet, basename="economicdata")
+router.register("production-data", carbon_apis.ProductionDataViewSet, basename="productiondata")
+router.register("targets", carbon_apis.TargetViewSet, basename="target")
+router.register("periods", carbon_apis.PeriodViewSet, basename="period")
+extra_urlpatterns += [
+    path("sites/<str:code>/kpis/", carbon_apis.SiteKpisApi.as_view(), name="site-kpis"),
+    path("enterprises/<int:pk>/kpis/", carbon_apis.EnterpriseKpisApi.as_view(), name="enterprise-kpis"),
+    path("enterprises/<int:pk>/ledger/", carbon_apis.EnterpriseLedgerApi.as_view(), name="enterprise-ledger"),
+    path("enterprises/<int:pk>/ledger/verify/", carbon_apis.EnterpriseLedgerVerifyApi.as_view(),
+         name="enterprise-ledger-verify"),
+    path("enterprises/<int:pk>/ledger/<int:entry_id>/reverse/", carbon_apis.LedgerCorrectionApi.as_view(),
+         name="ledger-reverse"),
+    path("enterprises/<int:pk>/periods/<str:month>/close/", carbon_apis.PeriodCloseApi.as_view(), name="period-close"),
+    path("enterprises/<int:pk>/periods/<str:month>/restate/", carbon_apis.PeriodRestateApi.as_view(),
+         name="period-restate"),
+]

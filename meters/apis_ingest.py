@@ -17,6 +17,7 @@ from energy_platform.errors import ApplicationError
 
 from .authentication import GatewayTokenAuthentication, GatewayUser
 from .services.ingest import body_decode, body_parse_csv, body_parse_json, readings_ingest
+from .tasks import rollups_after_write
 
 logger = logging.getLogger(__name__)
 
@@ -142,4 +143,6 @@ class ReadingsIngestApi(APIView):
                                    status_code=415)
         gateway = request.user.gateway
         result = readings_ingest(site=gateway.site, gateway=gateway, rows=rows, batch_key=batch_key)
+        if result.accepted:
+            rollups_after_write()
         return Response(result.as_response(), status=200)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
+from django.db import OperationalError
 
+from .models import DirtyMeterDay, Meter
+from .rollup import rollup_all, rollup_sweep
 from .services.imports import import_job_run, import_job_validate
 from .services.maintenance import rejected_rows_purge
 from .services.partitions import reading_partitions_ahead
@@ -30,3 +34,38 @@ def import_job_validate_task(job_id: int) -> None:
 def import_job_run_task(job_id: int) -> None:
     """Ingest a committed upload in chunks; resumes after the last committed chunk when retried."""
     import_job_run(job_id=job_id)
+    rollups_after_write()
+
+
+ROLLUP_RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "retry_backoff_max": 300,
+                "max_retries": 8, "acks_late": True}
+
+
+@shared_task(**ROLLUP_RETRY)
+def rollup_sweep_task(limit: int = 20_000) -> int:
+    """Beat (every minute): process dirty meter-days; fans out while work remains, so several workers share it."""
+    done = rollup_sweep(limit=limit)
+    if done and not settings.CELERY_TASK_ALWAYS_EAGER and DirtyMeterDay.objects.exists():
+        rollup_sweep_task.delay(limit)
+    return done
+
+
+@shared_task(**ROLLUP_RETRY)
+def rollup_meters_task(meter_ids: list[int]) -> int:
+    """Full recompute of a range of meters: the unit of parallel work of a full recompute."""
+    return rollup_all(meter_ids=meter_ids)
+
+
+def rollup_full_enqueue(*, chunk: int = 50) -> int:
+    """Split a full recompute into independent per-meter-range tasks for the workers."""
+    ids = list(Meter.objects.order_by("pk").values_list("pk", flat=True))
+    for i in range(0, len(ids), chunk):
+        rollup_meters_task.delay(ids[i:i + chunk])
+    return len(ids)
+
+
+def rollups_after_write() -> None:
+    """On the embedded default (no broker, no beat) roll up right after a write; in production beat sweeps."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        while rollup_sweep_task.delay().get():
+            pass

@@ -176,3 +176,8 @@ CELERY_BEAT_SCHEDULE["meters-reading-partitions-ahead"] = {
     "task": "meters.tasks.reading_partitions_ahead_task", "schedule": 24 * 3600}
 CELERY_BEAT_SCHEDULE["meters-rejected-rows-purge"] = {
     "task": "meters.tasks.rejected_rows_purge_task", "schedule": 24 * 3600}
+# Accounting engine (carbon app): sweep dirty meter-days every minute; close months N days after month end.
+LEDGER_AUTO_CLOSE_DAYS = env.int("LEDGER_AUTO_CLOSE_DAYS", default=0)  # 0: months are closed by enterprise admins
+CELERY_BEAT_SCHEDULE["carbon-rollup-sweep"] = {"task": "meters.tasks.rollup_sweep_task", "schedule": 60}
+CELERY_BEAT_SCHEDULE["carbon-periods-autoclose"] = {"task": "carbon.tasks.periods_autoclose_task",
+                                                    "schedule": 6 * 3600}

@@ -24,7 +24,8 @@ class Command(BaseCommand):
         for ent in qs.order_by("pk"):
             result = ledger_verify(enterprise=ent)
             if result["ok"]:
-                self.stdout.write(f"{ent.credit_code} {ent.name}: OK, {result['entries']} entries, head {result['head']}")
+                self.stdout.write(
+                    f"{ent.credit_code} {ent.name}: OK, {result['entries']} entries, head {result['head']}")
             else:
                 fb = result["first_broken"]
                 broken = True

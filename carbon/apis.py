@@ -1,0 +1,239 @@
+"""REST endpoints of the accounting engine: KPIs, ledger, periods, economic and production data, targets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Max
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import tenancy
+from accounts.api import TenantScopedSerializer, TenantScopedViewSet
+from accounts.models import Role
+from energy_platform.errors import ApplicationError
+from plants.models import EconomicData, Enterprise, ProductionData, Site
+
+from .kpis import enterprise_kpis, site_kpis
+from .ledger import ledger_reverse, ledger_verify, period_close, period_restate
+from .models import AccountingPeriod, ConversionMethod, LedgerEntry, Target
+from .periods import Period
+
+PERIOD_PARAM = OpenApiParameter("period", str, required=True, description="2025-03, 2025-Q1 or 2025")
+METHOD_PARAM = OpenApiParameter("method", str, required=False, enum=[c.value for c in ConversionMethod],
+                                description="electricity conversion method (default equivalent)")
+_kpis = inline_serializer("Kpis", {"period": serializers.CharField(),
+                                   "energy_tce": serializers.DictField(), "factor_versions": serializers.ListField()})
+
+
+def _method(request) -> str:
+    method = request.query_params.get("method", ConversionMethod.EQUIVALENT)
+    if method not in ConversionMethod.values:
+        raise ApplicationError("invalid_method", f"method must be one of {', '.join(ConversionMethod.values)}.")
+    return method
+
+
+def site_by_code(user, code: str, enterprise: str | None = None) -> Site:
+    qs = tenancy.scope(Site.objects.select_related("enterprise"), user).filter(code=code)
+    if enterprise:
+        if not enterprise.isdigit():
+            raise ApplicationError("invalid_enterprise", "enterprise must be an id.")
+        qs = qs.filter(enterprise_id=int(enterprise))
+    sites = list(qs[:2])
+    if not sites:
+        raise ApplicationError("not_found", f"No site {code!r}.", status_code=404)
+    if len(sites) > 1:
+        raise ApplicationError("ambiguous_site", f"Several enterprises have a site {code!r}; add ?enterprise=<id>.")
+    return sites[0]
+
+
+class SiteKpisApi(APIView):
+    @extend_schema(parameters=[PERIOD_PARAM, METHOD_PARAM, OpenApiParameter("enterprise", int)], responses=_kpis,
+                   summary="KPIs of a site for a month, quarter or year", tags=["kpis"])
+    def get(self, request, code: str):
+        site = site_by_code(request.user, code, request.query_params.get("enterprise"))
+        period = Period.parse(request.query_params.get("period", ""))
+        return Response(site_kpis(site=site, period=period, method=_method(request)))
+
+
+class EnterpriseKpisApi(APIView):
+    @extend_schema(parameters=[PERIOD_PARAM, METHOD_PARAM], responses=_kpis,
+                   summary="KPIs of an enterprise for a month, quarter or year", tags=["kpis"])
+    def get(self, request, pk: int):
+        enterprise = get_object_or_404(tenancy.visible_enterprises(request.user), pk=pk)
+        period = Period.parse(request.query_params.get("period", ""))
+        return Response(enterprise_kpis(enterprise=enterprise, period=period, method=_method(request)))
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    site_code = serializers.CharField(source="site.code", read_only=True)
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["id", "seq", "site", "site_code", "month", "scope", "source", "activity_amount", "activity_unit",
+                  "factor", "factor_value", "factor_version", "tco2", "readings_from", "readings_to", "kind",
+                  "reverses", "reason", "author", "created_at", "prev_hash", "hash"]
+
+
+class EnterpriseLedgerApi(APIView):
+    @extend_schema(responses=LedgerEntrySerializer(many=True), summary="The carbon ledger of an enterprise",
+                   parameters=[OpenApiParameter("month", str, description="YYYY-MM")], tags=["ledger"])
+    def get(self, request, pk: int):
+        enterprise = get_object_or_404(tenancy.visible_enterprises(request.user), pk=pk)
+        qs = LedgerEntry.objects.filter(enterprise=enterprise).select_related("site").order_by("seq")
+        if month := request.query_params.get("month"):
+            qs = qs.filter(month=_month(month))
+        return Response(LedgerEntrySerializer(qs[:5000], many=True).data)
+
+
+class EnterpriseLedgerVerifyApi(APIView):
+    @extend_schema(responses=inline_serializer("LedgerVerify", {"ok": serializers.BooleanField(),
+                                                                "entries": serializers.IntegerField(),
+                                                                "first_broken": serializers.DictField(allow_null=True),
+                                                                "head": serializers.CharField(allow_null=True)}),
+                   summary="Verify the hash chain of an enterprise's ledger", tags=["ledger"])
+    def get(self, request, pk: int):
+        enterprise = get_object_or_404(tenancy.visible_enterprises(request.user), pk=pk)
+        return Response(ledger_verify(enterprise=enterprise))
+
+
+def _month(text: str) -> dt.date:
+    period = Period.parse(text)
+    if period.n_months != 1:
+        raise ApplicationError("invalid_month", "Give a month as YYYY-MM.")
+    return period.first
+
+
+def _admin_enterprise(request, pk: int) -> Enterprise:
+    enterprise = get_object_or_404(tenancy.visible_enterprises(request.user), pk=pk)
+    if not tenancy.has_role(request.user, enterprise, Role.ENTERPRISE_ADMIN):
+        raise ApplicationError("permission_denied", "Only an enterprise admin may do this.", status_code=403)
+    return enterprise
+
+
+_reason = inline_serializer("Reason", {"reason": serializers.CharField()})
+
+
+class PeriodCloseApi(APIView):
+    @extend_schema(request=None, responses=LedgerEntrySerializer(many=True), tags=["ledger"],
+                   summary="Close a month: post its ledger entries (enterprise admin)")
+    def post(self, request, pk: int, month: str):
+        enterprise = _admin_enterprise(request, pk)
+        entries = period_close(enterprise=enterprise, month=_month(month), actor=request.user)
+        return Response(LedgerEntrySerializer(entries, many=True).data, status=201)
+
+
+class PeriodRestateApi(APIView):
+    @extend_schema(request=_reason, responses=LedgerEntrySerializer(many=True), tags=["ledger"],
+                   summary="Restate a closed month with a reason (enterprise admin)")
+    def post(self, request, pk: int, month: str):
+        enterprise = _admin_enterprise(request, pk)
+        reason = str(request.data.get("reason", "")) if isinstance(request.data, dict) else ""
+        entries = period_restate(enterprise=enterprise, month=_month(month), reason=reason, actor=request.user)
+        return Response(LedgerEntrySerializer(entries, many=True).data, status=201)
+
+
+class LedgerCorrectionApi(APIView):
+    @extend_schema(request=_reason, responses=LedgerEntrySerializer, tags=["ledger"],
+                   summary="Reverse one ledger entry with a reason (enterprise admin)")
+    def post(self, request, pk: int, entry_id: int):
+        enterprise = _admin_enterprise(request, pk)
+        entry = get_object_or_404(LedgerEntry, enterprise=enterprise, pk=entry_id)
+        reason = str(request.data.get("reason", "")) if isinstance(request.data, dict) else ""
+        return Response(LedgerEntrySerializer(ledger_reverse(entry=entry, reason=reason, actor=request.user)).data,
+                        status=201)
+
+
+class PeriodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AccountingPeriod
+        fields = ["id", "enterprise", "month", "status", "closed_at", "closed_by", "restatement_pending",
+                  "restatement_reason"]
+
+
+class PeriodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Accounting periods (read-only here; close and restate through the enterprise endpoints)."""
+
+    serializer_class = PeriodSerializer
+    filterset_fields = ["enterprise", "status", "restatement_pending"]
+    queryset = AccountingPeriod.objects.all()
+
+    def get_queryset(self):
+        return tenancy.scope(super().get_queryset(), self.request.user)
+
+
+class VersionedDataSerializer(TenantScopedSerializer):
+    def validate_month(self, value):
+        if value.day != 1:
+            raise serializers.ValidationError("Give the first day of the month.")
+        return value
+
+    def create(self, validated_data):
+        model = self.Meta.model
+        key = "site" if "site" in validated_data else "product"
+        with transaction.atomic():
+            latest = model.objects.select_for_update().filter(
+                **{key: validated_data[key], "month": validated_data["month"]}).aggregate(v=Max("version"))["v"]
+            request = self.context.get("request")
+            return model.objects.create(**validated_data, version=(latest or 0) + 1,
+                                        created_by=request.user if request else None,
+                                        source=validated_data.get("source") or "api")
+
+
+class EconomicDataSerializer(VersionedDataSerializer):
+    class Meta:
+        model = EconomicData
+        fields = ["id", "site", "month", "version", "value_added_10k_cny", "gross_output_10k_cny", "note", "source",
+                  "created_by", "created_at"]
+        read_only_fields = ["version", "created_by", "created_at"]
+        validators: list = []  # a repeated month is a new version, not a duplicate
+
+
+class ProductionDataSerializer(VersionedDataSerializer):
+    class Meta:
+        model = ProductionData
+        fields = ["id", "product", "month", "version", "quantity", "note", "source", "created_by", "created_at"]
+        read_only_fields = ["version", "created_by", "created_at"]
+        validators: list = []
+
+
+class VersionedDataViewSet(TenantScopedViewSet):
+    """Monthly data is versioned: POST adds a version (a correction); existing versions never change."""
+
+    http_method_names = ["get", "post", "head", "options"]
+
+    def perform_create(self, serializer):
+        instance = serializer.Meta.model(**serializer.validated_data)
+        if not tenancy.has_role(self.request.user, tenancy.enterprise_of(instance), self.write_role):
+            raise ApplicationError("permission_denied", "Your role does not allow entering data here.",
+                                   status_code=403)
+        serializer.save()
+
+
+class EconomicDataViewSet(VersionedDataViewSet):
+    queryset = EconomicData.objects.select_related("site")
+    serializer_class = EconomicDataSerializer
+    filterset_fields = ["site", "month"]
+
+
+class ProductionDataViewSet(VersionedDataViewSet):
+    queryset = ProductionData.objects.select_related("product")
+    serializer_class = ProductionDataSerializer
+    filterset_fields = ["product", "month"]
+
+
+class TargetSerializer(TenantScopedSerializer):
+    class Meta:
+        model = Target
+        fields = ["id", "enterprise", "site", "indicator", "baseline_year", "baseline_value", "target_year",
+                  "reduction_pct", "note"]
+
+
+class TargetViewSet(TenantScopedViewSet):
+    queryset = Target.objects.all()
+    serializer_class = TargetSerializer
+    filterset_fields = ["enterprise", "site", "indicator"]
