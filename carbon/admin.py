@@ -1,0 +1,126 @@
+"""Admin for coefficients, emission factors, targets, activity data, periods and the (read-only) ledger."""
+
+from django.contrib import admin, messages
+
+from accounts.admin_base import TenantScopedAdmin
+from accounts.models import Role
+
+from .ledger import ledger_verify, period_close, restatement_check
+from .models import (
+    AccountingPeriod,
+    EmissionFactor,
+    EnergyCoefficient,
+    FactorSet,
+    GreenCertificate,
+    LedgerEntry,
+    ProcessEmission,
+    Target,
+)
+
+
+@admin.register(EnergyCoefficient)
+class EnergyCoefficientAdmin(admin.ModelAdmin):
+    list_display = ["carrier", "method", "coefficient", "coefficient_unit", "year", "valid_from", "valid_to",
+                    "enterprise", "edition", "provisional"]
+    list_filter = ["method", "provisional", "carrier", "edition"]
+    search_fields = ["carrier", "source"]
+
+
+class EmissionFactorInline(admin.TabularInline):
+    model = EmissionFactor
+    extra = 0
+    fields = ["kind", "carrier", "geography", "basis", "value", "activity_unit", "provisional", "source"]
+
+
+@admin.register(FactorSet)
+class FactorSetAdmin(admin.ModelAdmin):
+    list_display = ["name", "version", "data_year", "purpose", "publisher", "announcement", "provisional"]
+    list_filter = ["purpose", "provisional", "data_year"]
+    search_fields = ["name", "publisher", "announcement"]
+    inlines = [EmissionFactorInline]
+
+
+@admin.register(EmissionFactor)
+class EmissionFactorAdmin(admin.ModelAdmin):
+    list_display = ["carrier", "kind", "geography", "basis", "value", "activity_unit", "factor_set", "enterprise",
+                    "provisional"]
+    list_filter = ["kind", "basis", "geography", "provisional", "factor_set"]
+    search_fields = ["carrier", "fuel_name", "source", "geography"]
+    list_select_related = ["factor_set"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A factor used by a ledger entry is immutable: publish a new version instead.
+        if obj is not None and LedgerEntry.objects.filter(factor=obj).exists():
+            return [f.name for f in self.model._meta.fields]
+        return []
+
+
+@admin.register(Target)
+class TargetAdmin(TenantScopedAdmin):
+    list_display = ["enterprise", "site", "indicator", "baseline_year", "baseline_value", "target_year",
+                    "reduction_pct"]
+    list_filter = ["indicator", "enterprise"]
+
+
+@admin.register(ProcessEmission)
+class ProcessEmissionAdmin(TenantScopedAdmin):
+    list_display = ["site", "month", "description", "activity_amount", "activity_unit", "factor_tco2_per_unit"]
+    list_filter = ["site"]
+
+
+@admin.register(GreenCertificate)
+class GreenCertificateAdmin(TenantScopedAdmin):
+    list_display = ["site", "month", "mwh", "certificate_id", "issuer"]
+    list_filter = ["site"]
+    search_fields = ["certificate_id", "issuer"]
+
+
+@admin.register(AccountingPeriod)
+class AccountingPeriodAdmin(TenantScopedAdmin):
+    list_display = ["enterprise", "month", "status", "closed_at", "closed_by", "restatement_pending",
+                    "restatement_reason"]
+    list_filter = ["status", "restatement_pending", "enterprise"]
+    readonly_fields = ["status", "closed_at", "closed_by", "restatement_pending", "restatement_reason"]
+    actions = ["close", "check_restatements"]
+    write_role = Role.ENTERPRISE_ADMIN
+
+    @admin.action(description="Close the selected months (post ledger entries)")
+    def close(self, request, queryset):
+        for period in queryset.filter(status="open"):
+            period_close(enterprise=period.enterprise, month=period.month, actor=request.user)
+        self.message_user(request, "Closed.")
+
+    @admin.action(description="Check closed months for pending restatements")
+    def check_restatements(self, request, queryset):
+        flagged = []
+        for enterprise_id in set(queryset.values_list("enterprise", flat=True)):
+            flagged += restatement_check(enterprise=queryset.filter(enterprise_id=enterprise_id).first().enterprise)
+        self.message_user(request, f"{len(flagged)} month(s) flagged.")
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(TenantScopedAdmin):
+    list_display = ["seq", "enterprise", "site", "month", "scope", "source", "activity_amount", "activity_unit",
+                    "factor_value", "tco2", "kind", "author", "created_at"]
+    list_filter = ["kind", "scope", "enterprise", "site"]
+    search_fields = ["source", "reason", "hash"]
+    actions = ["verify"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Verify the hash chain of these entries' enterprises")
+    def verify(self, request, queryset):
+        for enterprise_id in set(queryset.values_list("enterprise", flat=True)):
+            ent = queryset.filter(enterprise_id=enterprise_id).first().enterprise
+            result = ledger_verify(enterprise=ent)
+            level = messages.SUCCESS if result["ok"] else messages.ERROR
+            text = f"{ent}: OK ({result['entries']} entries)" if result["ok"] else \
+                f"{ent}: broken at #{result['first_broken']['seq']}: {result['first_broken']['problem']}"
+            self.message_user(request, text, level)
