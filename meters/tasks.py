@@ -67,5 +67,7 @@ def rollup_full_enqueue(*, chunk: int = 50) -> int:
 def rollups_after_write() -> None:
     """On the embedded default (no broker, no beat) roll up right after a write; in production beat sweeps."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        while rollup_sweep_task.delay().get():
+        # The service directly: `.delay().get()` is refused by Celery when this runs inside an (eager) task, such as
+        # the upload task import_job_run_task.
+        while rollup_sweep():
             pass
