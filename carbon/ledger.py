@@ -5,7 +5,7 @@
 - `restatement_check` compares closed months with a recomputation and flags differences as pending, never silently
   changing them; `period_restate` then appends reversals of the month's live entries and new entries;
 - `ledger_verify` recomputes the chain and names the first broken entry.
-On PostgreSQL a trigger (migration 0003) refuses UPDATE, DELETE and TRUNCATE on the table.
+On PostgreSQL a trigger (migration 0003) refuses UPDATE and DELETE on the table.
 """
 
 from __future__ import annotations
