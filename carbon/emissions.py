@@ -20,7 +20,7 @@ from energy_platform.errors import ApplicationError
 from meters.models import Carrier, Meter
 from plants.models import Enterprise, Site
 
-from .energy import _sign, meter_quantities
+from .energy import MeterQuantity, _sign, meter_quantities
 from .models import EmissionFactor, FactorSet, GreenCertificate, ProcessEmission
 from .periods import Period
 from .reference_data import PROVINCE_GRID_REGION
@@ -73,12 +73,15 @@ def _line(*, scope: str, source: str, amount: Decimal, unit: str, factor: Emissi
             "tco2": (amount * factor.value).quantize(Decimal("0.000001"))}
 
 
-def site_emissions(*, site: Site, period: Period, purpose: str = FactorSet.Purpose.REFERENCE) -> dict:
+def site_emissions(*, site: Site, period: Period, purpose: str = FactorSet.Purpose.REFERENCE,
+                   quantities: list[MeterQuantity] | None = None) -> dict:
     """Scope 1 by source, scope 2 by purchased carrier (net of supply to others), green electricity separately."""
     year = period.first.year
     per_carrier: dict[tuple[str, str], Decimal] = {}
     green_kwh = Decimal(0)
-    for m in meter_quantities(site=site, period=period):
+    if quantities is None:
+        quantities = meter_quantities(site=site, period=period)
+    for m in quantities:
         sign = _sign(m)
         if m.carrier == Carrier.GREEN_ELECTRICITY and m.parent_id is None and m.role in (
                 Meter.Role.PURCHASE, Meter.Role.FACILITY_TOTAL):

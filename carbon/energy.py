@@ -124,9 +124,11 @@ def _sign(m: MeterQuantity) -> int:
     return 0
 
 
-def site_energy(*, site: Site, period: Period, method: str = ConversionMethod.EQUIVALENT) -> dict:
+def site_energy(*, site: Site, period: Period, method: str = ConversionMethod.EQUIVALENT,
+                quantities: list[MeterQuantity] | None = None) -> dict:
     """Comprehensive energy consumption of a site in a period, by carrier, with the coefficients used."""
-    quantities = meter_quantities(site=site, period=period)
+    if quantities is None:
+        quantities = meter_quantities(site=site, period=period)
     on = period.first
     by_carrier: dict[str, dict] = {}
     total = Decimal(0)

@@ -12,8 +12,8 @@ from django.db.models import Max, OuterRef, Subquery, Sum
 from meters.models import Carrier, Meter
 from plants.models import EconomicData, Enterprise, Product, ProductionData, Site
 
-from .emissions import enterprise_emissions, site_emissions
-from .energy import coefficient_for, electricity_kwh, enterprise_energy, meter_quantities, site_energy, to_tce
+from .emissions import site_emissions
+from .energy import coefficient_for, electricity_kwh, meter_quantities, site_energy, to_tce
 from .models import ConversionMethod, Target
 from .periods import Period
 
@@ -54,9 +54,9 @@ def _v(value, unit):
 
 
 def _site_core(site: Site, period: Period, method: str) -> dict:
-    energy = site_energy(site=site, period=period, method=method)
-    emissions = site_emissions(site=site, period=period)
     quantities = meter_quantities(site=site, period=period)
+    energy = site_energy(site=site, period=period, method=method, quantities=quantities)
+    emissions = site_emissions(site=site, period=period, quantities=quantities)
     va = value_added(sites=[site], period=period)
     incoming = electricity_kwh(quantities=quantities, roles={Meter.Role.PURCHASE, Meter.Role.FACILITY_TOTAL})
     generated = electricity_kwh(quantities=quantities, roles={Meter.Role.GENERATION},
@@ -167,10 +167,20 @@ def _targets(targets, current: dict, year_kpis) -> list[dict]:
 def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = ConversionMethod.EQUIVALENT,
                     with_yoy: bool = True) -> dict:
     sites = list(enterprise.sites.all())
-    energy = enterprise_energy(enterprise=enterprise, period=period, method=method)
-    emissions = enterprise_emissions(enterprise=enterprise, period=period)
     va = value_added(sites=sites, period=period)
     site_rows = [site_kpis(site=s, period=period, method=method, with_yoy=False) for s in sites]
+    by_carrier: dict[str, dict] = {}
+    for row in site_rows:
+        for c in row["energy_by_carrier"]:
+            agg = by_carrier.setdefault(c["carrier"], {"carrier": c["carrier"], "unit": c["unit"],
+                                                       "quantity": Decimal(0), "tce": Decimal(0)})
+            agg["quantity"] += c["quantity"]
+            agg["tce"] += c["tce"]
+    energy = {"energy_tce": sum((r["energy_tce"]["value"] for r in site_rows), Decimal(0)),
+              "by_carrier": sorted(by_carrier.values(), key=lambda e: e["carrier"])}
+    emissions = {k: sum((r[k]["value"] for r in site_rows), Decimal(0)) for k in ("scope1_tco2", "scope2_tco2",
+                                                                                 "total_tco2")}
+    emissions["factor_versions"] = sorted({v for r in site_rows for v in r["factor_versions"]})
     elec = sum(s["electricity_kwh"]["value"] for s in site_rows)
     renewable = sum((s["renewable_share"]["value"] or 0) * Decimal(repr(s["electricity_kwh"]["value"]))
                     for s in site_rows)

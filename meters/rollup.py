@@ -69,6 +69,11 @@ class _Sql:
         return "now()" if self.pg else "datetime('now')"
 
     @property
+    def infinity(self) -> str:
+        """Upper bound when a meter has no reading after its range (readings then all lie before `hi`)."""
+        return "'infinity'::timestamptz" if self.pg else "'9999-12-31 00:00:00'"
+
+    @property
     def true(self) -> str:
         return "true" if self.pg else "1"
 
@@ -119,11 +124,12 @@ def _recompute(cur, sql: _Sql) -> None:
                    LEAD(r.value) OVER (PARTITION BY r.meter_id ORDER BY r.ts) AS nv
             FROM rollup_ranges g
             JOIN meters_reading r ON r.meter_id = g.meter_id AND r.ts >= g.lo
-                                  AND (r.ts < g.hi OR r.ts = g.next_ts)
+                                  AND r.ts <= COALESCE(g.next_ts, {sql.infinity})
             JOIN meters_meter m ON m.id = g.meter_id
         ) x
         WHERE x.ts < x.hi AND (x.kind = 'interval' OR x.nv IS NOT NULL)
         GROUP BY x.meter_id, {hour}
+        ORDER BY 1, 3
     """)
     day = sql.trunc("day", "h.bucket_start")
     cur.execute(f"""
@@ -177,6 +183,8 @@ def rollup_ranges(*, ranges: dict[int, tuple[dt.datetime, dt.datetime]], widen: 
         if meter_id in tzs:
             by_tz[tzs[meter_id]][meter_id] = rng
     with transaction.atomic(), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SET LOCAL work_mem = '64MB'")  # keep the hourly aggregation in memory
         for tz, group in by_tz.items():
             if widen:
                 _ranges_table(cur, [(m, lo, hi) for m, (lo, hi) in group.items()])

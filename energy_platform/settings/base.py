@@ -140,7 +140,7 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: with no REDIS_URL (the embedded default) tasks run in-process.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = None
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)  # set by bench/kpis.py only
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

@@ -1,0 +1,185 @@
+"""Rollup and KPI benchmark: full recompute (in-process, 1 and 2 Celery worker processes), an incremental update
+after a late batch, and a dashboard KPI read, each next to a hand-written SQL GROUP BY over the same rows.
+
+Run with `make bench-kpis` (throwaway PostgreSQL and Redis from tests/services.py) or
+`python bench/kpis.py --readings 1000000` for a short run against DATABASE_URL/REDIS_URL.
+
+1. creates `<name>_kpis` next to DATABASE_URL, migrates, creates one site with 500 meters (half interval meters,
+   half cumulative registers) and COPYs N readings (default 10,000,000: 20,000 per meter, every 30 minutes from
+   2025-01-01, i.e. 416 days);
+2. baseline: `INSERT INTO <temp> SELECT meter_id, date_trunc('hour', local ts), sum(value), count(*) … GROUP BY`
+   over all readings (the cheapest hourly aggregation one could write by hand);
+3. full recompute of hour/day/month rollups: in-process (`rollup_all`), then split into per-meter-range Celery tasks
+   run by one worker process and by two worker processes;
+4. a late batch of 5,000 readings (50 meters × 100 half-hour slots in the past) through the ingestion service, then
+   the incremental sweep (`rollup_sweep`), timed;
+5. the enterprise KPIs for a year (what the dashboard reads), timed as the median of 20 reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+METERS = 500
+STEP_S = 1800
+T0 = dt.datetime(2024, 12, 31, 16, 0, tzinfo=dt.UTC)  # 2025-01-01 00:00 Asia/Shanghai
+
+
+def bench_database(url: str) -> str:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") + "_kpis"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def timed(label: str, fn, results: dict):
+    t = time.perf_counter()
+    value = fn()
+    results[label] = time.perf_counter() - t
+    print(f"  {label}: {results[label]:.2f} s", flush=True)
+    return value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--readings", type=int, default=10_000_000)
+    parser.add_argument("--chunk", type=int, default=25, help="meters per Celery task")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
+        sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL, or run `make bench-kpis`.")
+    os.environ["DATABASE_URL"] = bench_database(os.environ["DATABASE_URL"])
+    os.environ["CELERY_RESULT_BACKEND"] = os.environ["REDIS_URL"]
+    os.environ["DJANGO_SETTINGS_MODULE"] = "energy_platform.settings.test"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    from carbon.kpis import enterprise_kpis
+    from carbon.periods import Period
+    from meters.models import Meter, MeterRollup
+    from meters.rollup import rollup_all, rollup_sweep
+    from meters.services.ingest import RawRow, readings_ingest
+    from meters.tasks import rollup_meters_task
+    from plants.models import Enterprise, Site
+    from plants.validators import credit_code_check_character
+
+    first17 = "91110000MA0BENCH1".replace("I", "1").replace("O", "0")
+    ent = Enterprise.objects.create(name="Bench", credit_code=first17 + credit_code_check_character(first17),
+                                    industry_code="C3130", region_code="110101")
+    site = Site.objects.create(enterprise=ent, code="B1", name="bench", kind="factory", region_code="110101")
+    meters = Meter.objects.bulk_create([
+        Meter(site=site, code=f"M{i:04d}", carrier="electricity", unit="kWh",
+              reading_kind="cumulative" if i % 2 else "interval", interval_minutes=30, level="sub_unit",
+              role="purchase" if i < 10 else "sub", active_from=T0 - dt.timedelta(days=1))
+        for i in range(METERS)])
+    per_meter = args.readings // METERS
+    results: dict[str, float] = {}
+    print(f"Loading {per_meter * METERS:,} readings ({METERS} meters × {per_meter} half-hours) with COPY …", flush=True)
+
+    def load():
+        rng = np.random.default_rng(1)
+        stamps = [(T0 + dt.timedelta(seconds=STEP_S * k)).strftime("%Y-%m-%d %H:%M:%S+00") for k in range(per_meter)]
+        with connection.cursor() as cur:
+            for m in meters:
+                qty = np.round(rng.uniform(5, 15, per_meter), 2)
+                values = np.cumsum(qty) if m.reading_kind == "cumulative" else qty
+                buf = io.StringIO()
+                buf.writelines(f"{m.pk}\t{s}\t{v}\tf\n" for s, v in zip(stamps, values.tolist(), strict=True))
+                with cur.copy("COPY meters_reading (meter_id, ts, value, estimated) FROM STDIN") as copy:
+                    copy.write(buf.getvalue())
+            cur.execute("ANALYZE meters_reading")
+
+    timed("COPY load", load, results)
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM meters_reading")
+        n = cur.fetchone()[0]
+
+    def baseline():
+        with connection.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS bench_baseline")
+            cur.execute("CREATE UNLOGGED TABLE bench_baseline AS SELECT meter_id, "
+                        "date_trunc('hour', ts AT TIME ZONE 'Asia/Shanghai') AS h, sum(value) AS q, count(*) AS c "
+                        "FROM meters_reading GROUP BY 1, 2")
+
+    timed("SQL GROUP BY baseline", baseline, results)
+    timed("full recompute, in-process", rollup_all, results)
+    months_expected = MeterRollup.objects.filter(granularity="month").count()
+
+    def celery_full(workers: int):
+        MeterRollup.objects.all().delete()
+        env = dict(os.environ)
+        procs = [subprocess.Popen([sys.executable, "-m", "celery", "-A", "energy_platform", "worker", "--pool",
+                                   "solo", "-n", f"bench{i}@%h", "--without-heartbeat", "--without-gossip",
+                                   "--without-mingle", "--loglevel", "WARNING"], cwd=ROOT, env=env)
+                 for i in range(workers)]
+        try:
+            from celery import group
+
+            ids = [m.pk for m in meters]
+            time.sleep(3)  # let the workers connect before the clock starts
+            t = time.perf_counter()
+            group(rollup_meters_task.s(ids[i:i + args.chunk]) for i in range(0, len(ids), args.chunk)) \
+                .apply_async().get(timeout=3600)
+            results[f"full recompute, {workers} worker process(es)"] = time.perf_counter() - t
+            label = f"full recompute, {workers} worker process(es)"
+            print(f"  {label}: {results[label]:.2f} s",
+                  flush=True)
+        finally:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                p.wait(timeout=30)
+        assert MeterRollup.objects.filter(granularity="month").count() == months_expected
+
+    celery_full(1)
+    celery_full(2)
+
+    late = [RawRow(i, f"M{(i // 100) * 2:04d}", (T0 + dt.timedelta(days=100, seconds=STEP_S * (i % 100) + 900))
+                   .isoformat(), 1.0) for i in range(5000)]
+
+    def incremental():
+        result = readings_ingest(site=site, rows=late)
+        assert result.accepted == 5000, result.as_response()
+        return rollup_sweep()
+
+    timed("late batch of 5,000: ingest + incremental rollup", incremental, results)
+    period = Period.parse("2025")
+    enterprise_kpis(enterprise=ent, period=period)  # warm
+    reads = []
+    for _ in range(20):
+        t = time.perf_counter()
+        enterprise_kpis(enterprise=ent, period=period)
+        reads.append(time.perf_counter() - t)
+    results["enterprise KPIs for a year (median read)"] = statistics.median(reads)
+
+    base = results["SQL GROUP BY baseline"]
+    print("\nResults")
+    print(f"  readings: {n:,}")
+    for label, seconds in results.items():
+        ratio = f"  ({seconds / base:.2f}× the GROUP BY baseline)" if label.startswith("full") else ""
+        print(f"  {label:55s} {seconds * 1000 if 'KPI' in label else seconds:10.3f} "
+              f"{'ms' if 'KPI' in label else 's'}{ratio}")
+
+
+if __name__ == "__main__":
+    main()
