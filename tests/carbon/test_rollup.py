@@ -106,3 +106,16 @@ def test_incremental_rollups_equal_a_full_recompute(batches):
     rollup_all()
     full = {g: (_rollups(g, interval), _rollups(g, cumulative)) for g in ("hour", "day", "month")}
     assert incremental == full
+
+
+def test_recompute_rollups_command(capsys):
+    from django.core.management import call_command
+
+    site = SiteFactory()
+    MeterFactory(site=site, code="I", reading_kind="interval")
+    readings_ingest(site=site, rows=[RawRow(0, "I", _ts(5, 1), 2.0)])
+    call_command("recompute_rollups")
+    assert "Recomputed 1 dirty meter-days" in capsys.readouterr().out
+    MeterRollup.objects.all().delete()
+    call_command("recompute_rollups", "--full")
+    assert MeterRollup.objects.filter(granularity="month").count() == 1
