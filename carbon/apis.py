@@ -16,9 +16,10 @@ from accounts import tenancy
 from accounts.api import TenantScopedSerializer, TenantScopedViewSet
 from accounts.models import Role
 from energy_platform.errors import ApplicationError
-from plants.models import EconomicData, Enterprise, ProductionData, Site
+from meters.models import Meter
+from plants.models import EconomicData, Enterprise, ProductionData, ProductionUnit, Site
 
-from .kpis import enterprise_kpis, site_kpis
+from .kpis import enterprise_kpis, meter_kpis, site_kpis, unit_kpis
 from .ledger import ledger_reverse, ledger_verify, period_close, period_restate
 from .models import AccountingPeriod, ConversionMethod, LedgerEntry, Target
 from .periods import Period
@@ -67,6 +68,26 @@ class EnterpriseKpisApi(APIView):
         enterprise = get_object_or_404(tenancy.visible_enterprises(request.user), pk=pk)
         period = Period.parse(request.query_params.get("period", ""))
         return Response(enterprise_kpis(enterprise=enterprise, period=period, method=_method(request)))
+
+
+class UnitKpisApi(APIView):
+    @extend_schema(parameters=[PERIOD_PARAM, METHOD_PARAM], responses=_kpis, tags=["kpis"],
+                   summary="KPIs of a production unit and its sub-units")
+    def get(self, request, pk: int):
+        unit = get_object_or_404(tenancy.scope(ProductionUnit.objects.select_related("site__enterprise"),
+                                               request.user), pk=pk)
+        period = Period.parse(request.query_params.get("period", ""))
+        return Response(unit_kpis(unit=unit, period=period, method=_method(request)))
+
+
+class MeterKpisApi(APIView):
+    @extend_schema(parameters=[PERIOD_PARAM, METHOD_PARAM], responses=_kpis, tags=["kpis"],
+                   summary="A meter's consumption, tce, completeness and unmetered remainder below it")
+    def get(self, request, pk: int):
+        meter = get_object_or_404(tenancy.scope(Meter.objects.select_related("site__enterprise"), request.user),
+                                  pk=pk)
+        period = Period.parse(request.query_params.get("period", ""))
+        return Response(meter_kpis(meter=meter, period=period, method=_method(request)))
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):

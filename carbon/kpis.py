@@ -217,3 +217,66 @@ def latest_month_with_data(*, site: Site):
     from meters.models import MeterRollup
 
     return MeterRollup.objects.filter(meter__site=site, granularity="month").aggregate(m=Max("bucket_start"))["m"]
+
+
+def unit_kpis(*, unit, period: Period, method: str = ConversionMethod.EQUIVALENT) -> dict:
+    """KPIs of a production unit (workshop, line, equipment) and its sub-units: the energy of its meters that are not
+    below another of its meters (no double counting), per carrier and in tce, energy per unit of its products, and
+    data completeness."""
+    from plants.models import ProductionUnit
+
+    ids, frontier = {unit.pk}, [unit.pk]
+    while frontier:
+        frontier = list(ProductionUnit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        ids.update(frontier)
+    site = unit.site
+    quantities = [m for m in meter_quantities(site=site, period=period) if m.production_unit_id in ids]
+    inside = {m.meter_id for m in quantities}
+    top = [m for m in quantities if m.parent_id not in inside and m.carrier != Carrier.GREEN_ELECTRICITY]
+    by_carrier: dict[str, dict] = {}
+    total = Decimal(0)
+    for m in top:
+        coef = coefficient_for(carrier=m.carrier, on=period.first, enterprise=site.enterprise, method=method)
+        tce = to_tce(quantity=Decimal(repr(m.quantity)), meter_unit=m.unit, coefficient=coef)
+        entry = by_carrier.setdefault(m.carrier, {"carrier": m.carrier, "unit": m.unit, "quantity": Decimal(0),
+                                                  "tce": Decimal(0)})
+        entry["quantity"] += Decimal(repr(m.quantity))
+        entry["tce"] += tce
+        total += tce
+    received = sum(m.received for m in top)
+    expected = sum(m.expected for m in top)
+    products = []
+    for product in Product.objects.filter(unit_of_production_id__in=ids):
+        output = product_output(product=product, period=period)
+        products.append({"product": product.code, "output": _v(output, product.unit),
+                         "energy_per_unit": _v(_ratio(total * 1000, output), f"kgce/{product.unit}")})
+    return {"scope": "production_unit", "unit": unit.code, "site": site.code, "period": str(period),
+            "electricity_method": method, "energy_tce": _v(total.quantize(Q4), "tce"),
+            "energy_by_carrier": sorted(by_carrier.values(), key=lambda e: e["carrier"]),
+            "meters": [m.code for m in top], "per_product": products,
+            "data_completeness": _v(round(received / expected, 4) if expected else None, "ratio")}
+
+
+def meter_kpis(*, meter, period: Period, method: str = ConversionMethod.EQUIVALENT) -> dict:
+    """A meter's consumption, its standard-coal equivalent, completeness, and the unmetered remainder below it
+    (its quantity minus the sum of its direct children)."""
+    quantities = {m.meter_id: m for m in meter_quantities(site=meter.site, period=period)}
+    own = quantities.get(meter.pk)
+    if own is None:
+        return {"scope": "meter", "meter": meter.code, "period": str(period), "quantity": _v(None, meter.unit)}
+    children = [m for m in quantities.values() if m.parent_id == meter.pk]
+    tce = None
+    if meter.carrier != Carrier.GREEN_ELECTRICITY:
+        coef = coefficient_for(carrier=meter.carrier, on=period.first, enterprise=meter.site.enterprise,
+                               method=method)
+        tce = to_tce(quantity=Decimal(repr(own.quantity)), meter_unit=own.unit, coefficient=coef).quantize(Q4)
+    out = {"scope": "meter", "meter": meter.code, "period": str(period), "carrier": meter.carrier,
+           "quantity": _v(round(own.quantity, 3), own.unit), "energy_tce": _v(tce, "tce"),
+           "data_completeness": _v(round(own.received / own.expected, 4) if own.expected else None, "ratio")}
+    if children:
+        child_sum = sum(c.quantity for c in children)
+        out["children_sum"] = _v(round(child_sum, 3), own.unit)
+        out["unmetered"] = _v(round(own.quantity - child_sum, 3), own.unit)
+        out["unmetered_share"] = _v(_ratio(Decimal(repr(own.quantity - child_sum)), Decimal(repr(own.quantity)))
+                                    if own.quantity else None, "ratio")
+    return out

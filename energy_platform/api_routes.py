@@ -34,6 +34,8 @@ router.register("periods", carbon_apis.PeriodViewSet, basename="period")
 extra_urlpatterns += [
     path("sites/<str:code>/kpis/", carbon_apis.SiteKpisApi.as_view(), name="site-kpis"),
     path("enterprises/<int:pk>/kpis/", carbon_apis.EnterpriseKpisApi.as_view(), name="enterprise-kpis"),
+    path("production-units/<int:pk>/kpis/", carbon_apis.UnitKpisApi.as_view(), name="unit-kpis"),
+    path("meters/<int:pk>/kpis/", carbon_apis.MeterKpisApi.as_view(), name="meter-kpis"),
     path("enterprises/<int:pk>/ledger/", carbon_apis.EnterpriseLedgerApi.as_view(), name="enterprise-ledger"),
     path("enterprises/<int:pk>/ledger/verify/", carbon_apis.EnterpriseLedgerVerifyApi.as_view(),
          name="enterprise-ledger-verify"),

@@ -125,3 +125,28 @@ def test_period_parse_rejects_nonsense():
         Period.parse("2025-13")
     assert str(Period.parse("2025-Q2")) == "2025-Q2"
     assert Period.parse("2025").months()[-1].month == 12
+
+
+def test_production_unit_and_meter_kpis_without_double_counting():
+    from carbon.kpis import meter_kpis, unit_kpis
+    from tests.factories import ProductFactory, ProductionDataFactory, ProductionUnitFactory
+
+    site = SiteFactory()
+    workshop = ProductionUnitFactory(site=site, code="W")
+    furnace = ProductionUnitFactory(site=site, code="F", parent=workshop, kind="equipment")
+    main = _monthly(site, "MAIN", Carrier.ELECTRICITY, "kWh")
+    ws = _monthly(site, "WS", Carrier.ELECTRICITY, "kWh", parent=main, role=Meter.Role.SUB, production_unit=workshop)
+    _monthly(site, "FUR", Carrier.ELECTRICITY, "kWh", parent=ws, role=Meter.Role.SUB, production_unit=furnace)
+    product = ProductFactory(site=site, unit_of_production=workshop)
+    ProductionDataFactory(product=product, month="2025-03-01", quantity=Decimal("200"))
+    _post(site, {"MAIN": 100_000, "WS": 60_000, "FUR": 45_000})
+    period = Period.parse("2025-03")
+    unit = unit_kpis(unit=workshop, period=period)
+    # The furnace meter is below the workshop meter: only WS counts. 60,000 kWh × 0.1229 = 7,374 kgce = 7.374 tce;
+    # per tonne of product: 7,374 kgce / 200 t = 36.87 kgce/t
+    assert unit["energy_tce"]["value"] == Decimal("7.3740")
+    assert unit["per_product"][0]["energy_per_unit"]["value"] == Decimal("36.8700")
+    meter = meter_kpis(meter=main, period=period)
+    # unmetered below MAIN = 100,000 − 60,000 = 40,000 kWh (FUR is a grandchild, inside WS)
+    assert meter["unmetered"]["value"] == 40_000.0
+    assert meter["unmetered_share"]["value"] == Decimal("0.4000")
