@@ -9,6 +9,8 @@ from django.db.models import Max
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,6 +20,7 @@ from accounts.models import Role
 from energy_platform.errors import ApplicationError
 from meters.models import Meter
 from plants.models import EconomicData, Enterprise, ProductionData, ProductionUnit, Site
+from plants.services import monthly_data_import
 
 from .kpis import enterprise_kpis, meter_kpis, site_kpis, unit_kpis
 from .ledger import ledger_reverse, ledger_verify, period_close, period_restate
@@ -226,6 +229,27 @@ class VersionedDataViewSet(TenantScopedViewSet):
     """Monthly data is versioned: POST adds a version (a correction); existing versions never change."""
 
     http_method_names = ["get", "post", "head", "options"]
+    upload_kind = ""
+
+    @extend_schema(
+        request={"multipart/form-data": inline_serializer("MonthlyUpload", {"file": serializers.FileField()})},
+        parameters=[OpenApiParameter("commit", bool, description="false (default): preview only")],
+        responses=inline_serializer("MonthlyUploadResult", {
+            "rows": serializers.IntegerField(), "valid": serializers.IntegerField(),
+            "rejected": serializers.ListField(child=serializers.DictField()), "created": serializers.IntegerField(),
+            "committed": serializers.BooleanField()}),
+        summary="Upload monthly figures as CSV or XLSX: preview (default) or commit")
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser])
+    def upload(self, request):
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ApplicationError("file_required", "Send the CSV or XLSX file in the `file` field.")
+        if upload.size > 5 * 1024 * 1024:
+            raise ApplicationError("payload_too_large", "The file exceeds 5 MB.", status_code=413)
+        commit = request.query_params.get("commit", "false").lower() in ("1", "true", "yes")
+        result = monthly_data_import(kind=self.upload_kind, name=upload.name, data=upload.read(), user=request.user,
+                                     commit=commit)
+        return Response(result, status=201 if commit and result["created"] else 200)
 
     def perform_create(self, serializer):
         instance = serializer.Meta.model(**serializer.validated_data)
@@ -236,12 +260,14 @@ class VersionedDataViewSet(TenantScopedViewSet):
 
 
 class EconomicDataViewSet(VersionedDataViewSet):
+    upload_kind = "economic"
     queryset = EconomicData.objects.select_related("site")
     serializer_class = EconomicDataSerializer
     filterset_fields = ["site", "month"]
 
 
 class ProductionDataViewSet(VersionedDataViewSet):
+    upload_kind = "production"
     queryset = ProductionData.objects.select_related("product")
     serializer_class = ProductionDataSerializer
     filterset_fields = ["product", "month"]

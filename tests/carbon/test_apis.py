@@ -74,3 +74,23 @@ def test_close_verify_and_restate_need_an_enterprise_admin(data, api_client):
     r = api_client.post(f"{url}/periods/2025-03/restate/", {"reason": "late meter data"}, format="json")
     assert r.status_code == 201
     assert len(api_client.get(f"{url}/ledger/").json()) == 3
+
+
+def test_monthly_data_upload_preview_then_commit(data, api_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    csv_text = "site,month,value_added_10k_cny\nA1,2025-03,150\nB1,2025-03,99\nA1,2025-13,1\nA1,2025-04,-5\n"
+    api_client.force_authenticate(data["manager_a"])
+    url = "/api/v1/economic-data/upload/"
+    preview = api_client.post(url, {"file": SimpleUploadedFile("va.csv", csv_text.encode())}, format="multipart")
+    assert preview.status_code == 200, preview.content
+    body = preview.json()
+    assert body["valid"] == 1
+    assert [r["row"] for r in body["rejected"]] == [3, 4, 5]  # foreign site B1, bad month, negative
+    assert not EconomicData.objects.exists()
+    done = api_client.post(url + "?commit=true", {"file": SimpleUploadedFile("va.csv", csv_text.encode())},
+                           format="multipart")
+    assert done.status_code == 201
+    assert list(EconomicData.objects.values_list("value_added_10k_cny", flat=True)) == [Decimal("150")]
+    bad = api_client.post(url, {"file": SimpleUploadedFile("x.csv", b"foo,bar\n1,2\n")}, format="multipart")
+    assert bad.json()["code"] == "bad_header"

@@ -1,0 +1,113 @@
+"""Writes for plants data: versioned monthly economic and production figures, by form, API or CSV/XLSX upload."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import Max
+
+from accounts import tenancy
+from accounts.models import Role
+from energy_platform.errors import ApplicationError
+
+from .models import EconomicData, Product, ProductionData, Site
+
+HEADERS = {
+    "economic": ["site", "month", "value_added_10k_cny"],
+    "production": ["site", "product", "month", "quantity"],
+}
+MAX_ROWS = 5000
+
+
+def _rows_from_file(*, name: str, data: bytes) -> list[list[str]]:
+    if name.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # noqa: BLE001  (openpyxl raises many types for a bad file)
+            raise ApplicationError("malformed_xlsx", f"The file is not a readable XLSX workbook: {exc}.") from exc
+        sheet = wb.worksheets[0]
+        return [["" if c is None else (c.strftime("%Y-%m") if isinstance(c, dt.datetime | dt.date) else str(c))
+                 for c in row] for row in sheet.iter_rows(values_only=True)]
+    try:
+        text = data.decode("utf-8-sig")
+        return list(csv.reader(io.StringIO(text)))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ApplicationError("malformed_csv", f"The CSV file cannot be read: {exc}.") from exc
+
+
+def _month(text: str) -> dt.date:
+    text = text.strip()
+    for fmt in ("%Y-%m", "%Y-%m-%d"):
+        try:
+            day = dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007  (a calendar month, no time)
+        except ValueError:
+            continue
+        return day.replace(day=1)
+    raise ValueError("month must be YYYY-MM")
+
+
+def monthly_data_import(*, kind: str, name: str, data: bytes, user, commit: bool) -> dict:
+    """Validate an upload of monthly value added or product output; with `commit`, add a version per valid row
+    (all valid rows in one transaction). Returns the counts and the rejected rows with their reasons."""
+    if kind not in HEADERS:
+        raise ApplicationError("invalid_kind", "kind must be economic or production.")
+    rows = _rows_from_file(name=name, data=data)
+    if not rows:
+        raise ApplicationError("empty_file", "The file is empty.")
+    header = [h.strip().lower() for h in rows[0]]
+    expected = HEADERS[kind]
+    if header[:len(expected)] != expected:
+        raise ApplicationError("bad_header", f"The header must be {','.join(expected)}.")
+    body = [r for r in rows[1:] if any(str(c).strip() for c in r)]
+    if len(body) > MAX_ROWS:
+        raise ApplicationError("too_many_rows", f"At most {MAX_ROWS} rows per file.", status_code=413)
+    writable = set(tenancy.writable_enterprises(user, Role.ENERGY_MANAGER).values_list("pk", flat=True))
+    sites = {s.code: s for s in tenancy.scope(Site.objects.all(), user) if s.enterprise_id in writable}
+    products = {(p.site.code, p.code): p
+                for p in Product.objects.filter(site__in=sites.values()).select_related("site")}
+    valid, rejected = [], []
+    for i, row in enumerate(body, start=2):
+        cells = [str(c).strip() for c in row] + [""] * len(expected)
+        try:
+            site = sites.get(cells[0])
+            if site is None:
+                raise ValueError(f"unknown site {cells[0]!r} (or no right to enter data for it)")
+            if kind == "economic":
+                month, value = _month(cells[1]), Decimal(cells[2])
+                target = site
+            else:
+                target = products.get((cells[0], cells[1]))
+                if target is None:
+                    raise ValueError(f"unknown product {cells[1]!r} at site {cells[0]}")
+                month, value = _month(cells[2]), Decimal(cells[3])
+            if not value.is_finite() or value < 0:
+                raise ValueError("the value must be a non-negative number")
+            valid.append((target, month, value))
+        except (ValueError, InvalidOperation) as exc:
+            rejected.append({"row": i, "detail": str(exc) if str(exc) else "not a number"})
+    created = 0
+    if commit and valid:
+        with transaction.atomic():
+            for target, month, value in valid:
+                monthly_value_record(kind=kind, target=target, month=month, value=value, user=user, source="upload")
+                created += 1
+    return {"rows": len(body), "valid": len(valid), "rejected": rejected, "created": created, "committed": commit}
+
+
+@transaction.atomic
+def monthly_value_record(*, kind: str, target, month: dt.date, value: Decimal, user, source: str = "form",
+                         note: str = ""):
+    """Add a version of a month's value added (target = Site) or output (target = Product)."""
+    if kind == "economic":
+        model, key, field = EconomicData, "site", "value_added_10k_cny"
+    else:
+        model, key, field = ProductionData, "product", "quantity"
+    latest = model.objects.select_for_update().filter(**{key: target, "month": month}).aggregate(v=Max("version"))
+    return model.objects.create(**{key: target, "month": month, field: value}, version=(latest["v"] or 0) + 1,
+                                created_by=user, source=source, note=note)
