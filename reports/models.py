@@ -62,6 +62,15 @@ class ReportSnapshot(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.year} {self.format}/{self.lang} v{self.version}"
 
+    def save(self, *args, **kwargs):
+        """A done snapshot is immutable: regenerate (new version) instead of saving over it."""
+        if self.pk and type(self).objects.filter(pk=self.pk, status=self.Status.DONE).exists():
+            from energy_platform.errors import ApplicationError
+
+            raise ApplicationError("report_snapshot_immutable",
+                                   "A generated report is immutable; regenerate it instead.", status_code=409)
+        super().save(*args, **kwargs)
+
 
 class ReportFile(models.Model):
     """A stored file of a snapshot with its SHA-256."""

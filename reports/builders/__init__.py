@@ -1,0 +1,52 @@
+"""Report builders: turn the accounting backends' figures into a neutral `Document` (title, sections, tables).
+
+Every number comes from `carbon.kpis` / `carbon.emissions` / `carbon.ledger`; builders only arrange them.
+`BUILDERS[kind](enterprise=..., year=...) -> Document`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    unit: str = ""
+
+
+@dataclass
+class Table:
+    columns: list[Column]
+    rows: list[list]
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    tables: list[Table] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    kind: str
+    title: str
+    meta: dict
+    sections: list[Section] = field(default_factory=list)
+    factor_versions: list[str] = field(default_factory=list)
+    ledger_head: str = ""
+
+
+def builders() -> dict:
+    from .energy import build_energy
+    from .ghg import build_ghg
+
+    return {"energy": build_energy, "ghg": build_ghg}
+
+
+NOT_BUILT = {"green_factory": _("green-factory self-evaluation"), "footprint": _("product carbon footprint")}

@@ -1,0 +1,81 @@
+"""Report generation: `report_generate` creates a new immutable snapshot version and renders its file.
+
+Snapshots are append-only: a done snapshot is never updated (`report_snapshot_update_refused`); regenerating makes
+version n+1 for the same (enterprise, site, kind, year, format, lang).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import translation
+
+from carbon.periods import Period
+from energy_platform.errors import ApplicationError
+
+from .builders import NOT_BUILT, builders
+from .models import ReportFile, ReportSnapshot
+from .renderers import RENDERERS
+
+LANGS = ("zh-hans", "en")
+
+
+def report_create(*, kind: str, enterprise, year: int, fmt: str, lang: str, site=None, user=None) -> ReportSnapshot:
+    """Validate and queue a new snapshot version (status queued)."""
+    if kind in NOT_BUILT:
+        raise ApplicationError("report_kind_not_available", f"The {kind} report is not built yet.", status_code=400)
+    if kind not in builders():
+        raise ApplicationError("invalid_kind", f"Unknown report kind {kind!r}.", status_code=400)
+    if fmt not in RENDERERS:
+        raise ApplicationError("invalid_format", f"Unknown format {fmt!r}.", status_code=400)
+    if lang not in LANGS:
+        raise ApplicationError("invalid_lang", f"Language must be one of {', '.join(LANGS)}.", status_code=400)
+    if not 2000 <= int(year) <= 2100:
+        raise ApplicationError("invalid_year", f"{year!r} is not a report year.", status_code=400)
+    with transaction.atomic():
+        key = {"enterprise": enterprise, "site": site, "kind": kind, "year": year, "format": fmt, "lang": lang}
+        last = ReportSnapshot.objects.select_for_update().filter(**key).aggregate(v=Max("version"))["v"] or 0
+        period = Period.year(int(year))
+        return ReportSnapshot.objects.create(**key, version=last + 1, created_by=user,
+                                             period_start=period.start(), period_end=period.end())
+
+
+def _progress(snapshot: ReportSnapshot, **fields) -> None:
+    ReportSnapshot.objects.filter(pk=snapshot.pk).update(**fields)
+    for k, v in fields.items():
+        setattr(snapshot, k, v)
+
+
+def report_run(*, snapshot: ReportSnapshot) -> ReportSnapshot:
+    """Build and render a queued snapshot; idempotent for a done snapshot."""
+    if snapshot.status == ReportSnapshot.Status.DONE:
+        return snapshot
+    _progress(snapshot, status=ReportSnapshot.Status.RUNNING, progress=10)
+    try:
+        with translation.override(snapshot.lang):
+            doc = builders()[snapshot.kind](enterprise=snapshot.enterprise, year=snapshot.year)
+            _progress(snapshot, progress=60)
+            data = RENDERERS[snapshot.format](doc)
+    except ApplicationError as exc:
+        _progress(snapshot, status=ReportSnapshot.Status.FAILED, error=f"{exc.code}: {exc.detail}")
+        raise
+    name = (f"{snapshot.kind}_{snapshot.enterprise.credit_code}_{snapshot.year}_{snapshot.lang}"
+            f"_v{snapshot.version}.{snapshot.format}")
+    with transaction.atomic():
+        rf = ReportFile(snapshot=snapshot, name=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+        rf.file.save(name, ContentFile(data), save=False)
+        rf.save()
+        _progress(snapshot, status=ReportSnapshot.Status.DONE, progress=100, ledger_head=doc.ledger_head,
+                  factor_versions=doc.factor_versions)
+    return snapshot
+
+
+def report_generate(*, kind: str, enterprise, year: int, fmt: str, lang: str = "zh-hans", site=None,
+                    user=None) -> ReportSnapshot:
+    """Create and run synchronously (command, tests)."""
+    snapshot = report_create(kind=kind, enterprise=enterprise, year=year, fmt=fmt, lang=lang, site=site, user=user)
+    return report_run(snapshot=snapshot)
+

@@ -1,0 +1,146 @@
+"""Reports from stored readings: figures equal the hand-worked accounting numbers (DOMAIN.md §1-§3) in every format."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from energy_platform.errors import ApplicationError
+from meters.models import Carrier, Meter
+from meters.rollup import rollup_sweep
+from meters.services.ingest import RawRow, readings_ingest
+from reports.models import ReportSnapshot
+from reports.services import report_generate
+from tests.factories import EconomicDataFactory, MeterFactory, SiteFactory
+
+pytestmark = pytest.mark.django_db
+MONTHLY = 43200
+
+
+@pytest.fixture
+def site():
+    """Shanghai factory, March 2025: 100,000 kWh (30,000 sub-metered inside), 50 t coal, 20,000 m³ gas."""
+    site = SiteFactory(region_code="310115", enterprise__region_code="310115", enterprise__name="绿色钢铁")
+    mk = {"site": site, "interval_minutes": MONTHLY}
+    main = MeterFactory(code="E-MAIN", carrier=Carrier.ELECTRICITY, unit="kWh", **mk)
+    MeterFactory(code="E-SUB", carrier=Carrier.ELECTRICITY, unit="kWh", parent=main, role=Meter.Role.SUB,
+                 level=Meter.Level.SUB_UNIT, **mk)
+    MeterFactory(code="COAL", carrier=Carrier.RAW_COAL, unit="t", **mk)
+    MeterFactory(code="GAS", carrier=Carrier.NATURAL_GAS, unit="m3", **mk)
+    values = {"E-MAIN": 100_000, "E-SUB": 30_000, "COAL": 50, "GAS": 20_000}
+    rows = [RawRow(i, c, "2025-03-01T00:00:00+08:00", v) for i, (c, v) in enumerate(values.items())]
+    assert readings_ingest(site=site, rows=rows).rejected == []
+    rollup_sweep()
+    EconomicDataFactory(site=site, month="2025-03-01", value_added_10k_cny=Decimal("500"))
+    return site
+
+
+def _content(snap):
+    rf = snap.files.get()
+    with rf.file.open("rb") as fh:
+        return rf, fh.read()
+
+
+def _json(snap):
+    return json.loads(_content(snap)[1])
+
+
+def _section(doc, key):
+    return next(s for s in doc["sections"] if s["key"] == key)
+
+
+def test_energy_json_figures_equal_the_hand_worked_tce(site):
+    snap = report_generate(kind="energy", enterprise=site.enterprise, year=2025, fmt="json", lang="en")
+    doc = _json(snap)
+    # DOMAIN.md §1 (GB/T 2589-2020, equivalent): 100,000 kWh × 0.1229 = 12.290 tce; 50 t × 0.7143 = 35.715 tce;
+    # 20,000 m³ × 1.2143 = 24.286 tce; total 72.291 tce (the 30,000 kWh sub-meter is inside the main meter).
+    summary = _section(doc, "summary")["tables"][0]["rows"]
+    assert Decimal(summary[0]["value"]) == Decimal("72.291")
+    assert summary[0]["unit"] == "tce"
+    # 72.291 tce / 500 ×10⁴ CNY = 0.144582 → 0.1446
+    assert Decimal(summary[2]["value"]) == Decimal("0.1446")
+    carriers = {r["carrier"]: Decimal(r["tce"]) for r in _section(doc, "by_carrier")["tables"][0]["rows"]}
+    assert carriers == {"electricity": Decimal("12.29"), "raw_coal": Decimal("35.715"),
+                        "natural_gas": Decimal("24.286")}
+    assert snap.status == "done" and snap.progress == 100 and snap.version == 1
+
+
+def test_ghg_json_lists_every_factor_and_the_ledger_head(site):
+    snap = report_generate(kind="ghg", enterprise=site.enterprise, year=2025, fmt="json", lang="en")
+    doc = _json(snap)
+    # DOMAIN.md §2: coal 50 t × 2.071509 = 103.575450; gas 2 × 10⁴ Nm³ × 21.621888 = 43.243776 → scope 1 146.819226
+    # DOMAIN.md §3: East China grid 2023 0.55 tCO2/MWh × 100 MWh = 55 → total 201.819226
+    rows = _section(doc, "summary")["tables"][0]["rows"]
+    assert [Decimal(r["value"]) for r in rows] == [Decimal("146.819226"), Decimal("55"), Decimal("201.819226")]
+    scope1 = {r["source"]: r for r in _section(doc, "scope1")["tables"][0]["rows"]}
+    assert Decimal(scope1["raw_coal"]["tco2"]) == Decimal("103.57545")
+    assert scope1["raw_coal"]["factor_version"] and scope1["raw_coal"]["factor_source"]
+    scope2 = _section(doc, "scope2")["tables"][0]["rows"]
+    assert Decimal(scope2[0]["factor_value"]) == Decimal("0.55")
+    assert doc["ledger_head"] == snap.ledger_head and len(snap.ledger_head) > 0
+    assert snap.factor_versions == doc["factor_versions"] != []
+
+
+def test_stored_file_sha256_matches(site):
+    snap = report_generate(kind="energy", enterprise=site.enterprise, year=2025, fmt="csv", lang="en")
+    rf, data = _content(snap)
+    assert rf.sha256 == hashlib.sha256(data).hexdigest()
+    assert rf.size == len(data)
+    assert b"summary,0,0,value,,72.291" in data
+
+
+def test_regenerating_makes_version_2_and_keeps_version_1(site):
+    v1 = report_generate(kind="energy", enterprise=site.enterprise, year=2025, fmt="json", lang="en")
+    v2 = report_generate(kind="energy", enterprise=site.enterprise, year=2025, fmt="json", lang="en")
+    assert (v1.version, v2.version) == (1, 2)
+    assert ReportSnapshot.objects.filter(pk=v1.pk, status="done").count() == 1
+    assert v1.files.get().pk != v2.files.get().pk
+
+
+def test_a_done_snapshot_cannot_be_saved_over(site):
+    snap = report_generate(kind="energy", enterprise=site.enterprise, year=2025, fmt="json", lang="en")
+    snap.year = 2024
+    with pytest.raises(ApplicationError) as exc:
+        snap.save()
+    assert exc.value.code == "report_snapshot_immutable"
+    assert ReportSnapshot.objects.get(pk=snap.pk).year == 2025
+
+
+def test_pdf_embeds_the_cjk_font_and_chinese_text(site):
+    snap = report_generate(kind="energy", enterprise=site.enterprise, year=2025, fmt="pdf", lang="zh-hans")
+    _, data = _content(snap)
+    assert data.startswith(b"%PDF")
+    assert b"STSong-Light" in data
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # noqa: F401  (font present in the install)
+
+
+def test_xlsx_cells_are_numbers(site):
+    from openpyxl import load_workbook
+
+    snap = report_generate(kind="energy", enterprise=site.enterprise, year=2025, fmt="xlsx", lang="en")
+    wb = load_workbook(io.BytesIO(_content(snap)[1]))
+    ws = wb["summary"]
+    assert ws["B3"].value == pytest.approx(72.291, abs=1e-9)
+    assert isinstance(ws["B3"].value, float)
+    assert set(wb.sheetnames) >= {"summary", "by_carrier", "by_site", "yoy", "targets"}
+
+
+def test_not_built_kinds_are_refused_with_a_code(site):
+    with pytest.raises(ApplicationError) as exc:
+        report_generate(kind="footprint", enterprise=site.enterprise, year=2025, fmt="json", lang="en")
+    assert exc.value.code == "report_kind_not_available"
+    assert ReportSnapshot.objects.count() == 0
+
+
+def test_command_prints_written_paths(site, tmp_path):
+    out = io.StringIO()
+    call_command("generate_report", kind="ghg", enterprise=site.enterprise.credit_code, year=2025, format="xlsx",
+                 lang="zh-hans", output=str(tmp_path), stdout=out)
+    path = out.getvalue().strip()
+    assert path == str(tmp_path / f"ghg_{site.enterprise.credit_code}_2025_zh-hans_v1.xlsx")
+    assert (tmp_path / path.rsplit("/", 1)[1]).read_bytes()[:2] == b"PK"
