@@ -100,3 +100,22 @@ def test_new_factor_version_flags_a_restatement_and_never_changes_the_closed_mon
     assert ledger_verify(enterprise=site.enterprise)["ok"] is True
     assert AccountingPeriod.objects.get(pk=period.pk).restatement_pending is False
     assert restatement_check(enterprise=site.enterprise) == []
+
+
+def test_months_close_automatically_after_the_configured_days(settings):
+    from carbon.tasks import periods_autoclose_task
+
+    site = SiteFactory()
+    MeterFactory(site=site, code="E", carrier=Carrier.ELECTRICITY, unit="kWh", interval_minutes=43200)
+    readings_ingest(site=site, rows=[RawRow(0, "E", "2025-03-01T00:00:00+08:00", 1000),
+                                     RawRow(1, "E", "2025-04-01T00:00:00+08:00", 1000)])
+    rollup_sweep()
+    settings.LEDGER_AUTO_CLOSE_DAYS = 5
+    from unittest import mock
+
+    # "Today" is 2025-05-03: March ended more than 5 days ago, April only 2 days ago.
+    with mock.patch("django.utils.timezone.localdate", return_value=dt.date(2025, 5, 3)):
+        assert periods_autoclose_task() == 1
+    closed = AccountingPeriod.objects.get(enterprise=site.enterprise, status="closed")
+    assert closed.month == MARCH
+    assert LedgerEntry.objects.filter(enterprise=site.enterprise, month=MARCH).count() == 1
