@@ -45,3 +45,7 @@ extra_urlpatterns += [
     path("enterprises/<int:pk>/periods/<str:month>/restate/", carbon_apis.PeriodRestateApi.as_view(),
          name="period-restate"),
 ]
+
+from reports.urls import urlpatterns as reports_urlpatterns  # noqa: E402
+
+extra_urlpatterns += reports_urlpatterns
