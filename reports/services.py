@@ -62,6 +62,9 @@ def report_run(*, snapshot: ReportSnapshot) -> ReportSnapshot:
     except ApplicationError as exc:
         _progress(snapshot, status=ReportSnapshot.Status.FAILED, error=f"{exc.code}: {exc.detail}")
         raise
+    except Exception as exc:
+        _progress(snapshot, status=ReportSnapshot.Status.FAILED, error=f"internal: {type(exc).__name__}")
+        raise
     name = (f"{snapshot.kind}_{snapshot.enterprise.credit_code}_{snapshot.year}_{snapshot.lang}"
             f"_v{snapshot.version}.{snapshot.format}")
     with transaction.atomic():

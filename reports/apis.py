@@ -1,0 +1,112 @@
+"""Reports API: start (POST /api/v1/reports/), status, download, list; regulator exports.
+
+- `POST /api/v1/reports/` {kind, enterprise, year, format, lang} → 202 snapshot (queued; Celery task on commit)
+- `GET /api/v1/reports/` snapshots of visible enterprises; `GET /api/v1/reports/<id>/` status/progress
+- `GET /api/v1/reports/<id>/download/?file=<file id>` the stored file
+- `GET /api/v1/regulator/exports/?year=&kind=energy|ghg&format=csv|json|xlsx` aggregated figures, scoped
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import tenancy
+from accounts.models import Role
+from energy_platform.errors import ApplicationError
+
+from .exports import regulator_export
+from .models import ReportFile, ReportSnapshot
+from .renderers import render_csv, render_json, render_xlsx
+from .services import report_create
+from .tasks import report_generate_task
+
+
+class ReportFileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReportFile
+        fields = ["id", "name", "sha256", "size"]
+
+
+class ReportSnapshotSerializer(serializers.ModelSerializer):
+    files = ReportFileSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ReportSnapshot
+        fields = ["id", "kind", "enterprise", "site", "year", "format", "lang", "version", "status", "progress",
+                  "error", "period_start", "period_end", "factor_versions", "ledger_head", "superseded",
+                  "superseded_by", "created_by", "created_at", "files"]
+
+
+class StartSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    enterprise = serializers.IntegerField()
+    year = serializers.IntegerField()
+    format = serializers.CharField()
+    lang = serializers.CharField(default="zh-hans")
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _visible(user):
+    return tenancy.scope(ReportSnapshot.objects.prefetch_related("files"), user)
+
+
+class ReportListApi(APIView):
+    def get(self, request):
+        return Response(ReportSnapshotSerializer(_visible(request.user)[:200], many=True).data)
+
+    def post(self, request):
+        s = StartSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        enterprise = get_object_or_404(tenancy.visible_enterprises(request.user), pk=d["enterprise"])
+        if not tenancy.has_role(request.user, enterprise, Role.ENERGY_MANAGER):
+            raise ApplicationError("forbidden", "Generating reports needs the energy manager role.", status_code=403)
+        with transaction.atomic():
+            snap = report_create(kind=d["kind"], enterprise=enterprise, year=d["year"], fmt=d["format"],
+                                 lang=d["lang"], user=request.user)
+            transaction.on_commit(lambda: report_generate_task.delay(snap.pk))
+        return Response(ReportSnapshotSerializer(snap).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ReportDetailApi(APIView):
+    def get(self, request, pk: int):
+        return Response(ReportSnapshotSerializer(get_object_or_404(_visible(request.user), pk=pk)).data)
+
+
+class ReportDownloadApi(APIView):
+    def get(self, request, pk: int):
+        snap = get_object_or_404(_visible(request.user), pk=pk)
+        files = snap.files.all()
+        if request.query_params.get("file"):
+            if not request.query_params["file"].isdigit():
+                raise ApplicationError("invalid_file", "file must be a file id.", status_code=400)
+            files = files.filter(pk=int(request.query_params["file"]))
+        rf = files.first()
+        if rf is None:
+            raise ApplicationError("not_found", "No stored file for this report.", status_code=404)
+        return FileResponse(rf.file.open("rb"), as_attachment=True, filename=rf.name)
+
+
+class RegulatorExportApi(APIView):
+    def get(self, request):
+        if not (tenancy.is_regulator(request.user) or request.user.is_superuser):
+            raise ApplicationError("forbidden", "Regulator exports are for regulators.", status_code=403)
+        q = request.query_params
+        kind, fmt = q.get("kind", "energy"), q.get("format", "json")
+        if kind not in ("energy", "ghg") or fmt not in ("csv", "json", "xlsx") or not q.get("year", "").isdigit():
+            raise ApplicationError("invalid_export", "Use year=YYYY, kind=energy|ghg, format=csv|json|xlsx.",
+                                   status_code=400)
+        doc = regulator_export(user=request.user, year=int(q["year"]), kind=kind)
+        render, ctype = {"csv": (render_csv, "text/csv"), "json": (render_json, "application/json"),
+                         "xlsx": (render_xlsx, XLSX_TYPE)}[fmt]
+        resp = HttpResponse(render(doc), content_type=ctype)
+        resp["Content-Disposition"] = f'attachment; filename="{kind}_{q["year"]}.{fmt}"'
+        return resp
+
