@@ -23,10 +23,14 @@ from energy_platform.errors import ApplicationError
 from plants.models import Enterprise
 
 from .emissions import site_emissions
-from .models import AccountingPeriod, LedgerEntry
+from .models import AccountingPeriod, LedgerEntry, Restatement
 from .periods import Period
 
 GENESIS = "0" * 64
+
+#: Callables `hook(*, enterprise, month) -> list[str]` run after a restatement; each returns references of the
+#: documents it superseded. The reports app registers one (reports imports carbon, never the reverse).
+RESTATEMENT_HOOKS: list = []
 HASHED_FIELDS = ["enterprise_id", "seq", "site_id", "month", "scope", "source", "activity_amount", "activity_unit",
                  "factor_id", "factor_value", "factor_version", "tco2", "readings_from", "readings_to", "kind",
                  "reverses_id", "reason", "author_id", "created_at"]
@@ -160,6 +164,13 @@ def period_restate(*, enterprise: Enterprise, month: dt.date, reason: str, actor
     reversals = [_reversal(e, reason=reason, actor=actor) for e in _live_entries(enterprise, month)]
     new = _entries_for_month(enterprise, month, kind=LedgerEntry.Kind.RESTATEMENT, author=actor, reason=reason)
     entries = _append(enterprise=enterprise, entries=reversals + new)
+    superseded: list[str] = []
+    for hook in RESTATEMENT_HOOKS:
+        superseded += hook(enterprise=enterprise, month=month)
+    if entries:
+        Restatement.objects.create(enterprise=enterprise, month=month, reason=reason, author=actor,
+                                   first_seq=entries[0].seq, last_seq=entries[-1].seq,
+                                   superseded_reports=superseded)
     period.restatement_pending = False
     period.restatement_reason = ""
     period.save(update_fields=["restatement_pending", "restatement_reason"])

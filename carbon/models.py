@@ -268,3 +268,27 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.month:%Y-%m} {self.source} {self.tco2} tCO2"
+
+
+class Restatement(models.Model):
+    """An explicit restatement of a closed month: who, why, which ledger entries, and which reports it superseded."""
+
+    TENANT_PATH = "enterprise"
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="restatements")
+    month = models.DateField(_("period month"))
+    reason = models.CharField(_("reason"), max_length=500)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    first_seq = models.PositiveIntegerField(_("first ledger entry"))
+    last_seq = models.PositiveIntegerField(_("last ledger entry"))
+    superseded_reports = models.JSONField(_("superseded reports"), default=list)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("restatement")
+        verbose_name_plural = _("restatements")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.month:%Y-%m} restated"

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from carbon.ledger import ledger_reverse, ledger_verify, period_close, period_restate, restatement_check
-from carbon.models import AccountingPeriod, EmissionFactor, FactorSet, LedgerEntry
+from carbon.models import AccountingPeriod, EmissionFactor, FactorSet, LedgerEntry, Restatement
 from energy_platform.errors import ApplicationError
 from meters.models import Carrier
 from meters.rollup import rollup_sweep
@@ -93,7 +93,14 @@ def test_new_factor_version_flags_a_restatement_and_never_changes_the_closed_mon
     assert "electricity" in period.restatement_reason
     assert sum(e.tco2 for e in LedgerEntry.objects.filter(enterprise=site.enterprise)) == booked
 
+    from reports.models import ReportSnapshot
+
+    report = ReportSnapshot.objects.create(enterprise=site.enterprise, kind="ghg", year=2025, format="json",
+                                           lang="en", status="done", version=1)
     period_restate(enterprise=site.enterprise, month=MARCH, reason="2024 grid factor published", actor=user)
+    restatement = Restatement.objects.get(enterprise=site.enterprise)
+    assert restatement.superseded_reports == [f"{report.pk}: {ReportSnapshot.objects.get(pk=report.pk)}"]
+    assert ReportSnapshot.objects.get(pk=report.pk).superseded is True
     # Net of reversals the month now holds 200 MWh × 0.5000 = 100 tCO2 for electricity plus coal 20.71509.
     net = sum(e.tco2 for e in LedgerEntry.objects.filter(enterprise=site.enterprise))
     assert net == Decimal("120.715090")
