@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.core.exceptions import FieldDoesNotExist
 
 from . import tenancy
 from .models import Role
+
+
+class TenantRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A related-object filter whose choices pass through the tenancy layer (no foreign names in the sidebar)."""
+
+    def field_choices(self, field, request, model_admin):
+        qs = field.related_model._default_manager.all()
+        if hasattr(field.related_model, "TENANT_PATH"):
+            qs = tenancy.scope(qs, request.user)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            qs = qs.order_by(*ordering)
+        return [(obj.pk, str(obj)) for obj in qs]
 
 
 class TenantScopedAdmin(admin.ModelAdmin):
@@ -16,6 +31,19 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return tenancy.scope(super().get_queryset(request), request.user)
+
+    def get_list_filter(self, request):
+        scoped = []
+        for entry in super().get_list_filter(request):
+            if isinstance(entry, str):
+                try:
+                    field = get_fields_from_path(self.model, entry)[-1]
+                except (FieldDoesNotExist, NotRelationField):
+                    field = None
+                if field is not None and field.is_relation:
+                    entry = (entry, TenantRelatedFieldListFilter)
+            scoped.append(entry)
+        return scoped
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -1,7 +1,9 @@
 """Admin for coefficients, emission factors, targets, activity data, periods and the (read-only) ledger."""
 
 from django.contrib import admin, messages
+from django.db.models import Q
 
+from accounts import tenancy
 from accounts.admin_base import TenantScopedAdmin
 from accounts.models import Role
 
@@ -18,8 +20,34 @@ from .models import (
 )
 
 
+class ReferenceDataAdmin(admin.ModelAdmin):
+    """National reference rows are visible to every staff user and changed by platform superusers only; an
+    enterprise's own rows (overrides) only by that enterprise's staff."""
+
+    enterprise_path = "enterprise"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        visible = tenancy.visible_enterprises(request.user)
+        return qs.filter(Q(**{f"{self.enterprise_path}__isnull": True}) |
+                         Q(**{f"{self.enterprise_path}__in": visible}))
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None or request.user.is_superuser:
+            return True
+        enterprise = getattr(obj, "enterprise", None)
+        return enterprise is not None and tenancy.has_role(request.user, enterprise, Role.ENTERPRISE_ADMIN)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj) and super().has_delete_permission(request, obj)
+
+
 @admin.register(EnergyCoefficient)
-class EnergyCoefficientAdmin(admin.ModelAdmin):
+class EnergyCoefficientAdmin(ReferenceDataAdmin):
     list_display = ["carrier", "method", "coefficient", "coefficient_unit", "year", "valid_from", "valid_to",
                     "enterprise", "edition", "provisional"]
     list_filter = ["method", "provisional", "carrier", "edition"]
@@ -33,7 +61,7 @@ class EmissionFactorInline(admin.TabularInline):
 
 
 @admin.register(FactorSet)
-class FactorSetAdmin(admin.ModelAdmin):
+class FactorSetAdmin(ReferenceDataAdmin):
     list_display = ["name", "version", "data_year", "purpose", "publisher", "announcement", "provisional"]
     list_filter = ["purpose", "provisional", "data_year"]
     search_fields = ["name", "publisher", "announcement"]
@@ -41,7 +69,7 @@ class FactorSetAdmin(admin.ModelAdmin):
 
 
 @admin.register(EmissionFactor)
-class EmissionFactorAdmin(admin.ModelAdmin):
+class EmissionFactorAdmin(ReferenceDataAdmin):
     list_display = ["carrier", "kind", "geography", "basis", "value", "activity_unit", "factor_set", "enterprise",
                     "provisional"]
     list_filter = ["kind", "basis", "geography", "provisional", "factor_set"]
