@@ -22,7 +22,7 @@ from energy_platform.errors import ApplicationError
 from .exports import regulator_export
 from .models import ReportFile, ReportSnapshot
 from .renderers import render_csv, render_json, render_xlsx
-from .services import report_create
+from .services import report_create, report_snapshots_supersede
 from .tasks import report_generate_task
 
 
@@ -77,6 +77,8 @@ class ReportListApi(APIView):
 
 class ReportDetailApi(APIView):
     def get(self, request, pk: int):
+        snap = get_object_or_404(_visible(request.user), pk=pk)
+        report_snapshots_supersede(enterprise=snap.enterprise)
         return Response(ReportSnapshotSerializer(get_object_or_404(_visible(request.user), pk=pk)).data)
 
 

@@ -1,3 +1,5 @@
+"""Reports app: registers the restatement hook with the carbon ledger."""
+
 from django.apps import AppConfig
 
 
@@ -5,10 +7,10 @@ class ReportsConfig(AppConfig):
     name = "reports"
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self) -> None:
-        from carbon.ledger import RESTATEMENT_HOOKS
+    def ready(self):
+        from carbon import ledger
 
-        from .restatement import reports_supersede
+        from .services import report_snapshots_restated
 
-        if reports_supersede not in RESTATEMENT_HOOKS:
-            RESTATEMENT_HOOKS.append(reports_supersede)
+        if report_snapshots_restated not in ledger.RESTATEMENT_HOOKS:
+            ledger.RESTATEMENT_HOOKS.append(report_snapshots_restated)

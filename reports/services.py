@@ -73,6 +73,8 @@ def report_run(*, snapshot: ReportSnapshot) -> ReportSnapshot:
         rf.save()
         _progress(snapshot, status=ReportSnapshot.Status.DONE, progress=100, ledger_head=doc.ledger_head,
                   factor_versions=doc.factor_versions)
+    report_snapshots_supersede(enterprise=snapshot.enterprise)
+    _link_superseded(snapshot)
     return snapshot
 
 
@@ -82,3 +84,48 @@ def report_generate(*, kind: str, enterprise, year: int, fmt: str, lang: str = "
     snapshot = report_create(kind=kind, enterprise=enterprise, year=year, fmt=fmt, lang=lang, site=site, user=user)
     return report_run(snapshot=snapshot)
 
+
+
+def _same_report(snap: ReportSnapshot) -> dict:
+    return {"enterprise_id": snap.enterprise_id, "site_id": snap.site_id, "kind": snap.kind, "year": snap.year,
+            "format": snap.format, "lang": snap.lang}
+
+
+def _link_superseded(snapshot: ReportSnapshot) -> None:
+    """Point earlier superseded versions of the same report at this newer done version."""
+    ReportSnapshot.objects.filter(**_same_report(snapshot), version__lt=snapshot.version, superseded=True,
+                                  superseded_by__isnull=True).update(superseded_by=snapshot)
+
+
+def report_snapshots_restated(*, enterprise, month) -> list[str]:
+    """Hook for `carbon.ledger.RESTATEMENT_HOOKS`: flag done snapshots covering the restated month's year.
+
+    The only change ever made to a done snapshot is this flag (and later `superseded_by`); files stay as they were.
+    Returns references recorded on H3's `Restatement.superseded_reports`.
+    """
+    qs = ReportSnapshot.objects.filter(enterprise=enterprise, year=month.year, status=ReportSnapshot.Status.DONE,
+                                       superseded=False)
+    refs = [f"report:{pk} {kind} {year} {fmt}/{lang} v{v}" for pk, kind, year, fmt, lang, v in
+            qs.values_list("pk", "kind", "year", "format", "lang", "version")]
+    qs.update(superseded=True)
+    return refs
+
+
+def report_snapshots_supersede(*, enterprise) -> int:
+    """Flag done snapshots whose year has ledger reversals/restatements after the head they were built on.
+
+    Catches corrections (`ledger_reverse`) that do not run the restatement hooks. Returns how many were flagged.
+    """
+    from carbon.models import LedgerEntry
+
+    changed = LedgerEntry.objects.filter(enterprise=enterprise, kind__in=[
+        LedgerEntry.Kind.RESTATEMENT, LedgerEntry.Kind.REVERSAL, LedgerEntry.Kind.CORRECTION])
+    flagged = 0
+    for snap in ReportSnapshot.objects.filter(enterprise=enterprise, status=ReportSnapshot.Status.DONE,
+                                              superseded=False):
+        # Entries after the ledger head the report was built on (seq order; created_at is only to the second).
+        head_seq = LedgerEntry.objects.filter(enterprise=enterprise, hash=snap.ledger_head).values_list(
+            "seq", flat=True).first() or 0
+        if changed.filter(month__year=snap.year, seq__gt=head_seq).exists():
+            flagged += ReportSnapshot.objects.filter(pk=snap.pk).update(superseded=True)
+    return flagged

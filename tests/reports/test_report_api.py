@@ -69,3 +69,13 @@ def test_regulator_export_refuses_enterprise_users_and_bad_params(tenants, api_c
     api_client.force_authenticate(tenants["regulator_hb"])
     resp = api_client.get("/api/v1/regulator/exports/?year=x&kind=energy")
     assert resp.status_code == 400 and resp.json()["code"] == "invalid_export"
+
+
+def test_admin_action_on_enterprises_generates_pdf_and_xlsx(tenants, client):
+    client.force_login(tenants["staff"])
+    resp = client.post("/admin/plants/enterprise/", {"action": "generate_energy_report",
+                                                     "_selected_action": [tenants["a"].pk]})
+    assert resp.status_code == 302
+    snaps = ReportSnapshot.objects.filter(enterprise=tenants["a"], kind="energy")
+    assert sorted(snaps.values_list("format", "status")) == [("pdf", "done"), ("xlsx", "done")]
+    assert client.get(f"/admin/reports/reportsnapshot/{snaps[0].pk}/change/").status_code == 200

@@ -144,3 +144,28 @@ def test_command_prints_written_paths(site, tmp_path):
     path = out.getvalue().strip()
     assert path == str(tmp_path / f"ghg_{site.enterprise.credit_code}_2025_zh-hans_v1.xlsx")
     assert (tmp_path / path.rsplit("/", 1)[1]).read_bytes()[:2] == b"PK"
+
+
+def test_a_restatement_marks_earlier_snapshots_superseded_and_links_the_new_version(site):
+    import datetime as dt
+
+    from carbon.ledger import period_close, period_restate
+    from reports.services import report_snapshots_supersede
+
+    ent = site.enterprise
+    period_close(enterprise=ent, month=dt.date(2025, 3, 1))
+    v1 = report_generate(kind="ghg", enterprise=ent, year=2025, fmt="json", lang="en")
+    assert report_snapshots_supersede(enterprise=ent) == 0  # closing before the report changes nothing
+    period_restate(enterprise=ent, month=dt.date(2025, 3, 1), reason="meter recalibrated", actor=None)
+    from carbon.models import Restatement
+
+    v1.refresh_from_db()
+    assert v1.superseded is True
+    assert Restatement.objects.get(enterprise=ent).superseded_reports == [f"report:{v1.pk} ghg 2025 json/en v1"]
+    v2 = report_generate(kind="ghg", enterprise=ent, year=2025, fmt="json", lang="en")
+    v1.refresh_from_db()
+    v2.refresh_from_db()
+    assert (v1.superseded, v1.superseded_by_id) == (True, v2.pk)
+    assert v2.superseded is False
+    assert v2.ledger_head != v1.ledger_head
+    assert v1.files.get().sha256 == hashlib.sha256(_content(v1)[1]).hexdigest()  # v1's file untouched

@@ -1,0 +1,81 @@
+"""Admin: read-only report snapshots and files; "generate report" actions appended to the plants admin classes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from energy_platform.errors import ApplicationError
+from plants.models import Enterprise, Site
+
+from .models import ReportFile, ReportSnapshot
+from .services import report_generate
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReportFileInline(admin.TabularInline):
+    model = ReportFile
+    fields = ["name", "file", "sha256", "size"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReportSnapshot)
+class ReportSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ["id", "enterprise", "kind", "year", "format", "lang", "version", "status", "progress",
+                    "superseded", "created_by", "created_at"]
+    list_filter = ["kind", "status", "format", "lang", "superseded"]
+    inlines = [ReportFileInline]
+
+
+@admin.register(ReportFile)
+class ReportFileAdmin(ReadOnlyAdmin):
+    list_display = ["name", "snapshot", "sha256", "size"]
+
+
+def _generate(modeladmin, request, enterprises, kind: str):
+    year = dt.date.today().year - 1  # noqa: DTZ011 - the last complete calendar year
+    for enterprise in enterprises:
+        for fmt in ("pdf", "xlsx"):
+            try:
+                snap = report_generate(kind=kind, enterprise=enterprise, year=year, fmt=fmt,
+                                       lang=request.LANGUAGE_CODE if request.LANGUAGE_CODE in ("zh-hans", "en")
+                                       else "zh-hans", user=request.user)
+            except ApplicationError as exc:
+                modeladmin.message_user(request, f"{enterprise}: {exc.detail}", messages.ERROR)
+            else:
+                modeladmin.message_user(request, f"{enterprise}: {snap}", messages.SUCCESS)
+
+
+def _make_action(kind: str, label, of_sites: bool):
+    def action(modeladmin, request, queryset):
+        enterprises = ({s.enterprise for s in queryset.select_related("enterprise")} if of_sites else queryset)
+        _generate(modeladmin, request, enterprises, kind)
+
+    action.__name__ = f"generate_{kind}_report{'_site' if of_sites else ''}"
+    action.short_description = label
+    return action
+
+
+for _model, _of_sites in ((Enterprise, False), (Site, True)):
+    _ma = admin.site._registry.get(_model)
+    if _ma is not None:
+        _ma.actions = [*(_ma.actions or []),
+                       _make_action("energy", _("Generate last year's energy report (PDF, XLSX)"), _of_sites),
+                       _make_action("ghg", _("Generate last year's GHG report (PDF, XLSX)"), _of_sites)]
