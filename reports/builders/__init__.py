@@ -44,9 +44,10 @@ class Document:
 
 def builders() -> dict:
     from .energy import build_energy
+    from .footprint import build_footprint
     from .ghg import build_ghg
 
-    return {"energy": build_energy, "ghg": build_ghg}
+    return {"energy": build_energy, "ghg": build_ghg, "footprint": build_footprint}
 
 
-NOT_BUILT = {"green_factory": _("green-factory self-evaluation"), "footprint": _("product carbon footprint")}
+NOT_BUILT = {"green_factory": _("green-factory self-evaluation")}

@@ -132,7 +132,7 @@ def test_xlsx_cells_are_numbers(site):
 
 def test_not_built_kinds_are_refused_with_a_code(site):
     with pytest.raises(ApplicationError) as exc:
-        report_generate(kind="footprint", enterprise=site.enterprise, year=2025, fmt="json", lang="en")
+        report_generate(kind="green_factory", enterprise=site.enterprise, year=2025, fmt="json", lang="en")
     assert exc.value.code == "report_kind_not_available"
     assert ReportSnapshot.objects.count() == 0
 
@@ -169,3 +169,20 @@ def test_a_restatement_marks_earlier_snapshots_superseded_and_links_the_new_vers
     assert v2.superseded is False
     assert v2.ledger_head != v1.ledger_head
     assert v1.files.get().sha256 == hashlib.sha256(_content(v1)[1]).hexdigest()  # v1's file untouched
+
+
+def test_footprint_allocates_site_emissions_by_output_share(site):
+    from tests.factories import ProductFactory, ProductionDataFactory
+
+    bar = ProductFactory(site=site, code="BAR", unit="t")
+    wire = ProductFactory(site=site, code="WIRE", unit="t")
+    ProductionDataFactory(product=bar, month="2025-03-01", quantity=600)
+    ProductionDataFactory(product=wire, month="2025-03-01", quantity=400)
+    snap = report_generate(kind="footprint", enterprise=site.enterprise, year=2025, fmt="json", lang="en")
+    rows = {r["product"]: r for r in _section(_json(snap), "products")["tables"][0]["rows"]}
+    # Site total 201.819226 tCO2 (DOMAIN.md §2-§3, see the GHG test); 600 t / 1000 t = 0.6 → 121.091536 tCO2,
+    # 0.4 → 80.727690 tCO2; per tonne 121.091536 × 1000 / 600 = 201.819227 kgCO2/t (rounded share product).
+    assert (Decimal(rows["BAR"]["share"]), Decimal(rows["BAR"]["tco2"])) == (Decimal("0.6"), Decimal("121.091536"))
+    assert Decimal(rows["WIRE"]["tco2"]) == Decimal("80.727690")
+    assert Decimal(rows["BAR"]["kgco2_per_unit"]) == Decimal("201.819227")
+    assert "output share" in _section(_json(snap), "products")["notes"][0]
