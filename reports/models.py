@@ -88,3 +88,115 @@ class ReportFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class IndicatorSet(models.Model):
+    """A green-factory indicator set (GB/T 36132 edition, per industry code prefix), loaded and edited as data."""
+
+    class Edition(models.TextChoices):
+        E2025 = "GB/T 36132-2025", "GB/T 36132-2025"
+        E2018 = "GB/T 36132-2018", "GB/T 36132-2018"
+
+    edition = models.CharField(_("edition"), max_length=20, choices=Edition.choices)
+    industry_prefix = models.CharField(_("industry code prefix (GB/T 4754, empty = any)"), max_length=5, blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    provisional = models.BooleanField(_("provisional"), default=True)
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    thresholds = models.JSONField(_("score thresholds"), default=dict, blank=True,
+                                  help_text=_('e.g. {"provincial": 80, "national": 90}'))
+
+    class Meta:
+        verbose_name = _("green-factory indicator set")
+
+    def __str__(self) -> str:
+        return f"{self.edition} {self.industry_prefix or '*'} {self.name}"
+
+
+class Indicator(models.Model):
+    class Direction(models.TextChoices):
+        LOWER = "lower_is_better", _("lower is better")
+        HIGHER = "higher_is_better", _("higher is better")
+
+    class Source(models.TextChoices):
+        COMPUTED = "computed", _("computed from platform data")
+        ENTERED = "entered", _("entered with evidence")
+
+    indicator_set = models.ForeignKey(IndicatorSet, on_delete=models.CASCADE, related_name="indicators")
+    group = models.CharField(_("first-level group"), max_length=60)
+    code = models.CharField(_("code"), max_length=30)
+    name_zh = models.CharField(_("name (zh)"), max_length=200)
+    name_en = models.CharField(_("name (en)"), max_length=200)
+    unit = models.CharField(_("unit"), max_length=40, blank=True)
+    weight = models.DecimalField(_("weight (points)"), max_digits=6, decimal_places=2)
+    direction = models.CharField(_("direction"), max_length=20, choices=Direction.choices)
+    baseline_value = models.DecimalField(_("baseline value 基准值"), max_digits=18, decimal_places=6)
+    leading_value = models.DecimalField(_("leading value 引领值"), max_digits=18, decimal_places=6)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    metric_key = models.CharField(_("metric key"), max_length=60, blank=True)
+    provisional = models.BooleanField(_("provisional"), default=True)
+
+    class Meta:
+        verbose_name = _("green-factory indicator")
+        ordering = ["indicator_set", "group", "code"]
+        constraints = [models.UniqueConstraint(fields=["indicator_set", "code"], name="indicator_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name_en}"
+
+
+class BasicRequirement(models.Model):
+    indicator_set = models.ForeignKey(IndicatorSet, on_delete=models.CASCADE, related_name="requirements")
+    code = models.CharField(_("code"), max_length=30)
+    text_zh = models.CharField(_("requirement (zh)"), max_length=300)
+    text_en = models.CharField(_("requirement (en)"), max_length=300)
+
+    class Meta:
+        verbose_name = _("basic requirement")
+        ordering = ["indicator_set", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class IndicatorEntry(models.Model):
+    """An entered indicator value of an enterprise for a year, with evidence."""
+
+    TENANT_PATH = "enterprise"
+
+    enterprise = models.ForeignKey("plants.Enterprise", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveIntegerField(_("year"))
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="entries")
+    value = models.DecimalField(_("value"), max_digits=18, decimal_places=6)
+    evidence = models.TextField(_("evidence"), blank=True)
+    evidence_file = models.FileField(_("evidence file"), upload_to="evidence/%Y/", blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    entered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("indicator entry")
+        constraints = [models.UniqueConstraint(fields=["enterprise", "year", "indicator"],
+                                               name="indicator_entry_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} {self.year}: {self.value}"
+
+
+class RequirementEntry(models.Model):
+    TENANT_PATH = "enterprise"
+
+    enterprise = models.ForeignKey("plants.Enterprise", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveIntegerField(_("year"))
+    requirement = models.ForeignKey(BasicRequirement, on_delete=models.CASCADE, related_name="entries")
+    passed = models.BooleanField(_("passed"))
+    evidence = models.TextField(_("evidence"), blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("requirement entry")
+        constraints = [models.UniqueConstraint(fields=["enterprise", "year", "requirement"],
+                                               name="requirement_entry_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.requirement.code} {self.year}: {self.passed}"
