@@ -1,0 +1,1 @@
+"""Web UI for energy managers: server-rendered pages whose charts read the project's REST API."""

@@ -1,0 +1,54 @@
+"""Read endpoints for the UI's charts under /api/v1/ui/ (served from rollups; tenancy via accounts.tenancy)."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from energy_platform.errors import ApplicationError
+
+from . import selectors
+from .views import _parse_day
+
+SERIES = {"type": "object", "properties": {"labels": {"type": "array", "items": {"type": "string"}},
+                                           "series": {"type": "array", "items": {"type": "object"}}}}
+
+
+class SiteMonthlyApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Monthly quantity of a site's top-level meters by carrier (month rollups)",
+                   responses={200: SERIES}, tags=["ui"])
+    def get(self, request, pk: int):
+        site = selectors.site_for(request.user, pk)
+        return Response(selectors.monthly_by_carrier(site=site, user=request.user))
+
+
+class SiteLoadApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Hourly electricity load of a site's main meters for a day or a week (hour rollups); "
+                           "hours without data are null",
+                   parameters=[OpenApiParameter("day", OpenApiTypes.DATE), OpenApiParameter("days", int,
+                                                                                           enum=[1, 7])],
+                   responses={200: SERIES}, tags=["ui"])
+    def get(self, request, pk: int):
+        site = selectors.site_for(request.user, pk)
+        days = request.query_params.get("days", "1")
+        if days not in ("1", "7"):
+            raise ApplicationError("invalid_days", "days must be 1 or 7")
+        day = _parse_day(request.query_params.get("day"))
+        return Response(selectors.load_curve(site=site, user=request.user, day=day, days=int(days)))
+
+
+class MeterSeriesApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="A meter's daily quantities for the last 60 days (day rollups); gaps are null",
+                   responses={200: SERIES}, tags=["ui"])
+    def get(self, request, pk: int):
+        meter = selectors.meter_for(request.user, pk)
+        return Response(selectors.meter_series(meter=meter))

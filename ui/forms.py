@@ -1,0 +1,24 @@
+"""Forms of the data-entry page."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class MonthlyValueForm(forms.Form):
+    """A month's industrial value added of a site (10⁴ CNY) or output of a product."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("economic", _("Value added (10⁴ CNY)")),
+                                                        ("production", _("Product output"))])
+    target = forms.IntegerField(label=_("Site or product"), widget=forms.Select)
+    month = forms.DateField(label=_("Month"), input_formats=["%Y-%m"],
+                            widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))
+    value = forms.DecimalField(label=_("Value"), min_value=0, max_digits=16, decimal_places=4)
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("economic", _("Value added (10⁴ CNY)")),
+                                                        ("production", _("Product output"))])
+    file = forms.FileField(label=_("CSV or XLSX file"))

@@ -1,0 +1,175 @@
+"""Read-side helpers for the UI: every queryset goes through accounts.tenancy.scope()."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.tenancy import has_role, scope, visible_enterprises
+from meters.models import Meter, MeterRollup, ReadingConflict, RejectedRow
+from plants.models import Enterprise, Site
+
+
+def current_enterprise(request) -> Enterprise:
+    """The enterprise chosen by ?enterprise=<id> (or the first visible one); 404 when not visible."""
+    qs = visible_enterprises(request.user).order_by("pk")
+    pk = request.GET.get("enterprise")
+    if pk:
+        if not str(pk).isdigit():
+            raise Http404
+        ent = qs.filter(pk=int(pk)).first()
+    else:
+        ent = qs.first()
+    if ent is None:
+        raise Http404
+    return ent
+
+
+def can_edit(user, enterprise: Enterprise) -> bool:
+    """Energy managers and enterprise admins edit; viewers and regulators only read."""
+    return has_role(user, enterprise, Role.ENERGY_MANAGER)
+
+
+def site_for(user, pk: int) -> Site:
+    site = scope(Site.objects.select_related("enterprise"), user).filter(pk=pk).first()
+    if site is None:
+        raise Http404
+    return site
+
+
+def meter_for(user, pk: int) -> Meter:
+    meter = scope(Meter.objects.select_related("site", "site__enterprise"), user).filter(pk=pk).first()
+    if meter is None:
+        raise Http404
+    return meter
+
+
+def meter_tree(*, site: Site, user) -> list[dict]:
+    """Meters of a site in hierarchy order with depth, last-month quantity, completeness and calibration status."""
+    meters = list(scope(Meter.objects.filter(site=site), user).order_by("code"))
+    last = (MeterRollup.objects.filter(meter__in=meters, granularity=MeterRollup.Granularity.MONTH)
+            .order_by("meter_id", "-bucket_start").distinct("meter_id")
+            .values("meter_id", "bucket_start", "quantity", "expected_intervals", "received_intervals",
+                    "estimated_intervals"))
+    latest = {r["meter_id"]: r for r in last}
+    children: dict[int | None, list[Meter]] = {}
+    for m in meters:
+        children.setdefault(m.parent_id, []).append(m)
+    today = timezone.localdate()
+    rows: list[dict] = []
+
+    def walk(parent_id, depth):
+        for m in children.get(parent_id, []):
+            r = latest.get(m.pk)
+            kids = children.get(m.pk, [])
+            kid_sum = None
+            if r and kids:
+                same = [latest.get(k.pk) for k in kids]
+                same = [s for s in same if s and s["bucket_start"] == r["bucket_start"]]
+                kid_sum = sum(s["quantity"] for s in same) if same else None
+            rows.append({
+                "meter": m, "depth": depth, "indent": depth * 1.25, "rollup": r,
+                "completeness": (r["received_intervals"] / r["expected_intervals"]) if r and r["expected_intervals"]
+                else None,
+                "children_sum": kid_sum,
+                "unmetered": (r["quantity"] - kid_sum) if kid_sum is not None else None,
+                "calibration_due": bool(m.next_calibration and m.next_calibration <= today),
+            })
+            walk(m.pk, depth + 1)
+
+    ids = {m.pk for m in meters}
+    walk(None, 0)
+    # Meters whose parent lies outside the visible set still appear (as roots).
+    for pid in [p for p in children if p is not None and p not in ids]:
+        walk(pid, 0)
+    return rows
+
+
+def quality_issues(*, enterprise: Enterprise, user) -> dict:
+    """Open data-quality items of an enterprise: incomplete days, rejected rows, conflicts, calibration due."""
+    today = timezone.localdate()
+    since = timezone.now() - dt.timedelta(days=92)
+    meters = scope(Meter.objects.filter(site__enterprise=enterprise), user)
+    gaps = (scope(MeterRollup.objects.filter(meter__in=meters, granularity=MeterRollup.Granularity.DAY,
+                                             bucket_start__gte=since), user)
+            .filter(received_intervals__lt=models_f("expected_intervals"))
+            .select_related("meter", "meter__site").order_by("-bucket_start")[:100])
+    rejected = (scope(RejectedRow.objects.filter(batch__site__enterprise=enterprise, acknowledged_at__isnull=True),
+                      user).select_related("batch").order_by("-pk")[:100])
+    conflicts = (scope(ReadingConflict.objects.filter(meter__site__enterprise=enterprise, status="open"), user)
+                 .select_related("meter").order_by("-ts")[:100])
+    calibration = meters.filter(Q(next_calibration__lte=today)).select_related("site").order_by("next_calibration")
+    return {"gaps": list(gaps), "rejected": list(rejected), "conflicts": list(conflicts),
+            "calibration": list(calibration)}
+
+
+def models_f(name: str):
+    from django.db.models import F
+
+    return F(name)
+
+
+def monthly_by_carrier(*, site: Site, user, months: int = 12) -> dict:
+    """Monthly quantities of the site's top-level meters by carrier, from month rollups."""
+    meters = scope(Meter.objects.filter(site=site, parent__isnull=True), user)
+    since = timezone.now() - dt.timedelta(days=31 * months)
+    rows = (MeterRollup.objects.filter(meter__in=meters, granularity=MeterRollup.Granularity.MONTH,
+                                       bucket_start__gte=since)
+            .values("bucket_start", "meter__carrier", "meter__unit").annotate(q=Sum("quantity"))
+            .order_by("bucket_start"))
+    tz = site.timezone
+    labels: list[str] = []
+    series: dict[str, dict] = {}
+    for r in rows:
+        label = timezone.localtime(r["bucket_start"], timezone=_zone(tz)).strftime("%Y-%m")
+        if label not in labels:
+            labels.append(label)
+        key = f'{r["meter__carrier"]} ({r["meter__unit"]})'
+        series.setdefault(key, {})[label] = r["q"]
+    return {"labels": labels,
+            "series": [{"name": k, "data": [v.get(lb) for lb in labels]} for k, v in sorted(series.items())]}
+
+
+def _zone(name: str):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
+def load_curve(*, site: Site, user, day: dt.date, days: int) -> dict:
+    """Hourly electricity of the site's main (top-level) meters for a day or a week, from hour rollups.
+    Hours without data are null so the chart draws gaps."""
+    tz = _zone(site.timezone)
+    start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
+    end = start + dt.timedelta(days=days)
+    meters = scope(Meter.objects.filter(site=site, parent__isnull=True, carrier="electricity"), user)
+    rows = dict(MeterRollup.objects.filter(meter__in=meters, granularity=MeterRollup.Granularity.HOUR,
+                                           bucket_start__gte=start, bucket_start__lt=end)
+                .values("bucket_start").annotate(q=Sum("quantity")).values_list("bucket_start", "q"))
+    labels, data = [], []
+    t = start
+    while t < end:
+        labels.append(t.strftime("%m-%d %H:%M"))
+        data.append(rows.get(t.astimezone(dt.UTC)))
+        t += dt.timedelta(hours=1)
+    return {"labels": labels, "series": [{"name": "kWh", "data": data}]}
+
+
+def meter_series(*, meter: Meter, days: int = 60) -> dict:
+    """A meter's daily quantities; days with no received interval are null (drawn as gaps)."""
+    tz = _zone(meter.site.timezone)
+    end_day = timezone.localdate(timezone=tz) + dt.timedelta(days=1)
+    start = dt.datetime.combine(end_day - dt.timedelta(days=days), dt.time(), tzinfo=tz)
+    rows = {r[0]: (r[1] if r[2] else None) for r in MeterRollup.objects.filter(
+        meter=meter, granularity=MeterRollup.Granularity.DAY, bucket_start__gte=start)
+        .values_list("bucket_start", "quantity", "received_intervals")}
+    labels, data = [], []
+    for i in range(days):
+        t = start + dt.timedelta(days=i)
+        labels.append(t.strftime("%Y-%m-%d"))
+        data.append(rows.get(t.astimezone(dt.UTC)))
+    return {"labels": labels, "series": [{"name": meter.unit, "data": data}]}

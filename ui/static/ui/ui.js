@@ -1,0 +1,76 @@
+/* Nengtan UI: charts (ECharts) fed by the project's REST API; gaps (null) are drawn as gaps. */
+(function () {
+  "use strict";
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
+      if (!r.ok) { throw new Error(url + " " + r.status); }
+      return r.json();
+    });
+  }
+  function draw(el, data, kind) {
+    var chart = echarts.getInstanceByDom(el) || echarts.init(el);
+    chart.setOption({
+      title: { text: el.dataset.title || "", textStyle: { fontSize: 13 } },
+      tooltip: { trigger: "axis" }, legend: { top: 20 }, grid: { top: 60, left: 60, right: 20, bottom: 30 },
+      xAxis: { type: "category", data: data.labels }, yAxis: { type: "value" },
+      series: data.series.map(function (s) {
+        return kind === "stack" ? { name: s.name, type: "bar", stack: "total", data: s.data }
+                                : { name: s.name, type: "line", data: s.data, connectNulls: false, showSymbol: false };
+      })
+    }, true);
+    el.dataset.points = String(data.series.reduce(function (n, s) {
+      return n + s.data.filter(function (v) { return v !== null; }).length; }, 0));
+  }
+  function load(el, url) { return getJSON(url).then(function (d) { draw(el, d, el.dataset.chart); }); }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-chart][data-url]").forEach(function (el) {
+      if (el.id !== "load-chart") { load(el, el.dataset.url); }
+    });
+    var lc = document.getElementById("load-chart");
+    if (lc) {
+      var day = document.getElementById("load-day"), days = document.getElementById("load-days");
+      var refresh = function () { load(lc, lc.dataset.url + "?day=" + day.value + "&days=" + days.value); };
+      day.addEventListener("change", refresh); days.addEventListener("change", refresh); refresh();
+    }
+    var mc = document.getElementById("meter-chart");
+    document.querySelectorAll("[data-meter-chart]").forEach(function (b) {
+      b.addEventListener("click", function () { mc.dataset.title = b.dataset.title; load(mc, b.dataset.meterChart); });
+    });
+    var sk = document.getElementById("site-kpis");
+    if (sk) {
+      var now = new Date(), period = String(now.getFullYear());
+      getJSON(sk.dataset.url + "?period=" + period + "&enterprise=" + sk.dataset.enterprise).then(function (k) {
+        var rows = [[sk.dataset.lScope1, k.scope1_tco2], [sk.dataset.lScope2, k.scope2_tco2]];
+        if (k.pue) { rows.push([sk.dataset.lPue, k.pue]); }
+        if (k.energy_per_base_station) { rows.push([sk.dataset.lStation, k.energy_per_base_station]); }
+        (k.per_product || []).forEach(function (p) {
+          rows.push([sk.dataset.lProduct + " " + (p.product || ""), p.energy_per_unit || p.sec || {}]);
+        });
+        var t = document.createElement("table");
+        rows.forEach(function (r) {
+          var tr = t.insertRow(), v = r[1] || {};
+          tr.insertCell().textContent = r[0];
+          tr.insertCell().textContent = (v.value === null || v.value === undefined ? "—" : Number(v.value).toLocaleString(document.documentElement.lang)) + " " + (v.unit || "");
+        });
+        sk.appendChild(t);
+      }).catch(function () { sk.textContent = "—"; });
+    }
+    var rp = document.getElementById("reports");
+    if (rp) {
+      getJSON(rp.dataset.url + "?enterprise=" + rp.dataset.enterprise).then(function (d) {
+        var items = d.results || d; rp.innerHTML = "";
+        if (!items.length) { rp.textContent = rp.dataset.lEmpty; return; }
+        var t = document.createElement("table");
+        items.forEach(function (r) {
+          var tr = t.insertRow();
+          tr.insertCell().textContent = r.kind || r.report_kind || "";
+          tr.insertCell().textContent = r.period || "";
+          tr.insertCell().textContent = (r.status || "") + (r.progress !== undefined ? " " + r.progress + "%" : "");
+          var a = document.createElement("a"); a.href = rp.dataset.url + r.id + "/download/"; a.textContent = rp.dataset.lDownload;
+          tr.insertCell().appendChild(a);
+        });
+        rp.appendChild(t);
+      }).catch(function () { rp.textContent = "—"; });
+    }
+  });
+})();

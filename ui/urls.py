@@ -1,0 +1,20 @@
+"""URLs of the web UI (pages at the site root, chart data under /api/v1/ui/)."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import apis, views
+
+urlpatterns = [
+    path("", views.overview, name="ui-overview"),
+    path("login/", auth_views.LoginView.as_view(template_name="ui/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sites/<int:pk>/", views.site_page, name="ui-site"),
+    path("sites/<int:pk>/meters/", views.meters_page, name="ui-meters"),
+    path("quality/", views.quality_page, name="ui-quality"),
+    path("entry/", views.entry_page, name="ui-entry"),
+    path("reports/", views.reports_page, name="ui-reports"),
+    path("api/v1/ui/sites/<int:pk>/monthly/", apis.SiteMonthlyApi.as_view(), name="api-site-monthly"),
+    path("api/v1/ui/sites/<int:pk>/load/", apis.SiteLoadApi.as_view(), name="api-site-load"),
+    path("api/v1/ui/meters/<int:pk>/series/", apis.MeterSeriesApi.as_view(), name="api-meter-series"),
+]
