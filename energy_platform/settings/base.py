@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "meters",
     "carbon",
     "reports",
+    "ui",
 ]
 
 MIDDLEWARE = [
@@ -181,3 +182,6 @@ LEDGER_AUTO_CLOSE_DAYS = env.int("LEDGER_AUTO_CLOSE_DAYS", default=0)  # 0: mont
 CELERY_BEAT_SCHEDULE["carbon-rollup-sweep"] = {"task": "meters.tasks.rollup_sweep_task", "schedule": 60}
 CELERY_BEAT_SCHEDULE["carbon-periods-autoclose"] = {"task": "carbon.tasks.periods_autoclose_task",
                                                     "schedule": 6 * 3600}
+
+# UI (H5): numbers formatted per locale with thousand separators.
+USE_THOUSAND_SEPARATOR = True
