@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from energy_platform.errors import ApplicationError
 from plants.models import Enterprise, Site
 
-from .models import ReportFile, ReportSnapshot
+from .models import IndicatorEntry, IndicatorSet, ReportFile, ReportSnapshot, RequirementEntry
 from .services import report_generate
 
 
@@ -79,3 +79,32 @@ for _model, _of_sites in ((Enterprise, False), (Site, True)):
         _ma.actions = [*(_ma.actions or []),
                        _make_action("energy", _("Generate last year's energy report (PDF, XLSX)"), _of_sites),
                        _make_action("ghg", _("Generate last year's GHG report (PDF, XLSX)"), _of_sites)]
+
+
+class IndicatorInline(admin.TabularInline):
+    from .models import Indicator as model  # noqa: N813
+
+    extra = 0
+
+
+class BasicRequirementInline(admin.TabularInline):
+    from .models import BasicRequirement as model  # noqa: N813
+
+    extra = 0
+
+
+@admin.register(IndicatorSet)
+class IndicatorSetAdmin(admin.ModelAdmin):
+    list_display = ["edition", "industry_prefix", "name", "provisional", "source"]
+    inlines = [IndicatorInline, BasicRequirementInline]
+
+
+@admin.register(IndicatorEntry)
+class IndicatorEntryAdmin(admin.ModelAdmin):
+    list_display = ["enterprise", "year", "indicator", "value", "entered_by"]
+    list_filter = ["year"]
+
+
+@admin.register(RequirementEntry)
+class RequirementEntryAdmin(admin.ModelAdmin):
+    list_display = ["enterprise", "year", "requirement", "passed"]

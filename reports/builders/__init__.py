@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext_lazy as _
-
 
 @dataclass
 class Column:
@@ -46,8 +44,10 @@ def builders() -> dict:
     from .energy import build_energy
     from .footprint import build_footprint
     from .ghg import build_ghg
+    from .green_factory import build_green_factory
 
-    return {"energy": build_energy, "ghg": build_ghg, "footprint": build_footprint}
+    return {"energy": build_energy, "ghg": build_ghg, "footprint": build_footprint,
+            "green_factory": build_green_factory}
 
 
-NOT_BUILT = {"green_factory": _("green-factory self-evaluation")}
+NOT_BUILT: dict = {}

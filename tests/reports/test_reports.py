@@ -130,10 +130,10 @@ def test_xlsx_cells_are_numbers(site):
     assert set(wb.sheetnames) >= {"summary", "by_carrier", "by_site", "yoy", "targets"}
 
 
-def test_not_built_kinds_are_refused_with_a_code(site):
+def test_unknown_kind_is_refused_with_a_code(site):
     with pytest.raises(ApplicationError) as exc:
-        report_generate(kind="green_factory", enterprise=site.enterprise, year=2025, fmt="json", lang="en")
-    assert exc.value.code == "report_kind_not_available"
+        report_generate(kind="poem", enterprise=site.enterprise, year=2025, fmt="json", lang="en")
+    assert exc.value.code == "invalid_kind"
     assert ReportSnapshot.objects.count() == 0
 
 
