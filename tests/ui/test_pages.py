@@ -1,0 +1,165 @@
+"""UI pages: status, tenancy (never another enterprise's site/meter), roles (viewer and regulator read-only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from carbon.kpis import enterprise_kpis
+from carbon.periods import Period
+from meters.models import Reading
+from meters.rollup import rollup_all
+from plants.models import EconomicData
+from tests.factories import EconomicDataFactory, MeterFactory
+
+
+@pytest.fixture
+def seeded(tenants):
+    """Site A1 with a main electricity meter (100 kWh per 15 min for the first 2 days of the month) and a child."""
+    today = timezone.localdate()
+    month_start = dt.datetime(today.year, today.month, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    main = MeterFactory(site=tenants["site_a"], code="MAIN")
+    child = MeterFactory(site=tenants["site_a"], code="SUB1", parent=main, role="sub", level="workshop")
+    other = MeterFactory(site=tenants["site_b"], code="BMAIN")
+    rows = [Reading(meter=main, ts=month_start + dt.timedelta(minutes=15 * i), value=100.0) for i in range(192)]
+    rows += [Reading(meter=child, ts=month_start + dt.timedelta(minutes=15 * i), value=60.0) for i in range(192)]
+    Reading.objects.bulk_create(rows)
+    rollup_all()
+    EconomicDataFactory(site=tenants["site_a"], month=today.replace(day=1), value_added_10k_cny=Decimal("1000"))
+    return {**tenants, "main": main, "child": child, "other": other}
+
+
+def _login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_pages_redirect_anonymous_to_login(client, tenants):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.url.startswith("/login/")
+
+
+def test_login_page_renders_in_chinese_by_default(client, db):
+    response = client.get("/login/")
+    assert response.status_code == 200
+    assert "登录" in response.content.decode()
+
+
+def test_overview_kpi_cards_equal_the_kpi_service(client, seeded):
+    _login(client, seeded["manager_a"])
+    response = client.get("/")
+    assert response.status_code == 200
+    today = timezone.localdate()
+    expected = enterprise_kpis(enterprise=seeded["a"], period=Period.month(today.year, today.month))
+    cards = {c["key"]: c["value"] for c in response.context["month_cards"]}
+    assert cards["energy_tce"] == expected["energy_tce"]["value"]
+    assert cards["energy_tce"] > 0
+    assert cards["total_tco2"] == expected["total_tco2"]["value"]
+    assert [s["site"] for s in response.context["sites"]] == ["A1"]
+
+
+def test_user_never_sees_other_enterprise_site_or_meter(client, seeded):
+    _login(client, seeded["manager_a"])
+    b_site = seeded["site_b"].pk
+    assert client.get(f"/sites/{b_site}/").status_code == 404
+    assert client.get(f"/sites/{b_site}/meters/").status_code == 404
+    assert client.get(f"/api/v1/ui/sites/{b_site}/monthly/").status_code == 404
+    assert client.get(f"/api/v1/ui/meters/{seeded['other'].pk}/series/").status_code == 404
+    assert client.get(f"/?enterprise={seeded['b'].pk}").status_code == 404
+
+
+def test_site_and_meter_pages_render_for_own_site(client, seeded):
+    _login(client, seeded["viewer_a"])
+    site = seeded["site_a"].pk
+    assert client.get(f"/sites/{site}/").status_code == 200
+    response = client.get(f"/sites/{site}/meters/")
+    assert response.status_code == 200
+    rows = {r["meter"].code: r for r in response.context["rows"]}
+    # Main 192 x 100 = 19200 kWh, child 192 x 60 = 11520 kWh; unmetered loss 19200 - 11520 = 7680 kWh.
+    assert rows["MAIN"]["unmetered"] == pytest.approx(7680.0)
+    assert rows["SUB1"]["depth"] == 1
+
+
+def test_meter_series_draws_missing_days_as_null(client, seeded):
+    _login(client, seeded["viewer_a"])
+    data = client.get(f"/api/v1/ui/meters/{seeded['main'].pk}/series/").json()
+    values = [v for v in data["series"][0]["data"] if v is not None]
+    assert values == [pytest.approx(9600.0), pytest.approx(9600.0)]
+    assert None in data["series"][0]["data"]
+
+
+def test_load_curve_rejects_bad_range(client, seeded):
+    _login(client, seeded["viewer_a"])
+    response = client.get(f"/api/v1/ui/sites/{seeded['site_a'].pk}/load/?days=3")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_days"
+
+
+def test_load_curve_week_has_168_hours(client, seeded):
+    _login(client, seeded["viewer_a"])
+    day = timezone.localdate().replace(day=1).isoformat()
+    data = client.get(f"/api/v1/ui/sites/{seeded['site_a'].pk}/load/?day={day}&days=7").json()
+    assert len(data["labels"]) == 168
+    assert data["series"][0]["data"][0] == pytest.approx(400.0)
+
+
+def test_viewer_cannot_post_data_entry(client, seeded):
+    _login(client, seeded["viewer_a"])
+    response = client.post("/entry/", {"kind": "economic", "target": seeded["site_a"].pk, "month": "2025-01",
+                                       "value": "5"})
+    assert response.status_code == 403
+    assert not EconomicData.objects.filter(month="2025-01-01").exists()
+
+
+def test_manager_saves_value_added_by_form(client, seeded):
+    _login(client, seeded["manager_a"])
+    response = client.post("/entry/", {"kind": "economic", "target": seeded["site_a"].pk, "month": "2025-01",
+                                       "value": "123.5"})
+    assert response.status_code == 302
+    row = EconomicData.objects.get(site=seeded["site_a"], month="2025-01-01")
+    assert row.value_added_10k_cny == Decimal("123.5")
+    assert row.created_by == seeded["manager_a"]
+
+
+def test_manager_cannot_enter_data_for_other_enterprise_site(client, seeded):
+    _login(client, seeded["manager_a"])
+    client.post("/entry/", {"kind": "economic", "target": seeded["site_b"].pk, "month": "2025-01", "value": "1"})
+    assert not EconomicData.objects.filter(site=seeded["site_b"]).exists()
+
+
+def test_upload_preview_then_commit(client, seeded):
+    _login(client, seeded["manager_a"])
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    f = SimpleUploadedFile("va.csv", b"site,month,value_added_10k_cny\nA1,2025-02,10\nZZ,2025-02,5\n")
+    response = client.post("/entry/", {"kind": "economic", "file": f})
+    assert response.context["preview"]["valid"] == 1
+    assert len(response.context["preview"]["rejected"]) == 1
+    assert not EconomicData.objects.filter(month="2025-02-01").exists()
+    response = client.post("/entry/", {"commit": "1"})
+    assert response.context["preview"]["created"] == 1
+    assert EconomicData.objects.get(month="2025-02-01").value_added_10k_cny == Decimal("10")
+
+
+def test_regulator_sees_read_only_pages_in_jurisdiction(client, seeded):
+    _login(client, seeded["regulator_sh"])
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.context["enterprise"] == seeded["a"]
+    assert response.context["can_edit"] is False
+    assert client.get(f"/sites/{seeded['site_b'].pk}/").status_code == 404
+    response = client.post("/entry/", {"kind": "economic", "target": seeded["site_a"].pk, "month": "2025-01",
+                                       "value": "5"})
+    assert response.status_code == 403
+
+
+def test_quality_and_reports_pages_render(client, seeded):
+    _login(client, seeded["manager_a"])
+    response = client.get("/quality/")
+    assert response.status_code == 200
+    assert any(g.meter_id == seeded["main"].pk for g in response.context["gaps"]) is False
+    assert client.get("/reports/").status_code == 200
