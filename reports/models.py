@@ -200,3 +200,19 @@ class RequirementEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.requirement.code} {self.year}: {self.passed}"
+
+
+class MeteringRequirement(models.Model):
+    """GB 17167-2006 required equipping rate (%) for a carrier at a metering level (DOMAIN.md §6), as data."""
+
+    carrier = models.CharField(_("carrier"), max_length=30)
+    level = models.CharField(_("level"), max_length=20)
+    required_rate_pct = models.DecimalField(_("required equipping rate %"), max_digits=5, decimal_places=1)
+    source = models.CharField(_("source"), max_length=200, default="GB 17167-2006 (DOMAIN.md §6)")
+
+    class Meta:
+        verbose_name = _("metering requirement")
+        constraints = [models.UniqueConstraint(fields=["carrier", "level"], name="metering_requirement_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.level} {self.required_rate_pct}%"

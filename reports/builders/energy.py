@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from carbon.kpis import enterprise_kpis
 from carbon.periods import Period
+from meters.models import Meter
 
+from ..models import MeteringRequirement
 from . import Column, Document, Section, Table
 
 
@@ -40,6 +43,15 @@ def build_energy(*, enterprise, year: int) -> Document:
         [Column("target", _("Target")), Column("detail", _("Detail"))],
         [[str(t.get("kind", t.get("metric", ""))), str(t)] for t in k.get("targets", [])],
     )
+    installed = dict(((c, lvl), n) for c, lvl, n in Meter.objects.filter(site__enterprise=enterprise).values_list(
+        "carrier", "level").annotate(n=Count("pk")).values_list("carrier", "level", "n"))
+    required = {(r.carrier, r.level): r.required_rate_pct for r in MeteringRequirement.objects.all()}
+    metering = Table(
+        [Column("carrier", _("Carrier")), Column("level", _("Level (GB 17167)")),
+         Column("meters_installed", _("Meters installed")), Column("required_rate", _("Required rate"), "%")],
+        [[c, lvl, installed.get((c, lvl), 0), required.get((c, lvl))]
+         for c, lvl in sorted(set(installed) | {k for k in required if k[0] in {c for c, _l in installed}})],
+    )
     return Document(
         kind="energy", title=_("Annual energy-use report %(year)s") % {"year": year},
         meta={"enterprise": enterprise.name, "credit_code": enterprise.credit_code, "year": year,
@@ -52,6 +64,9 @@ def build_energy(*, enterprise, year: int) -> Document:
             Section("by_site", _("Consumption by site"), [sites]),
             Section("yoy", _("Year-on-year change"), [yoy]),
             Section("targets", _("Target progress"), [targets]),
+            Section("metering", _("Metering coverage (GB 17167-2006)"), [metering],
+                    [_("Equipping rate = meters installed / meters required; the platform holds no inventory of "
+                       "required metering points, so only installed meters and the required rates are shown.")]),
         ],
         factor_versions=k["factor_versions"],
     )

@@ -68,6 +68,12 @@ def test_energy_json_figures_equal_the_hand_worked_tce(site):
     assert carriers == {"electricity": Decimal("12.29"), "raw_coal": Decimal("35.715"),
                         "natural_gas": Decimal("24.286")}
     assert snap.status == "done" and snap.progress == 100 and snap.version == 1
+    metering = {(r["carrier"], r["level"]): r for r in _section(doc, "metering")["tables"][0]["rows"]}
+    # DOMAIN.md §6: electricity sub-unit 100 %, main equipment 95 %; natural gas equipment 90 %
+    assert metering[("electricity", "sub_unit")]["meters_installed"] == 1
+    assert metering[("electricity", "equipment")] == {"carrier": "electricity", "level": "equipment",
+                                                      "meters_installed": 0, "required_rate": "95.0"}
+    assert metering[("natural_gas", "equipment")]["required_rate"] == "90.0"
 
 
 def test_ghg_json_lists_every_factor_and_the_ledger_head(site):
