@@ -40,7 +40,7 @@ def build_green_factory(*, enterprise, year: int) -> Document:
                    None if r.pk not in req_entries else req_entries[r.pk].passed,
                    req_entries[r.pk].evidence if r.pk in req_entries else ""] for r in iset.requirements.all()])
     notes = [_("Edition %(e)s; indicator set: %(s)s.") % {"e": iset.edition, "s": iset.name},
-             _("Score: 60 %% at the baseline value, 100 %% at the leading value, linear between, 0 below the "
+             _("Score: 60 % at the baseline value, 100 % at the leading value, linear between, 0 below the "
                "baseline; points = weight × score.")]
     if iset.provisional:
         notes.append(_("PROVISIONAL: weights and reference values are placeholders (%(src)s).") % {"src": iset.source})
