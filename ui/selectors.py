@@ -173,3 +173,11 @@ def meter_series(*, meter: Meter, days: int = 60) -> dict:
         labels.append(t.strftime("%Y-%m-%d"))
         data.append(rows.get(t.astimezone(dt.UTC)))
     return {"labels": labels, "series": [{"name": meter.unit, "data": data}]}
+
+
+def latest_day(*, site: Site, user) -> dt.date | None:
+    """Local day of the latest hour rollup of the site's main electricity meters (default day of the load curve)."""
+    meters = scope(Meter.objects.filter(site=site, parent__isnull=True, carrier="electricity"), user)
+    last = (MeterRollup.objects.filter(meter__in=meters, granularity=MeterRollup.Granularity.HOUR)
+            .order_by("-bucket_start").values_list("bucket_start", flat=True).first())
+    return timezone.localtime(last, timezone=_zone(site.timezone)).date() if last else None

@@ -23,12 +23,12 @@ from plants.services import monthly_data_import, monthly_value_record
 from . import selectors
 from .forms import MonthlyValueForm, UploadForm
 
-KPI_KEYS = [
-    ("energy_tce", "tce"),
-    ("energy_per_value_added", "tce/10⁴ CNY"),
-    ("total_tco2", "tCO₂"),
-    ("carbon_intensity", "tCO₂/10⁴ CNY"),
-    ("renewable_share", "%"),
+KPI_KEYS = [  # (key, unit, decimals shown)
+    ("energy_tce", "tce", 2),
+    ("energy_per_value_added", "tce/10⁴ CNY", 4),
+    ("total_tco2", "tCO₂", 2),
+    ("carbon_intensity", "tCO₂/10⁴ CNY", 4),
+    ("renewable_share", "%", 1),
 ]
 
 
@@ -38,11 +38,12 @@ def _kpi_cards(kpis: dict) -> list[dict]:
               "renewable_share": _("Renewable share")}
     yoy = kpis.get("yoy_change_pct", {})
     cards = []
-    for key, unit in KPI_KEYS:
+    for key, unit, decimals in KPI_KEYS:
         value = kpis[key]["value"]
         if key == "renewable_share" and value is not None:
             value = value * 100
-        cards.append({"key": key, "label": labels[key], "value": value, "unit": unit, "yoy": yoy.get(key)})
+        cards.append({"key": key, "label": labels[key], "value": value, "unit": unit, "yoy": yoy.get(key),
+                      "fmt": f"{decimals}g"})
     return cards
 
 
@@ -73,7 +74,7 @@ def overview(request):
 @login_required
 def site_page(request, pk: int):
     site = selectors.site_for(request.user, pk)
-    day = timezone.localdate()
+    day = selectors.latest_day(site=site, user=request.user) or timezone.localdate()
     return render(request, "ui/site.html", _common(request, site.enterprise, site=site, day=day.isoformat()))
 
 

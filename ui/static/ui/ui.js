@@ -11,7 +11,7 @@
     var chart = echarts.getInstanceByDom(el) || echarts.init(el);
     chart.setOption({
       title: { text: el.dataset.title || "", textStyle: { fontSize: 13 } },
-      tooltip: { trigger: "axis" }, legend: { top: 20 }, grid: { top: 60, left: 60, right: 20, bottom: 30 },
+      animation: false, tooltip: { trigger: "axis" }, legend: { top: 20 }, grid: { top: 60, left: 60, right: 20, bottom: 30 },
       xAxis: { type: "category", data: data.labels }, yAxis: { type: "value" },
       series: data.series.map(function (s) {
         return kind === "stack" ? { name: s.name, type: "bar", stack: "total", data: s.data }
