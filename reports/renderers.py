@@ -77,6 +77,13 @@ def render_xlsx(doc: Document) -> bytes:
     return buf.getvalue()
 
 
+def _pdf_text(value) -> str:
+    """Print form: decimals with more than 6 places (float noise of metered quantities) shown to 6 places."""
+    if isinstance(value, Decimal) and value.as_tuple().exponent < -6:
+        value = value.quantize(Decimal("0.000001"))
+    return "" if value is None else str(_plain(value))
+
+
 def render_pdf(doc: Document) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
@@ -97,7 +104,7 @@ def render_pdf(doc: Document) -> bytes:
         story.append(Paragraph(str(s.title), h2))
         for t in s.tables:
             data = [[Paragraph(f"{c.label} ({c.unit})" if c.unit else str(c.label), body) for c in t.columns]]
-            data += [[Paragraph("" if v is None else str(_plain(v)), body) for v in row] for row in t.rows]
+            data += [[Paragraph(_pdf_text(v), body) for v in row] for row in t.rows]
             tbl = RLTable(data, repeatRows=1)
             tbl.setStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                           ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey), ("VALIGN", (0, 0), (-1, -1), "TOP")])
