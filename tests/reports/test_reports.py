@@ -192,3 +192,16 @@ def test_footprint_allocates_site_emissions_by_output_share(site):
     assert Decimal(rows["WIRE"]["tco2"]) == Decimal("80.727690")
     assert Decimal(rows["BAR"]["kgco2_per_unit"]) == Decimal("201.819227")
     assert "output share" in _section(_json(snap), "products")["notes"][0]
+
+
+@pytest.mark.parametrize("kind", ["energy", "ghg", "footprint", "green_factory"])
+def test_every_kind_renders_in_every_format_with_matching_sha256(site, kind):
+    from tests.factories import ProductFactory, ProductionDataFactory
+
+    ProductionDataFactory(product=ProductFactory(site=site, unit="t"), month="2025-03-01", quantity=1000)
+    magic = {"pdf": b"%PDF", "xlsx": b"PK", "csv": b"\xef\xbb\xbfsection", "json": b"{"}
+    for fmt, head in magic.items():
+        snap = report_generate(kind=kind, enterprise=site.enterprise, year=2025, fmt=fmt, lang="zh-hans")
+        rf, data = _content(snap)
+        assert data.startswith(head), (kind, fmt)
+        assert (snap.status, rf.sha256) == ("done", hashlib.sha256(data).hexdigest())
