@@ -37,7 +37,9 @@ def report_create(*, kind: str, enterprise, year: int, fmt: str, lang: str, site
         raise ApplicationError("invalid_year", f"{year!r} is not a report year.", status_code=400)
     with transaction.atomic():
         key = {"enterprise": enterprise, "site": site, "kind": kind, "year": year, "format": fmt, "lang": lang}
-        last = ReportSnapshot.objects.select_for_update().filter(**key).aggregate(v=Max("version"))["v"] or 0
+        # The enterprise row lock serialises concurrent generations so versions never collide.
+        type(enterprise).objects.select_for_update().filter(pk=enterprise.pk).first()
+        last = ReportSnapshot.objects.filter(**key).aggregate(v=Max("version"))["v"] or 0
         period = Period.year(int(year))
         return ReportSnapshot.objects.create(**key, version=last + 1, created_by=user,
                                              period_start=period.start(), period_end=period.end())
