@@ -22,3 +22,12 @@ class UploadForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=[("economic", _("Value added (10⁴ CNY)")),
                                                         ("production", _("Product output"))])
     file = forms.FileField(label=_("CSV or XLSX file"))
+
+
+class EstimateForm(forms.Form):
+    """An estimated reading for a gap; the reason is required and logged."""
+
+    meter = forms.IntegerField(label=_("Meter id"))
+    ts = forms.DateTimeField(label=_("Time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    value = forms.FloatField(label=_("Value"))
+    reason = forms.CharField(label=_("Reason"), max_length=300)

@@ -8,6 +8,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,11 +18,12 @@ from accounts.tenancy import is_regulator, scope, visible_enterprises
 from carbon.kpis import enterprise_kpis
 from carbon.periods import Period
 from energy_platform.errors import ApplicationError
+from meters.models import RejectedRow
 from plants.models import Product, Site
 from plants.services import monthly_data_import, monthly_value_record
 
-from . import selectors
-from .forms import MonthlyValueForm, UploadForm
+from . import selectors, services
+from .forms import EstimateForm, MonthlyValueForm, UploadForm
 
 KPI_KEYS = [  # (key, unit, decimals shown)
     ("energy_tce", "tce", 2),
@@ -86,10 +88,37 @@ def meters_page(request, pk: int):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def quality_page(request):
     enterprise = selectors.current_enterprise(request)
+    if request.method == "POST":
+        if not selectors.can_edit(request.user, enterprise):
+            raise PermissionDenied
+        try:
+            if request.POST.get("action") == "acknowledge":
+                row = scope(RejectedRow.objects.filter(batch__site__enterprise=enterprise), request.user).filter(
+                    pk=request.POST.get("row") or 0).first()
+                if row is None:
+                    raise Http404
+                services.rejected_row_acknowledge(row=row, user=request.user)
+            elif request.POST.get("action") == "estimate":
+                form = EstimateForm(request.POST)
+                if not form.is_valid():
+                    raise ApplicationError("invalid_estimate", "; ".join(
+                        f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+                d = form.cleaned_data
+                meter = selectors.meter_for(request.user, d["meter"])
+                if meter.site.enterprise_id != enterprise.pk:
+                    raise Http404
+                services.reading_estimate(meter=meter, ts=d["ts"], value=d["value"], reason=d["reason"],
+                                          user=request.user)
+            messages.success(request, _("Saved."))
+        except ApplicationError as exc:
+            messages.error(request, exc.detail)
+        return redirect(f"{request.path}?enterprise={enterprise.pk}")
     return render(request, "ui/quality.html", _common(
-        request, enterprise, **selectors.quality_issues(enterprise=enterprise, user=request.user)))
+        request, enterprise, estimate_form=EstimateForm(),
+        **selectors.quality_issues(enterprise=enterprise, user=request.user)))
 
 
 @login_required

@@ -163,3 +163,35 @@ def test_quality_and_reports_pages_render(client, seeded):
     assert response.status_code == 200
     assert any(g.meter_id == seeded["main"].pk for g in response.context["gaps"]) is False
     assert client.get("/reports/").status_code == 200
+
+
+def test_manager_enters_estimate_with_reason_marked_estimated(client, seeded):
+    _login(client, seeded["manager_a"])
+    ts = timezone.localtime(timezone.now()).replace(day=3, hour=0, minute=0, second=0, microsecond=0)
+    response = client.post("/quality/", {"action": "estimate", "meter": seeded["main"].pk,
+                                         "ts": ts.strftime("%Y-%m-%dT%H:%M"), "value": "80", "reason": "gateway down"})
+    assert response.status_code == 302
+    reading = Reading.objects.get(meter=seeded["main"], ts=ts)
+    assert (reading.value, reading.estimated) == (80.0, True)
+    from meters.models import MeterRollup
+
+    day = MeterRollup.objects.get(meter=seeded["main"], granularity="day", bucket_start=ts.replace(hour=0))
+    assert (day.quantity, day.received_intervals, day.estimated_intervals) == (80.0, 1, 1)
+
+
+def test_estimate_without_reason_or_by_viewer_is_refused(client, seeded):
+    ts = timezone.localtime(timezone.now()).replace(day=3, hour=1, minute=0, second=0, microsecond=0)
+    data = {"action": "estimate", "meter": seeded["main"].pk, "ts": ts.strftime("%Y-%m-%dT%H:%M"), "value": "80",
+            "reason": ""}
+    _login(client, seeded["manager_a"])
+    client.post("/quality/", data)
+    _login(client, seeded["viewer_a"])
+    assert client.post("/quality/", {**data, "reason": "x"}).status_code == 403
+    assert not Reading.objects.filter(meter=seeded["main"], ts=ts).exists()
+
+
+def test_estimate_for_other_enterprise_meter_is_404(client, seeded):
+    _login(client, seeded["manager_a"])
+    response = client.post("/quality/", {"action": "estimate", "meter": seeded["other"].pk, "ts": "2026-01-01T00:00",
+                                         "value": "1", "reason": "r"})
+    assert response.status_code == 404
