@@ -195,3 +195,18 @@ def test_estimate_for_other_enterprise_meter_is_404(client, seeded):
     response = client.post("/quality/", {"action": "estimate", "meter": seeded["other"].pk, "ts": "2026-01-01T00:00",
                                          "value": "1", "reason": "r"})
     assert response.status_code == 404
+
+
+def test_overview_shows_target_progress_from_the_kpi_service(client, seeded):
+    from carbon.models import Target
+
+    today = timezone.localdate()
+    Target.objects.create(enterprise=seeded["a"], indicator=Target.Indicator.ENERGY_TCE, baseline_year=today.year - 1,
+                          baseline_value=Decimal("100"), target_year=today.year, reduction_pct=Decimal("10"))
+    _login(client, seeded["manager_a"])
+    response = client.get("/")
+    expected = enterprise_kpis(enterprise=seeded["a"], period=Period.year(today.year))["targets"]
+    assert response.context["targets"] == expected
+    assert len(expected) == 1
+    assert expected[0]["progress_pct"] is not None
+    assert f'{expected[0]["progress_pct"]}%</td>' in response.content.decode().replace(",", "")
