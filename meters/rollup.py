@@ -101,9 +101,15 @@ def _recompute(cur, sql: _Sql) -> None:
     hour = sql.trunc("hour", "x.ts")
     cur.execute("UPDATE rollup_ranges SET next_ts = (SELECT MIN(r.ts) FROM meters_reading r "
                 "WHERE r.meter_id = rollup_ranges.meter_id AND r.ts >= rollup_ranges.hi)")
-    cur.execute("DELETE FROM meters_meterrollup WHERE granularity IN ('hour', 'day') AND EXISTS ("
-                "SELECT 1 FROM rollup_ranges g WHERE g.meter_id = meters_meterrollup.meter_id "
-                "AND meters_meterrollup.bucket_start >= g.lo AND meters_meterrollup.bucket_start < g.hi)")
+    for granularity in ("hour", "day"):
+        # One index range scan per meter on (meter_id, granularity, bucket_start), never a scan of all rollups.
+        if sql.pg:
+            cur.execute("DELETE FROM meters_meterrollup r USING rollup_ranges g WHERE r.meter_id = g.meter_id "
+                        f"AND r.granularity = '{granularity}' AND r.bucket_start >= g.lo AND r.bucket_start < g.hi")
+        else:
+            cur.execute(f"DELETE FROM meters_meterrollup WHERE granularity = '{granularity}' AND EXISTS ("
+                        "SELECT 1 FROM rollup_ranges g WHERE g.meter_id = meters_meterrollup.meter_id "
+                        "AND meters_meterrollup.bucket_start >= g.lo AND meters_meterrollup.bucket_start < g.hi)")
     cur.execute(f"""
         INSERT INTO meters_meterrollup (meter_id, granularity, bucket_start, quantity, expected_intervals,
                                         received_intervals, estimated_intervals, computed_at)
@@ -146,11 +152,17 @@ def _recompute(cur, sql: _Sql) -> None:
     """)
     # Months: every month touched by a range is rebuilt from its days.
     month_lo, month_hi = sql.trunc("month", "g.lo"), sql.trunc("month", "g.hi")
-    cur.execute(f"""
-        DELETE FROM meters_meterrollup WHERE granularity = 'month' AND EXISTS (
-            SELECT 1 FROM rollup_ranges g WHERE g.meter_id = meters_meterrollup.meter_id
-            AND meters_meterrollup.bucket_start >= {month_lo} AND meters_meterrollup.bucket_start <= {month_hi})
-    """)
+    if sql.pg:
+        cur.execute(f"""
+            DELETE FROM meters_meterrollup r USING rollup_ranges g WHERE r.meter_id = g.meter_id
+            AND r.granularity = 'month' AND r.bucket_start >= {month_lo} AND r.bucket_start <= {month_hi}
+        """)
+    else:
+        cur.execute(f"""
+            DELETE FROM meters_meterrollup WHERE granularity = 'month' AND EXISTS (
+                SELECT 1 FROM rollup_ranges g WHERE g.meter_id = meters_meterrollup.meter_id
+                AND meters_meterrollup.bucket_start >= {month_lo} AND meters_meterrollup.bucket_start <= {month_hi})
+        """)
     month = sql.trunc("month", "d.bucket_start")
     cur.execute(f"""
         INSERT INTO meters_meterrollup (meter_id, granularity, bucket_start, quantity, expected_intervals,
