@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -67,9 +69,13 @@ def _visible(user):
 
 
 class ReportListApi(APIView):
+    @extend_schema(responses=ReportSnapshotSerializer(many=True), operation_id="reports_list", tags=["reports"],
+                   summary="Report snapshots of the enterprises you can see")
     def get(self, request):
         return Response(ReportSnapshotSerializer(_visible(request.user)[:200], many=True).data)
 
+    @extend_schema(request=StartSerializer, responses={202: ReportSnapshotSerializer}, operation_id="reports_start",
+                   tags=["reports"], summary="Start generating a report (new snapshot version)")
     def post(self, request):
         s = StartSerializer(data=request.data)
         s.is_valid(raise_exception=True)
@@ -85,6 +91,8 @@ class ReportListApi(APIView):
 
 
 class ReportDetailApi(APIView):
+    @extend_schema(responses=ReportSnapshotSerializer, operation_id="reports_status", tags=["reports"],
+                   summary="Status, progress and files of a report snapshot")
     def get(self, request, pk: int):
         snap = get_object_or_404(_visible(request.user), pk=pk)
         report_snapshots_supersede(enterprise=snap.enterprise)
@@ -92,6 +100,9 @@ class ReportDetailApi(APIView):
 
 
 class ReportDownloadApi(APIView):
+    @extend_schema(parameters=[OpenApiParameter("file", int, description="file id (default: the first)")],
+                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}, operation_id="reports_download",
+                   tags=["reports"], summary="Download a stored report file")
     def get(self, request, pk: int):
         snap = get_object_or_404(_visible(request.user), pk=pk)
         files = snap.files.all()
@@ -111,6 +122,11 @@ class RegulatorExportApi(APIView):
         # ?format= names the export format here, not a DRF renderer: never 404 on format=csv/xlsx.
         return super().perform_content_negotiation(request, force=True)
 
+    @extend_schema(parameters=[OpenApiParameter("year", int, required=True),
+                               OpenApiParameter("kind", str, enum=["energy", "ghg"]),
+                               OpenApiParameter("format", str, enum=["csv", "json", "xlsx"])],
+                   responses={(200, "text/csv"): OpenApiTypes.BINARY}, operation_id="regulator_export",
+                   tags=["regulator"], summary="Jurisdiction export of annual figures (regulators)")
     def get(self, request):
         if not (tenancy.is_regulator(request.user) or request.user.is_superuser):
             raise ApplicationError("forbidden", "Regulator exports are for regulators.", status_code=403)
