@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tenancy import has_role, scope, visible_enterprises
-from meters.models import Meter, MeterRollup, ReadingConflict, RejectedRow
+from meters.models import Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
 from plants.models import Enterprise, Site
 
 
@@ -102,9 +102,11 @@ def quality_issues(*, enterprise: Enterprise, user) -> dict:
                       user).select_related("batch").order_by("-pk")[:100])
     conflicts = (scope(ReadingConflict.objects.filter(meter__site__enterprise=enterprise, status="open"), user)
                  .select_related("meter").order_by("-ts")[:100])
+    events = (scope(RegisterEvent.objects.filter(meter__site__enterprise=enterprise).exclude(status="resolved"), user)
+              .select_related("meter").order_by("-ts")[:100])
     calibration = meters.filter(Q(next_calibration__lte=today)).select_related("site").order_by("next_calibration")
     return {"gaps": list(gaps), "rejected": list(rejected), "conflicts": list(conflicts),
-            "calibration": list(calibration)}
+            "events": list(events), "calibration": list(calibration)}
 
 
 def models_f(name: str):

@@ -18,7 +18,8 @@ from accounts.tenancy import is_regulator, scope, visible_enterprises
 from carbon.kpis import enterprise_kpis
 from carbon.periods import Period
 from energy_platform.errors import ApplicationError
-from meters.models import RejectedRow
+from meters.models import RegisterEvent, RejectedRow
+from meters.services.review import register_reset_accept
 from plants.models import Product, Site
 from plants.services import monthly_data_import, monthly_value_record
 
@@ -101,6 +102,13 @@ def quality_page(request):
                 if row is None:
                     raise Http404
                 services.rejected_row_acknowledge(row=row, user=request.user)
+            elif request.POST.get("action") == "accept_reset":
+                event = scope(RegisterEvent.objects.filter(meter__site__enterprise=enterprise), request.user).filter(
+                    pk=request.POST.get("event") or 0).first()
+                if event is None:
+                    raise Http404
+                if not register_reset_accept(event=event):
+                    raise ApplicationError("not_accepted", _("This event cannot be accepted."))
             elif request.POST.get("action") == "estimate":
                 form = EstimateForm(request.POST)
                 if not form.is_valid():

@@ -210,3 +210,19 @@ def test_overview_shows_target_progress_from_the_kpi_service(client, seeded):
     assert len(expected) == 1
     assert expected[0]["progress_pct"] is not None
     assert f'{expected[0]["progress_pct"]}%</td>' in response.content.decode().replace(",", "")
+
+
+def test_reset_listed_and_accepted_as_new_baseline(client, seeded):
+    from meters.models import RegisterEvent
+
+    ts = timezone.now().replace(microsecond=0) - dt.timedelta(days=1)
+    event = RegisterEvent.objects.create(meter=seeded["main"], ts=ts, kind="reset", previous_value=500.0, value=3.0)
+    _login(client, seeded["viewer_a"])
+    assert [e.pk for e in client.get("/quality/").context["events"]] == [event.pk]
+    assert client.post("/quality/", {"action": "accept_reset", "event": event.pk}).status_code == 403
+    _login(client, seeded["manager_a"])
+    assert client.post("/quality/", {"action": "accept_reset", "event": event.pk}).status_code == 302
+    event.refresh_from_db()
+    assert event.status == "resolved"
+    assert Reading.objects.get(meter=seeded["main"], ts=ts).value == 3.0
+    assert client.get("/quality/").context["events"] == []
