@@ -180,7 +180,11 @@ def entry_page(request):
 @login_required
 def reports_page(request):
     enterprise = selectors.current_enterprise(request)
-    return render(request, "ui/reports.html", _common(request, enterprise))
+    from reports.models import ReportSnapshot
+
+    return render(request, "ui/reports.html", _common(
+        request, enterprise, kinds=ReportSnapshot.Kind.choices, formats=ReportSnapshot.Format.choices,
+        year=timezone.localdate().year - 1))
 
 
 def _parse_day(text: str | None) -> dt.date:

@@ -99,4 +99,16 @@ def test_sign_in_language_kpis_chart_entry_and_no_external_requests(browser_page
     assert EconomicData.objects.get(site=demo["site"], month="2025-01-01").value_added_10k_cny == Decimal("42.5")
     page.screenshot(path=str(SHOTS / "entry.png"), full_page=True)
 
+    page.goto(f"{live_server.url}/reports/")
+    page.select_option("#report-start select[name=kind]", "energy")
+    page.select_option("#report-start select[name=format]", "csv")
+    page.locator("#report-start button").click()
+    page.wait_for_selector("#reports progress")
+    from reports.models import ReportSnapshot
+
+    assert ReportSnapshot.objects.filter(enterprise=demo["enterprise"], kind="energy", format="csv").count() == 1
+    page.screenshot(path=str(SHOTS / "reports.png"), full_page=True)
+    page.goto(f"{live_server.url}/quality/")
+    page.screenshot(path=str(SHOTS / "quality.png"), full_page=True)
+
     assert set(hosts) <= {"localhost", "127.0.0.1"}

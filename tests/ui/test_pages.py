@@ -226,3 +226,10 @@ def test_reset_listed_and_accepted_as_new_baseline(client, seeded):
     assert event.status == "resolved"
     assert Reading.objects.get(meter=seeded["main"], ts=ts).value == 3.0
     assert client.get("/quality/").context["events"] == []
+
+
+def test_report_start_form_only_for_editors(client, seeded):
+    _login(client, seeded["manager_a"])
+    assert 'id="report-start"' in client.get("/reports/").content.decode()
+    _login(client, seeded["viewer_a"])
+    assert 'id="report-start"' not in client.get("/reports/").content.decode()

@@ -57,20 +57,47 @@
     }
     var rp = document.getElementById("reports");
     if (rp) {
-      getJSON(rp.dataset.url + "?enterprise=" + rp.dataset.enterprise).then(function (d) {
-        var items = d.results || d; rp.innerHTML = "";
-        if (!items.length) { rp.textContent = rp.dataset.lEmpty; return; }
-        var t = document.createElement("table");
-        items.forEach(function (r) {
-          var tr = t.insertRow();
-          tr.insertCell().textContent = r.kind || r.report_kind || "";
-          tr.insertCell().textContent = r.period || "";
-          tr.insertCell().textContent = (r.status || "") + (r.progress !== undefined ? " " + r.progress + "%" : "");
-          var a = document.createElement("a"); a.href = rp.dataset.url + r.id + "/download/"; a.textContent = rp.dataset.lDownload;
-          tr.insertCell().appendChild(a);
+      var ent = Number(rp.dataset.enterprise);
+      var list = function () {
+        getJSON(rp.dataset.url).then(function (d) {
+          var items = (d.results || d).filter(function (r) { return r.enterprise === ent; });
+          rp.innerHTML = "";
+          if (!items.length) { rp.textContent = rp.dataset.lEmpty; return; }
+          var t = document.createElement("table"), busy = false;
+          items.forEach(function (r) {
+            var tr = t.insertRow();
+            tr.insertCell().textContent = r.kind + " " + r.year + " v" + r.version + " (" + r.format + ")";
+            var st = tr.insertCell(), bar = document.createElement("progress");
+            bar.max = 100; bar.value = r.progress || 0; st.appendChild(bar);
+            st.appendChild(document.createTextNode(" " + r.status + (r.error ? ": " + r.error : "")));
+            var dl = tr.insertCell();
+            if (r.status === "done" && r.files.length) {
+              var a = document.createElement("a"); a.href = rp.dataset.url + r.id + "/download/";
+              a.textContent = rp.dataset.lDownload; dl.appendChild(a);
+            }
+            if (r.status === "queued" || r.status === "running") { busy = true; }
+          });
+          rp.appendChild(t);
+          if (busy) { setTimeout(list, 2000); }
+        }).catch(function () { rp.textContent = "—"; });
+      };
+      list();
+      var rf = document.getElementById("report-start");
+      if (rf) {
+        rf.addEventListener("submit", function (ev) {
+          ev.preventDefault();
+          var body = { kind: rf.kind.value, year: Number(rf.year.value), format: rf.format.value,
+                       enterprise: Number(rf.dataset.enterprise), lang: rf.dataset.lang };
+          fetch(rf.dataset.url, { method: "POST", credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "X-CSRFToken": rf.csrfmiddlewaretoken.value },
+            body: JSON.stringify(body) }).then(function (r) {
+            return r.json().then(function (j) {
+              document.getElementById("report-error").textContent = r.ok ? "" : (j.detail || r.status);
+              list();
+            });
+          });
         });
-        rp.appendChild(t);
-      }).catch(function () { rp.textContent = "—"; });
+      }
     }
   });
 })();
