@@ -11,6 +11,7 @@ meter, so it is not added to consumption; it only enters the renewable share and
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -52,10 +53,16 @@ class MeterQuantity:
 
 
 def meter_quantities(*, site: Site, period: Period, meter_filter: Q | None = None) -> list[MeterQuantity]:
-    """Each meter's consumption in the period, from monthly rollups (one aggregate query)."""
+    """Each meter's consumption in the period, from monthly rollups (one aggregate query); for a period in progress
+    (`period.until`), from daily rollups up to that day."""
     start, end = period.start(site.timezone), period.end(site.timezone)
-    qs = MeterRollup.objects.filter(meter__site=site, granularity=MeterRollup.Granularity.MONTH,
-                                    bucket_start__gte=start, bucket_start__lt=end)
+    if period.until is not None:
+        cap = dt.datetime.combine(period.until, dt.time(), zoneinfo.ZoneInfo(site.timezone))
+        qs = MeterRollup.objects.filter(meter__site=site, granularity=MeterRollup.Granularity.DAY,
+                                        bucket_start__gte=start, bucket_start__lt=min(end, cap))
+    else:
+        qs = MeterRollup.objects.filter(meter__site=site, granularity=MeterRollup.Granularity.MONTH,
+                                        bucket_start__gte=start, bucket_start__lt=end)
     if meter_filter is not None:
         qs = qs.filter(meter_filter)
     sums = {r["meter_id"]: r for r in qs.values("meter_id").annotate(

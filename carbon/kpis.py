@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import Max, OuterRef, Subquery, Sum
+from django.utils import timezone
 
 from meters.models import Carrier, Meter
 from plants.models import EconomicData, Enterprise, Product, ProductionData, Site
@@ -74,12 +75,15 @@ def _site_core(site: Site, period: Period, method: str) -> dict:
 
 def site_kpis(*, site: Site, period: Period, method: str = ConversionMethod.EQUIVALENT,
               with_yoy: bool = True) -> dict:
+    if with_yoy:
+        period = period.to_date(timezone.localdate())
     core = _site_core(site, period, method)
     e_tce = core["energy"]["energy_tce"]
     total = core["emissions"]["total_tco2"]
     va = core["value_added"]
     out = {
         "scope": "site", "site": site.code, "site_id": site.pk, "kind": site.kind, "period": str(period),
+        "to_date": period.until,
         "electricity_method": method,
         "energy_tce": _v(e_tce.quantize(Q4), "tce"),
         "energy_by_carrier": core["energy"]["by_carrier"],
@@ -166,6 +170,8 @@ def _targets(targets, current: dict, year_kpis) -> list[dict]:
 
 def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = ConversionMethod.EQUIVALENT,
                     with_yoy: bool = True) -> dict:
+    if with_yoy:
+        period = period.to_date(timezone.localdate())
     sites = list(enterprise.sites.all())
     va = value_added(sites=sites, period=period)
     site_rows = [site_kpis(site=s, period=period, method=method, with_yoy=False) for s in sites]
@@ -187,7 +193,8 @@ def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = Con
     completeness = [s["data_completeness"]["value"] for s in site_rows if s["data_completeness"]["value"] is not None]
     e_tce, total = energy["energy_tce"], emissions["total_tco2"]
     out = {
-        "scope": "enterprise", "enterprise": enterprise.pk, "period": str(period), "electricity_method": method,
+        "scope": "enterprise", "enterprise": enterprise.pk, "period": str(period), "to_date": period.until,
+        "electricity_method": method,
         "energy_tce": _v(e_tce.quantize(Q4), "tce"), "energy_by_carrier": energy["by_carrier"],
         "value_added_10k_cny": _v(va, "10^4 CNY"),
         "energy_per_value_added": _v(_ratio(e_tce, va), "tce/10^4 CNY"),

@@ -23,6 +23,9 @@ class Period:
 
     first: dt.date
     n_months: int
+    #: For a period in progress: the local day (exclusive) up to which figures are counted, so that year-on-year
+    #: comparisons set equal spans side by side. None for whole periods.
+    until: dt.date | None = None
 
     @classmethod
     def parse(cls, text: str) -> Period:
@@ -63,7 +66,17 @@ class Period:
         return dt.datetime.combine(self.end_month, dt.time(), zoneinfo.ZoneInfo(tz))
 
     def previous_year(self) -> Period:
-        return Period(dt.date(self.first.year - 1, self.first.month, 1), self.n_months)
+        until = None
+        if self.until is not None:
+            until = self.until.replace(year=self.until.year - 1, day=min(self.until.day, 28)) \
+                if (self.until.month, self.until.day) == (2, 29) else self.until.replace(year=self.until.year - 1)
+        return Period(dt.date(self.first.year - 1, self.first.month, 1), self.n_months, until)
+
+    def to_date(self, today: dt.date) -> Period:
+        """This period cut at `today` (exclusive) when it is in progress; itself otherwise."""
+        if self.first < today < self.end_month:
+            return Period(self.first, self.n_months, today)
+        return self
 
     def __str__(self) -> str:
         if self.n_months == 1:
