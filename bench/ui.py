@@ -104,7 +104,14 @@ def main() -> None:
                        AT TIME ZONE 'Asia/Shanghai', sum(quantity), sum(expected_intervals),
                        sum(received_intervals), 0, now()
                 FROM meters_meterrollup WHERE granularity = 'hour' GROUP BY 1, 3""")  # noqa: S608
+        # One week (plus a day) of 15-minute interval readings for site 1's main meters: the load curve's source.
+        cur.execute("""
+            INSERT INTO meters_reading (meter_id, ts, value, estimated)
+            SELECT m, t, 25, false FROM unnest(%s::bigint[]) m,
+                   generate_series(date_trunc('day', now()) - interval '9 days', date_trunc('day', now()) - interval
+                                   '15 minutes', interval '15 minutes') t""", [ids[:5]])
         cur.execute("ANALYZE meters_meterrollup")
+        cur.execute("ANALYZE meters_reading")
         cur.execute("SELECT granularity, count(*) FROM meters_meterrollup GROUP BY 1 ORDER BY 1")
         counts = cur.fetchall()
     print(f"seeded rollups {counts} in {time.perf_counter() - t:.1f} s", flush=True)

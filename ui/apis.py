@@ -30,8 +30,8 @@ class SiteMonthlyApi(APIView):
 class SiteLoadApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="Hourly electricity load of a site's main meters for a day or a week (hour rollups); "
-                           "hours without data are null",
+    @extend_schema(summary="15-minute electricity load of a site's main meters for a day or a week (from readings: "
+                           "interval quantities, or register deltas x multiplier); slots without data are null",
                    parameters=[OpenApiParameter("day", OpenApiTypes.DATE), OpenApiParameter("days", int,
                                                                                            enum=[1, 7])],
                    responses={200: SERIES}, tags=["ui"])

@@ -83,8 +83,8 @@ def test_sign_in_language_kpis_chart_entry_and_no_external_requests(browser_page
 
     page.goto(f"{live_server.url}/sites/{demo['site'].pk}/")
     page.wait_for_selector("#load-chart[data-points] canvas")
-    # The load curve opens on the latest day with data: 96 quarter-hours of 250 kWh = 24 hours of 1000 kWh.
-    assert page.locator("#load-chart").get_attribute("data-points") == "24"
+    # The load curve opens on the latest day with data: 96 quarter-hours of 250 kWh.
+    assert page.locator("#load-chart").get_attribute("data-points") == "96"
     page.screenshot(path=str(SHOTS / "site.png"), full_page=True)
     page.goto(f"{live_server.url}/sites/{demo['site'].pk}/meters/")
     page.screenshot(path=str(SHOTS / "meters.png"), full_page=True)

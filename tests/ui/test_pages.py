@@ -99,12 +99,26 @@ def test_load_curve_rejects_bad_range(client, seeded):
     assert response.json()["code"] == "invalid_days"
 
 
-def test_load_curve_week_has_168_hours(client, seeded):
+def test_load_curve_week_has_672_quarter_hours_from_readings(client, seeded):
     _login(client, seeded["viewer_a"])
     day = timezone.localdate().replace(day=1).isoformat()
     data = client.get(f"/api/v1/ui/sites/{seeded['site_a'].pk}/load/?day={day}&days=7").json()
-    assert len(data["labels"]) == 168
-    assert data["series"][0]["data"][0] == pytest.approx(400.0)
+    assert len(data["labels"]) == 672
+    values = data["series"][0]["data"]
+    # Only the main (top-level) meter counts: 192 quarter-hours of 100 kWh (the child SUB1 is not added).
+    assert values[:192] == [pytest.approx(100.0)] * 192
+    assert values[192:] == [None] * 480
+
+
+def test_load_curve_of_cumulative_register_uses_deltas(client, tenants):
+    start = dt.datetime(2026, 3, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    meter = MeterFactory(site=tenants["site_a"], code="REG", reading_kind="cumulative", multiplier=Decimal("2"))
+    # Register 1000, 1010, 1025, (reset to 5): deltas 10, 15 x multiplier 2 = 20, 30; the reset is left out.
+    Reading.objects.bulk_create([Reading(meter=meter, ts=start + dt.timedelta(minutes=15 * i), value=v)
+                                 for i, v in enumerate([1000.0, 1010.0, 1025.0, 5.0])])
+    _login(client, tenants["viewer_a"])
+    data = client.get(f"/api/v1/ui/sites/{tenants['site_a'].pk}/load/?day=2026-03-01&days=1").json()
+    assert data["series"][0]["data"][:4] == [20.0, 30.0, None, None]
 
 
 def test_viewer_cannot_post_data_entry(client, seeded):
