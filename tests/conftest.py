@@ -38,3 +38,18 @@ def tenants(db):
     regulator(users["regulator_sh"], "31")
     regulator(users["regulator_hb"], "13")
     return {"a": a, "b": b, "site_a": site_a, "site_b": site_b, **users}
+
+
+def pytest_collection_modifyitems(items):
+    """Transactional tests flush every table when they end, including the coefficients and emission factors that data
+    migrations load. Give each of them `serialized_rollback=True` so that the reference data is restored when it
+    starts (pytest-django already runs them after the ordinary tests)."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None:
+            continue
+        kwargs = dict(marker.kwargs)
+        if (kwargs.get("transaction") or "transactional_db" in getattr(item, "fixturenames", ())) and \
+                not kwargs.get("serialized_rollback"):
+            kwargs.update(transaction=True, serialized_rollback=True)
+            item.add_marker(pytest.mark.django_db(*marker.args, **kwargs))
