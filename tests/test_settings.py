@@ -37,3 +37,24 @@ def test_production_check_deploy_is_clean_with_safe_settings():
     r = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env=env,
                        capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.django_db
+def test_an_application_error_in_a_page_is_a_4xx_page_not_a_500(client, tenants):
+    from carbon.models import EnergyCoefficient
+
+    client.force_login(tenants["manager_a"])
+    EnergyCoefficient.objects.all().delete()  # no coefficient: the accounting engine raises no_coefficient
+    from tests.factories import MeterFactory
+
+    MeterFactory(site=tenants["site_a"], code="E")
+    from meters.rollup import rollup_all
+    from meters.services.ingest import RawRow, readings_ingest
+
+    readings_ingest(site=tenants["site_a"], rows=[RawRow(0, "E", "2025-03-01T00:00:00+08:00", 5)])
+    rollup_all()
+    response = client.get("/api/v1/sites/A1/kpis/?period=2025-03")
+    assert response.status_code == 400
+    assert response.json()["code"] == "no_coefficient"
+    page = client.get(f"/?enterprise={tenants['a'].pk}")
+    assert page.status_code in (200, 400)

@@ -1,0 +1,24 @@
+"""Turns an ApplicationError raised in a (non-API) page into a 4xx page with its message instead of a 500."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.utils.html import escape
+
+from .errors import ApplicationError
+
+
+class ApplicationErrorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, ApplicationError):
+            return None
+        body = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(exception.code)}</title></head>"
+                f"<body><h1>{escape(exception.detail)}</h1><p><code>{escape(exception.code)}</code></p>"
+                "<p><a href='/'>Nengtan</a></p></body></html>")
+        return HttpResponse(body, status=exception.status_code)
