@@ -31,11 +31,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import psutil
 import psycopg
+from common import bench_database  # bench/common.py (the script's folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent
 METERS = 2000
@@ -48,16 +48,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def bench_database(url: str) -> str:
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_bench"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def setup(env: dict) -> list[str]:
@@ -210,7 +200,7 @@ def main() -> None:
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("bench/ingest.py needs DATABASE_URL pointing to PostgreSQL (use `make bench-ingest`).")
 
-    db_url = bench_database(os.environ["DATABASE_URL"])
+    db_url = bench_database(os.environ["DATABASE_URL"], "bench")
     env = {**os.environ, "DATABASE_URL": db_url + "?conn_max_age=600",
            "DJANGO_SETTINGS_MODULE": "energy_platform.settings.production",
            "SECRET_KEY": secrets.token_urlsafe(48), "SECURE_SSL_REDIRECT": "False", "LOG_LEVEL": "WARNING",

@@ -27,26 +27,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
-import psycopg
+from common import bench_database  # bench/common.py (the script's folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 METERS = 500
 STEP_S = 1800
 T0 = dt.datetime(2024, 12, 31, 16, 0, tzinfo=dt.UTC)  # 2025-01-01 00:00 Asia/Shanghai
-
-
-def bench_database(url: str) -> str:
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_kpis"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def timed(label: str, fn, results: dict):
@@ -64,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
         sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL, or run `make bench-kpis`.")
-    os.environ["DATABASE_URL"] = bench_database(os.environ["DATABASE_URL"])
+    os.environ["DATABASE_URL"] = bench_database(os.environ["DATABASE_URL"], "kpis")
     os.environ["CELERY_RESULT_BACKEND"] = os.environ["REDIS_URL"]
     os.environ["DJANGO_SETTINGS_MODULE"] = "energy_platform.settings.test"
     import django

@@ -20,22 +20,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
+from common import bench_database  # bench/common.py (the script's folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-
-def bench_database(url: str) -> str:
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_ui"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def main() -> None:
@@ -45,7 +34,7 @@ def main() -> None:
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         sys.exit("Set DATABASE_URL (PostgreSQL) or run through tests/services.py.")
-    os.environ["DATABASE_URL"] = bench_database(os.environ["DATABASE_URL"])
+    os.environ["DATABASE_URL"] = bench_database(os.environ["DATABASE_URL"], "ui")
     os.environ["DJANGO_SETTINGS_MODULE"] = "energy_platform.settings.test"
     import django
 
