@@ -40,16 +40,28 @@ def tenants(db):
     return {"a": a, "b": b, "site_a": site_a, "site_b": site_b, **users}
 
 
-def pytest_collection_modifyitems(items):
-    """Transactional tests flush every table when they end, including the coefficients and emission factors that data
-    migrations load. Give each of them `serialized_rollback=True` so that the reference data is restored when it
-    starts (pytest-django already runs them after the ordinary tests)."""
-    for item in items:
-        marker = item.get_closest_marker("django_db")
-        if marker is None:
-            continue
-        kwargs = dict(marker.kwargs)
-        if (kwargs.get("transaction") or "transactional_db" in getattr(item, "fixturenames", ())) and \
-                not kwargs.get("serialized_rollback"):
-            kwargs.update(transaction=True, serialized_rollback=True)
-            item.add_marker(pytest.mark.django_db(*marker.args, **kwargs))
+
+#: Data migrations whose rows every test may rely on, with a model that tells whether they are present.
+REFERENCE_DATA = [
+    ("carbon.migrations.0002_reference_data", "carbon.EnergyCoefficient"),
+    ("reports.migrations.0003_default_indicator_sets", "reports.IndicatorSet"),
+    ("reports.migrations.0005_metering_requirements", "reports.MeteringRequirement"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests end with a flush of every table, which also removes the coefficients, emission factors
+    and other rows that data migrations load. Reload them before any database test that finds them missing."""
+    if request.node.get_closest_marker("django_db") is None and not {"db", "transactional_db"} & set(
+            request.fixturenames):
+        return
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    for module_name, label in REFERENCE_DATA:
+        if not apps.get_model(label).objects.exists():
+            with connection.schema_editor() as editor:
+                importlib.import_module(module_name).load(apps, editor)
