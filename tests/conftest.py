@@ -53,9 +53,12 @@ REFERENCE_DATA = [
 def _reference_data(request):
     """Transactional tests end with a flush of every table, which also removes the coefficients, emission factors
     and other rows that data migrations load. Reload them before any database test that finds them missing."""
-    if request.node.get_closest_marker("django_db") is None and not {"db", "transactional_db"} & set(
-            request.fixturenames):
-        return
+    names = set(request.fixturenames)
+    if request.node.get_closest_marker("django_db") is None:
+        if not names & {"db", "transactional_db"}:
+            return
+        # Database access comes from a fixture the test requests: set it up before looking.
+        request.getfixturevalue("transactional_db" if "transactional_db" in names else "db")
     import importlib
 
     from django.apps import apps
