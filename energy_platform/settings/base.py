@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "carbon",
     "reports",
     "ui",
+    "alerts",
     "insights",
 ]
 
