@@ -7,6 +7,7 @@ from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.core.exceptions import FieldDoesNotExist
 
 from . import tenancy
+from .audit import audit_record, changes, field_values
 from .models import Role
 
 
@@ -23,7 +24,27 @@ class TenantRelatedFieldListFilter(admin.RelatedFieldListFilter):
         return [(obj.pk, str(obj)) for obj in qs]
 
 
-class TenantScopedAdmin(admin.ModelAdmin):
+class AuditedAdminMixin:
+    """Records every create, change and delete made through the admin in the audit log."""
+
+    def save_model(self, request, obj, form, change):
+        before = field_values(type(obj)._default_manager.get(pk=obj.pk)) if change and obj.pk else {}
+        super().save_model(request, obj, form, change)
+        action = f"{obj._meta.model_name}.{'update' if change else 'create'}"
+        audit_record(action=action, obj=obj, request=request,
+                     detail={"changes": changes(before, obj)} if change else {"via": "admin"})
+
+    def delete_model(self, request, obj):
+        audit_record(action=f"{obj._meta.model_name}.delete", obj=obj, request=request, detail={"via": "admin"})
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            audit_record(action=f"{obj._meta.model_name}.delete", obj=obj, request=request, detail={"via": "admin"})
+        super().delete_queryset(request, queryset)
+
+
+class TenantScopedAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Staff who are not superusers see and choose only objects of the enterprises they may read, and change only
     those where their role allows it."""
 
@@ -66,3 +87,4 @@ class TenantScopedAdmin(admin.ModelAdmin):
         if not super().has_delete_permission(request, obj):
             return False
         return obj is None or tenancy.has_role(request.user, tenancy.enterprise_of(obj), Role.ENTERPRISE_ADMIN)
+

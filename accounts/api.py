@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import ProtectedError
 from rest_framework import permissions, serializers, viewsets
 
 from energy_platform.errors import ApplicationError
 
 from . import tenancy
-from .models import Role
+from .audit import audit_events_for, audit_record, changes, field_values
+from .models import AuditEvent, Role
 
 
 class TenantWritePermission(permissions.BasePermission):
@@ -65,17 +67,44 @@ class TenantScopedViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         self._apply(serializer, serializer.Meta.model())
-        serializer.save()
+        obj = serializer.save()
+        audit_record(action=f"{obj._meta.model_name}.create", obj=obj, request=self.request, detail={"via": "api"})
 
     def perform_update(self, serializer):
+        before = field_values(serializer.instance)
         self._apply(serializer, serializer.instance)
-        serializer.save()
+        obj = serializer.save()
+        audit_record(action=f"{obj._meta.model_name}.update", obj=obj, request=self.request,
+                     detail={"via": "api", "changes": changes(before, obj)})
 
     def perform_destroy(self, instance):
         try:
-            instance.delete()
+            with transaction.atomic():
+                audit_record(action=f"{instance._meta.model_name}.delete", obj=instance, request=self.request,
+                             detail={"via": "api"})
+                instance.delete()
         except ProtectedError as exc:
             raise ApplicationError(
                 "in_use", f"{instance._meta.verbose_name} cannot be deleted: other records depend on it.",
                 status_code=409,
             ) from exc
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "at", "actor_name", "action", "object_type", "object_id", "object_repr", "enterprise",
+                  "detail", "ip"]
+
+
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """The audit log of the enterprises the caller administers (enterprise admins; superusers see everything).
+    Filter with `?action=`, `?action__startswith=`, `?enterprise=`, `?object_type=`, `?at__gte=`, `?at__lte=`."""
+
+    serializer_class = AuditEventSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filterset_fields = {"action": ["exact", "startswith"], "enterprise": ["exact"], "object_type": ["exact"],
+                        "at": ["gte", "lte"]}
+
+    def get_queryset(self):
+        return audit_events_for(self.request.user)

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 
 from accounts import tenancy
-from accounts.admin_base import TenantScopedAdmin
+from accounts.admin_base import AuditedAdminMixin, TenantScopedAdmin
 from accounts.models import Role
 
 from .ledger import ledger_verify, period_close, restatement_check
@@ -20,7 +20,7 @@ from .models import (
 )
 
 
-class ReferenceDataAdmin(admin.ModelAdmin):
+class ReferenceDataAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """National reference rows are visible to every staff user and changed by platform superusers only; an
     enterprise's own rows (overrides) only by that enterprise's staff."""
 

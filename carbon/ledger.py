@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Min, Sum
 from django.utils import timezone
 
+from accounts.audit import audit_record
 from energy_platform.errors import ApplicationError
 from plants.models import Enterprise
 
@@ -101,6 +102,8 @@ def period_close(*, enterprise: Enterprise, month: dt.date, actor=None) -> list[
     period.closed_at = timezone.now()
     period.closed_by = actor
     period.save(update_fields=["status", "closed_at", "closed_by"])
+    audit_record(actor=actor, action="period.close", obj=period, enterprise=enterprise,
+                 detail={"month": f"{month:%Y-%m}", "entries": len(entries)})
     return entries
 
 
@@ -126,7 +129,10 @@ def ledger_reverse(*, entry: LedgerEntry, reason: str, actor) -> LedgerEntry:
     if LedgerEntry.objects.filter(reverses=entry).exists() or entry.kind == LedgerEntry.Kind.REVERSAL:
         raise ApplicationError("already_reversed", f"Entry #{entry.seq} cannot be reversed (again).",
                                status_code=409)
-    return _append(enterprise=entry.enterprise, entries=[_reversal(entry, reason=reason, actor=actor)])[0]
+    reversal = _append(enterprise=entry.enterprise, entries=[_reversal(entry, reason=reason, actor=actor)])[0]
+    audit_record(actor=actor, action="ledger.reverse", obj=entry, enterprise=entry.enterprise,
+                 detail={"seq": entry.seq, "reversal_seq": reversal.seq, "reason": reason})
+    return reversal
 
 
 def ledger_month_total(*, enterprise: Enterprise, month: dt.date) -> Decimal:
@@ -174,6 +180,9 @@ def period_restate(*, enterprise: Enterprise, month: dt.date, reason: str, actor
     period.restatement_pending = False
     period.restatement_reason = ""
     period.save(update_fields=["restatement_pending", "restatement_reason"])
+    audit_record(actor=actor, action="period.restate", obj=period, enterprise=enterprise,
+                 detail={"month": f"{month:%Y-%m}", "reason": reason, "entries": len(entries),
+                         "superseded_reports": superseded})
     return entries
 
 

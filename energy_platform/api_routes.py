@@ -49,3 +49,7 @@ extra_urlpatterns += [
 from reports.urls import urlpatterns as reports_urlpatterns  # noqa: E402
 
 extra_urlpatterns += reports_urlpatterns
+
+from accounts.api import AuditEventViewSet  # noqa: E402
+
+router.register("audit-events", AuditEventViewSet, basename="auditevent")

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from accounts import tenancy
+from accounts.audit import audit_record
 from accounts.models import Role
 from energy_platform.errors import ApplicationError
 
@@ -109,5 +110,8 @@ def monthly_value_record(*, kind: str, target, month: dt.date, value: Decimal, u
     else:
         model, key, field = ProductionData, "product", "quantity"
     latest = model.objects.select_for_update().filter(**{key: target, "month": month}).aggregate(v=Max("version"))
-    return model.objects.create(**{key: target, "month": month, field: value}, version=(latest["v"] or 0) + 1,
-                                created_by=user, source=source, note=note)
+    row = model.objects.create(**{key: target, "month": month, field: value}, version=(latest["v"] or 0) + 1,
+                               created_by=user, source=source, note=note)
+    audit_record(actor=user, action=f"{model._meta.model_name}.create", obj=row,
+                 detail={"month": f"{month:%Y-%m}", "value": value, "version": row.version, "via": source})
+    return row

@@ -56,12 +56,10 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _audit(request, action: str, obj=None, detail=None) -> None:
-    """Audit a download through H8's `accounts.audit.audit_log` once it exists (not landed at the time of writing)."""
-    try:
-        from accounts.audit import audit_log
-    except ImportError:
-        return
-    audit_log(actor=request.user, action=action, obj=obj, detail=detail)
+    """Write a download to the audit log."""
+    from accounts.audit import audit_record
+
+    audit_record(request=request, action=action, obj=obj, detail=detail)
 
 
 def _visible(user):
