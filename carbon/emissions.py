@@ -20,7 +20,7 @@ from energy_platform.errors import ApplicationError
 from meters.models import Carrier, Meter
 from plants.models import Enterprise, Site
 
-from .energy import MeterQuantity, _sign, meter_quantities
+from .energy import MeterQuantity, _sign, memoized, meter_quantities
 from .models import EmissionFactor, FactorSet, GreenCertificate, ProcessEmission
 from .periods import Period
 from .reference_data import PROVINCE_GRID_REGION
@@ -43,6 +43,11 @@ def grid_region_of(site: Site) -> str | None:
 def factor_select(*, site: Site, carrier: str, year: int, purpose: str = FactorSet.Purpose.REFERENCE,
                   basis: str = EmissionFactor.Basis.AVERAGE) -> EmissionFactor:
     """Choose the emission factor of a carrier for a site and reporting year by the documented precedence."""
+    return memoized(("factor", site.pk, carrier, year, purpose, basis),
+                    lambda: _factor_select(site=site, carrier=carrier, year=year, purpose=purpose, basis=basis))
+
+
+def _factor_select(*, site: Site, carrier: str, year: int, purpose: str, basis: str) -> EmissionFactor:
     kind = EmissionFactor.Kind.FUEL if carrier in FUEL_CARRIERS else SCOPE2_CARRIERS.get(carrier)
     if kind is None:
         raise ApplicationError("no_factor_kind", f"{carrier} has no emission factor kind.")

@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -55,29 +57,55 @@ class MeterQuantity:
 def meter_quantities(*, site: Site, period: Period, meter_filter: Q | None = None) -> list[MeterQuantity]:
     """Each meter's consumption in the period, from monthly rollups (one aggregate query); for a period in progress
     (`period.until`), from daily rollups up to that day."""
-    start, end = period.start(site.timezone), period.end(site.timezone)
-    if period.until is not None:
-        cap = dt.datetime.combine(period.until, dt.time(), zoneinfo.ZoneInfo(site.timezone))
-        qs = MeterRollup.objects.filter(meter__site=site, granularity=MeterRollup.Granularity.DAY,
-                                        bucket_start__gte=start, bucket_start__lt=min(end, cap))
-    else:
-        qs = MeterRollup.objects.filter(meter__site=site, granularity=MeterRollup.Granularity.MONTH,
-                                        bucket_start__gte=start, bucket_start__lt=end)
-    if meter_filter is not None:
-        qs = qs.filter(meter_filter)
-    sums = {r["meter_id"]: r for r in qs.values("meter_id").annotate(
-        q=Sum("quantity"), rec=Sum("received_intervals"), exp=Sum("expected_intervals"))}
-    out = []
-    for m in Meter.objects.filter(site=site).filter(meter_filter or Q()).values(
-            "id", "code", "carrier", "unit", "role", "parent_id", "production_unit_id", "interval_minutes",
-            "active_from", "active_to"):
-        if m["active_from"] >= end or (m["active_to"] is not None and m["active_to"] <= start):
-            continue
-        row = sums.get(m["id"])
-        expected = row["exp"] if row else _expected_intervals(period, site, m["interval_minutes"])
-        out.append(MeterQuantity(m["id"], m["code"], m["carrier"], m["unit"], m["role"], m["parent_id"],
-                                 m["production_unit_id"], float(row["q"] or 0) if row else 0.0,
-                                 int(row["rec"] or 0) if row else 0, int(expected)))
+    return meter_quantities_multi(site=site, periods=[period], meter_filter=meter_filter)[period]
+
+
+def meter_quantities_multi(*, site: Site, periods: list[Period],
+                           meter_filter: Q | None = None) -> dict[Period, list[MeterQuantity]]:
+    """`meter_quantities` of several periods at once (a dashboard: month and year to date, this year and last):
+    one conditional aggregate per rollup granularity and one read of the meters, instead of two queries a period."""
+    tz = zoneinfo.ZoneInfo(site.timezone)
+    windows: dict[Period, tuple[str, dt.datetime, dt.datetime]] = {}
+    for period in periods:
+        start, end = period.start(site.timezone), period.end(site.timezone)
+        if period.until is not None:
+            windows[period] = (MeterRollup.Granularity.DAY, start,
+                               min(end, dt.datetime.combine(period.until, dt.time(), tz)))
+        else:
+            windows[period] = (MeterRollup.Granularity.MONTH, start, end)
+    sums: dict[Period, dict[int, dict]] = {p: {} for p in windows}
+    for granularity in {w[0] for w in windows.values()}:
+        mine = [(i, p, w) for i, (p, w) in enumerate(windows.items()) if w[0] == granularity]
+        qs = MeterRollup.objects.filter(meter__site=site, granularity=granularity,
+                                        bucket_start__gte=min(w[1] for _, _, w in mine),
+                                        bucket_start__lt=max(w[2] for _, _, w in mine))
+        if meter_filter is not None:
+            qs = qs.filter(meter_filter)
+        aggregates = {}
+        for i, _p, (_g, start, end) in mine:
+            within = Q(bucket_start__gte=start, bucket_start__lt=end)
+            aggregates |= {f"q{i}": Sum("quantity", filter=within), f"rec{i}": Sum("received_intervals", filter=within),
+                           f"exp{i}": Sum("expected_intervals", filter=within)}
+        for r in qs.values("meter_id").annotate(**aggregates):
+            for i, p, _w in mine:
+                if r[f"exp{i}"] is not None:  # the meter has rollup rows inside this period
+                    sums[p][r["meter_id"]] = {"q": r[f"q{i}"], "rec": r[f"rec{i}"], "exp": r[f"exp{i}"]}
+    meters = list(Meter.objects.filter(site=site).filter(meter_filter or Q()).values(
+        "id", "code", "carrier", "unit", "role", "parent_id", "production_unit_id", "interval_minutes",
+        "active_from", "active_to"))
+    out: dict[Period, list[MeterQuantity]] = {}
+    for period in windows:
+        start, end = period.start(site.timezone), period.end(site.timezone)
+        rows = []
+        for m in meters:
+            if m["active_from"] >= end or (m["active_to"] is not None and m["active_to"] <= start):
+                continue
+            row = sums[period].get(m["id"])
+            expected = row["exp"] if row else _expected_intervals(period, site, m["interval_minutes"])
+            rows.append(MeterQuantity(m["id"], m["code"], m["carrier"], m["unit"], m["role"], m["parent_id"],
+                                      m["production_unit_id"], float(row["q"] or 0) if row else 0.0,
+                                      int(row["rec"] or 0) if row else 0, int(expected)))
+        out[period] = rows
     return out
 
 
@@ -88,10 +116,39 @@ def _expected_intervals(period: Period, site: Site, interval_minutes: int) -> in
     return int(minutes // interval_minutes)
 
 
+_MEMO: ContextVar[dict | None] = ContextVar("carbon_lookup_memo", default=None)
+
+
+@contextmanager
+def lookup_memo():
+    """Inside this block, coefficient and emission-factor lookups with equal arguments read the database once (a
+    dashboard computing several periods of several sites). Nothing is kept after the block."""
+    token = _MEMO.set({}) if _MEMO.get() is None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _MEMO.reset(token)
+
+
+def memoized(key: tuple, compute):
+    memo = _MEMO.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def coefficient_for(*, carrier: str, on: dt.date, enterprise: Enterprise | None = None,
                     method: str = ConversionMethod.EQUIVALENT) -> EnergyCoefficient:
     """The coefficient valid on a date: an enterprise's own row first, then the national one. Electricity by the
     equal-value method needs that year's thermal generation coal rate, which must be loaded by an administrator."""
+    return memoized(("coefficient", carrier, on, enterprise.pk if enterprise else None, method),
+                    lambda: _coefficient_for(carrier=carrier, on=on, enterprise=enterprise, method=method))
+
+
+def _coefficient_for(*, carrier: str, on: dt.date, enterprise: Enterprise | None, method: str) -> EnergyCoefficient:
     electric = carrier in (Carrier.ELECTRICITY, Carrier.PV_GENERATION, Carrier.GREEN_ELECTRICITY)
     use_method = method if electric else ConversionMethod.EQUIVALENT
     qs = EnergyCoefficient.objects.filter(carrier=carrier, method=use_method, valid_from__lte=on).filter(

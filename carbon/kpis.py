@@ -14,7 +14,15 @@ from meters.models import Carrier, Meter
 from plants.models import EconomicData, Enterprise, Product, ProductionData, Site
 
 from .emissions import site_emissions
-from .energy import coefficient_for, electricity_kwh, meter_quantities, site_energy, to_tce
+from .energy import (
+    coefficient_for,
+    electricity_kwh,
+    lookup_memo,
+    meter_quantities,
+    meter_quantities_multi,
+    site_energy,
+    to_tce,
+)
 from .models import ConversionMethod, Target
 from .periods import Period
 
@@ -54,8 +62,9 @@ def _v(value, unit):
     return {"value": value, "unit": unit}
 
 
-def _site_core(site: Site, period: Period, method: str) -> dict:
-    quantities = meter_quantities(site=site, period=period)
+def _site_core(site: Site, period: Period, method: str, quantities=None) -> dict:
+    if quantities is None:
+        quantities = meter_quantities(site=site, period=period)
     energy = site_energy(site=site, period=period, method=method, quantities=quantities)
     emissions = site_emissions(site=site, period=period, quantities=quantities)
     va = value_added(sites=[site], period=period)
@@ -74,10 +83,11 @@ def _site_core(site: Site, period: Period, method: str) -> dict:
 
 
 def site_kpis(*, site: Site, period: Period, method: str = ConversionMethod.EQUIVALENT,
-              with_yoy: bool = True) -> dict:
+              with_yoy: bool = True, quantities: dict | None = None) -> dict:
+    """`quantities`: meter quantities already read per period (`meter_quantities_multi`), used where present."""
     if with_yoy:
         period = period.to_date(timezone.localdate())
-    core = _site_core(site, period, method)
+    core = _site_core(site, period, method, (quantities or {}).get(period))
     e_tce = core["energy"]["energy_tce"]
     total = core["emissions"]["total_tco2"]
     va = core["value_added"]
@@ -112,11 +122,12 @@ def site_kpis(*, site: Site, period: Period, method: str = ConversionMethod.EQUI
             _ratio(core["electricity_kwh"], site.base_station_count, Decimal("0.01"))
             if site.base_station_count else None, "kWh/site")
     if with_yoy:
-        before = site_kpis(site=site, period=period.previous_year(), method=method, with_yoy=False)
+        before = site_kpis(site=site, period=period.previous_year(), method=method, with_yoy=False,
+                           quantities=quantities)
         out["yoy_change_pct"] = {k: _change(out[k]["value"], before[k]["value"]) for k in (
             "energy_tce", "energy_per_value_added", "total_tco2", "carbon_intensity")}
         out["targets"] = _targets(Target.objects.filter(site=site), out, lambda y: site_kpis(
-            site=site, period=Period.year(y), method=method, with_yoy=False))
+            site=site, period=Period.year(y), method=method, with_yoy=False, quantities=quantities))
     return out
 
 
@@ -169,12 +180,15 @@ def _targets(targets, current: dict, year_kpis) -> list[dict]:
 
 
 def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = ConversionMethod.EQUIVALENT,
-                    with_yoy: bool = True) -> dict:
+                    with_yoy: bool = True, quantities: dict | None = None) -> dict:
+    """`quantities`: {site id: {period: meter quantities}} already read (see `enterprise_kpis_current`)."""
     if with_yoy:
         period = period.to_date(timezone.localdate())
+    quantities = quantities or {}
     sites = list(enterprise.sites.all())
     va = value_added(sites=sites, period=period)
-    site_rows = [site_kpis(site=s, period=period, method=method, with_yoy=False) for s in sites]
+    site_rows = [site_kpis(site=s, period=period, method=method, with_yoy=False, quantities=quantities.get(s.pk))
+                 for s in sites]
     by_carrier: dict[str, dict] = {}
     for row in site_rows:
         for c in row["energy_by_carrier"]:
@@ -211,13 +225,30 @@ def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = Con
                   for s in site_rows],
     }
     if with_yoy:
-        before = enterprise_kpis(enterprise=enterprise, period=period.previous_year(), method=method, with_yoy=False)
+        before = enterprise_kpis(enterprise=enterprise, period=period.previous_year(), method=method, with_yoy=False,
+                                 quantities=quantities)
         out["yoy_change_pct"] = {k: _change(out[k]["value"], before[k]["value"]) for k in (
             "energy_tce", "energy_per_value_added", "total_tco2", "carbon_intensity")}
         out["targets"] = _targets(Target.objects.filter(enterprise=enterprise, site__isnull=True), out,
                                   lambda y: enterprise_kpis(enterprise=enterprise, period=Period.year(y),
-                                                            method=method, with_yoy=False))
+                                                            method=method, with_yoy=False, quantities=quantities))
     return out
+
+
+def enterprise_kpis_current(*, enterprise: Enterprise, today=None,
+                            method: str = ConversionMethod.EQUIVALENT) -> dict:
+    """The dashboard's figures in one call: `{"month": …, "year": …}`, each exactly `enterprise_kpis` of the current
+    month / year to date with year-on-year change and targets. The meter quantities of all four periods (month,
+    year to date, and the same spans a year earlier) are read in one aggregate per site, and coefficient and factor
+    lookups are shared between the periods."""
+    today = today or timezone.localdate()
+    month = Period.month(today.year, today.month).to_date(today)
+    year = Period.year(today.year).to_date(today)
+    periods = [month, year, month.previous_year(), year.previous_year()]
+    with lookup_memo():
+        quantities = {s.pk: meter_quantities_multi(site=s, periods=periods) for s in enterprise.sites.all()}
+        return {"month": enterprise_kpis(enterprise=enterprise, period=month, method=method, quantities=quantities),
+                "year": enterprise_kpis(enterprise=enterprise, period=year, method=method, quantities=quantities)}
 
 
 def latest_month_with_data(*, site: Site):
