@@ -31,6 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--meters", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--profile", metavar="PAGE", help="print a cProfile of one GET of this page label")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         sys.exit("Set DATABASE_URL (PostgreSQL) or run through tests/services.py.")
@@ -124,6 +125,22 @@ def main() -> None:
             times.append((time.perf_counter() - t) * 1000)
             assert response.status_code == 200
         print(f"  {label:28s} {statistics.median(times):8.1f} ms", flush=True)
+    if args.profile:
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        prof.enable()
+        client.get(pages[args.profile])
+        prof.disable()
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+        from django.db import reset_queries
+        from django.test.utils import CaptureQueriesContext
+
+        reset_queries()
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(pages[args.profile])
+        print(f"{len(ctx.captured_queries)} queries")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.tenancy import is_regulator, scope, visible_enterprises
-from carbon.kpis import enterprise_kpis
+from carbon.kpis import enterprise_kpis_current
 from carbon.periods import Period
 from energy_platform.errors import ApplicationError
 from meters.models import RegisterEvent, RejectedRow
@@ -62,8 +62,8 @@ def overview(request):
     today = timezone.localdate()
     month = Period.month(today.year, today.month)
     year = Period.year(today.year)
-    month_kpis = enterprise_kpis(enterprise=enterprise, period=month)
-    year_kpis = enterprise_kpis(enterprise=enterprise, period=year)
+    current = enterprise_kpis_current(enterprise=enterprise, today=today)  # month + YTD (+ prior year), one pass
+    month_kpis, year_kpis = current["month"], current["year"]
     sites = sorted(year_kpis["sites"], key=lambda s: -(s["energy_tce"]["value"] or 0))
     site_ids = dict(scope(Site.objects.filter(enterprise=enterprise), request.user).values_list("code", "pk"))
     for s in sites:
