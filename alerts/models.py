@@ -125,6 +125,8 @@ class AlertRule(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    last_evaluated_at = models.DateTimeField(_("last evaluated at"), null=True, blank=True, editable=False)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True, editable=False)
 
     class Meta:
         ordering = ["enterprise", "name"]
@@ -182,7 +184,8 @@ class Alert(models.Model):
     meter = models.ForeignKey(Meter, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     condition_key = models.CharField(max_length=200, help_text=_("What exactly fired, e.g. the meter and the hour."))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
-    message = models.TextField(_("message"))
+    detail = models.JSONField(_("detail"), default=dict,
+                              help_text=_("What was measured (rendered as a message in the reader's language)."))
     value = models.DecimalField(_("value"), max_digits=20, decimal_places=4, null=True, blank=True)
     limit = models.DecimalField(_("limit"), max_digits=20, decimal_places=4, null=True, blank=True)
     unit = models.CharField(_("unit"), max_length=30, blank=True)
@@ -194,6 +197,7 @@ class Alert(models.Model):
     acknowledgement_note = models.CharField(_("note"), max_length=500, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    emailed_to = models.TextField(_("e-mailed to"), blank=True)
 
     class Meta:
         ordering = ["-raised_at", "-pk"]
