@@ -53,3 +53,9 @@ extra_urlpatterns += reports_urlpatterns
 from accounts.api import AuditEventViewSet  # noqa: E402
 
 router.register("audit-events", AuditEventViewSet, basename="auditevent")
+
+from alerts.urls import api_urlpatterns as alerts_api_urlpatterns  # noqa: E402
+from alerts.urls import register as alerts_register  # noqa: E402
+
+alerts_register(router)
+extra_urlpatterns += alerts_api_urlpatterns
