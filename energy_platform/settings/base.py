@@ -186,5 +186,8 @@ CELERY_BEAT_SCHEDULE["carbon-rollup-sweep"] = {"task": "meters.tasks.rollup_swee
 CELERY_BEAT_SCHEDULE["carbon-periods-autoclose"] = {"task": "carbon.tasks.periods_autoclose_task",
                                                     "schedule": 6 * 3600}
 
+# Forecasting and early warning (alerts app): evaluate alert rules every 15 minutes and e-mail new alerts.
+CELERY_BEAT_SCHEDULE["alerts-rules-evaluate"] = {"task": "alerts.tasks.alert_rules_evaluate_task", "schedule": 15 * 60}
+
 # UI (H5): numbers formatted per locale with thousand separators.
 USE_THOUSAND_SEPARATOR = True
