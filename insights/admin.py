@@ -1,0 +1,102 @@
+"""Admin of the centre's reference values, product categories, weather, baselines (read-only) and projects."""
+
+from django.contrib import admin
+from django.db.models import Q
+
+from accounts import tenancy
+from accounts.admin_base import TenantScopedAdmin
+from accounts.models import Role
+
+from .models import (
+    BenchmarkReference,
+    EnergyBaseline,
+    MonthlyWeather,
+    ProductCategory,
+    QualityCriterion,
+    SavingsProject,
+)
+
+
+@admin.register(BenchmarkReference)
+class BenchmarkReferenceAdmin(admin.ModelAdmin):
+    """National rows are visible to all staff and changed by platform superusers; an enterprise's own rows by its
+    enterprise admins (as for coefficients and emission factors)."""
+
+    list_display = ["indicator", "site_kind", "product_category", "kind", "label", "value", "unit", "provisional",
+                    "enterprise", "source"]
+    list_filter = ["indicator", "kind", "provisional", "site_kind"]
+    search_fields = ["product_category", "label", "source"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(Q(enterprise__isnull=True) | Q(enterprise__in=tenancy.visible_enterprises(request.user)))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "enterprise" and not request.user.is_superuser:
+            field.queryset = tenancy.writable_enterprises(request.user, Role.ENTERPRISE_ADMIN)
+            field.required = True
+        return field
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None or request.user.is_superuser:
+            return True
+        return obj.enterprise is not None and tenancy.has_role(request.user, obj.enterprise, Role.ENTERPRISE_ADMIN)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(QualityCriterion)
+class QualityCriterionAdmin(admin.ModelAdmin):
+    list_display = ["statistic", "max_abs_pct", "provisional", "source"]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(ProductCategory)
+class ProductCategoryAdmin(TenantScopedAdmin):
+    list_display = ["product", "category"]
+    search_fields = ["category", "product__code", "product__name"]
+
+
+@admin.register(MonthlyWeather)
+class MonthlyWeatherAdmin(TenantScopedAdmin):
+    list_display = ["site", "month", "hdd", "cdd", "base_temperature_c", "mean_temperature_c", "source"]
+    list_filter = ["site"]
+    date_hierarchy = "month"
+
+
+@admin.register(EnergyBaseline)
+class EnergyBaselineAdmin(TenantScopedAdmin):
+    """Baselines are fitted by the service (UI or API); the admin shows them and their lineage."""
+
+    list_display = ["site", "name", "measure", "start_month", "months", "r_squared", "cv_rmse_pct", "nmbe_pct",
+                    "active", "supersedes", "created_at"]
+    list_filter = ["site", "measure", "active"]
+    readonly_fields = [f.name for f in EnergyBaseline._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SavingsProject)
+class SavingsProjectAdmin(TenantScopedAdmin):
+    list_display = ["site", "name", "kind", "commissioned_on", "expected_savings_tce_per_year",
+                    "expected_reduction_tco2_per_year", "baseline"]
+    list_filter = ["site", "kind"]
+    search_fields = ["name"]

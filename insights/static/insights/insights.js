@@ -1,0 +1,54 @@
+/* Energy-carbon centre: Sankey of the energy flow and the baseline chart, drawn with the vendored ECharts. */
+(function () {
+  "use strict";
+  var COLORS = { input: "#0b6e4f", meter: "#3b6ea5", end_use: "#8a6d3b", loss: "#b3261e", surplus: "#9a6700" };
+  function fmt(v) { return Number(v).toLocaleString(document.documentElement.lang, { maximumFractionDigits: 3 }); }
+  function sankey(el) {
+    fetch(el.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json().then(function (j) { if (!r.ok) { throw new Error(j.detail || r.status); } return j; }); })
+      .then(function (d) {
+        if (!d.links.length) { el.textContent = el.dataset.lEmpty; el.dataset.links = "0"; return; }
+        var labels = {};
+        d.nodes.forEach(function (n) { labels[n.id] = n.label; });
+        var chart = echarts.init(el);
+        chart.setOption({
+          animation: false,
+          tooltip: { trigger: "item", formatter: function (p) {
+            if (p.dataType === "edge") { return labels[p.data.source] + " → " + labels[p.data.target] + ": " + fmt(p.data.value) + " " + d.unit; }
+            return labels[p.name] + ": " + fmt(p.value) + " " + d.unit; } },
+          series: [{
+            type: "sankey", left: 10, right: 230, top: 20, bottom: 20, nodeGap: 10, draggable: false,
+            emphasis: { focus: "adjacency" }, lineStyle: { color: "gradient", opacity: 0.4 },
+            label: { formatter: function (p) { return labels[p.name] + "  " + fmt(p.value); } },
+            data: d.nodes.map(function (n) { return { name: n.id, itemStyle: { color: COLORS[n.kind] || "#777" } }; }),
+            links: d.links.map(function (l) { return { source: l.source, target: l.target, value: l.value }; })
+          }]
+        });
+        el.dataset.links = String(d.links.length);
+        el.dataset.inputs = String(d.inputs_total);
+      })
+      .catch(function (e) { el.textContent = String(e.message || e); el.dataset.links = "error"; });
+  }
+  function baselineChart(el) {
+    var d = JSON.parse(document.getElementById("baseline-chart-data").textContent);
+    var chart = echarts.init(el);
+    chart.setOption({
+      animation: false, tooltip: { trigger: "axis" }, legend: { top: 5 },
+      grid: { top: 40, left: 70, right: 20, bottom: 30 },
+      xAxis: { type: "category", data: d.labels }, yAxis: { type: "value" },
+      series: [
+        { name: el.dataset.lActual, type: "bar", data: d.actual, itemStyle: { color: "#3b6ea5" },
+          markLine: d.split < d.labels.length ? { symbol: "none", label: { formatter: el.dataset.lSplit },
+            data: [{ xAxis: d.labels[d.split] }] } : undefined },
+        { name: el.dataset.lModel, type: "line", data: d.model, itemStyle: { color: "#0b6e4f" }, connectNulls: false }
+      ]
+    });
+    el.dataset.points = String(d.labels.length);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var fc = document.getElementById("flow-chart");
+    if (fc) { sankey(fc); }
+    var bc = document.getElementById("baseline-chart");
+    if (bc) { baselineChart(bc); }
+  });
+})();
