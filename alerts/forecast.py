@@ -187,12 +187,13 @@ def _comparisons(*, period: Period, quantities: dict, targets, quotas, allowance
             continue  # PUE targets are not projected
         key, unit = TARGET_KEYS[t.indicator]
         baseline = _baseline(t, actual_of_year)
-        limit = target_limit(baseline=baseline, reduction_pct=t.reduction_pct, baseline_year=t.baseline_year,
-                             target_year=t.target_year, year=year) if baseline is not None else None
+        # Compared as shown (4 decimals), so the margin is the difference of the two figures on the page.
+        limit = _q(target_limit(baseline=baseline, reduction_pct=t.reduction_pct, baseline_year=t.baseline_year,
+                                target_year=t.target_year, year=year) if baseline is not None else None)
         projected = quantities[key]["projected"]
         out.append({"kind": "target", "id": t.pk, "indicator": key, "unit": unit, "baseline": _q(baseline),
                     "baseline_year": t.baseline_year, "target_year": t.target_year,
-                    "reduction_pct": t.reduction_pct, "limit": _q(limit), "projected": projected,
+                    "reduction_pct": t.reduction_pct, "limit": limit, "projected": projected,
                     "breach": None if limit is None or projected is None else projected > limit,
                     "margin": None if limit is None or projected is None else _q(limit - projected),
                     "source": t.note})
