@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from carbon.kpis import enterprise_kpis
+from carbon.kpis import enterprise_kpis, site_kpis
 from carbon.periods import Period
 from energy_platform.errors import ApplicationError
 
@@ -47,15 +47,19 @@ def indicator_score(*, value: Decimal, baseline: Decimal, leading: Decimal, dire
     return (60 + 40 * (value - baseline) / (leading - baseline)).quantize(Q2)
 
 
-def computed_metrics(*, enterprise, year: int) -> dict:
-    k = enterprise_kpis(enterprise=enterprise, period=Period.year(year), with_yoy=False)
+def computed_metrics(*, enterprise, year: int, site=None) -> dict:
+    """Indicator values computed from platform data: of the whole enterprise, or of one site (factory)."""
+    if site is not None:
+        k = site_kpis(site=site, period=Period.year(year), with_yoy=False)
+    else:
+        k = enterprise_kpis(enterprise=enterprise, period=Period.year(year), with_yoy=False)
     return {"energy_per_value_added": k["energy_per_value_added"]["value"],
             "carbon_per_value_added": k["carbon_intensity"]["value"],
             "renewable_share": k["renewable_share"]["value"]}
 
 
-def green_factory_scores(*, enterprise, year: int, indicator_set: IndicatorSet) -> dict:
-    metrics = computed_metrics(enterprise=enterprise, year=year)
+def green_factory_scores(*, enterprise, year: int, indicator_set: IndicatorSet, site=None) -> dict:
+    metrics = computed_metrics(enterprise=enterprise, year=year, site=site)
     entries = {e.indicator_id: e for e in IndicatorEntry.objects.filter(enterprise=enterprise, year=year)}
     rows, total = [], Decimal(0)
     for ind in indicator_set.indicators.all():

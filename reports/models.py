@@ -41,6 +41,8 @@ class ReportSnapshot(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(_("progress %"), default=0)
     error = models.TextField(_("error"), blank=True)
+    options = models.JSONField(_("options"), default=dict, blank=True,
+                               help_text=_('Report options, e.g. {"allocation": "economic"} for a footprint.'))
     period_start = models.DateTimeField(_("period start"), null=True, blank=True)
     period_end = models.DateTimeField(_("period end (exclusive)"), null=True, blank=True)
     factor_versions = models.JSONField(_("factor-set versions"), default=list, blank=True)
@@ -216,3 +218,25 @@ class MeteringRequirement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.carrier} {self.level} {self.required_rate_pct}%"
+
+
+class ProductPrice(models.Model):
+    """Average unit price of a product in a year, for economic allocation of a product carbon footprint."""
+
+    TENANT_PATH = "product__site__enterprise"
+
+    product = models.ForeignKey("plants.Product", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveIntegerField(_("year"))
+    price_cny_per_unit = models.DecimalField(_("unit price (CNY per unit of output)"), max_digits=16,
+                                             decimal_places=4)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("product price")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "year"], name="product_price_unique"),
+            models.CheckConstraint(condition=models.Q(price_cny_per_unit__gt=0), name="product_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.year}: {self.price_cny_per_unit}"

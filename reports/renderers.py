@@ -1,4 +1,4 @@
-"""Renderers of a builder `Document` to PDF (reportlab, CID font STSong-Light for CJK), XLSX, CSV and JSON.
+"""Renderers of a builder `Document` to PDF (WeasyPrint from HTML templates, Noto CJK fonts), XLSX, CSV and JSON.
 
 `render(doc, fmt) -> bytes`. JSON numbers are decimal strings (exact), each column carries its unit.
 """
@@ -10,7 +10,13 @@ import io
 import json
 from decimal import Decimal
 
-from .builders import Document
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from .builders import META_LABELS, Document
+from .formatting import fmt_cell
 
 
 def _plain(value):
@@ -57,7 +63,7 @@ def render_xlsx(doc: Document) -> bytes:
     info.title = "info"
     info.append([str(doc.title)])
     for k, v in doc.meta.items():
-        info.append([k, _plain(v)])
+        info.append([str(META_LABELS.get(k, k)), _plain(v), k])
     for s in doc.sections:
         ws = wb.create_sheet(s.key[:31])
         ws.append([str(s.title)])
@@ -77,42 +83,63 @@ def render_xlsx(doc: Document) -> bytes:
     return buf.getvalue()
 
 
-def _pdf_text(value) -> str:
-    """Print form: decimals with more than 6 places (float noise of metered quantities) shown to 6 places."""
-    if isinstance(value, Decimal) and value.as_tuple().exponent < -6:
-        value = value.quantize(Decimal("0.000001"))
-    return "" if value is None else str(_plain(value))
+#: Key-figure cards on the first page: (section key, row index in its first table) of "indicator/value/unit" rows.
+KEY_FIGURES = {"energy": [("summary", 0), ("summary", 2), ("summary", 3)],
+               "ghg": [("summary", 0), ("summary", 1), ("summary", 2)]}
+
+
+def _cards(doc: Document) -> list[dict]:
+    sections = {s.key: s for s in doc.sections}
+    cards = []
+    for key, i in KEY_FIGURES.get(doc.kind, []):
+        rows = sections[key].tables[0].rows
+        if i < len(rows):
+            label, value, unit = rows[i][:3]
+            cards.append({"label": label, "value": fmt_cell(value), "unit": unit})
+    if doc.kind == "green_factory":
+        totals = sections["totals"].tables[0]
+        last = totals.rows[-1]
+        cards.append({"label": f"{totals.columns[1].label} {last[0]}", "value": fmt_cell(last[1]),
+                      "unit": _("points")})
+    return cards
+
+
+def pdf_context(doc: Document) -> dict:
+    from .charts import bar_chart_svg
+
+    meta = [(str(META_LABELS.get(k, k)), fmt_cell(v) if not isinstance(v, str) else v) for k, v in doc.meta.items()]
+    sections = [
+        {"key": s.key, "title": s.title, "notes": s.notes,
+         "charts": [svg for svg in (bar_chart_svg(c) for c in s.charts) if svg],
+         "tables": [{"columns": t.columns,
+                     "rows": [[{"text": fmt_cell(v), "num": isinstance(v, Decimal | float | int)
+                                and not isinstance(v, bool)} for v in row] for row in t.rows]}
+                    for t in s.tables]}
+        for s in doc.sections
+    ]
+    subject = doc.meta.get("site") or doc.meta.get("enterprise", "")
+    lang = get_language() or "zh-hans"
+    return {"doc": doc, "meta": meta, "sections": sections, "cards": _cards(doc),
+            "html_lang": "zh-Hans" if lang.startswith("zh") else "en",
+            "css_header": _css_string(f"{doc.title} · {subject}"), "css_page": _css_string(_("Page")),
+            "css_right": _css_string(doc.meta.get("credit_code", ""))}
+
+
+def _css_string(text: str) -> str:
+    """Text for a CSS string inside <style> (raw text: HTML escaping does not apply there)."""
+    out = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace("\n", " ")
+    return mark_safe(out)  # noqa: S308 - escaped above for a CSS string
+
+
+def render_pdf_html(doc: Document) -> str:
+    return render_to_string([f"reports/pdf/{doc.kind}.html", "reports/pdf/base.html"], pdf_context(doc))
 
 
 def render_pdf(doc: Document) -> bytes:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
-    from reportlab.platypus import Table as RLTable
+    """HTML (Django template per kind, print CSS, inline SVG charts) → PDF with WeasyPrint; Noto CJK fonts embedded."""
+    from weasyprint import HTML
 
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    body = ParagraphStyle("b", fontName="STSong-Light", fontSize=8, leading=10, wordWrap="CJK")
-    h1 = ParagraphStyle("h1", parent=body, fontSize=16, leading=20)
-    h2 = ParagraphStyle("h2", parent=body, fontSize=12, leading=16, spaceBefore=8)
-    story = [Paragraph(str(doc.title), h1)]
-    story += [Paragraph(f"{k}: {_plain(v)}", body) for k, v in doc.meta.items()]
-    for s in doc.sections:
-        story.append(Paragraph(str(s.title), h2))
-        for t in s.tables:
-            data = [[Paragraph(f"{c.label} ({c.unit})" if c.unit else str(c.label), body) for c in t.columns]]
-            data += [[Paragraph(_pdf_text(v), body) for v in row] for row in t.rows]
-            tbl = RLTable(data, repeatRows=1)
-            tbl.setStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                          ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey), ("VALIGN", (0, 0), (-1, -1), "TOP")])
-            story += [tbl, Spacer(1, 6)]
-        story += [Paragraph(str(n), body) for n in s.notes]
-    buf = io.BytesIO()
-    SimpleDocTemplate(buf, pagesize=landscape(A4), title=str(doc.title), invariant=1).build(story)
-    return buf.getvalue()
+    return HTML(string=render_pdf_html(doc)).write_pdf()
 
 
 RENDERERS = {"json": render_json, "csv": render_csv, "xlsx": render_xlsx, "pdf": render_pdf}

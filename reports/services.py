@@ -23,8 +23,25 @@ from .renderers import RENDERERS
 LANGS = ("zh-hans", "en")
 
 
-def report_create(*, kind: str, enterprise, year: int, fmt: str, lang: str, site=None, user=None) -> ReportSnapshot:
-    """Validate and queue a new snapshot version (status queued)."""
+def _clean_options(kind: str, options: dict | None) -> dict:
+    from .builders.footprint import ALLOCATIONS
+
+    options = dict(options or {})
+    unknown = set(options) - ({"allocation"} if kind == "footprint" else set())
+    if unknown:
+        raise ApplicationError("invalid_options", f"Unknown option(s) for a {kind} report: "
+                               f"{', '.join(sorted(unknown))}.", status_code=400)
+    if kind == "footprint":
+        options.setdefault("allocation", "mass")
+        if options["allocation"] not in ALLOCATIONS:
+            raise ApplicationError("invalid_allocation", f"allocation must be one of {', '.join(ALLOCATIONS)}.",
+                                   status_code=400)
+    return options
+
+
+def report_create(*, kind: str, enterprise, year: int, fmt: str, lang: str, site=None, user=None,
+                  options: dict | None = None) -> ReportSnapshot:
+    """Validate and queue a new snapshot version (status queued). With `site`, the report covers that site only."""
     if kind in NOT_BUILT:
         raise ApplicationError("report_kind_not_available", f"The {kind} report is not built yet.", status_code=400)
     if kind not in builders():
@@ -35,13 +52,16 @@ def report_create(*, kind: str, enterprise, year: int, fmt: str, lang: str, site
         raise ApplicationError("invalid_lang", f"Language must be one of {', '.join(LANGS)}.", status_code=400)
     if not 2000 <= int(year) <= 2100:
         raise ApplicationError("invalid_year", f"{year!r} is not a report year.", status_code=400)
+    if site is not None and site.enterprise_id != enterprise.pk:
+        raise ApplicationError("invalid_site", "The site does not belong to the enterprise.", status_code=400)
+    options = _clean_options(kind, options)
     with transaction.atomic():
         key = {"enterprise": enterprise, "site": site, "kind": kind, "year": year, "format": fmt, "lang": lang}
         # The enterprise row lock serialises concurrent generations so versions never collide.
         type(enterprise).objects.select_for_update().filter(pk=enterprise.pk).first()
         last = ReportSnapshot.objects.filter(**key).aggregate(v=Max("version"))["v"] or 0
         period = Period.year(int(year))
-        return ReportSnapshot.objects.create(**key, version=last + 1, created_by=user,
+        return ReportSnapshot.objects.create(**key, version=last + 1, created_by=user, options=options,
                                              period_start=period.start(), period_end=period.end())
 
 
@@ -58,7 +78,8 @@ def report_run(*, snapshot: ReportSnapshot) -> ReportSnapshot:
     _progress(snapshot, status=ReportSnapshot.Status.RUNNING, progress=10)
     try:
         with translation.override(snapshot.lang):
-            doc = builders()[snapshot.kind](enterprise=snapshot.enterprise, year=snapshot.year)
+            doc = builders()[snapshot.kind](enterprise=snapshot.enterprise, year=snapshot.year, site=snapshot.site,
+                                            options=snapshot.options)
             _progress(snapshot, progress=60)
             data = RENDERERS[snapshot.format](doc)
     except ApplicationError as exc:
@@ -67,8 +88,8 @@ def report_run(*, snapshot: ReportSnapshot) -> ReportSnapshot:
     except Exception as exc:
         _progress(snapshot, status=ReportSnapshot.Status.FAILED, error=f"internal: {type(exc).__name__}")
         raise
-    name = (f"{snapshot.kind}_{snapshot.enterprise.credit_code}_{snapshot.year}_{snapshot.lang}"
-            f"_v{snapshot.version}.{snapshot.format}")
+    subject = snapshot.enterprise.credit_code + (f"_{snapshot.site.code}" if snapshot.site_id else "")
+    name = f"{snapshot.kind}_{subject}_{snapshot.year}_{snapshot.lang}_v{snapshot.version}.{snapshot.format}"
     with transaction.atomic():
         rf = ReportFile(snapshot=snapshot, name=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
         rf.file.save(name, ContentFile(data), save=False)
@@ -81,9 +102,10 @@ def report_run(*, snapshot: ReportSnapshot) -> ReportSnapshot:
 
 
 def report_generate(*, kind: str, enterprise, year: int, fmt: str, lang: str = "zh-hans", site=None,
-                    user=None) -> ReportSnapshot:
+                    user=None, options: dict | None = None) -> ReportSnapshot:
     """Create and run synchronously (command, tests)."""
-    snapshot = report_create(kind=kind, enterprise=enterprise, year=year, fmt=fmt, lang=lang, site=site, user=user)
+    snapshot = report_create(kind=kind, enterprise=enterprise, year=year, fmt=fmt, lang=lang, site=site, user=user,
+                             options=options)
     return report_run(snapshot=snapshot)
 
 

@@ -1,12 +1,15 @@
-"""Report builders: turn the accounting backends' figures into a neutral `Document` (title, sections, tables).
+"""Report builders: turn the accounting backends' figures into a neutral `Document` (title, sections, tables, charts).
 
 Every number comes from `carbon.kpis` / `carbon.emissions` / `carbon.ledger`; builders only arrange them.
-`BUILDERS[kind](enterprise=..., year=...) -> Document`.
+`builders()[kind](enterprise=..., year=..., site=None, options={}) -> Document`; with `site` the report covers that
+site only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass
@@ -23,11 +26,23 @@ class Table:
 
 
 @dataclass
+class Chart:
+    """A horizontal bar chart of `(label, value)` bars, drawn as inline SVG in the PDF (figures also in a table)."""
+
+    title: str
+    unit: str
+    bars: list[tuple[str, object]]
+    #: reference lines `(label, value)`, e.g. score thresholds
+    lines: list[tuple[str, object]] = field(default_factory=list)
+
+
+@dataclass
 class Section:
     key: str
     title: str
     tables: list[Table] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
 
 
 @dataclass
@@ -38,6 +53,23 @@ class Document:
     sections: list[Section] = field(default_factory=list)
     factor_versions: list[str] = field(default_factory=list)
     ledger_head: str = ""
+
+
+#: Printed labels of `Document.meta` keys (the keys themselves stay English in JSON/CSV/XLSX).
+META_LABELS = {
+    "enterprise": _("Enterprise"), "credit_code": _("Unified social credit code"), "site": _("Site"),
+    "year": _("Year"), "period": _("Period"), "electricity_method": _("Electricity conversion method"),
+    "standard": _("Standard"), "ledger_head": _("Ledger hash-chain head"), "allocation": _("Allocation rule"),
+    "edition": _("Edition"), "provisional": _("Provisional reference values"), "scope": _("Scope"),
+}
+
+
+def subject_meta(*, enterprise, site, year: int, period) -> dict:
+    meta = {"enterprise": enterprise.name, "credit_code": enterprise.credit_code}
+    if site is not None:
+        meta["site"] = f"{site.code} {site.name}"
+    meta.update(year=year, period=str(period))
+    return meta
 
 
 def builders() -> dict:

@@ -1,21 +1,29 @@
-"""Annual energy-use report of an enterprise, from `carbon.kpis.enterprise_kpis` (GB/T 2589 conversion)."""
+"""Annual energy-use report of an enterprise or one site, from `carbon.kpis` (GB/T 2589 conversion)."""
 
 from __future__ import annotations
 
 from django.db.models import Count
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from carbon.kpis import enterprise_kpis
+from carbon.kpis import enterprise_kpis, site_kpis
 from carbon.periods import Period
 from meters.models import Meter
 
+from ..labels import LEVEL_NAMES, METHOD_NAMES, YOY_NAMES, carrier_name
 from ..models import MeteringRequirement
-from . import Column, Document, Section, Table
+from . import Chart, Column, Document, Section, Table, subject_meta
+
+TARGET_NAMES = {"energy_per_value_added": gettext_lazy("Energy per value added"),
+                "carbon_per_value_added": gettext_lazy("Carbon intensity"),
+                "energy_tce": gettext_lazy("Comprehensive energy consumption"),
+                "emissions_tco2": gettext_lazy("Total emissions"), "pue": "PUE"}
 
 
-def build_energy(*, enterprise, year: int) -> Document:
+def build_energy(*, enterprise, year: int, site=None, options=None) -> Document:
     period = Period.year(year)
-    k = enterprise_kpis(enterprise=enterprise, period=period)
+    k = (site_kpis(site=site, period=period) if site is not None
+         else enterprise_kpis(enterprise=enterprise, period=period))
     summary = Table(
         [Column("indicator", _("Indicator")), Column("value", _("Value")), Column("unit", _("Unit"))],
         [[_("Comprehensive energy consumption"), k["energy_tce"]["value"], "tce"],
@@ -23,45 +31,68 @@ def build_energy(*, enterprise, year: int) -> Document:
          [_("Energy per value added"), k["energy_per_value_added"]["value"], "tce/10^4 CNY"],
          [_("Electricity consumed"), k["electricity_kwh"]["value"], "kWh"],
          [_("Renewable share"), k["renewable_share"]["value"], "ratio"],
-         [_("Data completeness (worst site)"), k["data_completeness"]["value"], "ratio"]],
+         [_("Data completeness (worst site)") if site is None else _("Data completeness"),
+          k["data_completeness"]["value"], "ratio"]],
     )
     carriers = Table(
-        [Column("carrier", _("Carrier")), Column("quantity", _("Quantity")), Column("unit", _("Unit")),
-         Column("tce", _("Energy"), "tce")],
-        [[c["carrier"], c["quantity"], c["unit"], c["tce"]] for c in k["energy_by_carrier"]],
+        [Column("carrier", _("Carrier code")), Column("carrier_name", _("Carrier")), Column("quantity", _("Quantity")),
+         Column("unit", _("Unit")), Column("tce", _("Energy"), "tce")],
+        [[c["carrier"], carrier_name(c["carrier"]), c["quantity"], c["unit"], c["tce"]]
+         for c in k["energy_by_carrier"]],
     )
-    sites = Table(
-        [Column("site", _("Site")), Column("energy_tce", _("Energy"), "tce"),
-         Column("energy_per_value_added", _("Energy per value added"), "tce/10^4 CNY")],
-        [[s["site"], s["energy_tce"]["value"], s["energy_per_value_added"]["value"]] for s in k["sites"]],
-    )
+    carrier_chart = Chart(_("Energy by carrier"), "tce",
+                          [(carrier_name(c["carrier"]), c["tce"]) for c in k["energy_by_carrier"]])
+    if site is None:
+        second = Section("by_site", _("Consumption by site"), [Table(
+            [Column("site", _("Site")), Column("energy_tce", _("Energy"), "tce"),
+             Column("energy_per_value_added", _("Energy per value added"), "tce/10^4 CNY")],
+            [[s["site"], s["energy_tce"]["value"], s["energy_per_value_added"]["value"]] for s in k["sites"]])],
+            charts=[Chart(_("Energy by site"), "tce", [(s["site"], s["energy_tce"]["value"]) for s in k["sites"]])])
+    else:
+        second = Section("by_product", _("Energy per unit of product"), [Table(
+            [Column("product", _("Product")), Column("name", _("Name")), Column("output", _("Output")),
+             Column("unit", _("Unit")), Column("energy_tce", _("Energy"), "tce"),
+             Column("allocation", _("Energy boundary")), Column("energy_per_unit", _("Energy per unit"), "kgce/unit")],
+            [[p["product"], p["name"], p["output"]["value"], p["output"]["unit"], p["energy_tce"]["value"],
+              _("production unit meters") if p["allocation"] == "production_unit_meters" else _("whole site"),
+              p["energy_per_unit"]["value"]] for p in k["per_product"]])])
     yoy = Table(
-        [Column("indicator", _("Indicator")), Column("change_pct", _("Year-on-year change"), "%")],
-        [[key, value] for key, value in k.get("yoy_change_pct", {}).items()],
+        [Column("indicator", _("Indicator code")), Column("name", _("Indicator")),
+         Column("change_pct", _("Year-on-year change"), "%")],
+        [[key, str(YOY_NAMES.get(key, key)), value] for key, value in k.get("yoy_change_pct", {}).items()],
     )
     targets = Table(
-        [Column("target", _("Target")), Column("detail", _("Detail"))],
-        [[str(t.get("kind", t.get("metric", ""))), str(t)] for t in k.get("targets", [])],
+        [Column("indicator", _("Indicator code")), Column("name", _("Target")),
+         Column("baseline_year", _("Baseline year")), Column("baseline", _("Baseline")),
+         Column("target_year", _("Target year")), Column("reduction_pct", _("Reduction"), "%"),
+         Column("goal", _("Goal")), Column("current", _("Current")), Column("progress_pct", _("Progress"), "%")],
+        [[t["indicator"], str(TARGET_NAMES.get(t["indicator"], t["indicator"])), t["baseline_year"], t["baseline"],
+          t["target_year"], t["reduction_pct"], t["goal"], t["current"], t["progress_pct"]]
+         for t in k.get("targets", [])],
     )
-    installed = dict(((c, lvl), n) for c, lvl, n in Meter.objects.filter(site__enterprise=enterprise).values_list(
-        "carrier", "level").annotate(n=Count("pk")).values_list("carrier", "level", "n"))
+    meters = Meter.objects.filter(site=site) if site is not None else Meter.objects.filter(site__enterprise=enterprise)
+    installed = {(c, lvl): n for c, lvl, n in meters.values_list("carrier", "level").annotate(
+        n=Count("pk")).values_list("carrier", "level", "n")}
     required = {(r.carrier, r.level): r.required_rate_pct for r in MeteringRequirement.objects.all()}
+    metered_carriers = {c for c, _l in installed}
     metering = Table(
-        [Column("carrier", _("Carrier")), Column("level", _("Level (GB 17167)")),
+        [Column("carrier", _("Carrier code")), Column("carrier_name", _("Carrier")),
+         Column("level", _("Level code")), Column("level_name", _("Level (GB 17167)")),
          Column("meters_installed", _("Meters installed")), Column("required_rate", _("Required rate"), "%")],
-        [[c, lvl, installed.get((c, lvl), 0), required.get((c, lvl))]
-         for c, lvl in sorted(set(installed) | {k for k in required if k[0] in {c for c, _l in installed}})],
+        [[c, carrier_name(c), lvl, str(LEVEL_NAMES.get(lvl, lvl)), installed.get((c, lvl), 0), required.get((c, lvl))]
+         for c, lvl in sorted(set(installed) | {key for key in required if key[0] in metered_carriers})],
     )
+    meta = subject_meta(enterprise=enterprise, site=site, year=year, period=period)
+    meta["electricity_method"] = k["electricity_method"]
     return Document(
         kind="energy", title=_("Annual energy-use report %(year)s") % {"year": year},
-        meta={"enterprise": enterprise.name, "credit_code": enterprise.credit_code, "year": year,
-              "electricity_method": k["electricity_method"], "period": str(period)},
+        meta=meta,
         sections=[
             Section("summary", _("Summary"), [summary],
                     [_("Conversion to tce by GB/T 2589-2020, electricity by the %(m)s method.")
-                     % {"m": k["electricity_method"]}]),
-            Section("by_carrier", _("Consumption by carrier"), [carriers]),
-            Section("by_site", _("Consumption by site"), [sites]),
+                     % {"m": METHOD_NAMES.get(k["electricity_method"], k["electricity_method"])}]),
+            Section("by_carrier", _("Consumption by carrier"), [carriers], charts=[carrier_chart]),
+            second,
             Section("yoy", _("Year-on-year change"), [yoy]),
             Section("targets", _("Target progress"), [targets]),
             Section("metering", _("Metering coverage (GB 17167-2006)"), [metering],

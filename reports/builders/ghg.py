@@ -1,31 +1,50 @@
-"""GHG emissions report (GB/T 32150 structure) from `carbon.emissions.enterprise_emissions` and the ledger head."""
+"""GHG emissions report (GB/T 32150 structure) of an enterprise or one site, from `carbon.emissions` and the ledger."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from carbon.emissions import enterprise_emissions
+from carbon.emissions import enterprise_emissions, site_emissions
 from carbon.ledger import ledger_head
 from carbon.periods import Period
 
-from . import Column, Document, Section, Table
+from ..labels import source_name
+from . import Chart, Column, Document, Section, Table, subject_meta
 
 
 def _lines_table(lines: list[dict]) -> Table:
     return Table(
-        [Column("site", _("Site")), Column("source", _("Source")), Column("activity_amount", _("Activity data")),
-         Column("activity_unit", _("Unit")), Column("factor_value", _("Emission factor")),
-         Column("factor_unit", _("Factor unit")), Column("factor_version", _("Factor version")),
-         Column("factor_source", _("Factor source")), Column("tco2", _("Emissions"), "tCO2")],
-        [[ln["site"], ln["source"], ln["activity_amount"], ln["activity_unit"], ln["factor_value"], ln["factor_unit"],
-          ln["factor_version"], ln["factor_source"], ln["tco2"]] for ln in lines],
+        [Column("site", _("Site")), Column("source", _("Source code")), Column("source_name", _("Source")),
+         Column("activity_amount", _("Activity data")), Column("activity_unit", _("Unit")),
+         Column("factor_value", _("Emission factor")), Column("factor_unit", _("Factor unit")),
+         Column("factor_version", _("Factor version")), Column("factor_source", _("Factor source")),
+         Column("tco2", _("Emissions"), "tCO2")],
+        [[ln["site"], ln["source"], source_name(ln["source"]), ln["activity_amount"], ln["activity_unit"],
+          ln["factor_value"], ln["factor_unit"], ln["factor_version"], ln["factor_source"], ln["tco2"]]
+         for ln in lines],
     )
 
 
-def build_ghg(*, enterprise, year: int) -> Document:
+def _by_source(lines: list[dict]) -> list[tuple[str, object]]:
+    totals: dict[str, object] = {}
+    for ln in lines:
+        name = source_name(ln["source"])
+        totals[name] = totals.get(name, 0) + ln["tco2"]
+    return list(totals.items())
+
+
+def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
     period = Period.year(year)
-    e = enterprise_emissions(enterprise=enterprise, period=period)
+    if site is not None:
+        one = site_emissions(site=site, period=period)
+        e = {"scope1_tco2": one["scope1_tco2"], "scope2_tco2": one["scope2_tco2"], "total_tco2": one["total_tco2"],
+             "sites": [one], "factor_versions": one["factor_versions"]}
+    else:
+        e = enterprise_emissions(enterprise=enterprise, period=period)
     lines = [{**ln, "site": s["site"]} for s in e["sites"] for ln in s["lines"]]
+    scope1 = [ln for ln in lines if ln["scope"] == "scope1"]
+    scope2 = [ln for ln in lines if ln["scope"] == "scope2"]
+    # The ledger is kept per enterprise: a site report names the enterprise's chain head it was built against.
     head = ledger_head(enterprise=enterprise)
     summary = Table(
         [Column("indicator", _("Indicator")), Column("value", _("Value")), Column("unit", _("Unit"))],
@@ -38,14 +57,20 @@ def build_ghg(*, enterprise, year: int) -> Document:
         [[s["site"], s["green_electricity"]["metered_green_power_mwh"], s["green_electricity"]["certificates_mwh"]]
          for s in e["sites"]],
     )
+    meta = subject_meta(enterprise=enterprise, site=site, year=year, period=period)
+    meta.update(standard="GB/T 32150-2015", ledger_head=head)
     return Document(
         kind="ghg", title=_("Greenhouse gas emissions report %(year)s") % {"year": year},
-        meta={"enterprise": enterprise.name, "credit_code": enterprise.credit_code, "year": year,
-              "period": str(period), "standard": "GB/T 32150", "ledger_head": head},
+        meta=meta,
         sections=[
-            Section("summary", _("Summary"), [summary]),
-            Section("scope1", _("Scope 1 by source"), [_lines_table([ln for ln in lines if ln["scope"] == "scope1"])]),
-            Section("scope2", _("Scope 2 by carrier"), [_lines_table([ln for ln in lines if ln["scope"] == "scope2"])]),
+            Section("summary", _("Summary"), [summary],
+                    charts=[Chart(_("Emissions by scope"), "tCO2", [(_("Scope 1 (direct)"), e["scope1_tco2"]),
+                                                                     (_("Scope 2 (purchased energy)"),
+                                                                      e["scope2_tco2"])])]),
+            Section("scope1", _("Scope 1 by source"), [_lines_table(scope1)],
+                    charts=[Chart(_("Scope 1 by source"), "tCO2", _by_source(scope1))] if scope1 else []),
+            Section("scope2", _("Scope 2 by carrier"), [_lines_table(scope2)],
+                    charts=[Chart(_("Scope 2 by carrier"), "tCO2", _by_source(scope2))] if scope2 else []),
             Section("green_electricity", _("Green electricity (reported separately, not netted)"), [green]),
             Section("ledger", _("Ledger"), [], [_("Hash-chain head: %(h)s") % {"h": head}]),
         ],

@@ -5,16 +5,19 @@ from __future__ import annotations
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from carbon.periods import Period
+
 from ..greenfactory import green_factory_scores, indicator_set_for
+from ..labels import GROUP_NAMES_EN
 from ..models import RequirementEntry
-from . import Column, Document, Section, Table
+from . import Chart, Column, Document, Section, Table, subject_meta
 
 
-def build_green_factory(*, enterprise, year: int) -> Document:
+def build_green_factory(*, enterprise, year: int, site=None, options=None) -> Document:
     iset = indicator_set_for(enterprise=enterprise, year=year)
     zh = (get_language() or "").startswith("zh")
     years = [year - 2, year - 1, year]
-    scored = {y: green_factory_scores(enterprise=enterprise, year=y, indicator_set=iset) for y in years}
+    scored = {y: green_factory_scores(enterprise=enterprise, year=y, indicator_set=iset, site=site) for y in years}
     cols = [Column("group", _("Group")), Column("code", _("Code")), Column("name", _("Indicator")),
             Column("unit", _("Unit")), Column("weight", _("Weight")), Column("baseline", _("Baseline value")),
             Column("leading", _("Leading value"))]
@@ -23,7 +26,8 @@ def build_green_factory(*, enterprise, year: int) -> Document:
     rows = []
     for i, ind_row in enumerate(scored[year]["rows"]):
         ind = ind_row["indicator"]
-        row = [ind.group, ind.code, ind.name_zh if zh else ind.name_en, ind.unit, ind.weight, ind.baseline_value,
+        group = ind.group if zh else GROUP_NAMES_EN.get(ind.group, ind.group)
+        row = [group, ind.code, ind.name_zh if zh else ind.name_en, ind.unit, ind.weight, ind.baseline_value,
                ind.leading_value]
         for y in years:
             r = scored[y]["rows"][i]
@@ -40,15 +44,21 @@ def build_green_factory(*, enterprise, year: int) -> Document:
                    None if r.pk not in req_entries else req_entries[r.pk].passed,
                    req_entries[r.pk].evidence if r.pk in req_entries else ""] for r in iset.requirements.all()])
     notes = [_("Edition %(e)s; indicator set: %(s)s.") % {"e": iset.edition, "s": iset.name},
-             _("Score: 60 % at the baseline value, 100 % at the leading value, linear between, 0 below the "
-               "baseline; points = weight × score.")]
+             _("Score (percent of the weight): 60 at the baseline value, 100 at the leading value, linear between, "
+               "0 below the baseline; points = weight × score / 100.")]
     if iset.provisional:
         notes.append(_("PROVISIONAL: weights and reference values are placeholders (%(src)s).") % {"src": iset.source})
+    if site is not None:
+        notes.append(_("Computed indicators are those of site %(s)s; entered values and basic requirements are the "
+                       "enterprise's.") % {"s": site.code})
+    meta = subject_meta(enterprise=enterprise, site=site, year=year, period=Period.year(year))
+    meta.update(edition=iset.edition, provisional=iset.provisional)
+    chart = Chart(_("Total score by year"), _("points"), [(str(y), scored[y]["total"]) for y in years],
+                  lines=[(str(k), v) for k, v in iset.thresholds.items()])
     return Document(
         kind="green_factory", title=_("Green-factory self-evaluation %(year)s") % {"year": year},
-        meta={"enterprise": enterprise.name, "credit_code": enterprise.credit_code, "year": year,
-              "edition": iset.edition, "provisional": iset.provisional},
+        meta=meta,
         sections=[Section("requirements", _("Basic requirements"), [reqs]),
                   Section("indicators", _("Indicators"), [Table(cols, rows)], notes),
-                  Section("totals", _("Totals and gaps to thresholds"), [totals])],
+                  Section("totals", _("Totals and gaps to thresholds"), [totals], charts=[chart])],
     )

@@ -66,9 +66,3 @@ def test_self_evaluation_scores_computed_and_entered_indicators_for_three_years(
     assert set(totals) == {2024, 2025, 2026}
     reqs = {r["code"]: r["passed"] for r in doc["sections"][0]["tables"][0]["rows"]}
     assert reqs == {"B1": None, "B2": True, "B3": None}
-
-
-def test_green_factory_pdf_in_chinese(tenants):
-    snap = report_generate(kind="green_factory", enterprise=tenants["a"], year=2026, fmt="pdf", lang="zh-hans")
-    data = snap.files.get().file.read()
-    assert data.startswith(b"%PDF") and b"STSong-Light" in data

