@@ -44,6 +44,22 @@ class SiteLoadApi(APIView):
         return Response(selectors.load_curve(site=site, user=request.user, day=day, days=int(days)))
 
 
+class SiteKpiTrendApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="A site KPI for each of the last 12 months (carbon.kpis.site_kpis per month; the current "
+                           "month to date): pue (data centres), base_station (kWh per base station, fleets), product "
+                           "(energy per unit of each product, kgce/unit), emissions (scope 1 and 2, tCO2)",
+                   parameters=[OpenApiParameter("metric", str, enum=list(selectors.TREND_METRICS))],
+                   responses={200: SERIES}, tags=["ui"])
+    def get(self, request, pk: int):
+        site = selectors.site_for(request.user, pk)
+        metric = request.query_params.get("metric", "emissions")
+        if metric not in selectors.TREND_METRICS:
+            raise ApplicationError("invalid_metric", f"metric must be one of {', '.join(selectors.TREND_METRICS)}")
+        return Response(selectors.site_kpi_trend(site=site, metric=metric))
+
+
 class MeterSeriesApi(APIView):
     permission_classes = [IsAuthenticated]
 

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tenancy import has_role, scope, visible_enterprises
-from meters.models import Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
-from plants.models import Enterprise, Site
+from carbon.energy import lookup_memo, meter_quantities_multi
+from carbon.kpis import site_kpis
+from carbon.periods import Period, month_add
+from meters.models import ImportJob, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
+from plants.models import Enterprise, Product, Site
+
+from .models import GapAcknowledgement, MonthlyUpload
 
 
 def current_enterprise(request) -> Enterprise:
@@ -94,9 +100,10 @@ def quality_issues(*, enterprise: Enterprise, user) -> dict:
     today = timezone.localdate()
     since = timezone.now() - dt.timedelta(days=92)
     meters = scope(Meter.objects.filter(site__enterprise=enterprise), user)
+    acknowledged = GapAcknowledgement.objects.filter(meter_id=OuterRef("meter_id"), day_start=OuterRef("bucket_start"))
     gaps = (scope(MeterRollup.objects.filter(meter__in=meters, granularity=MeterRollup.Granularity.DAY,
                                              bucket_start__gte=since), user)
-            .filter(received_intervals__lt=models_f("expected_intervals"))
+            .filter(received_intervals__lt=models_f("expected_intervals")).filter(~Exists(acknowledged))
             .select_related("meter", "meter__site").order_by("-bucket_start")[:100])
     rejected = (scope(RejectedRow.objects.filter(batch__site__enterprise=enterprise, acknowledged_at__isnull=True),
                       user).select_related("batch").order_by("-pk")[:100])
@@ -181,19 +188,27 @@ def load_curve(*, site: Site, user, day: dt.date, days: int) -> dict:
 
 
 def meter_series(*, meter: Meter, days: int = 60) -> dict:
-    """A meter's daily quantities; days with no received interval are null (drawn as gaps)."""
+    """A meter's daily quantities; days with no received interval are null (drawn as gaps). Days holding estimated
+    readings are repeated in a second series (`"estimated": true`) so the chart marks them."""
+    from django.utils.translation import gettext as _
+
     tz = _zone(meter.site.timezone)
     end_day = timezone.localdate(timezone=tz) + dt.timedelta(days=1)
     start = dt.datetime.combine(end_day - dt.timedelta(days=days), dt.time(), tzinfo=tz)
-    rows = {r[0]: (r[1] if r[2] else None) for r in MeterRollup.objects.filter(
+    rows = {r[0]: r for r in MeterRollup.objects.filter(
         meter=meter, granularity=MeterRollup.Granularity.DAY, bucket_start__gte=start)
-        .values_list("bucket_start", "quantity", "received_intervals")}
-    labels, data = [], []
+        .values_list("bucket_start", "quantity", "received_intervals", "estimated_intervals")}
+    labels, data, estimated = [], [], []
     for i in range(days):
         t = start + dt.timedelta(days=i)
         labels.append(t.strftime("%Y-%m-%d"))
-        data.append(rows.get(t.astimezone(dt.UTC)))
-    return {"labels": labels, "series": [{"name": meter.unit, "data": data}]}
+        r = rows.get(t.astimezone(dt.UTC))
+        data.append(r[1] if r and r[2] else None)
+        estimated.append(r[1] if r and r[2] and r[3] else None)
+    series = [{"name": meter.unit, "data": data}]
+    if any(v is not None for v in estimated):
+        series.append({"name": _("estimated"), "data": estimated, "estimated": True})
+    return {"labels": labels, "series": series}
 
 
 def latest_day(*, site: Site, user) -> dt.date | None:
@@ -202,3 +217,102 @@ def latest_day(*, site: Site, user) -> dt.date | None:
     last = (MeterRollup.objects.filter(meter__in=meters, granularity=MeterRollup.Granularity.HOUR)
             .order_by("-bucket_start").values_list("bucket_start", flat=True).first())
     return timezone.localtime(last, timezone=_zone(site.timezone)).date() if last else None
+
+
+def upload_state(job) -> dict:
+    """What the upload panel shows for a MonthlyUpload ("monthly") or a meters ImportJob ("meters"): status, progress
+    (processed / total rows), the preview's rejected rows, the result."""
+    if isinstance(job, MonthlyUpload):
+        source, saved = "monthly", job.saved
+        preview = {"rows": job.preview.get("rows"), "valid": job.preview.get("valid"),
+                   "rejected": [{"row": r["row"], "meter": "", "detail": r["detail"]}
+                                for r in job.preview.get("rejected", [])]}
+        refused = len(job.rejected)
+        refused_rows = [{"row": r["row"], "meter": "", "detail": r["detail"]} for r in job.rejected]
+    else:
+        source, saved = "meters", job.accepted
+        preview = {"rows": job.preview.get("rows"), "valid": job.preview.get("valid_count"),
+                   "rejected": [{"row": r["index"], "meter": r.get("meter", ""),
+                                 "detail": f'{r["code"]}: {r["detail"]}'} for r in job.preview.get("rejected", [])],
+                   "truncated": job.preview.get("truncated", False)}
+        refused, refused_rows = job.rejected + job.conflicts, []
+    status = job.status
+    total = job.total_rows or 0
+    if status == "done":
+        percent = 100
+    elif status in ("queued", "running") and total:
+        percent = min(100, round(job.processed_rows * 100 / total))
+    else:
+        percent = 0 if status in ("queued", "running") else None
+    return {"id": job.pk, "source": source, "obj": job, "kind": job.get_kind_display(), "file": job.original_name,
+            "status": status, "status_label": job.get_status_display(), "total": total,
+            "processed": job.processed_rows, "percent": percent, "preview": preview, "saved": saved,
+            "duplicates": getattr(job, "duplicates", 0), "refused": refused, "refused_rows": refused_rows,
+            "error": job.error, "polling": status in ("validating", "queued", "running"),
+            "committable": status == "preview" and bool(preview["valid"]), "created_at": job.created_at}
+
+
+def upload_for(user, source: str, pk: int):
+    qs = {"monthly": MonthlyUpload.objects.all(), "meters": ImportJob.objects.select_related("site")}.get(source)
+    job = scope(qs, user).filter(pk=pk).first() if qs is not None else None
+    if job is None:
+        raise Http404
+    return job
+
+
+def upload_enterprise_id(job) -> int:
+    return job.enterprise_id if isinstance(job, MonthlyUpload) else job.site.enterprise_id
+
+
+def recent_uploads(*, enterprise: Enterprise, user, limit: int = 5) -> list[dict]:
+    monthly = list(scope(MonthlyUpload.objects.filter(enterprise=enterprise), user).defer("data")[:limit])
+    meters = list(scope(ImportJob.objects.filter(site__enterprise=enterprise), user).select_related("site")[:limit])
+    jobs = sorted(monthly + meters, key=lambda j: j.created_at, reverse=True)[:limit]
+    return [upload_state(j) for j in jobs]
+
+
+TREND_METRICS = ("pue", "base_station", "product", "emissions")
+
+
+def site_trend_metrics(site: Site) -> list[str]:
+    """The monthly KPI trends that apply to a site: PUE (data centres), energy per base station (fleets), energy per
+    unit of each product (sites with products), emissions by scope (all)."""
+    out = []
+    if site.kind == Site.Kind.DATA_CENTER:
+        out.append("pue")
+    if site.kind == Site.Kind.BASE_STATION_FLEET:
+        out.append("base_station")
+    if Product.objects.filter(site=site).exists():
+        out.append("product")
+    return [*out, "emissions"]
+
+
+def _f(value):
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def site_kpi_trend(*, site: Site, metric: str, months: int = 12, today: dt.date | None = None) -> dict:
+    """A KPI of the site for each of the last `months` months (the current one counted to date), each month computed
+    by carbon.kpis.site_kpis from rollups; all months' meter quantities are read in one aggregate."""
+    today = today or timezone.localdate()
+    first = month_add(today.replace(day=1), -(months - 1))
+    periods = [Period.month(d.year, d.month).to_date(today) for d in (month_add(first, i) for i in range(months))]
+    with lookup_memo():
+        quantities = meter_quantities_multi(site=site, periods=periods)
+        rows = [site_kpis(site=site, period=p, with_yoy=False, quantities=quantities) for p in periods]
+    labels = [f"{p.first:%Y-%m}" for p in periods]
+    if metric == "pue":
+        series = [{"name": "PUE", "unit": "ratio", "data": [_f(r.get("pue", {}).get("value")) for r in rows]}]
+    elif metric == "base_station":
+        series = [{"name": "kWh/site", "unit": "kWh/site",
+                   "data": [_f(r.get("energy_per_base_station_kwh", {}).get("value")) for r in rows]}]
+    elif metric == "product":
+        names = [p["product"] for p in rows[0]["per_product"]] if rows else []
+        series = [{"name": f'{code} ({rows[0]["per_product"][i]["energy_per_unit"]["unit"]})',
+                   "unit": rows[0]["per_product"][i]["energy_per_unit"]["unit"],
+                   "data": [_f(r["per_product"][i]["energy_per_unit"]["value"]) for r in rows]}
+                  for i, code in enumerate(names)]
+    else:
+        series = [{"name": "scope 1 (tCO2)", "unit": "tCO2", "data": [_f(r["scope1_tco2"]["value"]) for r in rows]},
+                  {"name": "scope 2 (tCO2)", "unit": "tCO2", "data": [_f(r["scope2_tco2"]["value"]) for r in rows]}]
+    return {"labels": labels, "series": series}

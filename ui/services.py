@@ -1,21 +1,37 @@
-"""UI write services for data-quality resolution: acknowledge a rejected row; enter an estimated reading.
+"""UI write services: data-quality resolution (acknowledge a rejected row or a gap, resolve a conflicting reading,
+enter an estimated reading), bills and fuel purchases by form, targets, and background uploads of monthly data.
 
 Estimated readings are stored as `Reading(estimated=True)`; the rollups count them in `estimated_intervals`, and the
-meter tree marks months holding estimates. An estimate never overwrites a measured reading.
+meter tree, the data-quality page and the meter chart mark days and months holding estimates. An estimate never
+overwrites a measured reading. Writes outside the API viewsets and the admin are recorded with `audit_record`.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import logging
+from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import audit_record
+from carbon.models import Target
 from energy_platform.errors import ApplicationError
-from meters.models import Meter, Reading, RejectedRow
+from meters.models import Bill, Meter, Reading, ReadingConflict, RejectedRow, ReviewStatus
 from meters.rollup import rollup_meter_days
+from plants.models import Enterprise
+from plants.services import HEADERS, MAX_ROWS, _rows_from_file, monthly_data_import
+
+from .models import GapAcknowledgement, MonthlyUpload
+
+UPLOAD_MAX_BYTES = 8 * 1024 * 1024
+#: Rows saved per transaction by a monthly upload; the progress bar advances by chunk.
+CHUNK_ROWS = 100
 
 log = logging.getLogger("ui.quality")
 
@@ -26,7 +42,43 @@ def rejected_row_acknowledge(*, row: RejectedRow, user) -> RejectedRow:
         row.acknowledged_at = timezone.now()
         row.save(update_fields=["acknowledged_at"])
         log.info("rejected row %s acknowledged by %s", row.pk, user.pk)
+        audit_record(actor=user, action="quality.rejected_row.acknowledge", obj=row.batch,
+                     detail={"row": row.pk, "code": row.code})
     return row
+
+
+def gap_acknowledge(*, meter: Meter, day_start: dt.datetime, note: str, user) -> GapAcknowledgement:
+    """Accept a meter-day with missing intervals as it is (`day_start` = the day rollup's bucket_start): it leaves the
+    open gaps of the data-quality page."""
+    ack, created = GapAcknowledgement.objects.get_or_create(
+        meter=meter, day_start=day_start, defaults={"note": (note or "").strip()[:300], "acknowledged_by": user})
+    if created:
+        audit_record(actor=user, action="quality.gap.acknowledge", obj=meter,
+                     detail={"day_start": day_start, "note": ack.note})
+    return ack
+
+
+@transaction.atomic
+def conflict_resolve(*, conflict: ReadingConflict, take_offered: bool, user) -> ReadingConflict:
+    """Decide a conflicting reading: keep the stored value, or replace it by the offered one (the meter's rollups of
+    that local day and the next — a register delta may cross midnight — are recomputed)."""
+    conflict = ReadingConflict.objects.select_for_update().select_related("meter__site").get(pk=conflict.pk)
+    if conflict.status == ReviewStatus.RESOLVED:
+        raise ApplicationError("already_resolved", _("This conflict is already resolved."), status_code=409)
+    if take_offered:
+        updated = Reading.objects.filter(meter_id=conflict.meter_id, ts=conflict.ts).update(
+            value=conflict.offered_value, estimated=False)
+        if not updated:
+            Reading.objects.create(meter_id=conflict.meter_id, ts=conflict.ts, value=conflict.offered_value)
+        day = timezone.localtime(conflict.ts, timezone=_tz(conflict.meter.site.timezone)).date()
+        transaction.on_commit(lambda: rollup_meter_days(
+            meter_days={conflict.meter_id: {day, day + dt.timedelta(days=1)}}))
+    conflict.status = ReviewStatus.RESOLVED
+    conflict.save(update_fields=["status"])
+    audit_record(actor=user, action="quality.conflict.resolve", obj=conflict.meter,
+                 detail={"conflict": conflict.pk, "ts": conflict.ts, "stored": conflict.stored_value,
+                         "offered": conflict.offered_value, "kept": "offered" if take_offered else "stored"})
+    return conflict
 
 
 def reading_estimate(*, meter: Meter, ts: dt.datetime, value: float, reason: str, user) -> Reading:
@@ -43,7 +95,162 @@ def reading_estimate(*, meter: Meter, ts: dt.datetime, value: float, reason: str
     day = timezone.localtime(ts, timezone=_tz(meter.site.timezone)).date()
     rollup_meter_days(meter_days={meter.pk: {day}})
     log.info("estimate meter=%s ts=%s value=%s by %s: %s", meter.pk, ts.isoformat(), value, user.pk, reason)
+    audit_record(actor=user, action="quality.estimate.create", obj=meter,
+                 detail={"ts": ts, "value": value, "reason": reason})
     return reading
+
+
+def bill_record(*, meter: Meter, period_start: dt.date, period_end: dt.date, quantity: Decimal,
+                amount_cny: Decimal | None, document_no: str, user) -> Bill:
+    """A bill or fuel purchase entered by form, stored like a row of a bills upload (meters.services.imports): the
+    Bill, and its quantity as an interval reading at 00:00 of period_start in the site's time zone, so that rollups
+    and accounting include it. A different reading already stored at that time is a conflict (409), never
+    overwritten; the same bill entered again only updates amount and document number."""
+    from meters.services.ingest import RawRow, readings_ingest
+    from meters.tasks import rollups_after_write
+
+    if meter.reading_kind != Meter.ReadingKind.INTERVAL:
+        raise ApplicationError("meter_not_interval", _("A bill quantity needs an interval meter, not a cumulative "
+                                                       "register."))
+    if period_end < period_start:
+        raise ApplicationError("invalid_period", _("The period ends before it starts."))
+    if quantity < 0:
+        raise ApplicationError("invalid_value", _("The quantity cannot be negative."))
+    ts = dt.datetime.combine(period_start, dt.time(0), tzinfo=_tz(meter.site.timezone))
+    with transaction.atomic():
+        result = readings_ingest(site=meter.site, rows=[RawRow(1, meter.code, ts.isoformat(), str(quantity))],
+                                 source="form")
+        if result.rejected:
+            raise ApplicationError(result.rejected[0].get("code", "rejected"), result.rejected[0].get("detail", ""))
+        if result.conflicts:
+            raise ApplicationError("reading_conflict", _("Another quantity is already stored for this meter and "
+                                                         "period start; resolve it on the data-quality page."),
+                                   status_code=409)
+        bill, _created = Bill.objects.update_or_create(
+            meter=meter, period_start=period_start,
+            defaults={"period_end": period_end, "quantity": quantity, "amount_cny": amount_cny,
+                      "document_no": (document_no or "").strip()[:64]})
+        audit_record(actor=user, action="bill.record", obj=bill,
+                     detail={"meter": meter.code, "period_start": period_start, "quantity": quantity})
+    rollups_after_write()
+    return bill
+
+
+def target_save(*, enterprise: Enterprise, data: dict, user, target: Target | None = None) -> Target:
+    """Create or change a reduction target of the enterprise (or of one of its sites)."""
+    site = data.get("site")
+    if site is not None and site.enterprise_id != enterprise.pk:
+        raise ApplicationError("invalid_site", _("The site belongs to another enterprise."))
+    if data["target_year"] <= data["baseline_year"]:
+        raise ApplicationError("invalid_years", _("The target year must come after the baseline year."))
+    if not (Decimal(0) < data["reduction_pct"] < Decimal(100)):
+        raise ApplicationError("invalid_reduction", _("The reduction must be between 0 and 100 %."))
+    created = target is None
+    target = target or Target(enterprise=enterprise)
+    for field in ("site", "indicator", "baseline_year", "baseline_value", "target_year", "reduction_pct", "note"):
+        setattr(target, field, data.get(field))
+    target.note = target.note or ""
+    target.save()
+    audit_record(actor=user, action="target.create" if created else "target.update", obj=target,
+                 detail={k: data.get(k) for k in ("indicator", "baseline_year", "baseline_value", "target_year",
+                                                  "reduction_pct")})
+    return target
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Background uploads of monthly value added / product output
+# ---------------------------------------------------------------------------------------------------------------
+
+def monthly_upload_create(*, enterprise: Enterprise, kind: str, uploaded_file, user) -> MonthlyUpload:
+    """Store the file and enqueue its validation (a Celery task; never inside the request)."""
+    if kind not in MonthlyUpload.Kind.values:
+        raise ApplicationError("invalid_kind", _("Unknown kind of upload."))
+    name = getattr(uploaded_file, "name", "") or ""
+    if not name.lower().endswith((".csv", ".xlsx")):
+        raise ApplicationError("unsupported_file", _("Upload a .csv or .xlsx file."))
+    if uploaded_file.size > UPLOAD_MAX_BYTES:
+        raise ApplicationError("file_too_large", _("The file is larger than 8 MB."), status_code=413)
+    from .tasks import monthly_upload_validate_task
+
+    with transaction.atomic():
+        upload = MonthlyUpload.objects.create(enterprise=enterprise, kind=kind, original_name=name[:200],
+                                              data=uploaded_file.read(), created_by=user)
+        transaction.on_commit(lambda: monthly_upload_validate_task.delay(upload.pk))
+    return upload
+
+
+def monthly_upload_validate(*, upload_id: int) -> MonthlyUpload:
+    """Validate every row (nothing written): counts and the rejected rows with their reasons for the preview."""
+    upload = MonthlyUpload.objects.select_related("created_by").get(pk=upload_id)
+    if upload.status != MonthlyUpload.Status.VALIDATING:
+        return upload
+    try:
+        result = monthly_data_import(kind=upload.kind, name=upload.original_name, data=bytes(upload.data),
+                                     user=upload.created_by, commit=False)
+    except ApplicationError as exc:
+        upload.status, upload.error, upload.finished_at = MonthlyUpload.Status.INVALID, exc.detail, timezone.now()
+        upload.save(update_fields=["status", "error", "finished_at"])
+        return upload
+    upload.status, upload.total_rows = MonthlyUpload.Status.PREVIEW, result["rows"]
+    upload.preview = {"rows": result["rows"], "valid": result["valid"], "rejected": result["rejected"]}
+    upload.save(update_fields=["status", "total_rows", "preview"])
+    return upload
+
+
+def monthly_upload_commit(*, upload: MonthlyUpload, user) -> MonthlyUpload:
+    """Queue the saving of a validated upload's valid rows (a Celery task, after this transaction commits)."""
+    from .tasks import monthly_upload_run_task
+
+    with transaction.atomic():
+        upload = MonthlyUpload.objects.select_for_update().get(pk=upload.pk)
+        if upload.status != MonthlyUpload.Status.PREVIEW:
+            raise ApplicationError("not_committable", _("Only a validated upload can be saved."), status_code=409)
+        upload.status = MonthlyUpload.Status.QUEUED
+        upload.save(update_fields=["status"])
+        audit_record(actor=user, action="upload.monthly.commit", obj=upload,
+                     detail={"kind": upload.kind, "file": upload.original_name, "rows": upload.total_rows})
+        transaction.on_commit(lambda: monthly_upload_run_task.delay(upload.pk))
+    return upload
+
+
+def _chunk_csv(kind: str, rows: list[list[str]]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(HEADERS[kind])
+    writer.writerows(rows)
+    return buf.getvalue().encode()
+
+
+def monthly_upload_run(*, upload_id: int) -> MonthlyUpload:
+    """Save the file's valid rows CHUNK_ROWS at a time through `monthly_data_import(commit=True)`; each chunk and its
+    progress commit together, so a retried task resumes after the last committed chunk and never saves a row
+    twice. Row numbers of refused rows are those of the file (header = row 1), as in the preview."""
+    upload = MonthlyUpload.objects.select_related("created_by").get(pk=upload_id)
+    if upload.status not in (MonthlyUpload.Status.QUEUED, MonthlyUpload.Status.RUNNING):
+        return upload
+    MonthlyUpload.objects.filter(pk=upload.pk).update(status=MonthlyUpload.Status.RUNNING)
+    try:
+        rows = _rows_from_file(name=upload.original_name, data=bytes(upload.data))
+        body = [r for r in rows[1:] if any(str(c).strip() for c in r)][:MAX_ROWS]
+        for offset in range(0, len(body), CHUNK_ROWS):
+            if offset < upload.processed_rows:
+                continue  # committed by an earlier run of this task
+            chunk = body[offset:offset + CHUNK_ROWS]
+            with transaction.atomic():
+                result = monthly_data_import(kind=upload.kind, name="chunk.csv", data=_chunk_csv(upload.kind, chunk),
+                                             user=upload.created_by, commit=True)
+                refused = [{"row": r["row"] + offset, "detail": r["detail"]} for r in result["rejected"]]
+                MonthlyUpload.objects.filter(pk=upload.pk).update(
+                    processed_rows=F("processed_rows") + len(chunk), saved=F("saved") + result["created"],
+                    rejected=upload.rejected + refused)
+                upload.rejected = upload.rejected + refused
+    except Exception as exc:
+        MonthlyUpload.objects.filter(pk=upload.pk).update(status=MonthlyUpload.Status.FAILED, error=str(exc)[:2000],
+                                                          finished_at=timezone.now())
+        raise
+    MonthlyUpload.objects.filter(pk=upload.pk).update(status=MonthlyUpload.Status.DONE, finished_at=timezone.now())
+    upload.refresh_from_db()
+    return upload
 
 
 def _tz(name: str):

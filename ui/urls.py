@@ -13,8 +13,13 @@ urlpatterns = [
     path("sites/<int:pk>/meters/", views.meters_page, name="ui-meters"),
     path("quality/", views.quality_page, name="ui-quality"),
     path("entry/", views.entry_page, name="ui-entry"),
+    path("entry/uploads/<str:source>/<int:pk>/", views.upload_panel, name="ui-upload"),
+    path("entry/uploads/<str:source>/<int:pk>/commit/", views.upload_commit, name="ui-upload-commit"),
+    path("targets/", views.targets_page, name="ui-targets"),
+    path("targets/<int:pk>/", views.target_edit, name="ui-target-edit"),
     path("reports/", views.reports_page, name="ui-reports"),
     path("api/v1/ui/sites/<int:pk>/monthly/", apis.SiteMonthlyApi.as_view(), name="api-site-monthly"),
     path("api/v1/ui/sites/<int:pk>/load/", apis.SiteLoadApi.as_view(), name="api-site-load"),
+    path("api/v1/ui/sites/<int:pk>/kpi-trend/", apis.SiteKpiTrendApi.as_view(), name="api-site-kpi-trend"),
     path("api/v1/ui/meters/<int:pk>/series/", apis.MeterSeriesApi.as_view(), name="api-meter-series"),
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 
 from django.contrib import messages
@@ -10,21 +9,24 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.tenancy import is_regulator, scope, visible_enterprises
 from carbon.kpis import enterprise_kpis_current
+from carbon.models import Target
 from carbon.periods import Period
 from energy_platform.errors import ApplicationError
-from meters.models import RegisterEvent, RejectedRow
+from meters.models import Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
+from meters.services.imports import import_job_commit, import_job_create
 from meters.services.review import register_reset_accept
-from plants.models import Product, Site
-from plants.services import monthly_data_import, monthly_value_record
+from plants.models import Enterprise, Product, Site
+from plants.services import monthly_value_record
 
 from . import selectors, services
-from .forms import EstimateForm, MonthlyValueForm, UploadForm
+from .forms import BillForm, EstimateForm, MonthlyValueForm, TargetForm, UploadForm
 
 KPI_KEYS = [  # (key, unit, decimals shown)
     ("energy_tce", "tce", 2),
@@ -78,7 +80,8 @@ def overview(request):
 def site_page(request, pk: int):
     site = selectors.site_for(request.user, pk)
     day = selectors.latest_day(site=site, user=request.user) or timezone.localdate()
-    return render(request, "ui/site.html", _common(request, site.enterprise, site=site, day=day.isoformat()))
+    return render(request, "ui/site.html", _common(request, site.enterprise, site=site, day=day.isoformat(),
+                                                   trend_metrics=selectors.site_trend_metrics(site)))
 
 
 @login_required
@@ -88,45 +91,92 @@ def meters_page(request, pk: int):
                                                      rows=selectors.meter_tree(site=site, user=request.user)))
 
 
+def _editable(request, enterprise) -> None:
+    if not selectors.can_edit(request.user, enterprise):
+        raise PermissionDenied
+
+
+def _scoped(qs, user, pk):
+    obj = scope(qs, user).filter(pk=pk if str(pk or "").isdigit() else 0).first()
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def _enterprise_meters(request, enterprise, **filters):
+    return scope(Meter.objects.filter(site__enterprise=enterprise, **filters), request.user).select_related(
+        "site").order_by("site__code", "code")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def quality_page(request):
     enterprise = selectors.current_enterprise(request)
+    meters = _enterprise_meters(request, enterprise)
     if request.method == "POST":
-        if not selectors.can_edit(request.user, enterprise):
-            raise PermissionDenied
+        _editable(request, enterprise)
+        action = request.POST.get("action")
         try:
-            if request.POST.get("action") == "acknowledge":
-                row = scope(RejectedRow.objects.filter(batch__site__enterprise=enterprise), request.user).filter(
-                    pk=request.POST.get("row") or 0).first()
-                if row is None:
-                    raise Http404
+            if action == "acknowledge":
+                row = _scoped(RejectedRow.objects.filter(batch__site__enterprise=enterprise), request.user,
+                              request.POST.get("row"))
                 services.rejected_row_acknowledge(row=row, user=request.user)
-            elif request.POST.get("action") == "accept_reset":
-                event = scope(RegisterEvent.objects.filter(meter__site__enterprise=enterprise), request.user).filter(
-                    pk=request.POST.get("event") or 0).first()
-                if event is None:
-                    raise Http404
+            elif action == "acknowledge_gap":
+                gap = _scoped(MeterRollup.objects.filter(meter__site__enterprise=enterprise, granularity="day"),
+                              request.user, request.POST.get("rollup"))
+                services.gap_acknowledge(meter=gap.meter, day_start=gap.bucket_start,
+                                         note=request.POST.get("note", ""), user=request.user)
+            elif action == "resolve_conflict":
+                conflict = _scoped(ReadingConflict.objects.filter(meter__site__enterprise=enterprise), request.user,
+                                   request.POST.get("conflict"))
+                choice = request.POST.get("keep")
+                if choice not in ("stored", "offered"):
+                    raise ApplicationError("invalid_choice", _("Choose the stored or the offered value."))
+                services.conflict_resolve(conflict=conflict, take_offered=choice == "offered", user=request.user)
+            elif action == "accept_reset":
+                event = _scoped(RegisterEvent.objects.filter(meter__site__enterprise=enterprise), request.user,
+                                request.POST.get("event"))
                 if not register_reset_accept(event=event):
                     raise ApplicationError("not_accepted", _("This event cannot be accepted."))
-            elif request.POST.get("action") == "estimate":
+            elif action == "estimate":
                 form = EstimateForm(request.POST)
+                form.fields["meter"].widget.choices = [(m.pk, f"{m.site.code} / {m.code}") for m in meters]
                 if not form.is_valid():
                     raise ApplicationError("invalid_estimate", "; ".join(
-                        f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+                        f"{form.fields[k].label if k in form.fields else k}: {' '.join(v)}"
+                        for k, v in form.errors.items()))
                 d = form.cleaned_data
-                meter = selectors.meter_for(request.user, d["meter"])
-                if meter.site.enterprise_id != enterprise.pk:
-                    raise Http404
+                meter = _scoped(Meter.objects.filter(site__enterprise=enterprise).select_related("site"),
+                                request.user, d["meter"])
                 services.reading_estimate(meter=meter, ts=d["ts"], value=d["value"], reason=d["reason"],
                                           user=request.user)
+            else:
+                raise ApplicationError("invalid_action", _("Unknown action."))
             messages.success(request, _("Saved."))
         except ApplicationError as exc:
             messages.error(request, exc.detail)
         return redirect(f"{request.path}?enterprise={enterprise.pk}")
+    estimate_form = EstimateForm()
+    estimate_form.fields["meter"].widget.choices = [(m.pk, f"{m.site.code} / {m.code}") for m in meters]
     return render(request, "ui/quality.html", _common(
-        request, enterprise, estimate_form=EstimateForm(),
+        request, enterprise, estimate_form=estimate_form,
         **selectors.quality_issues(enterprise=enterprise, user=request.user)))
+
+
+def _entry_forms(request, enterprise, data=None, files=None, which=None):
+    sites = scope(Site.objects.filter(enterprise=enterprise), request.user).order_by("code")
+    products = scope(Product.objects.filter(site__enterprise=enterprise), request.user).select_related(
+        "site").order_by("site__code", "code")
+    monthly = MonthlyValueForm(data if which == "monthly" else None)
+    monthly.fields["target"].widget.choices = [(s.pk, f"{_('Site')} {s.code}") for s in sites] + [
+        (p.pk, f"{_('Product')} {p.site.code}/{p.code}") for p in products]
+    bill = BillForm(data if which == "bill" else None)
+    bill.fields["meter"].widget.choices = [
+        (m.pk, f"{m.site.code} / {m.code} ({m.get_carrier_display()}, {m.unit})")
+        for m in _enterprise_meters(request, enterprise, reading_kind=Meter.ReadingKind.INTERVAL)]
+    upload = UploadForm(data if which == "upload" else None, files if which == "upload" else None)
+    upload.fields["site"].widget.choices = [("", "—")] + [(s.pk, s.code) for s in sites]
+    return {"sites": sites, "products": products, "form": monthly, "bill_form": bill, "upload": upload}
 
 
 @login_required
@@ -134,47 +184,147 @@ def quality_page(request):
 def entry_page(request):
     enterprise = selectors.current_enterprise(request)
     editable = selectors.can_edit(request.user, enterprise)
-    if request.method == "POST" and not editable:
-        raise PermissionDenied
-    sites = scope(Site.objects.filter(enterprise=enterprise), request.user).order_by("code")
-    products = scope(Product.objects.filter(site__enterprise=enterprise), request.user).order_by("code")
-    choices = [(s.pk, f"{_('Site')} {s.code}") for s in sites] + [(p.pk, f"{_('Product')} {p.code}")
-                                                                 for p in products]
-    form = MonthlyValueForm(request.POST if request.method == "POST" and "value" in request.POST else None)
-    form.fields["target"].widget.choices = choices
-    upload = UploadForm()
-    preview = None
-    if request.method == "POST" and "value" in request.POST and form.is_valid():
-        d = form.cleaned_data
-        target = (sites if d["kind"] == "economic" else products).filter(pk=d["target"]).first()
-        if target is None:
-            form.add_error("target", _("Choose a site for value added and a product for output."))
-        else:
-            monthly_value_record(kind=d["kind"], target=target, month=d["month"].replace(day=1), value=d["value"],
-                                 user=request.user, note=d["note"])
+    which = request.POST.get("form") if request.method == "POST" else None
+    if request.method == "POST":
+        _editable(request, enterprise)
+    forms = _entry_forms(request, enterprise, request.POST, request.FILES, which)
+    back = f"{request.path}?enterprise={enterprise.pk}"
+    try:
+        if which == "monthly" and forms["form"].is_valid():
+            d = forms["form"].cleaned_data
+            target = (forms["sites"] if d["kind"] == "economic" else forms["products"]).filter(pk=d["target"]).first()
+            if target is None:
+                forms["form"].add_error("target", _("Choose a site for value added and a product for output."))
+            else:
+                monthly_value_record(kind=d["kind"], target=target, month=d["month"].replace(day=1),
+                                     value=d["value"], user=request.user, note=d["note"])
+                messages.success(request, _("Saved."))
+                return redirect(back)
+        elif which == "bill" and forms["bill_form"].is_valid():
+            d = forms["bill_form"].cleaned_data
+            meter = _scoped(Meter.objects.filter(site__enterprise=enterprise).select_related("site"), request.user,
+                            d["meter"])
+            services.bill_record(meter=meter, period_start=d["period_start"], period_end=d["period_end"],
+                                 quantity=d["quantity"], amount_cny=d["amount_cny"], document_no=d["document_no"],
+                                 user=request.user)
             messages.success(request, _("Saved."))
-            return redirect(f"{request.path}?enterprise={enterprise.pk}")
-    elif request.method == "POST" and "file" in request.FILES:
-        upload = UploadForm(request.POST, request.FILES)
-        if upload.is_valid():
-            f = upload.cleaned_data["file"]
-            data = f.read()
+            return redirect(back)
+        elif which == "upload" and forms["upload"].is_valid():
+            d = forms["upload"].cleaned_data
+            if d["kind"] in ("economic", "production"):
+                job = services.monthly_upload_create(enterprise=enterprise, kind=d["kind"], uploaded_file=d["file"],
+                                                     user=request.user)
+                source = "monthly"
+            else:
+                site = forms["sites"].filter(pk=d["site"] or 0).first()
+                if site is None:
+                    raise ApplicationError("site_required", _("Choose the site of the meters in the file."))
+                job = import_job_create(site=site, kind=d["kind"], uploaded_file=d["file"], user=request.user)
+                source = "meters"
+            return redirect(f"{back}&upload={source}-{job.pk}#upload-panel")
+    except ApplicationError as exc:
+        target_form = {"monthly": "form", "bill": "bill_form", "upload": "upload"}[which]
+        forms[target_form].add_error(None, exc.detail)
+    status = 400 if which else 200
+    current = None
+    if request.GET.get("upload"):
+        source, _sep, pk = request.GET["upload"].partition("-")
+        job = selectors.upload_for(request.user, source, int(pk) if pk.isdigit() else 0)
+        if selectors.upload_enterprise_id(job) != enterprise.pk:
+            raise Http404
+        current = selectors.upload_state(job)
+    return render(request, "ui/entry.html", _common(
+        request, enterprise, editable=editable, job=current,
+        uploads=selectors.recent_uploads(enterprise=enterprise, user=request.user), **forms), status=status)
+
+
+@login_required
+@require_http_methods(["GET"])
+def upload_panel(request, source: str, pk: int):
+    """The upload's progress panel (htmx polls it every second while the job is queued or running)."""
+    job = selectors.upload_for(request.user, source, pk)
+    enterprise = Enterprise.objects.get(pk=selectors.upload_enterprise_id(job))
+    return render(request, "ui/_upload.html", {"job": selectors.upload_state(job),
+                                               "can_edit": selectors.can_edit(request.user, enterprise)})
+
+
+@login_required
+@require_http_methods(["POST"])
+def upload_commit(request, source: str, pk: int):
+    """Save the valid rows of a validated upload (queued as a background job)."""
+    job = selectors.upload_for(request.user, source, pk)
+    enterprise = Enterprise.objects.get(pk=selectors.upload_enterprise_id(job))
+    _editable(request, enterprise)
+    status = 200
+    try:
+        if source == "monthly":
+            services.monthly_upload_commit(upload=job, user=request.user)
+        else:
+            import_job_commit(job=job, user=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.detail)
+        status = exc.status_code
+    job.refresh_from_db()
+    if request.headers.get("HX-Request"):
+        return render(request, "ui/_upload.html", {"job": selectors.upload_state(job), "can_edit": True},
+                      status=status)
+    return redirect(f"{reverse('ui-entry')}?enterprise={enterprise.pk}&upload={source}-{job.pk}#upload-panel")
+
+
+def _target_form(request, enterprise, data=None, initial=None):
+    form = TargetForm(data, initial=initial)
+    form.fields["site"].widget.choices = [("", "—")] + [
+        (s.pk, s.code) for s in scope(Site.objects.filter(enterprise=enterprise), request.user).order_by("code")]
+    return form
+
+
+def _target_data(request, enterprise, form) -> dict:
+    d = dict(form.cleaned_data)
+    d["site"] = _scoped(Site.objects.filter(enterprise=enterprise), request.user, d["site"]) if d["site"] else None
+    return d
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def targets_page(request):
+    """Reduction targets of the enterprise and its sites: list with progress, and a form to add one (editors)."""
+    enterprise = selectors.current_enterprise(request)
+    form = _target_form(request, enterprise, request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        _editable(request, enterprise)
+        if form.is_valid():
             try:
-                preview = monthly_data_import(kind=upload.cleaned_data["kind"], name=f.name, data=data,
-                                              user=request.user, commit=False)
-                request.session["ui_upload"] = {"kind": upload.cleaned_data["kind"], "name": f.name,
-                                                "data": base64.b64encode(data).decode()}
+                services.target_save(enterprise=enterprise, data=_target_data(request, enterprise, form),
+                                     user=request.user)
+                messages.success(request, _("Saved."))
+                return redirect(f"{request.path}?enterprise={enterprise.pk}")
             except ApplicationError as exc:
-                upload.add_error("file", exc.detail)
-    elif request.method == "POST" and request.POST.get("commit") == "1" and "ui_upload" in request.session:
-        held = request.session.pop("ui_upload")
+                form.add_error(None, exc.detail)
+    targets = scope(Target.objects.filter(enterprise=enterprise), request.user).select_related("site")
+    return render(request, "ui/targets.html", _common(request, enterprise, form=form, targets=targets),
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def target_edit(request, pk: int):
+    target = _scoped(Target.objects.select_related("enterprise", "site"), request.user, pk)
+    enterprise = target.enterprise
+    if not selectors.can_edit(request.user, enterprise):
+        raise PermissionDenied
+    initial = {f: getattr(target, f) for f in ("indicator", "baseline_year", "baseline_value", "target_year",
+                                                "reduction_pct", "note")} | {"site": target.site_id}
+    form = _target_form(request, enterprise, request.POST if request.method == "POST" else None, initial)
+    if request.method == "POST" and form.is_valid():
         try:
-            preview = monthly_data_import(kind=held["kind"], name=held["name"], data=base64.b64decode(held["data"]),
-                                          user=request.user, commit=True)
+            services.target_save(enterprise=enterprise, data=_target_data(request, enterprise, form),
+                                 user=request.user, target=target)
+            messages.success(request, _("Saved."))
+            return redirect(f"{reverse('ui-targets')}?enterprise={enterprise.pk}")
         except ApplicationError as exc:
-            upload.add_error("file", exc.detail)
-    return render(request, "ui/entry.html", _common(request, enterprise, form=form, upload=upload, preview=preview,
-                                                    editable=editable))
+            form.add_error(None, exc.detail)
+    return render(request, "ui/target_edit.html", _common(request, enterprise, form=form, target=target),
+                  status=400 if request.method == "POST" else 200)
 
 
 @login_required

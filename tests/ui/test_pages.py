@@ -123,16 +123,16 @@ def test_load_curve_of_cumulative_register_uses_deltas(client, tenants):
 
 def test_viewer_cannot_post_data_entry(client, seeded):
     _login(client, seeded["viewer_a"])
-    response = client.post("/entry/", {"kind": "economic", "target": seeded["site_a"].pk, "month": "2025-01",
-                                       "value": "5"})
+    response = client.post("/entry/", {"form": "monthly", "kind": "economic", "target": seeded["site_a"].pk,
+                                       "month": "2025-01", "value": "5"})
     assert response.status_code == 403
     assert not EconomicData.objects.filter(month="2025-01-01").exists()
 
 
 def test_manager_saves_value_added_by_form(client, seeded):
     _login(client, seeded["manager_a"])
-    response = client.post("/entry/", {"kind": "economic", "target": seeded["site_a"].pk, "month": "2025-01",
-                                       "value": "123.5"})
+    response = client.post("/entry/", {"form": "monthly", "kind": "economic", "target": seeded["site_a"].pk,
+                                       "month": "2025-01", "value": "123.5"})
     assert response.status_code == 302
     row = EconomicData.objects.get(site=seeded["site_a"], month="2025-01-01")
     assert row.value_added_10k_cny == Decimal("123.5")
@@ -141,22 +141,9 @@ def test_manager_saves_value_added_by_form(client, seeded):
 
 def test_manager_cannot_enter_data_for_other_enterprise_site(client, seeded):
     _login(client, seeded["manager_a"])
-    client.post("/entry/", {"kind": "economic", "target": seeded["site_b"].pk, "month": "2025-01", "value": "1"})
+    client.post("/entry/", {"form": "monthly", "kind": "economic", "target": seeded["site_b"].pk, "month": "2025-01",
+                            "value": "1"})
     assert not EconomicData.objects.filter(site=seeded["site_b"]).exists()
-
-
-def test_upload_preview_then_commit(client, seeded):
-    _login(client, seeded["manager_a"])
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    f = SimpleUploadedFile("va.csv", b"site,month,value_added_10k_cny\nA1,2025-02,10\nZZ,2025-02,5\n")
-    response = client.post("/entry/", {"kind": "economic", "file": f})
-    assert response.context["preview"]["valid"] == 1
-    assert len(response.context["preview"]["rejected"]) == 1
-    assert not EconomicData.objects.filter(month="2025-02-01").exists()
-    response = client.post("/entry/", {"commit": "1"})
-    assert response.context["preview"]["created"] == 1
-    assert EconomicData.objects.get(month="2025-02-01").value_added_10k_cny == Decimal("10")
 
 
 def test_regulator_sees_read_only_pages_in_jurisdiction(client, seeded):

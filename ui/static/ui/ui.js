@@ -7,18 +7,25 @@
       return r.json();
     });
   }
+  var LANG = document.documentElement.lang === "en" ? "en" : "zh-CN";
+  function fmt(v) { return Number(v).toLocaleString(LANG, { maximumFractionDigits: 3 }); }
   function draw(el, data, kind) {
     var chart = echarts.getInstanceByDom(el) || echarts.init(el);
     chart.setOption({
       title: { text: el.dataset.title || "", textStyle: { fontSize: 13 } },
-      animation: false, tooltip: { trigger: "axis" }, legend: { top: 20 }, grid: { top: 60, left: 60, right: 20, bottom: 30 },
+      animation: false, tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : fmt(v); } }, legend: { top: 20 }, grid: { top: 60, left: 60, right: 20, bottom: 30 },
       xAxis: { type: "category", data: data.labels }, yAxis: { type: "value" },
       series: data.series.map(function (s) {
+        if (s.estimated) {  // days holding estimated readings: marked, never drawn as measured
+          return { name: s.name, type: "scatter", data: s.data, symbol: "diamond", symbolSize: 10,
+                   itemStyle: { color: "#d08700" } };
+        }
         return kind === "stack" ? { name: s.name, type: "bar", stack: "total", data: s.data }
-                                : { name: s.name, type: "line", data: s.data, connectNulls: false, showSymbol: false };
+                                : { name: s.name, type: "line", data: s.data, connectNulls: false,
+                                    showSymbol: s.data.length <= 62 };
       })
     }, true);
-    el.dataset.points = String(data.series.reduce(function (n, s) {
+    el.dataset.points = String(data.series.filter(function (s) { return !s.estimated; }).reduce(function (n, s) {
       return n + s.data.filter(function (v) { return v !== null; }).length; }, 0));
   }
   function load(el, url) { return getJSON(url).then(function (d) { draw(el, d, el.dataset.chart); }); }
@@ -40,9 +47,10 @@
     if (sk) {
       var now = new Date(), period = String(now.getFullYear());
       getJSON(sk.dataset.url + "?period=" + period + "&enterprise=" + sk.dataset.enterprise).then(function (k) {
-        var rows = [[sk.dataset.lScope1, k.scope1_tco2], [sk.dataset.lScope2, k.scope2_tco2]];
+        var rows = [[sk.dataset.lEnergy, k.energy_tce], [sk.dataset.lScope1, k.scope1_tco2],
+                    [sk.dataset.lScope2, k.scope2_tco2], [sk.dataset.lTotal, k.total_tco2]];
         if (k.pue) { rows.push([sk.dataset.lPue, k.pue]); }
-        if (k.energy_per_base_station) { rows.push([sk.dataset.lStation, k.energy_per_base_station]); }
+        if (k.energy_per_base_station_kwh) { rows.push([sk.dataset.lStation, k.energy_per_base_station_kwh]); }
         (k.per_product || []).forEach(function (p) {
           rows.push([sk.dataset.lProduct + " " + (p.product || ""), p.energy_per_unit || p.sec || {}]);
         });
@@ -50,7 +58,8 @@
         rows.forEach(function (r) {
           var tr = t.insertRow(), v = r[1] || {};
           tr.insertCell().textContent = r[0];
-          tr.insertCell().textContent = (v.value === null || v.value === undefined ? "—" : Number(v.value).toLocaleString(document.documentElement.lang)) + " " + (v.unit || "");
+          var cell = tr.insertCell(); cell.className = "n";
+          cell.textContent = (v.value === null || v.value === undefined ? "—" : fmt(v.value)) + " " + (v.unit || "");
         });
         sk.appendChild(t);
       }).catch(function () { sk.textContent = "—"; });

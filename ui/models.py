@@ -1,0 +1,74 @@
+"""UI records: background uploads of monthly value added / product output, and acknowledged data gaps."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from meters.models import Meter
+from plants.models import Enterprise
+
+
+class MonthlyUpload(models.Model):
+    """A CSV/XLSX file of monthly value added or product output: validated by a background task (preview), then
+    saved by another in chunks (progress = processed_rows / total_rows) through plants.services.monthly_data_import."""
+
+    TENANT_PATH = "enterprise"
+
+    class Kind(models.TextChoices):
+        ECONOMIC = "economic", _("Value added (10⁴ CNY)")
+        PRODUCTION = "production", _("Product output")
+
+    class Status(models.TextChoices):
+        VALIDATING = "validating", _("being validated")
+        PREVIEW = "preview", _("validated, waiting for commit")
+        INVALID = "invalid", _("file could not be read")
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    original_name = models.CharField(max_length=200)
+    data = models.BinaryField(help_text=_("The uploaded file (at most 8 MB)."))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.VALIDATING)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    saved = models.PositiveIntegerField(default=0)
+    preview = models.JSONField(default=dict, help_text=_("Counts and rejected rows found by validation."))
+    rejected = models.JSONField(default=list, help_text=_("Rows refused while saving."))
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("monthly data upload")
+        verbose_name_plural = _("monthly data uploads")
+
+    def __str__(self) -> str:
+        return f"{self.kind} upload {self.pk} ({self.status})"
+
+
+class GapAcknowledgement(models.Model):
+    """A meter-day with missing intervals that an energy manager has seen and accepted as it is."""
+
+    TENANT_PATH = "meter__site__enterprise"
+
+    meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="+")
+    day_start = models.DateTimeField(help_text=_("Start of the local day (the day rollup's bucket_start)."))
+    note = models.CharField(max_length=300, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                        related_name="+")
+    acknowledged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meter", "day_start"], name="gap_ack_unique_meter_day")]
+        verbose_name = _("acknowledged gap")
+        verbose_name_plural = _("acknowledged gaps")
+
+    def __str__(self) -> str:
+        return f"{self.meter_id}@{self.day_start:%Y-%m-%d}"
