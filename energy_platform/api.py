@@ -12,7 +12,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import ApplicationError
 
-router = DefaultRouter()
+# No `.json` format-suffix routes: the API speaks JSON only, the suffix routes were undocumented in the schema, and
+# views with their own list/create/action signatures crashed (500) when the router passed them `format=`.
+router = DefaultRouter(include_format_suffixes=False)
 
 
 def _code_for(exc: exceptions.APIException) -> str:
