@@ -14,7 +14,8 @@ from .errors import ApplicationError
 
 # No `.json` format-suffix routes: the API speaks JSON only, the suffix routes were undocumented in the schema, and
 # views with their own list/create/action signatures crashed (500) when the router passed them `format=`.
-router = DefaultRouter(include_format_suffixes=False)
+router = DefaultRouter()
+router.include_format_suffixes = False
 
 
 def _code_for(exc: exceptions.APIException) -> str:
