@@ -20,13 +20,15 @@ both go through `rollup_ranges()`, so an incremental result equals a full recomp
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from collections import defaultdict
 
 from django.db import connection, transaction
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
-from .models import DirtyMeterDay, Meter
+from .models import DirtyMeterDay, Meter, Reading
 
 MONTHLY_MINUTES = 28 * 1440  # meters read this rarely (bills) expect one reading per month
 
@@ -42,6 +44,17 @@ def _offset_minutes(tz: str) -> int:
     return int(off.total_seconds() // 60)
 
 
+@functools.cache
+def _whole_hour_zone(tz: str) -> bool:
+    """True when every UTC offset the zone used from 1970 to 2100 is a whole number of hours (Asia/Shanghai: +8,
+    and +9 in its 1986-1991 summers); False for zones such as Asia/Kolkata (+5:30)."""
+    zone = zoneinfo.ZoneInfo(tz)
+    start = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return all(
+        (start + dt.timedelta(days=15 * k)).astimezone(zone).utcoffset() % dt.timedelta(hours=1) == dt.timedelta(0)
+        for k in range(0, 130 * 366 // 15))
+
+
 class _Sql:
     """Vendor-specific fragments; everything else is one SQL text for PostgreSQL and SQLite."""
 
@@ -53,7 +66,10 @@ class _Sql:
 
     def trunc(self, unit: str, expr: str) -> str:
         if self.pg:
-            return f"(date_trunc('{unit}', {expr} AT TIME ZONE {self.q}) AT TIME ZONE {self.q})"
+            # Hours of a zone whose offsets are whole hours start where UTC hours start: truncating in UTC is exact
+            # and skips a time-zone conversion per reading (the hottest expression of a full recompute).
+            zone = "'UTC'" if unit == "hour" and _whole_hour_zone(self.tz) else self.q
+            return f"date_trunc('{unit}', {expr}, {zone})"
         fmt = {"hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d 00:00:00", "month": "%Y-%m-01 00:00:00"}[unit]
         return f"datetime(strftime('{fmt}', {expr}, '{self.off:+d} minutes'), '{-self.off:+d} minutes')"
 
@@ -96,9 +112,64 @@ def _ranges_table(cur, rows: list[tuple[int, dt.datetime, dt.datetime]]) -> None
                         [(m, adapt(lo), adapt(hi)) for m, lo, hi in rows])
 
 
+_ROLLUP_COLUMNS = ("meter_id, granularity, bucket_start, quantity, expected_intervals, received_intervals, "
+                   "estimated_intervals, computed_at")
+
+
+def _hour_insert(sql: _Sql, *, table: str, source: str, where: str, order: bool) -> str:
+    """INSERT of hour buckets into `table` from `source`, a subquery `x` of readings with their next value
+    (columns meter_id, ts, v, est, kind, ivl, mult, roll, nv) restricted by `where`."""
+    hour = sql.trunc("hour", "x.ts")
+    return f"""
+        INSERT INTO {table} ({_ROLLUP_COLUMNS})
+        SELECT x.meter_id, 'hour', {hour},
+               SUM(CASE WHEN x.kind = 'interval' THEN x.v
+                        WHEN x.nv >= x.v THEN x.nv - x.v
+                        WHEN x.roll IS NOT NULL AND x.v >= 0.9 * x.roll AND x.nv <= 0.1 * x.roll
+                             THEN x.nv + x.roll - x.v
+                        ELSE x.nv END * x.mult),
+               MAX(CASE WHEN x.ivl <= 60 THEN 60 / x.ivl ELSE 0 END),
+               COUNT(*),
+               SUM(CASE WHEN x.est THEN 1 ELSE 0 END),
+               {sql.now}
+        FROM {source} x
+        WHERE {where} AND (x.kind = 'interval' OR x.nv IS NOT NULL)
+        GROUP BY x.meter_id, {hour}
+        {"ORDER BY 1, 3" if order else ""}
+    """
+
+
+def _day_insert(sql: _Sql, *, table: str, ranges_join: str) -> str:
+    day = sql.trunc("day", "h.bucket_start")
+    return f"""
+        INSERT INTO {table} ({_ROLLUP_COLUMNS})
+        SELECT h.meter_id, 'day', {day}, SUM(h.quantity),
+               MAX(CASE WHEN m.interval_minutes <= 1440 THEN 1440 / m.interval_minutes ELSE 0 END),
+               SUM(h.received_intervals), SUM(h.estimated_intervals), {sql.now}
+        FROM {table} h {ranges_join}
+        JOIN meters_meter m ON m.id = h.meter_id
+        WHERE h.granularity = 'hour'
+        GROUP BY h.meter_id, {day}
+    """
+
+
+def _month_insert(sql: _Sql, *, table: str, where: str) -> str:
+    month = sql.trunc("month", "d.bucket_start")
+    return f"""
+        INSERT INTO {table} ({_ROLLUP_COLUMNS})
+        SELECT d.meter_id, 'month', {month}, SUM(d.quantity),
+               MAX(CASE WHEN m.interval_minutes >= {MONTHLY_MINUTES} THEN 1
+                        ELSE {sql.days_in_month(month)} * 1440 / m.interval_minutes END),
+               SUM(d.received_intervals), SUM(d.estimated_intervals), {sql.now}
+        FROM {table} d
+        JOIN meters_meter m ON m.id = d.meter_id
+        WHERE d.granularity = 'day' AND {where.format(month=month)}
+        GROUP BY d.meter_id, {month}
+    """
+
+
 def _recompute(cur, sql: _Sql) -> None:
     """Recompute hour, day and month rollups of the meter ranges in the temp table `rollup_ranges`."""
-    hour = sql.trunc("hour", "x.ts")
     cur.execute("UPDATE rollup_ranges SET next_ts = (SELECT MIN(r.ts) FROM meters_reading r "
                 "WHERE r.meter_id = rollup_ranges.meter_id AND r.ts >= rollup_ranges.hi)")
     for granularity in ("hour", "day"):
@@ -110,20 +181,7 @@ def _recompute(cur, sql: _Sql) -> None:
             cur.execute(f"DELETE FROM meters_meterrollup WHERE granularity = '{granularity}' AND EXISTS ("
                         "SELECT 1 FROM rollup_ranges g WHERE g.meter_id = meters_meterrollup.meter_id "
                         "AND meters_meterrollup.bucket_start >= g.lo AND meters_meterrollup.bucket_start < g.hi)")
-    cur.execute(f"""
-        INSERT INTO meters_meterrollup (meter_id, granularity, bucket_start, quantity, expected_intervals,
-                                        received_intervals, estimated_intervals, computed_at)
-        SELECT x.meter_id, 'hour', {hour},
-               SUM(CASE WHEN x.kind = 'interval' THEN x.v
-                        WHEN x.nv >= x.v THEN x.nv - x.v
-                        WHEN x.roll IS NOT NULL AND x.v >= 0.9 * x.roll AND x.nv <= 0.1 * x.roll
-                             THEN x.nv + x.roll - x.v
-                        ELSE x.nv END * x.mult),
-               MAX(CASE WHEN x.ivl <= 60 THEN 60 / x.ivl ELSE 0 END),
-               COUNT(*),
-               SUM(CASE WHEN x.est THEN 1 ELSE 0 END),
-               {sql.now}
-        FROM (
+    source = f"""(
             SELECT r.meter_id, r.ts, r.value AS v, r.estimated AS est, g.hi, m.reading_kind AS kind,
                    m.interval_minutes AS ivl, CAST(m.multiplier AS double precision) AS mult,
                    CAST(m.rollover_value AS double precision) AS roll,
@@ -132,24 +190,10 @@ def _recompute(cur, sql: _Sql) -> None:
             JOIN meters_reading r ON r.meter_id = g.meter_id AND r.ts >= g.lo
                                   AND r.ts <= COALESCE(g.next_ts, {sql.infinity})
             JOIN meters_meter m ON m.id = g.meter_id
-        ) x
-        WHERE x.ts < x.hi AND (x.kind = 'interval' OR x.nv IS NOT NULL)
-        GROUP BY x.meter_id, {hour}
-        ORDER BY 1, 3
-    """)
-    day = sql.trunc("day", "h.bucket_start")
-    cur.execute(f"""
-        INSERT INTO meters_meterrollup (meter_id, granularity, bucket_start, quantity, expected_intervals,
-                                        received_intervals, estimated_intervals, computed_at)
-        SELECT h.meter_id, 'day', {day}, SUM(h.quantity),
-               MAX(CASE WHEN m.interval_minutes <= 1440 THEN 1440 / m.interval_minutes ELSE 0 END),
-               SUM(h.received_intervals), SUM(h.estimated_intervals), {sql.now}
-        FROM meters_meterrollup h
-        JOIN rollup_ranges g ON g.meter_id = h.meter_id AND h.bucket_start >= g.lo AND h.bucket_start < g.hi
-        JOIN meters_meter m ON m.id = h.meter_id
-        WHERE h.granularity = 'hour'
-        GROUP BY h.meter_id, {day}
-    """)
+        )"""
+    cur.execute(_hour_insert(sql, table="meters_meterrollup", source=source, where="x.ts < x.hi", order=True))
+    cur.execute(_day_insert(sql, table="meters_meterrollup", ranges_join=(
+        "JOIN rollup_ranges g ON g.meter_id = h.meter_id AND h.bucket_start >= g.lo AND h.bucket_start < g.hi")))
     # Months: every month touched by a range is rebuilt from its days.
     month_lo, month_hi = sql.trunc("month", "g.lo"), sql.trunc("month", "g.hi")
     if sql.pg:
@@ -163,21 +207,53 @@ def _recompute(cur, sql: _Sql) -> None:
                 SELECT 1 FROM rollup_ranges g WHERE g.meter_id = meters_meterrollup.meter_id
                 AND meters_meterrollup.bucket_start >= {month_lo} AND meters_meterrollup.bucket_start <= {month_hi})
         """)
-    month = sql.trunc("month", "d.bucket_start")
-    cur.execute(f"""
-        INSERT INTO meters_meterrollup (meter_id, granularity, bucket_start, quantity, expected_intervals,
-                                        received_intervals, estimated_intervals, computed_at)
-        SELECT d.meter_id, 'month', {month}, SUM(d.quantity),
-               MAX(CASE WHEN m.interval_minutes >= {MONTHLY_MINUTES} THEN 1
-                        ELSE {sql.days_in_month(month)} * 1440 / m.interval_minutes END),
-               SUM(d.received_intervals), SUM(d.estimated_intervals), {sql.now}
-        FROM meters_meterrollup d
-        JOIN meters_meter m ON m.id = d.meter_id
-        WHERE d.granularity = 'day' AND EXISTS (
-            SELECT 1 FROM rollup_ranges g WHERE g.meter_id = d.meter_id
-            AND {month} >= {month_lo} AND {month} <= {month_hi})
-        GROUP BY d.meter_id, {month}
-    """)
+    cur.execute(_month_insert(sql, table="meters_meterrollup", where=(
+        "EXISTS (SELECT 1 FROM rollup_ranges g WHERE g.meter_id = d.meter_id "
+        f"AND {{month}} >= {month_lo} AND {{month}} <= {month_hi})")))
+
+
+_REBUILD = "meters_meterrollup_rebuild"
+
+
+def _rebuild_all_pg(groups: dict[str, list[int]]) -> None:
+    """Full recompute on PostgreSQL: build every rollup into a fresh table without indexes, index it once (a sorted
+    build instead of millions of index insertions), then swap it in. Readers see the old rollups until the swap;
+    writers (the sweep) wait on the lock."""
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL work_mem = '256MB'")
+        cur.execute("LOCK TABLE meters_meterrollup IN EXCLUSIVE MODE")
+        cur.execute(f"DROP TABLE IF EXISTS {_REBUILD}")
+        cur.execute(f"CREATE TABLE {_REBUILD} (LIKE meters_meterrollup INCLUDING DEFAULTS INCLUDING IDENTITY "
+                    "INCLUDING CONSTRAINTS)")
+        for tz, ids in groups.items():
+            sql = _Sql(tz)
+            ids_sql = ",".join(str(int(i)) for i in ids)
+            # The window runs over the readings alone (an ordered merge of the partitions' primary-key scans);
+            # the meters join after it.
+            source = f"""(
+                SELECT w.meter_id, w.ts, w.v, w.est, m.reading_kind AS kind, m.interval_minutes AS ivl,
+                       CAST(m.multiplier AS double precision) AS mult,
+                       CAST(m.rollover_value AS double precision) AS roll, w.nv
+                FROM (SELECT r.meter_id, r.ts, r.value AS v, r.estimated AS est,
+                             LEAD(r.value) OVER (PARTITION BY r.meter_id ORDER BY r.ts) AS nv
+                      FROM meters_reading r WHERE r.meter_id IN ({ids_sql})) w
+                JOIN meters_meter m ON m.id = w.meter_id
+            )"""
+            cur.execute(_hour_insert(sql, table=_REBUILD, source=source, where=sql.true, order=False))
+            cur.execute(_day_insert(sql, table=_REBUILD, ranges_join="").replace(
+                "WHERE h.granularity = 'hour'", f"WHERE h.granularity = 'hour' AND h.meter_id IN ({ids_sql})"))
+            cur.execute(_month_insert(sql, table=_REBUILD, where=f"d.meter_id IN ({ids_sql})"))
+        cur.execute(f"ALTER TABLE {_REBUILD} ADD CONSTRAINT {_REBUILD}_pkey PRIMARY KEY (id)")
+        cur.execute(f"ALTER TABLE {_REBUILD} ADD CONSTRAINT {_REBUILD}_unique "
+                    "UNIQUE (meter_id, granularity, bucket_start)")
+        cur.execute(f"SELECT pg_get_serial_sequence('{_REBUILD}', 'id')")
+        sequence = cur.fetchone()[0]
+        cur.execute("DROP TABLE meters_meterrollup")
+        cur.execute(f"ALTER TABLE {_REBUILD} RENAME TO meters_meterrollup")
+        cur.execute(f"ALTER TABLE meters_meterrollup RENAME CONSTRAINT {_REBUILD}_pkey TO meters_meterrollup_pkey")
+        cur.execute(f"ALTER TABLE meters_meterrollup RENAME CONSTRAINT {_REBUILD}_unique TO meter_rollup_unique")
+        cur.execute(f"ALTER SEQUENCE {sequence} RENAME TO meters_meterrollup_id_seq")
+        cur.execute("ANALYZE meters_meterrollup")
 
 
 def _local_day_start(day: dt.date, tz: str) -> dt.datetime:
@@ -249,6 +325,16 @@ def rollup_sweep(*, limit: int = 20_000, meter_ids: list[int] | None = None) -> 
 
 def rollup_all(*, meter_ids: list[int] | None = None) -> int:
     """Full recompute from raw readings of every meter (or the given ones)."""
+    if meter_ids is None and connection.vendor == "postgresql":
+        # Dirty marks that arrive while the rebuild runs stay for the next sweep.
+        claimed_up_to = DirtyMeterDay.objects.aggregate(m=Max("pk"))["m"] or 0
+        groups: dict[str, list[int]] = defaultdict(list)
+        with_readings = Meter.objects.filter(Exists(Reading.objects.filter(meter=OuterRef("pk"))))
+        for meter_id, tz in with_readings.values_list("pk", "site__timezone"):
+            groups[tz].append(meter_id)
+        _rebuild_all_pg(groups)
+        DirtyMeterDay.objects.filter(pk__lte=claimed_up_to).delete()
+        return sum(len(ids) for ids in groups.values())
     with connection.cursor() as cur:
         sql = "SELECT meter_id, MIN(ts), MAX(ts) FROM meters_reading"
         params: list = []

@@ -119,3 +119,71 @@ def test_recompute_rollups_command(capsys):
     MeterRollup.objects.all().delete()
     call_command("recompute_rollups", "--full")
     assert MeterRollup.objects.filter(granularity="month").count() == 1
+
+
+def _schema() -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = 'meters_meterrollup'::regclass ORDER BY conname")
+        constraints = cur.fetchall()
+        cur.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'meters_meterrollup' ORDER BY 1")
+        indexes = cur.fetchall()
+        cur.execute("SELECT pg_get_serial_sequence('meters_meterrollup', 'id')")
+        sequence = cur.fetchone()
+    return {"constraints": constraints, "indexes": indexes, "sequence": sequence}
+
+
+def test_full_rebuild_keeps_the_table_schema_and_later_sweeps_still_upsert():
+    """The PostgreSQL full recompute builds a new table and swaps it in: names of constraints, indexes and the id
+    sequence must be what the migrations created, so later migrations and the incremental sweep keep working."""
+    before = _schema()
+    site = SiteFactory()
+    m = MeterFactory(site=site, code="I", reading_kind="interval")
+    readings_ingest(site=site, rows=[RawRow(0, "I", _ts(6, 1), 2.0), RawRow(1, "I", _ts(6, 1, 15), 3.0)])
+    for _ in range(2):
+        assert rollup_all() == 1
+        assert _schema() == before
+    assert _rollups("hour", m)[dt.datetime(2025, 3, 6, 1)] == (5.0, 2, 4)
+    readings_ingest(site=site, rows=[RawRow(0, "I", _ts(6, 1, 30), 4.0)])
+    rollup_sweep()
+    assert _rollups("hour", m)[dt.datetime(2025, 3, 6, 1)] == (9.0, 3, 4)
+    assert MeterRollup.objects.create(meter=m, granularity="hour", bucket_start=dt.datetime(2025, 3, 7, tzinfo=SH),
+                                      quantity=1, expected_intervals=4, received_intervals=1).pk
+
+
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "Asia/Kolkata"])
+def test_sweep_and_full_rebuild_agree_on_rollovers_resets_and_half_hour_zones(tz):
+    """Asia/Kolkata (+5:30) hours do not start on UTC hours: both paths must bucket in local time."""
+    zone = zoneinfo.ZoneInfo(tz)
+    site = SiteFactory(timezone=tz)
+    c = MeterFactory(site=site, code="C", reading_kind="cumulative", multiplier=2, rollover_value=1000,
+                     interval_minutes=20)
+    i = MeterFactory(site=site, code="I", reading_kind="interval", interval_minutes=20)
+    start = dt.datetime(2025, 3, 31, 22, 0, tzinfo=zone)  # crosses a day and a month boundary
+    values = [950, 980, 5, 20, 7, 30, 60, 90, 120, 150]  # a rollover (980 → 5) and a reset (20 → 7)
+    rows = [RawRow(k, "C", (start + dt.timedelta(minutes=20 * k)).isoformat(), v) for k, v in enumerate(values)]
+    rows += [RawRow(100 + k, "I", (start + dt.timedelta(minutes=20 * k)).isoformat(), 1.5) for k in range(10)]
+    # The reset is held for review; accepting it (a meter exchange) stores the held reading.
+    assert readings_ingest(site=site, rows=rows).accepted == 19
+    from meters.models import RegisterEvent
+    from meters.services.review import register_reset_accept
+
+    assert register_reset_accept(event=RegisterEvent.objects.get(meter=c, kind=RegisterEvent.Kind.RESET))
+    rollup_sweep()
+    swept = {g: (_local(g, c, zone), _local(g, i, zone)) for g in ("hour", "day", "month")}
+    MeterRollup.objects.all().delete()
+    rollup_all()
+    assert {g: (_local(g, c, zone), _local(g, i, zone)) for g in ("hour", "day", "month")} == swept
+    # 22:00 local hour: deltas from 22:00, 22:20, 22:40 = 30 + (5 + 1000 − 980 = 25, a rollover) + 15 = 70 × 2.
+    assert swept["hour"][0][dt.datetime(2025, 3, 31, 22)] == (140.0, 3, 3)
+    # 23:00 local hour: 7 (reset: counts from 0) + 23 + 30 = 60 × 2; its last delta ends in April.
+    assert swept["hour"][0][dt.datetime(2025, 3, 31, 23)] == (120.0, 3, 3)
+    assert swept["month"][1][dt.datetime(2025, 3, 1)][0] == 9.0  # six interval readings in March × 1.5
+
+
+def _local(granularity: str, meter, zone) -> dict:
+    return {r.bucket_start.astimezone(zone).replace(tzinfo=None): (round(r.quantity, 6), r.received_intervals,
+                                                                   r.expected_intervals)
+            for r in MeterRollup.objects.filter(meter=meter, granularity=granularity)}
