@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -14,6 +17,8 @@ from .errors import ApplicationError
 
 # No `.json` format-suffix routes: the API speaks JSON only, the suffix routes were undocumented in the schema, and
 # views with their own list/create/action signatures crashed (500) when the router passed them `format=`.
+logger = logging.getLogger(__name__)
+
 router = DefaultRouter()
 router.include_format_suffixes = False
 
@@ -25,12 +30,27 @@ def _code_for(exc: exceptions.APIException) -> str:
     return "invalid"
 
 
+#: Seconds a client is asked to wait (Retry-After) when the database is unreachable (restart, failover).
+DATABASE_RETRY_AFTER = 5
+
+
+def database_unavailable() -> ApplicationError:
+    """The retryable error for an unreachable database (connection refused or lost): 503 with Retry-After."""
+    return ApplicationError("database_unavailable", "The database is unavailable; retry the request later.",
+                            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                            extra={"retry_after": DATABASE_RETRY_AFTER})
+
+
 def exception_handler(exc, context):
-    """Map ApplicationError, Django and DRF errors to `{"code": ..., "detail": ...}` bodies."""
+    """Map ApplicationError, Django and DRF errors to `{"code": ..., "detail": ...}` bodies; an unreachable database
+    (OperationalError, InterfaceError, e.g. during a PostgreSQL restart) is a retryable 503, not a 500."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.warning("database unavailable: %s", exc)
+        exc = database_unavailable()
     if isinstance(exc, ApplicationError):
         body = {"code": exc.code, "detail": exc.detail, **exc.extra}
         response = Response(body, status=exc.status_code)
-        if exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS and "retry_after" in exc.extra:
+        if "retry_after" in exc.extra:
             response["Retry-After"] = str(exc.extra["retry_after"])
         return response
     if isinstance(exc, DjangoValidationError):

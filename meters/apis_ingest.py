@@ -13,6 +13,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from energy_platform.api import DATABASE_RETRY_AFTER
 from energy_platform.errors import ApplicationError
 
 from .authentication import GatewayTokenAuthentication, GatewayUser
@@ -125,7 +126,7 @@ class ReadingsIngestApi(APIView):
             # Nothing of the batch was committed; the gateway retries with the same batch_id.
             logger.exception("readings batch failed on the database")
             raise ApplicationError("database_unavailable", "The database is unavailable; retry the same batch later.",
-                                   status_code=503) from exc
+                                   status_code=503, extra={"retry_after": DATABASE_RETRY_AFTER}) from exc
         finally:
             if gc_was_enabled:
                 gc.enable()
