@@ -1,0 +1,75 @@
+"""Targets by form: energy managers and enterprise admins create and edit; viewers read; other enterprises 404."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from accounts.models import AuditEvent
+from carbon.models import Target
+
+FORM = {"indicator": "energy_per_value_added", "site": "", "baseline_year": "2020", "baseline_value": "0.85",
+        "target_year": "2025", "reduction_pct": "13.5", "note": "14th five-year plan"}
+
+
+@pytest.mark.parametrize("role", ["manager_a", "admin_a"])
+def test_editor_creates_an_enterprise_target(client, tenants, role):
+    client.force_login(tenants[role])
+    response = client.post("/targets/", FORM)
+    assert response.status_code == 302
+    target = Target.objects.get()
+    assert (target.enterprise, target.site, target.indicator, target.baseline_value, target.reduction_pct) == (
+        tenants["a"], None, "energy_per_value_added", Decimal("0.85"), Decimal("13.5"))
+    assert AuditEvent.objects.filter(action="target.create", actor=tenants[role]).count() == 1
+
+
+def test_manager_edits_a_target_of_a_site(client, tenants):
+    target = Target.objects.create(enterprise=tenants["a"], indicator="energy_tce", baseline_year=2023,
+                                   target_year=2026, reduction_pct=Decimal("5"))
+    client.force_login(tenants["manager_a"])
+    assert client.get(f"/targets/{target.pk}/").status_code == 200
+    response = client.post(f"/targets/{target.pk}/", {**FORM, "indicator": "energy_tce", "site": tenants["site_a"].pk,
+                                                      "baseline_value": "", "reduction_pct": "7.25"})
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert (target.site, target.baseline_value, target.reduction_pct, target.baseline_year) == (
+        tenants["site_a"], None, Decimal("7.25"), 2020)
+
+
+def test_viewer_sees_targets_but_cannot_create_or_edit(client, tenants):
+    target = Target.objects.create(enterprise=tenants["a"], indicator="energy_tce", baseline_year=2023,
+                                   target_year=2026, reduction_pct=Decimal("5"))
+    client.force_login(tenants["viewer_a"])
+    page = client.get("/targets/")
+    assert page.status_code == 200
+    assert [t.pk for t in page.context["targets"]] == [target.pk]
+    assert 'id="target-form"' not in page.content.decode()
+    assert client.post("/targets/", FORM).status_code == 403
+    assert client.get(f"/targets/{target.pk}/").status_code == 403
+    assert client.post(f"/targets/{target.pk}/", {**FORM, "reduction_pct": "50"}).status_code == 403
+    target.refresh_from_db()
+    assert target.reduction_pct == Decimal("5")
+    assert Target.objects.count() == 1
+
+
+def test_target_of_another_enterprise_is_404_by_direct_url(client, tenants):
+    foreign = Target.objects.create(enterprise=tenants["b"], indicator="energy_tce", baseline_year=2023,
+                                    target_year=2026, reduction_pct=Decimal("5"))
+    client.force_login(tenants["manager_a"])
+    assert client.get(f"/targets/{foreign.pk}/").status_code == 404
+    assert client.post(f"/targets/{foreign.pk}/", FORM).status_code == 404
+    assert client.post("/targets/", {**FORM, "site": tenants["site_b"].pk}).status_code == 404
+    assert client.get(f"/targets/?enterprise={tenants['b'].pk}").status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.reduction_pct == Decimal("5")
+
+
+@pytest.mark.parametrize(("field", "value"), [("target_year", "2019"), ("reduction_pct", "120"),
+                                              ("baseline_year", "abc"), ("indicator", "nope")])
+def test_invalid_target_is_a_form_error(client, tenants, field, value):
+    client.force_login(tenants["manager_a"])
+    response = client.post("/targets/", {**FORM, field: value})
+    assert response.status_code == 400
+    assert response.context["form"].errors
+    assert not Target.objects.exists()
