@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from .models import Alert, AlertRule
@@ -17,7 +17,7 @@ def _n(value) -> str:
 def _time(text: str | None) -> str:
     if not text:
         return _("never")
-    return formats.date_format(dt.datetime.fromisoformat(text), "SHORT_DATETIME_FORMAT")
+    return formats.date_format(timezone.localtime(dt.datetime.fromisoformat(text)), "SHORT_DATETIME_FORMAT")
 
 
 def _scope(alert: Alert) -> str:
