@@ -39,13 +39,22 @@ def _as_of(request) -> dt.date:
     if not text:
         return timezone.localdate()
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError as exc:
         raise ApplicationError("invalid_as_of", "as_of must be a day, YYYY-MM-DD.") from exc
+    if not 2000 <= day.year <= 2100:
+        raise ApplicationError("invalid_as_of", "as_of must lie between 2000 and 2100.")
+    return day
 
 
 def _period(request) -> Period:
-    return Period.parse(request.query_params.get("period", ""))
+    try:
+        period = Period.parse(request.query_params.get("period", ""))
+    except ValueError as exc:  # e.g. year 0000, which matches the pattern but is no date
+        raise ApplicationError("invalid_period", "The year must lie between 2000 and 2100.") from exc
+    if not 2000 <= period.first.year <= 2100:
+        raise ApplicationError("invalid_period", "The year must lie between 2000 and 2100.")
+    return period
 
 
 class SiteForecastApi(APIView):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -19,7 +20,7 @@ class _YearlyLimit(models.Model):
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="+")
     site = models.ForeignKey(Site, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
                              help_text=_("Empty: the whole enterprise."))
-    year = models.PositiveIntegerField(_("year"))
+    year = models.PositiveIntegerField(_("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
     source = models.CharField(_("source"), max_length=300, blank=True,
                               help_text=_("The notice or decision that sets it."))
 
@@ -114,10 +115,10 @@ class AlertRule(models.Model):
         _("threshold"), max_digits=18, decimal_places=4, null=True, blank=True,
         help_text=_("KPI limit for threshold rules; change in percent for load-change rules."))
     intervals = models.PositiveIntegerField(
-        _("silent intervals"), null=True, blank=True,
+        _("silent intervals"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100_000)],
         help_text=_("Silent-meter rules: fire after this many reading intervals without a reading."))
     baseline_days = models.PositiveIntegerField(
-        _("baseline days"), default=7,
+        _("baseline days"), default=7, validators=[MinValueValidator(1), MaxValueValidator(366)],
         help_text=_("Load-change rules: the same hour on this many previous days is the baseline."))
     email_to = models.TextField(
         _("e-mail recipients"), blank=True,

@@ -59,7 +59,9 @@ def test_enterprise_forecast_with_quota(data, api_client):
                                              ("period=26", "invalid_period"), ("", "invalid_period"),
                                              ("period=2026&as_of=yesterday", "invalid_as_of"),
                                              ("period=2027&as_of=2026-03-01", "period_not_started"),
-                                             ("period=2026&method=x", "invalid_method")])
+                                             ("period=2026&method=x", "invalid_method"),
+                                             ("period=0000", "invalid_period"), ("period=9999", "invalid_period"),
+                                             ("period=2026&as_of=1900-01-01", "invalid_as_of")])
 def test_forecast_bad_input_is_a_400_with_a_code(data, api_client, query, code):
     api_client.force_authenticate(data["viewer_a"])
     r = api_client.get(f"/api/v1/sites/A1/forecast/?{query}")
@@ -88,6 +90,9 @@ def test_alert_rule_crud_by_role(tenants, api_client):
     assert bad.status_code == 400 and "code" in bad.json()
     bad = api_client.post("/api/v1/alert-rules/", {**payload, "email_to": "not an address"}, format="json")
     assert bad.status_code == 400
+    bad = api_client.post("/api/v1/alert-rules/", {**payload, "kind": "load_change", "baseline_days": 100_000},
+                          format="json")
+    assert bad.status_code == 400 and "baseline_days" in str(bad.json())
     foreign = api_client.post("/api/v1/alert-rules/", {**payload, "site": tenants["site_b"].pk}, format="json")
     assert foreign.status_code == 400
     api_client.force_authenticate(tenants["admin_b"])
