@@ -137,8 +137,14 @@ def energy_flow(*, site: Site, period: Period, unit: str = "tce", carrier: str |
         if origin is None or m.parent_id is not None:
             unattached.append({"meter": m.code, "carrier": m.carrier, "value": values[m.meter_id]})
             continue
-        label = (_("Purchased %(carrier)s") if origin == "purchased" else _("Self-generated %(carrier)s")) % {
-            "carrier": carrier_label.get(m.carrier, m.carrier)}
+        name = carrier_label.get(m.carrier, m.carrier)
+        # Carrier names that already say where the energy comes from (purchased electricity, on-site PV) stay as
+        # they are; others get "Purchased" / "Self-generated".
+        if (origin, m.carrier) in (("purchased", Carrier.ELECTRICITY), ("generated", Carrier.PV_GENERATION)):
+            label = name
+        else:
+            label = (_("Purchased %(carrier)s") if origin == "purchased" else _("Self-generated %(carrier)s")) % {
+                "carrier": name}
         source = node(f"input:{origin}:{m.carrier}", label, "input")
         link(source, meter_node(m), values[m.meter_id])
         inputs_total += values[m.meter_id]

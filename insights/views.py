@@ -144,11 +144,13 @@ def baselines_page(request):
         quality = calc.quality(chosen)
     projects = [{"project": p, "assessment": calc.project_assessment(project=p)}
                 for p in scope(SavingsProject.objects.filter(site=site), request.user).order_by("commissioned_on")]
-    weather = MonthlyWeather.objects.filter(site=site).order_by("-month")[:24]
+    weather = MonthlyWeather.objects.filter(site=site).order_by("-month")[:12]
     chart = None
     if chosen is not None:
         base_months = {o["month"] for o in chosen.observations}
         later = [r for r in report["months"] if r["month"] not in base_months]
+        while later and later[-1]["energy"] is None:  # no trailing empty months in the chart
+            later.pop()
         chart = {"labels": [o["month"] for o in chosen.observations] + [r["month"] for r in later],
                  "actual": [o["energy"] for o in chosen.observations] + [r["energy"] for r in later],
                  "model": [o.get("fitted") for o in chosen.observations] + [r["adjusted"] for r in later],
