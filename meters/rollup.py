@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import threading
 import zoneinfo
 from collections import defaultdict
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
@@ -215,45 +217,94 @@ def _recompute(cur, sql: _Sql) -> None:
 _REBUILD = "meters_meterrollup_rebuild"
 
 
-def _rebuild_all_pg(groups: dict[str, list[int]]) -> None:
+def _rebuild_fill(cur, groups: dict[str, list[int]]) -> None:
+    """Write hour, day and month rollups of the given meters (per time zone) into the rebuild table."""
+    for tz, ids in groups.items():
+        if not ids:
+            continue
+        sql = _Sql(tz)
+        ids_sql = ",".join(str(int(i)) for i in ids)
+        # The window runs over the readings alone (an ordered merge of the partitions' primary-key scans); the
+        # meters join after it.
+        source = f"""(
+            SELECT w.meter_id, w.ts, w.v, w.est, m.reading_kind AS kind, m.interval_minutes AS ivl,
+                   CAST(m.multiplier AS double precision) AS mult,
+                   CAST(m.rollover_value AS double precision) AS roll, w.nv
+            FROM (SELECT r.meter_id, r.ts, r.value AS v, r.estimated AS est,
+                         LEAD(r.value) OVER (PARTITION BY r.meter_id ORDER BY r.ts) AS nv
+                  FROM meters_reading r WHERE r.meter_id IN ({ids_sql})) w
+            JOIN meters_meter m ON m.id = w.meter_id
+        )"""
+        cur.execute(_hour_insert(sql, table=_REBUILD, source=source, where=sql.true, order=False))
+        cur.execute(_day_insert(sql, table=_REBUILD, ranges_join="").replace(
+            "WHERE h.granularity = 'hour'", f"WHERE h.granularity = 'hour' AND h.meter_id IN ({ids_sql})"))
+        cur.execute(_month_insert(sql, table=_REBUILD, where=f"d.meter_id IN ({ids_sql})"))
+
+
+def _rebuild_fill_session(groups: dict[str, list[int]], errors: list) -> None:
+    """One extra database session of a parallel rebuild (runs in its own thread and connection)."""
+    from django.db import connections
+
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("SET LOCAL work_mem = '256MB'")
+            _rebuild_fill(cur, groups)
+    except Exception as exc:  # noqa: BLE001 -- handed to the main thread, which re-raises it
+        errors.append(exc)
+    finally:
+        connections.close_all()
+
+
+def _rebuild_all_pg(groups: dict[str, list[int]], *, sessions: int) -> None:
     """Full recompute on PostgreSQL: build every rollup into a fresh table without indexes, index it once (a sorted
     build instead of millions of index insertions), then swap it in. Readers see the old rollups until the swap;
-    writers (the sweep) wait on the lock."""
-    with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("SET LOCAL work_mem = '256MB'")
-        cur.execute("LOCK TABLE meters_meterrollup IN EXCLUSIVE MODE")
-        cur.execute(f"DROP TABLE IF EXISTS {_REBUILD}")
-        cur.execute(f"CREATE TABLE {_REBUILD} (LIKE meters_meterrollup INCLUDING DEFAULTS INCLUDING IDENTITY "
-                    "INCLUDING CONSTRAINTS)")
-        for tz, ids in groups.items():
-            sql = _Sql(tz)
-            ids_sql = ",".join(str(int(i)) for i in ids)
-            # The window runs over the readings alone (an ordered merge of the partitions' primary-key scans);
-            # the meters join after it.
-            source = f"""(
-                SELECT w.meter_id, w.ts, w.v, w.est, m.reading_kind AS kind, m.interval_minutes AS ivl,
-                       CAST(m.multiplier AS double precision) AS mult,
-                       CAST(m.rollover_value AS double precision) AS roll, w.nv
-                FROM (SELECT r.meter_id, r.ts, r.value AS v, r.estimated AS est,
-                             LEAD(r.value) OVER (PARTITION BY r.meter_id ORDER BY r.ts) AS nv
-                      FROM meters_reading r WHERE r.meter_id IN ({ids_sql})) w
-                JOIN meters_meter m ON m.id = w.meter_id
-            )"""
-            cur.execute(_hour_insert(sql, table=_REBUILD, source=source, where=sql.true, order=False))
-            cur.execute(_day_insert(sql, table=_REBUILD, ranges_join="").replace(
-                "WHERE h.granularity = 'hour'", f"WHERE h.granularity = 'hour' AND h.meter_id IN ({ids_sql})"))
-            cur.execute(_month_insert(sql, table=_REBUILD, where=f"d.meter_id IN ({ids_sql})"))
-        cur.execute(f"ALTER TABLE {_REBUILD} ADD CONSTRAINT {_REBUILD}_pkey PRIMARY KEY (id)")
-        cur.execute(f"ALTER TABLE {_REBUILD} ADD CONSTRAINT {_REBUILD}_unique "
-                    "UNIQUE (meter_id, granularity, bucket_start)")
-        cur.execute(f"SELECT pg_get_serial_sequence('{_REBUILD}', 'id')")
-        sequence = cur.fetchone()[0]
-        cur.execute("DROP TABLE meters_meterrollup")
-        cur.execute(f"ALTER TABLE {_REBUILD} RENAME TO meters_meterrollup")
-        cur.execute(f"ALTER TABLE meters_meterrollup RENAME CONSTRAINT {_REBUILD}_pkey TO meters_meterrollup_pkey")
-        cur.execute(f"ALTER TABLE meters_meterrollup RENAME CONSTRAINT {_REBUILD}_unique TO meter_rollup_unique")
-        cur.execute(f"ALTER SEQUENCE {sequence} RENAME TO meters_meterrollup_id_seq")
-        cur.execute("ANALYZE meters_meterrollup")
+    writers (the sweep) wait on the lock. With `sessions` > 1 (and outside a caller's transaction, whose rows other
+    sessions could not see), the meters are split over that many database sessions filling the table in parallel,
+    as PostgreSQL's own parallel query does for a single GROUP BY."""
+    parallel = sessions > 1 and not connection.in_atomic_block
+    if parallel:
+        with connection.cursor() as cur:  # committed, so that the other sessions can write into it
+            cur.execute(f"DROP TABLE IF EXISTS {_REBUILD}")
+            cur.execute(f"CREATE TABLE {_REBUILD} (LIKE meters_meterrollup INCLUDING DEFAULTS INCLUDING IDENTITY "
+                        "INCLUDING CONSTRAINTS)")
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("SET LOCAL work_mem = '256MB'")
+            cur.execute("LOCK TABLE meters_meterrollup IN EXCLUSIVE MODE")
+            if parallel:
+                shares: list[dict[str, list[int]]] = [defaultdict(list) for _ in range(sessions)]
+                for tz, ids in groups.items():
+                    for k, meter_id in enumerate(ids):
+                        shares[k % sessions][tz].append(meter_id)
+                errors: list[Exception] = []
+                threads = [threading.Thread(target=_rebuild_fill_session, args=(share, errors)) for share in shares]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                if errors:
+                    raise errors[0]
+            else:
+                cur.execute(f"DROP TABLE IF EXISTS {_REBUILD}")
+                cur.execute(f"CREATE TABLE {_REBUILD} (LIKE meters_meterrollup INCLUDING DEFAULTS INCLUDING IDENTITY "
+                            "INCLUDING CONSTRAINTS)")
+                _rebuild_fill(cur, groups)
+            cur.execute(f"ALTER TABLE {_REBUILD} ADD CONSTRAINT {_REBUILD}_pkey PRIMARY KEY (id)")
+            cur.execute(f"ALTER TABLE {_REBUILD} ADD CONSTRAINT {_REBUILD}_unique "
+                        "UNIQUE (meter_id, granularity, bucket_start)")
+            cur.execute(f"SELECT pg_get_serial_sequence('{_REBUILD}', 'id')")
+            sequence = cur.fetchone()[0]
+            cur.execute("DROP TABLE meters_meterrollup")
+            cur.execute(f"ALTER TABLE {_REBUILD} RENAME TO meters_meterrollup")
+            cur.execute(f"ALTER TABLE meters_meterrollup RENAME CONSTRAINT {_REBUILD}_pkey TO meters_meterrollup_pkey")
+            cur.execute(f"ALTER TABLE meters_meterrollup RENAME CONSTRAINT {_REBUILD}_unique TO meter_rollup_unique")
+            cur.execute(f"ALTER SEQUENCE {sequence} RENAME TO meters_meterrollup_id_seq")
+            cur.execute("ANALYZE meters_meterrollup")
+    except BaseException:
+        if parallel:
+            with connection.cursor() as cur:
+                cur.execute(f"DROP TABLE IF EXISTS {_REBUILD}")
+        raise
 
 
 def _local_day_start(day: dt.date, tz: str) -> dt.datetime:
@@ -332,7 +383,7 @@ def rollup_all(*, meter_ids: list[int] | None = None) -> int:
         with_readings = Meter.objects.filter(Exists(Reading.objects.filter(meter=OuterRef("pk"))))
         for meter_id, tz in with_readings.values_list("pk", "site__timezone"):
             groups[tz].append(meter_id)
-        _rebuild_all_pg(groups)
+        _rebuild_all_pg(groups, sessions=settings.ROLLUP_REBUILD_SESSIONS)
         DirtyMeterDay.objects.filter(pk__lte=claimed_up_to).delete()
         return sum(len(ids) for ids in groups.values())
     with connection.cursor() as cur:

@@ -194,3 +194,6 @@ CELERY_BEAT_SCHEDULE["alerts-rules-evaluate"] = {"task": "alerts.tasks.alert_rul
 
 # UI (H5): numbers formatted per locale with thousand separators.
 USE_THOUSAND_SEPARATOR = True
+
+# Full rollup recompute on PostgreSQL: database sessions that fill the rebuilt rollup table in parallel.
+ROLLUP_REBUILD_SESSIONS = env.int("ROLLUP_REBUILD_SESSIONS", default=2)

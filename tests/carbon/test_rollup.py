@@ -187,3 +187,27 @@ def _local(granularity: str, meter, zone) -> dict:
     return {r.bucket_start.astimezone(zone).replace(tzinfo=None): (round(r.quantity, 6), r.received_intervals,
                                                                    r.expected_intervals)
             for r in MeterRollup.objects.filter(meter=meter, granularity=granularity)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_full_rebuild_equals_the_sweep(settings):
+    """Outside a transaction the rebuild fills the new table from several database sessions at once."""
+    from django.db import connection
+
+    settings.ROLLUP_REBUILD_SESSIONS = 3
+    assert not connection.in_atomic_block
+    site = SiteFactory()
+    meters = [MeterFactory(site=site, code=f"M{k}", reading_kind="cumulative" if k % 2 else "interval")
+              for k in range(5)]
+    rows = [RawRow(10 * k + j, f"M{k}", _ts(8, 10, 15 * j), float(k + 1) * (j + 1)) for k in range(5) for j in range(4)]
+    assert readings_ingest(site=site, rows=rows).accepted == 20
+    rollup_sweep()
+    swept = {m.code: {g: _rollups(g, m) for g in ("hour", "day", "month")} for m in meters}
+    assert rollup_all() == 5
+    assert {m.code: {g: _rollups(g, m) for g in ("hour", "day", "month")} for m in meters} == swept
+    # Interval meter M2 at 10:00: 3 + 6 + 9 + 12 = 30; register M1 (values 2, 4, 6, 8): deltas 2 + 2 + 2 = 6.
+    assert swept["M2"]["hour"][dt.datetime(2025, 3, 8, 10)][0] == 30.0
+    assert swept["M1"]["hour"][dt.datetime(2025, 3, 8, 10)][0] == 6.0
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass('meters_meterrollup_rebuild')")
+        assert cur.fetchone()[0] is None
