@@ -34,6 +34,13 @@ class ReferenceDataAdmin(AuditedAdminMixin, admin.ModelAdmin):
         return qs.filter(Q(**{f"{self.enterprise_path}__isnull": True}) |
                          Q(**{f"{self.enterprise_path}__in": visible}))
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # The enterprise choice of an override lists only enterprises the user may see (no foreign names).
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and hasattr(field.queryset.model, "TENANT_PATH"):
+            field.queryset = tenancy.scope(field.queryset, request.user)
+        return field
+
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):
             return False
