@@ -7,6 +7,8 @@ import datetime as dt
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from accounts import tenancy
+from accounts.admin_base import TenantScopedAdmin
 from energy_platform.errors import ApplicationError
 from plants.models import Enterprise, Site
 
@@ -15,6 +17,10 @@ from .services import report_generate
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    def get_queryset(self, request):
+        # Staff who are not superusers see only the reports of enterprises they may read.
+        return tenancy.scope(super().get_queryset(request), request.user)
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -100,11 +106,11 @@ class IndicatorSetAdmin(admin.ModelAdmin):
 
 
 @admin.register(IndicatorEntry)
-class IndicatorEntryAdmin(admin.ModelAdmin):
+class IndicatorEntryAdmin(TenantScopedAdmin):
     list_display = ["enterprise", "year", "indicator", "value", "entered_by"]
     list_filter = ["year"]
 
 
 @admin.register(RequirementEntry)
-class RequirementEntryAdmin(admin.ModelAdmin):
+class RequirementEntryAdmin(TenantScopedAdmin):
     list_display = ["enterprise", "year", "requirement", "passed"]
