@@ -103,7 +103,9 @@ def quality_issues(*, enterprise: Enterprise, user) -> dict:
     acknowledged = GapAcknowledgement.objects.filter(meter_id=OuterRef("meter_id"), day_start=OuterRef("bucket_start"))
     gaps = (scope(MeterRollup.objects.filter(meter__in=meters, granularity=MeterRollup.Granularity.DAY,
                                              bucket_start__gte=since), user)
-            .filter(received_intervals__lt=models_f("expected_intervals")).filter(~Exists(acknowledged))
+            .filter(received_intervals__lt=models_f("expected_intervals"), bucket_start__lte=timezone.now() -
+                    dt.timedelta(days=1))  # the day in progress is not a gap yet
+            .filter(~Exists(acknowledged))
             .select_related("meter", "meter__site").order_by("-bucket_start")[:100])
     rejected = (scope(RejectedRow.objects.filter(batch__site__enterprise=enterprise, acknowledged_at__isnull=True),
                       user).select_related("batch").order_by("-pk")[:100])

@@ -52,6 +52,11 @@ def _kpi_cards(kpis: dict) -> list[dict]:
     return cards
 
 
+def _targets(rows: list[dict]) -> list[dict]:
+    """Target progress rows of the KPI service with the indicator's translated name."""
+    return [{**t, "label": Target.Indicator(t["indicator"]).label} for t in rows]
+
+
 def _common(request, enterprise, **extra) -> dict:
     return {"enterprise": enterprise, "enterprises": visible_enterprises(request.user).order_by("name"),
             "can_edit": selectors.can_edit(request.user, enterprise), "regulator": is_regulator(request.user),
@@ -72,7 +77,7 @@ def overview(request):
         s["pk"] = site_ids.get(s["site"])
     return render(request, "ui/overview.html", _common(
         request, enterprise, month=month, year=year, month_cards=_kpi_cards(month_kpis),
-        year_cards=_kpi_cards(year_kpis), targets=year_kpis.get("targets", []), sites=sites,
+        year_cards=_kpi_cards(year_kpis), targets=_targets(year_kpis.get("targets", [])), sites=sites,
         month_kpis=month_kpis, year_kpis=year_kpis))
 
 
@@ -233,9 +238,10 @@ def entry_page(request):
         if selectors.upload_enterprise_id(job) != enterprise.pk:
             raise Http404
         current = selectors.upload_state(job)
+    uploads = [u for u in selectors.recent_uploads(enterprise=enterprise, user=request.user)
+               if not current or (u["source"], u["id"]) != (current["source"], current["id"])]
     return render(request, "ui/entry.html", _common(
-        request, enterprise, editable=editable, job=current,
-        uploads=selectors.recent_uploads(enterprise=enterprise, user=request.user), **forms), status=status)
+        request, enterprise, editable=editable, job=current, uploads=uploads, **forms), status=status)
 
 
 @login_required

@@ -7,13 +7,15 @@
       return r.json();
     });
   }
-  var LANG = document.documentElement.lang === "en" ? "en" : "zh-CN";
-  function fmt(v) { return Number(v).toLocaleString(LANG, { maximumFractionDigits: 3 }); }
+  // Numbers as Django formats them for the page's language: English groups thousands with ",", Simplified Chinese
+  // (Django's zh_Hans formats) does not group.
+  var EN = document.documentElement.lang === "en";
+  function fmt(v) { return Number(v).toLocaleString(EN ? "en" : "zh-CN", { maximumFractionDigits: 3, useGrouping: EN }); }
   function draw(el, data, kind) {
     var chart = echarts.getInstanceByDom(el) || echarts.init(el);
     chart.setOption({
       title: { text: el.dataset.title || "", textStyle: { fontSize: 13 } },
-      animation: false, tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : fmt(v); } }, legend: { top: 20 }, grid: { top: 60, left: 60, right: 20, bottom: 30 },
+      animation: false, tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : fmt(v); } }, legend: { top: 20 }, grid: { top: 60, left: 10, right: 20, bottom: 10, containLabel: true },
       xAxis: { type: "category", data: data.labels }, yAxis: { type: "value" },
       series: data.series.map(function (s) {
         if (s.estimated) {  // days holding estimated readings: marked, never drawn as measured
