@@ -87,6 +87,10 @@ def site_kpis(*, site: Site, period: Period, method: str = ConversionMethod.EQUI
     """`quantities`: meter quantities already read per period (`meter_quantities_multi`), used where present."""
     if with_yoy:
         period = period.to_date(timezone.localdate())
+        if quantities is None:
+            with lookup_memo():
+                quantities = meter_quantities_multi(site=site, periods=[period, period.previous_year()])
+                return site_kpis(site=site, period=period, method=method, quantities=quantities)
     core = _site_core(site, period, method, (quantities or {}).get(period))
     e_tce = core["energy"]["energy_tce"]
     total = core["emissions"]["total_tco2"]
@@ -184,11 +188,19 @@ def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = Con
     """`quantities`: {site id: {period: meter quantities}} already read (see `enterprise_kpis_current`)."""
     if with_yoy:
         period = period.to_date(timezone.localdate())
+        if quantities is None:
+            # The period and the year before it: one rollup aggregate per site, shared coefficient/factor lookups.
+            periods = [period, period.previous_year()]
+            with lookup_memo():
+                quantities = {s.pk: meter_quantities_multi(site=s, periods=periods) for s in enterprise.sites.all()}
+                return enterprise_kpis(enterprise=enterprise, period=period, method=method, quantities=quantities)
     quantities = quantities or {}
     sites = list(enterprise.sites.all())
-    va = value_added(sites=sites, period=period)
     site_rows = [site_kpis(site=s, period=period, method=method, with_yoy=False, quantities=quantities.get(s.pk))
                  for s in sites]
+    # Value added is entered per site: the enterprise's is the sum of its sites' (None when no site has any).
+    site_va = [r["value_added_10k_cny"]["value"] for r in site_rows if r["value_added_10k_cny"]["value"] is not None]
+    va = sum(site_va, Decimal(0)) if site_va else None
     by_carrier: dict[str, dict] = {}
     for row in site_rows:
         for c in row["energy_by_carrier"]:
