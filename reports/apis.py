@@ -1,15 +1,18 @@
 """Reports API: start (POST /api/v1/reports/), status, download, list; regulator exports.
 
-- `POST /api/v1/reports/` {kind, enterprise, year, format, lang} → 202 snapshot (queued; Celery task on commit)
+- `POST /api/v1/reports/` {kind, enterprise | site, year, format, lang[, allocation]} → 202 snapshot (queued; Celery
+  task on commit); with `site` the report covers that site only
 - `GET /api/v1/reports/` snapshots of visible enterprises; `GET /api/v1/reports/<id>/` status/progress
 - `GET /api/v1/reports/<id>/download/?file=<file id>` the stored file
 - `GET /api/v1/regulator/exports/?year=&kind=energy|ghg&format=csv|json|xlsx` aggregated figures, scoped
+- `GET /api/v1/exports/rollups/?meter=|site=|unit=<id>&granularity=hour|day|month&start=&end=&format=csv|xlsx
+  [&rows=total|meters]` rolled-up data, streamed
 """
 
 from __future__ import annotations
 
 from django.db import transaction
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -20,7 +23,10 @@ from rest_framework.views import APIView
 from accounts import tenancy
 from accounts.models import Role
 from energy_platform.errors import ApplicationError
+from meters.models import Meter
+from plants.models import ProductionUnit, Site
 
+from . import dataexports
 from .exports import regulator_export
 from .models import ReportFile, ReportSnapshot
 from .renderers import render_csv, render_json, render_xlsx
@@ -40,26 +46,28 @@ class ReportSnapshotSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReportSnapshot
         fields = ["id", "kind", "enterprise", "site", "year", "format", "lang", "version", "status", "progress",
-                  "error", "period_start", "period_end", "factor_versions", "ledger_head", "superseded",
+                  "error", "options", "period_start", "period_end", "factor_versions", "ledger_head", "superseded",
                   "superseded_by", "created_by", "created_at", "files"]
 
 
 class StartSerializer(serializers.Serializer):
     kind = serializers.CharField()
-    enterprise = serializers.IntegerField()
+    enterprise = serializers.IntegerField(required=False, help_text="enterprise id (or give site)")
+    site = serializers.IntegerField(required=False, help_text="site id: a report of that site only")
     year = serializers.IntegerField()
     format = serializers.CharField()
     lang = serializers.CharField(default="zh-hans")
+    allocation = serializers.CharField(required=False, help_text="footprint: mass | economic | energy")
 
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _audit(request, action: str, obj=None, detail=None) -> None:
+def _audit(request, action: str, obj=None, detail=None, enterprise=None) -> None:
     """Write a download to the audit log."""
     from accounts.audit import audit_record
 
-    audit_record(request=request, action=action, obj=obj, detail=detail)
+    audit_record(request=request, action=action, obj=obj, detail=detail, enterprise=enterprise)
 
 
 def _visible(user):
@@ -78,12 +86,23 @@ class ReportListApi(APIView):
         s = StartSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = s.validated_data
-        enterprise = get_object_or_404(tenancy.visible_enterprises(request.user), pk=d["enterprise"])
+        site = None
+        if d.get("site") is not None:
+            site = get_object_or_404(tenancy.scope(Site.objects.select_related("enterprise"), request.user),
+                                     pk=d["site"])
+            if d.get("enterprise") not in (None, site.enterprise_id):
+                raise ApplicationError("invalid_site", "The site does not belong to the enterprise.", status_code=400)
+            enterprise = site.enterprise
+        elif d.get("enterprise") is not None:
+            enterprise = get_object_or_404(tenancy.visible_enterprises(request.user), pk=d["enterprise"])
+        else:
+            raise ApplicationError("invalid_subject", "Give an enterprise or a site.", status_code=400)
         if not tenancy.has_role(request.user, enterprise, Role.ENERGY_MANAGER):
             raise ApplicationError("forbidden", "Generating reports needs the energy manager role.", status_code=403)
+        options = {"allocation": d["allocation"]} if d.get("allocation") else None
         with transaction.atomic():
-            snap = report_create(kind=d["kind"], enterprise=enterprise, year=d["year"], fmt=d["format"],
-                                 lang=d["lang"], user=request.user)
+            snap = report_create(kind=d["kind"], enterprise=enterprise, site=site, year=d["year"], fmt=d["format"],
+                                 lang=d["lang"], user=request.user, options=options)
             transaction.on_commit(lambda: report_generate_task.delay(snap.pk))
         return Response(ReportSnapshotSerializer(snap).data, status=status.HTTP_202_ACCEPTED)
 
@@ -142,3 +161,55 @@ class RegulatorExportApi(APIView):
         resp["Content-Disposition"] = f'attachment; filename="{kind}_{q["year"]}.{fmt}"'
         return resp
 
+
+
+class RollupExportApi(APIView):
+    """Rolled-up data of a meter, site or production unit as streamed CSV or an XLSX built in write-only mode."""
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)  # ?format= is the export format
+
+    @extend_schema(parameters=[
+        OpenApiParameter("meter", int), OpenApiParameter("site", int), OpenApiParameter("unit", int),
+        OpenApiParameter("granularity", str, enum=list(dataexports.GRANULARITIES), required=True),
+        OpenApiParameter("start", OpenApiTypes.DATE, required=True, description="first local day"),
+        OpenApiParameter("end", OpenApiTypes.DATE, required=True, description="local day after the last"),
+        OpenApiParameter("format", str, enum=["csv", "xlsx"]),
+        OpenApiParameter("rows", str, enum=list(dataexports.ROWS),
+                         description="total per carrier (default) or every meter of the site/unit")],
+        responses={(200, "text/csv"): OpenApiTypes.BINARY}, operation_id="rollups_export", tags=["exports"],
+        summary="Export hourly/daily/monthly rolled-up data with start, end and unit columns")
+    def get(self, request):
+        q = request.query_params
+        given = [k for k in ("meter", "site", "unit") if q.get(k)]
+        if len(given) != 1 or not q[given[0]].isdigit():
+            raise ApplicationError("invalid_subject", "Give exactly one of meter, site or unit (an id).",
+                                   status_code=400)
+        pk = int(q[given[0]])
+        if given[0] == "meter":
+            subject = dataexports.subject_for_meter(get_object_or_404(
+                tenancy.scope(Meter.objects.select_related("site__enterprise"), request.user), pk=pk))
+        elif given[0] == "site":
+            subject = dataexports.subject_for_site(get_object_or_404(
+                tenancy.scope(Site.objects.select_related("enterprise"), request.user), pk=pk))
+        else:
+            subject = dataexports.subject_for_unit(get_object_or_404(
+                tenancy.scope(ProductionUnit.objects.select_related("site__enterprise"), request.user), pk=pk))
+        fmt, granularity, rows = q.get("format", "csv"), q.get("granularity", ""), q.get("rows", "total")
+        if fmt not in ("csv", "xlsx"):
+            raise ApplicationError("invalid_format", "format must be csv or xlsx.", status_code=400)
+        start, end = dataexports.parse_range(start=q.get("start"), end=q.get("end"), tz=subject.site.timezone)
+        data = dataexports.iter_rows(subject=subject, granularity=granularity, start=start, end=end, rows=rows)
+        head = dataexports.header(subject, rows)
+        first = next(data, None)  # validates the parameters (4xx) before the response starts streaming
+        data = dataexports.chain_first(first, data)
+        name = f"{subject.kind}_{subject.code}_{granularity}_{q['start']}_{q['end']}.{fmt}"
+        _audit(request, "data.export", None, {"subject": subject.kind, "code": subject.code, "granularity": granularity,
+                                              "start": q["start"], "end": q["end"], "format": fmt, "rows": rows},
+               enterprise=subject.enterprise)
+        if fmt == "csv":
+            resp = StreamingHttpResponse(dataexports.csv_chunks(head, data), content_type="text/csv; charset=utf-8")
+            resp["Content-Disposition"] = f'attachment; filename="{name}"'
+            return resp
+        return FileResponse(dataexports.xlsx_file(head, data, title=f"{subject.code}_{granularity}"),
+                            as_attachment=True, filename=name, content_type=XLSX_TYPE)

@@ -24,6 +24,10 @@ YOY_NAMES = {"energy_tce": _("Comprehensive energy consumption"),
 METHOD_NAMES = {"equivalent": _("equivalent (calorific) value"), "equal_value": _("equal value (generation-based)")}
 
 
+ALLOCATION_NAMES = {"mass": _("by output share (mass)"), "economic": _("by economic value"),
+                    "energy": _("by metered energy of production units")}
+
+
 def carrier_name(code: str) -> str:
     return str(CARRIER_NAMES.get(code, code))
 

@@ -106,8 +106,11 @@ def _cards(doc: Document) -> list[dict]:
 
 def pdf_context(doc: Document) -> dict:
     from .charts import bar_chart_svg
+    from .labels import ALLOCATION_NAMES, METHOD_NAMES
 
-    meta = [(str(META_LABELS.get(k, k)), fmt_cell(v) if not isinstance(v, str) else v) for k, v in doc.meta.items()]
+    names = {"electricity_method": METHOD_NAMES, "allocation": ALLOCATION_NAMES}
+    meta = [(str(META_LABELS.get(k, k)), str(names[k].get(v, v)) if k in names else
+             (fmt_cell(v) if not isinstance(v, str) else v)) for k, v in doc.meta.items()]
     sections = [
         {"key": s.key, "title": s.title, "notes": s.notes,
          "charts": [svg for svg in (bar_chart_svg(c) for c in s.charts) if svg],
