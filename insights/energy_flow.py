@@ -88,8 +88,8 @@ def energy_flow(*, site: Site, period: Period, unit: str = "tce", carrier: str |
     nodes: dict[str, dict] = {}
     links: list[dict] = []
 
-    def node(node_id: str, label: str, kind: str) -> str:
-        nodes.setdefault(node_id, {"id": node_id, "label": label, "kind": kind})
+    def node(node_id: str, label: str, kind: str, short: str | None = None) -> str:
+        nodes.setdefault(node_id, {"id": node_id, "label": label, "short": short or label, "kind": kind})
         return node_id
 
     def link(source: str, target: str, value: Decimal) -> None:
@@ -101,7 +101,7 @@ def energy_flow(*, site: Site, period: Period, unit: str = "tce", carrier: str |
 
     def meter_node(m) -> str:
         label = m.code + (f" {names.get(m.meter_id)}" if names.get(m.meter_id) else "")
-        return node(f"meter:{m.meter_id}", label, "meter")
+        return node(f"meter:{m.meter_id}", label, "meter", short=m.code)
 
     def walk(m) -> None:
         nonlocal surplus_total
@@ -112,7 +112,7 @@ def energy_flow(*, site: Site, period: Period, unit: str = "tce", carrier: str |
                 u = units[m.production_unit_id]
                 link(me, node(f"unit:{u.pk}", f"{u.code} {u.name}", "end_use"), values[m.meter_id])
             else:
-                nodes[me]["kind"] = "end_use"
+                nodes[me].update(kind="end_use", short=nodes[me]["label"])
             return
         for k in kids:
             link(me, meter_node(k), values[k.meter_id])

@@ -8,8 +8,8 @@
       .then(function (r) { return r.json().then(function (j) { if (!r.ok) { throw new Error(j.detail || r.status); } return j; }); })
       .then(function (d) {
         if (!d.links.length) { el.textContent = el.dataset.lEmpty; el.dataset.links = "0"; return; }
-        var labels = {};
-        d.nodes.forEach(function (n) { labels[n.id] = n.label; });
+        var labels = {}, shorts = {};
+        d.nodes.forEach(function (n) { labels[n.id] = n.label; shorts[n.id] = n.short || n.label; });
         var chart = echarts.init(el);
         chart.setOption({
           animation: false,
@@ -17,9 +17,9 @@
             if (p.dataType === "edge") { return labels[p.data.source] + " → " + labels[p.data.target] + ": " + fmt(p.data.value) + " " + d.unit; }
             return labels[p.name] + ": " + fmt(p.value) + " " + d.unit; } },
           series: [{
-            type: "sankey", left: 10, right: 230, top: 20, bottom: 20, nodeGap: 10, draggable: false,
+            type: "sankey", left: 10, right: 290, top: 20, bottom: 20, nodeGap: 10, draggable: false,
             emphasis: { focus: "adjacency" }, lineStyle: { color: "gradient", opacity: 0.4 },
-            label: { formatter: function (p) { return labels[p.name] + "  " + fmt(p.value); } },
+            label: { fontSize: 11, formatter: function (p) { return shorts[p.name] + "  " + fmt(p.value); } },
             data: d.nodes.map(function (n) { return { name: n.id, itemStyle: { color: COLORS[n.kind] || "#777" } }; }),
             links: d.links.map(function (l) { return { source: l.source, target: l.target, value: l.value }; })
           }]
