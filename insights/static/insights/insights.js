@@ -34,8 +34,8 @@
     var chart = echarts.init(el);
     chart.setOption({
       animation: false, tooltip: { trigger: "axis" }, legend: { top: 5 },
-      grid: { top: 40, left: 70, right: 20, bottom: 30 },
-      xAxis: { type: "category", data: d.labels }, yAxis: { type: "value" },
+      grid: { top: 40, left: 80, right: 20, bottom: 30 },
+      xAxis: { type: "category", data: d.labels }, yAxis: { type: "value", scale: true },
       series: [
         { name: el.dataset.lActual, type: "bar", data: d.actual, itemStyle: { color: "#3b6ea5" },
           markLine: d.split < d.labels.length ? { symbol: "none", label: { formatter: el.dataset.lSplit },
