@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py compilemessages --ignore=.venv >/dev/null 2>&1 || true
 	$(PY) manage.py load_demo
+	$(PY) manage.py load_alerts_demo
 	$(PY) manage.py load_insights_demo
 	@echo ""
 	@echo "Serving Nengtan on http://127.0.0.1:$(PORT)/  (admin: /admin/, API: /api/docs/). Ctrl-C stops."
