@@ -9,10 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import tenancy
 from accounts.admin_base import TenantScopedAdmin
+from accounts.models import Role
 from energy_platform.errors import ApplicationError
 from plants.models import Enterprise, Site
 
-from .models import IndicatorEntry, IndicatorSet, ReportFile, ReportSnapshot, RequirementEntry
+from .models import IndicatorEntry, IndicatorSet, ProductPrice, ReportFile, ReportSnapshot, RequirementEntry
 from .services import report_generate
 
 
@@ -44,7 +45,7 @@ class ReportFileInline(admin.TabularInline):
 
 @admin.register(ReportSnapshot)
 class ReportSnapshotAdmin(ReadOnlyAdmin):
-    list_display = ["id", "enterprise", "kind", "year", "format", "lang", "version", "status", "progress",
+    list_display = ["id", "enterprise", "site", "kind", "year", "format", "lang", "version", "status", "progress",
                     "superseded", "created_by", "created_at"]
     list_filter = ["kind", "status", "format", "lang", "superseded"]
     inlines = [ReportFileInline]
@@ -55,24 +56,30 @@ class ReportFileAdmin(ReadOnlyAdmin):
     list_display = ["name", "snapshot", "sha256", "size"]
 
 
-def _generate(modeladmin, request, enterprises, kind: str):
+def _generate(modeladmin, request, subjects, kind: str):
+    """`subjects`: (enterprise, site or None) pairs; a site gets a report of its own."""
     year = dt.date.today().year - 1  # noqa: DTZ011 - the last complete calendar year
-    for enterprise in enterprises:
+    lang = request.LANGUAGE_CODE if request.LANGUAGE_CODE in ("zh-hans", "en") else "zh-hans"
+    for enterprise, site in subjects:
+        if not (request.user.is_superuser or tenancy.has_role(request.user, enterprise, Role.ENERGY_MANAGER)):
+            modeladmin.message_user(request, f"{site or enterprise}: {_('needs the energy manager role')}",
+                                    messages.ERROR)
+            continue
         for fmt in ("pdf", "xlsx"):
             try:
-                snap = report_generate(kind=kind, enterprise=enterprise, year=year, fmt=fmt,
-                                       lang=request.LANGUAGE_CODE if request.LANGUAGE_CODE in ("zh-hans", "en")
-                                       else "zh-hans", user=request.user)
+                snap = report_generate(kind=kind, enterprise=enterprise, site=site, year=year, fmt=fmt, lang=lang,
+                                       user=request.user)
             except ApplicationError as exc:
-                modeladmin.message_user(request, f"{enterprise}: {exc.detail}", messages.ERROR)
+                modeladmin.message_user(request, f"{site or enterprise}: {exc.detail}", messages.ERROR)
             else:
-                modeladmin.message_user(request, f"{enterprise}: {snap}", messages.SUCCESS)
+                modeladmin.message_user(request, f"{site or enterprise}: {snap}", messages.SUCCESS)
 
 
 def _make_action(kind: str, label, of_sites: bool):
     def action(modeladmin, request, queryset):
-        enterprises = ({s.enterprise for s in queryset.select_related("enterprise")} if of_sites else queryset)
-        _generate(modeladmin, request, enterprises, kind)
+        subjects = ([(s.enterprise, s) for s in queryset.select_related("enterprise")] if of_sites
+                    else [(e, None) for e in queryset])
+        _generate(modeladmin, request, subjects, kind)
 
     action.__name__ = f"generate_{kind}_report{'_site' if of_sites else ''}"
     action.short_description = label
@@ -84,7 +91,9 @@ for _model, _of_sites in ((Enterprise, False), (Site, True)):
     if _ma is not None:
         _ma.actions = [*(_ma.actions or []),
                        _make_action("energy", _("Generate last year's energy report (PDF, XLSX)"), _of_sites),
-                       _make_action("ghg", _("Generate last year's GHG report (PDF, XLSX)"), _of_sites)]
+                       _make_action("ghg", _("Generate last year's GHG report (PDF, XLSX)"), _of_sites),
+                       _make_action("footprint", _("Generate last year's product carbon footprint (PDF, XLSX)"),
+                                    _of_sites)]
 
 
 class IndicatorInline(admin.TabularInline):
@@ -103,6 +112,13 @@ class BasicRequirementInline(admin.TabularInline):
 class IndicatorSetAdmin(admin.ModelAdmin):
     list_display = ["edition", "industry_prefix", "name", "provisional", "source"]
     inlines = [IndicatorInline, BasicRequirementInline]
+
+
+@admin.register(ProductPrice)
+class ProductPriceAdmin(TenantScopedAdmin):
+    list_display = ["product", "year", "price_cny_per_unit", "source"]
+    list_filter = ["year"]
+    search_fields = ["product__code", "product__name"]
 
 
 @admin.register(IndicatorEntry)

@@ -1,4 +1,5 @@
-"""`manage.py generate_report --kind energy --enterprise <id|code> --year 2025 --format pdf --output dir`."""
+"""`manage.py generate_report --kind energy --enterprise <id|code> [--site <code>] --year 2025 --format pdf
+--output dir [--allocation mass|economic|energy]`."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--format", required=True, choices=["pdf", "xlsx", "csv", "json"])
         parser.add_argument("--lang", default="zh-hans", choices=["zh-hans", "en"])
         parser.add_argument("--output", required=True)
+        parser.add_argument("--site", help="site code: a report of that site only")
+        parser.add_argument("--allocation", choices=["mass", "economic", "energy"],
+                            help="footprint allocation rule (default mass)")
 
     def handle(self, *args, **opts):
         ref = opts["enterprise"]
@@ -29,9 +33,15 @@ class Command(BaseCommand):
             ent = Enterprise.objects.filter(pk=int(ref)).first()
         if ent is None:
             raise CommandError(f"No enterprise with id or credit code {ref!r}.")
+        site = None
+        if opts.get("site"):
+            site = ent.sites.filter(code=opts["site"]).first()
+            if site is None:
+                raise CommandError(f"Enterprise {ent.credit_code} has no site {opts['site']!r}.")
+        options = {"allocation": opts["allocation"]} if opts.get("allocation") else None
         try:
-            snap = report_generate(kind=opts["kind"], enterprise=ent, year=opts["year"], fmt=opts["format"],
-                                   lang=opts["lang"])
+            snap = report_generate(kind=opts["kind"], enterprise=ent, site=site, year=opts["year"],
+                                   fmt=opts["format"], lang=opts["lang"], options=options)
         except ApplicationError as exc:
             raise CommandError(f"{exc.code}: {exc.detail}") from exc
         out = pathlib.Path(opts["output"])
