@@ -1,6 +1,8 @@
 """Configuration admin of quotas, allowances, alert rules and (read-only) alerts, through the tenancy layer."""
 
 from django.contrib import admin
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import TenantScopedAdmin
 
@@ -30,10 +32,10 @@ class AlertRuleAdmin(TenantScopedAdmin):
     readonly_fields = ["created_by", "created_at", "last_evaluated_at", "last_error"]
     actions = ["evaluate_now"]
 
-    @admin.action(description="Evaluate the selected rules now")
+    @admin.action(description=_("Evaluate the selected rules now"))
     def evaluate_now(self, request, queryset):
         raised = sum(alert_rule_evaluate(rule=rule)[0] for rule in queryset)
-        self.message_user(request, f"{raised} alert(s) raised.")
+        self.message_user(request, gettext("%(n)s alert(s) raised.") % {"n": raised})
 
 
 @admin.register(Alert)
