@@ -111,7 +111,10 @@ def baselines_page(request):
     if site is None:
         return render(request, "insights/baselines.html", _context(request, enterprise, site=None, page="baselines"))
     editable = selectors.can_edit(request.user, site.enterprise)
-    form = BaselineForm(request.POST if request.method == "POST" else None, site=site)
+    active = EnergyBaseline.objects.filter(site=site, active=True).order_by("-created_at").first()
+    form = BaselineForm(request.POST if request.method == "POST" else None, site=site,
+                        initial={"measure": active.measure if active else EnergyBaseline.Measure.ENERGY_TCE,
+                                 "variables": active.variables if active else []})
     if request.method == "POST":
         if not editable:
             raise PermissionDenied
