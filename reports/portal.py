@@ -1,0 +1,113 @@
+"""Regulator portal (read-only pages): enterprises and sites of the regulator's jurisdiction with their KPIs, their
+report snapshots to download, and the bulk KPI export. Regulators only (403 for anyone else); an enterprise or
+report outside the jurisdiction is a 404. Every download and export is written to the audit log."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.audit import audit_record
+from carbon.periods import Period
+from energy_platform.errors import ApplicationError
+
+from . import dataexports, selectors
+from .formatting import fmt_cell
+from .models import ReportSnapshot
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _regulator(request) -> None:
+    if not selectors.jurisdiction_prefixes(request.user):
+        raise PermissionDenied(_("The regulator portal is for regulators."))
+
+
+def _period(request) -> Period:
+    text = request.GET.get("period") or str(timezone.localdate().year - 1)
+    return Period.parse(text)
+
+
+def _labels() -> dict:
+    return {"energy_tce": _("Energy"), "value_added_10k_cny": _("Value added"),
+            "energy_per_value_added": _("Energy per value added"), "scope1_tco2": _("Scope 1 (direct)"),
+            "scope2_tco2": _("Scope 2 (purchased energy)"), "total_tco2": _("Total emissions"),
+            "carbon_intensity": _("Carbon intensity"), "renewable_share": _("Renewable share"),
+            "data_completeness": _("Data completeness")}
+
+
+def _columns() -> list[dict]:
+    labels = _labels()
+    return [{"key": key, "label": labels[key], "unit": unit} for key, unit in selectors.KPI_COLUMNS]
+
+
+def _cells(kpis: dict) -> list[str]:
+    return [fmt_cell(kpis[key]) for key, _unit in selectors.KPI_COLUMNS]
+
+
+def _context(request, **extra) -> dict:
+    # `regulator` shows the portal link in the navigation; no enterprise picker on these pages.
+    return {"regulator": True, "enterprise": None, "enterprises": None,
+            "prefixes": selectors.jurisdiction_prefixes(request.user), **extra}
+
+
+@login_required
+def portal_home(request):
+    _regulator(request)
+    period = _period(request)
+    rows = [{**r, "cells": _cells(r["kpis"])} for r in selectors.enterprise_rows(user=request.user, period=period)]
+    return render(request, "reports/portal/home.html", _context(request, period=period, rows=rows,
+                                                                 columns=_columns()))
+
+
+@login_required
+def portal_enterprise(request, pk: int):
+    _regulator(request)
+    ent = selectors.jurisdiction_enterprise(request.user, pk)
+    period = _period(request)
+    sites = [{**r, "cells": _cells(r["kpis"])} for r in selectors.site_rows(enterprise=ent, period=period)]
+    return render(request, "reports/portal/enterprise.html", _context(
+        request, ent=ent, period=period, sites=sites, columns=_columns(),
+        snapshots=selectors.enterprise_snapshots(enterprise=ent)))
+
+
+@login_required
+def portal_download(request, pk: int, file_id: int):
+    _regulator(request)
+    snap: ReportSnapshot = selectors.jurisdiction_snapshot(request.user, pk)
+    rf = snap.files.filter(pk=file_id).first()
+    if rf is None:
+        raise Http404
+    audit_record(request=request, action="report.download", obj=rf, enterprise=snap.enterprise,
+                 detail={"snapshot": snap.pk, "sha256": rf.sha256, "via": "regulator portal"})
+    return FileResponse(rf.file.open("rb"), as_attachment=True, filename=rf.name)
+
+
+@login_required
+def portal_export(request):
+    _regulator(request)
+    period = _period(request)
+    fmt = request.GET.get("format", "csv")
+    if fmt not in ("csv", "xlsx"):
+        raise ApplicationError("invalid_format", _("format must be csv or xlsx."), status_code=400)
+    enterprises = list(selectors.jurisdiction_enterprises(request.user).values_list("credit_code", flat=True))
+    audit_record(request=request, action="regulator.export", detail={
+        "period": str(period), "format": fmt, "prefixes": selectors.jurisdiction_prefixes(request.user),
+        "enterprises": enterprises, "via": "regulator portal"})
+    rows = selectors.kpi_export_rows(user=request.user, period=period)
+    name = f"kpis_{period}.{fmt}"
+    if fmt == "csv":
+        plain = ([str(v) if isinstance(v, Decimal) else v for v in row] for row in rows)
+        resp = StreamingHttpResponse(dataexports.csv_chunks(selectors.KPI_EXPORT_HEADER, plain),
+                                     content_type="text/csv; charset=utf-8")
+        resp["Content-Disposition"] = f'attachment; filename="{name}"'
+        return resp
+    numbers = ([float(v) if isinstance(v, Decimal) else v for v in row] for row in rows)
+    return FileResponse(dataexports.xlsx_file(selectors.KPI_EXPORT_HEADER, numbers, title=f"kpis_{period}"),
+                        as_attachment=True, filename=name, content_type=XLSX_TYPE)

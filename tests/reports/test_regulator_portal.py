@@ -1,0 +1,112 @@
+"""Regulator portal: regulators only, scoped to their region prefix (404 outside), KPIs from the accounting engine,
+report downloads and bulk KPI exports written to the audit log."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+
+from accounts.models import AuditEvent
+from reports.services import report_generate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shanghai(site, tenants):
+    """The report fixture's Shanghai factory (region 310115, 72.2910 tce in 2025) seen by regulator_sh (prefix 31);
+    regulator_hb (prefix 13) has no enterprise of it in its jurisdiction."""
+    snap = report_generate(kind="energy", enterprise=site.enterprise, year=2025, fmt="pdf", lang="zh-hans")
+    return {"site": site, "enterprise": site.enterprise, "snapshot": snap, "file": snap.files.get()}
+
+
+def test_portal_lists_enterprises_of_the_jurisdiction_with_their_kpis(shanghai, tenants, client):
+    client.force_login(tenants["regulator_sh"])
+    resp = client.get("/regulator/?period=2025")
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    # tenants["a"] (310115) and the fixture's enterprise (310115) are in prefix 31; tenants["b"] (130100) is not
+    assert shanghai["enterprise"].credit_code in html and tenants["a"].credit_code in html
+    assert tenants["b"].credit_code not in html
+    # DOMAIN.md §1: 72.291 tce; §2-§3: 201.819226 tCO2 (see test_reports) — printed as the engine returns them
+    row = next(r for r in resp.context["rows"] if r["enterprise"] == shanghai["enterprise"])
+    assert (row["kpis"]["energy_tce"], row["kpis"]["total_tco2"]) == (Decimal("72.2910"), Decimal("201.8192"))
+    assert "72.2910" in html and "201.8192" in html
+
+
+def test_enterprise_page_and_download_are_audited(shanghai, tenants, client):
+    client.force_login(tenants["regulator_sh"])
+    ent, snap, rf = shanghai["enterprise"], shanghai["snapshot"], shanghai["file"]
+    page = client.get(f"/regulator/enterprises/{ent.pk}/?period=2025")
+    assert page.status_code == 200
+    url = f"/regulator/reports/{snap.pk}/files/{rf.pk}/"
+    assert url in page.content.decode()
+    assert not AuditEvent.objects.filter(action="report.download").exists()
+    resp = client.get(url)
+    assert resp.status_code == 200 and b"".join(resp.streaming_content).startswith(b"%PDF")
+    event = AuditEvent.objects.get(action="report.download")
+    assert (event.actor, event.enterprise, event.object_id) == (tenants["regulator_sh"], ent, str(rf.pk))
+    assert event.detail["sha256"] == rf.sha256 and event.detail["via"] == "regulator portal"
+
+
+def test_out_of_region_regulator_gets_404_and_nothing_is_audited(shanghai, tenants, client):
+    client.force_login(tenants["regulator_hb"])
+    ent, snap, rf = shanghai["enterprise"], shanghai["snapshot"], shanghai["file"]
+    assert client.get(f"/regulator/enterprises/{ent.pk}/").status_code == 404
+    assert client.get(f"/regulator/reports/{snap.pk}/files/{rf.pk}/").status_code == 404
+    assert shanghai["enterprise"].credit_code not in client.get("/regulator/").content.decode()
+    assert not AuditEvent.objects.filter(action="report.download").exists()
+
+
+def test_only_regulators_enter_the_portal(shanghai, tenants, client):
+    for user in ("admin_a", "viewer_a", "staff"):
+        client.force_login(tenants[user])
+        assert client.get("/regulator/").status_code == 403, user
+        assert client.get(f"/regulator/reports/{shanghai['snapshot'].pk}/files/{shanghai['file'].pk}/"
+                          ).status_code == 403
+    client.logout()
+    assert client.get("/regulator/").status_code == 302  # to the login page
+
+
+def test_bulk_kpi_export_csv_and_xlsx_in_long_format_with_units(shanghai, tenants, client):
+    from openpyxl import load_workbook
+
+    client.force_login(tenants["regulator_sh"])
+    resp = client.get("/regulator/export/?period=2025&format=csv")
+    assert resp.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(b"".join(resp.streaming_content).decode("utf-8-sig"))))
+    code = shanghai["enterprise"].credit_code
+    energy = {(r["level"], r["site"]): r for r in rows if r["credit_code"] == code and r["indicator"] == "energy_tce"}
+    assert energy[("enterprise", "")]["value"] == "72.2910" and energy[("enterprise", "")]["unit"] == "tce"
+    assert energy[("site", shanghai["site"].code)]["value"] == "72.2910"
+    assert (energy[("site", shanghai["site"].code)]["start"], energy[("site", shanghai["site"].code)]["end"]) == (
+        "2025-01-01", "2026-01-01")
+    assert {r["credit_code"] for r in rows} == {code, tenants["a"].credit_code}
+    event = AuditEvent.objects.get(action="regulator.export")
+    assert sorted(event.detail["enterprises"]) == sorted([code, tenants["a"].credit_code])
+    resp = client.get("/regulator/export/?period=2025-Q1&format=xlsx")
+    ws = load_workbook(io.BytesIO(b"".join(resp.streaming_content))).worksheets[0]
+    values = list(ws.values)
+    assert values[0][-3:] == ("indicator", "value", "unit")
+    q1 = next(v for v in values[1:] if v[1] == code and v[0] == "enterprise" and v[8] == "energy_tce")
+    assert (q1[5], q1[9], q1[10]) == ("2025-Q1", pytest.approx(72.291), "tce")  # all the March data lies in Q1
+    assert AuditEvent.objects.filter(action="regulator.export").count() == 2
+    resp = client.get("/regulator/export/?period=2025&format=pdf")
+    assert resp.status_code == 400
+    assert client.get("/regulator/?period=nonsense").status_code == 400
+
+
+def test_api_report_download_is_audited(shanghai, tenants, api_client):
+    from accounts.models import Membership, Role
+
+    user = tenants["viewer_a"]
+    Membership.objects.create(user=user, enterprise=shanghai["enterprise"], role=Role.VIEWER)
+    api_client.force_authenticate(user)
+    resp = api_client.get(f"/api/v1/reports/{shanghai['snapshot'].pk}/download/")
+    assert resp.status_code == 200
+    event = AuditEvent.objects.get(action="report.download")
+    assert (event.actor, event.enterprise, event.detail["sha256"]) == (user, shanghai["enterprise"],
+                                                                      shanghai["file"].sha256)
