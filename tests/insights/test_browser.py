@@ -170,7 +170,10 @@ def test_baselines_page_shows_quality_savings_projects_and_rebaselines(browser_p
     page.fill("#baseline-form input[name=name]", "2024-02 起 re-baseline")
     page.select_option("#baseline-form select[name=measure]", "energy_tce")
     page.fill("#baseline-form input[name=start_month]", "2024-02")
+    # The form starts from the active baseline (tce on output and HDD): keep output, drop HDD.
+    assert page.is_checked("#baseline-form input[value='hdd']")
     page.check("#baseline-form input[value='product:HRC']")
+    page.uncheck("#baseline-form input[value='hdd']")
     page.fill("#baseline-form input[name=reason]", "新增棒材线 New bar line: boundary change")
     page.locator("#baseline-form button").click()
     page.wait_for_selector("p.msg")
