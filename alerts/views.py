@@ -48,6 +48,8 @@ def _forecasts(enterprise, today) -> list[dict]:
                  "projected": v["projected"], "method": labels.get(v.get("method"), v.get("method"))}
                 for k, v in f["quantities"].items()]
         comparisons = [{**c, "label": f"{labels[c['indicator']]} — {labels[c['kind']]}"} for c in f["comparisons"]]
+        for s in f["sites"]:
+            s["method_label"] = labels.get(s["energy_tce"]["method"], s["energy_tce"]["method"])
         out.append({"forecast": f, "rows": rows, "comparisons": comparisons,
                     "title": _("Year-end projection %(p)s") % {"p": period} if period.n_months == 12
                     else _("Month-end projection %(p)s") % {"p": period}})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent
 from alerts.models import Alert, AlertRule, EnergyQuota
 from alerts.services import alert_rule_evaluate
-from tests.factories import MeterFactory
+from tests.factories import MeterFactory, SiteFactory
 
 from . import series
 
@@ -150,9 +151,21 @@ def test_acknowledge_in_the_page_by_manager_not_viewer(alert, tenants, client):
     assert client.get(f"/alerts/?enterprise={tenants['a'].pk}").status_code == 404
 
 
-def test_page_shows_projections_as_computed(data, client):
+def test_page_shows_projections_as_computed(data, client, monkeypatch):
+    real = timezone.localdate
+    # The clock is outside the system: the page projects as of 1 March 2026, the end of the constructed series.
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **kw: real(*a, **kw) if a or kw else dt.date(2026, 3, 1))
+    other = SiteFactory(enterprise=data["a"], code="NEW")
+    series.build(other, with_2025=False, code="E-NEW")
     client.force_login(data["manager_a"])
     page = client.get(f"/alerts/?enterprise={data['a'].pk}&status=all")
     assert page.status_code == 200
     assert page.context["forecasts"], "the year-end projection is shown"
-    assert page.context["forecasts"][0]["forecast"]["period"] == str(timezone.localdate().year)
+    year = page.context["forecasts"][0]["forecast"]
+    assert (year["period"], year["as_of"]) == ("2026", dt.date(2026, 3, 1))
+    # A1 8.193743 + NEW 4.934435 = 13.128178 tce (tests/alerts/test_forecast.py), shown to 4 decimals.
+    assert year["quantities"]["energy_tce"]["projected"] == Decimal("13.1282")
+    assert b"13.1282" in page.content.replace(b",", b"")
+    # One row per site, with its own method: A1 has last year, NEW has not.
+    assert b'data-site="A1"' in page.content and b'data-site="NEW"' in page.content
+    assert [(s["site"], s["energy_tce"]["method"]) for s in year["sites"]] == [("A1", "seasonal"), ("NEW", "run_rate")]
