@@ -20,7 +20,7 @@ from energy_platform.errors import ApplicationError
 from meters.models import Carrier, Meter
 from plants.models import Enterprise, Site
 
-from .energy import MeterQuantity, _sign, memoized, meter_quantities
+from .energy import MeterQuantity, _sign, memo_active, memoized, meter_quantities
 from .models import EmissionFactor, FactorSet, GreenCertificate, ProcessEmission
 from .periods import Period
 from .reference_data import PROVINCE_GRID_REGION
@@ -43,7 +43,8 @@ def grid_region_of(site: Site) -> str | None:
 def factor_select(*, site: Site, carrier: str, year: int, purpose: str = FactorSet.Purpose.REFERENCE,
                   basis: str = EmissionFactor.Basis.AVERAGE) -> EmissionFactor:
     """Choose the emission factor of a carrier for a site and reporting year by the documented precedence."""
-    return memoized(("factor", site.pk, carrier, year, purpose, basis),
+    # The choice depends on the site only through its enterprise and region code.
+    return memoized(("factor", site.enterprise_id, site.region_code, carrier, year, purpose, basis),
                     lambda: _factor_select(site=site, carrier=carrier, year=year, purpose=purpose, basis=basis))
 
 
@@ -114,11 +115,15 @@ def site_emissions(*, site: Site, period: Period, purpose: str = FactorSet.Purpo
                       "factor_unit": f"tCO2/{p.activity_unit}", "factor_version": "entered",
                       "factor_source": p.factor_source, "provisional": False,
                       "tco2": (p.activity_amount * p.factor_tco2_per_unit).quantize(Decimal("0.000001"))}
-        for p in ProcessEmission.objects.filter(site=site, month__in=months)
+        for p in _site_month_rows(ProcessEmission, site, months)
     )
     scope1 = sum((ln["tco2"] for ln in lines if ln["scope"] == "scope1"), Decimal(0))
     scope2 = sum((ln["tco2"] for ln in lines if ln["scope"] == "scope2"), Decimal(0))
-    gec_mwh = GreenCertificate.objects.filter(site=site, month__in=months).aggregate(s=Sum("mwh"))["s"] or Decimal(0)
+    if memo_active() is None:
+        gec_mwh = GreenCertificate.objects.filter(site=site, month__in=months).aggregate(s=Sum("mwh"))["s"]
+    else:
+        gec_mwh = sum((g.mwh for g in _site_month_rows(GreenCertificate, site, months)), Decimal(0))
+    gec_mwh = gec_mwh or Decimal(0)
     return {
         "site": site.code, "period": str(period), "purpose": purpose, "lines": lines,
         "scope1_tco2": scope1, "scope2_tco2": scope2, "total_tco2": scope1 + scope2,
@@ -126,6 +131,19 @@ def site_emissions(*, site: Site, period: Period, purpose: str = FactorSet.Purpo
                               "note": "market-based instruments, reported separately and not netted"},
         "factor_versions": sorted({ln["factor_version"] for ln in lines}),
     }
+
+
+def _site_month_rows(model, site: Site, months: list) -> list:
+    """Rows of a per-site monthly table for the given months; inside `lookup_memo()` the site's rows are read once
+    and shared by every period computed in the block."""
+    memo = memo_active()
+    if memo is None:
+        return list(model.objects.filter(site=site, month__in=months))
+    key = (model.__name__, site.pk)
+    if key not in memo:
+        memo[key] = list(model.objects.filter(site=site).order_by("pk"))
+    wanted = set(months)
+    return [r for r in memo[key] if r.month in wanted]
 
 
 def enterprise_emissions(*, enterprise: Enterprise, period: Period) -> dict:

@@ -131,6 +131,11 @@ def lookup_memo():
             _MEMO.reset(token)
 
 
+def memo_active() -> dict | None:
+    """The lookup memo of the enclosing `lookup_memo()` block, or None outside one."""
+    return _MEMO.get()
+
+
 def memoized(key: tuple, compute):
     memo = _MEMO.get()
     if memo is None:

@@ -18,6 +18,7 @@ from .energy import (
     coefficient_for,
     electricity_kwh,
     lookup_memo,
+    memo_active,
     meter_quantities,
     meter_quantities_multi,
     site_energy,
@@ -35,15 +36,54 @@ def _current(qs, key: str):
     return qs.filter(version=Subquery(latest.values("version")[:1]))
 
 
+def _current_sum_memo(model, key: str, owners: list, months: list, field: str) -> Decimal | None:
+    """Inside `lookup_memo()`: the same sum as `_current(...).aggregate(Sum(field))`, from each owner's rows read once
+    (highest version per (owner, month); None when no row)."""
+    memo = memo_active()
+    rows = []
+    for owner in owners:
+        memo_key = (model.__name__, owner.pk)
+        if memo_key not in memo:
+            latest: dict = {}
+            for month, version, value in model.objects.filter(**{key: owner}).values_list("month", "version", field):
+                if month not in latest or version > latest[month][0]:
+                    latest[month] = (version, value)
+            memo[memo_key] = {m: v for m, (_version, v) in latest.items()}
+        rows += [memo[memo_key][m] for m in months if m in memo[memo_key]]
+    return sum(rows, Decimal(0)) if rows else None
+
+
 def value_added(*, sites, period: Period) -> Decimal | None:
+    if memo_active() is not None:
+        return _current_sum_memo(EconomicData, "site", list(sites), period.months(), "value_added_10k_cny")
     qs = _current(EconomicData.objects.filter(site__in=sites, month__in=period.months()), "site")
     total = qs.aggregate(s=Sum("value_added_10k_cny"))["s"]
     return total
 
 
 def product_output(*, product: Product, period: Period) -> Decimal | None:
+    if memo_active() is not None:
+        return _current_sum_memo(ProductionData, "product", [product], period.months(), "quantity")
     qs = _current(ProductionData.objects.filter(product=product, month__in=period.months()), "product")
     return qs.aggregate(s=Sum("quantity"))["s"]
+
+
+def _enterprise_sites(enterprise: Enterprise) -> list[Site]:
+    memo = memo_active()
+    if memo is None:
+        return list(enterprise.sites.all())
+    if ("sites", enterprise.pk) not in memo:
+        memo[("sites", enterprise.pk)] = list(enterprise.sites.select_related("enterprise"))
+    return memo[("sites", enterprise.pk)]
+
+
+def _site_products(site: Site) -> list[Product]:
+    memo = memo_active()
+    if memo is None:
+        return list(Product.objects.filter(site=site))
+    if ("products", site.pk) not in memo:
+        memo[("products", site.pk)] = list(Product.objects.filter(site=site))
+    return memo[("products", site.pk)]
 
 
 def _ratio(a, b, q=Q4):
@@ -139,7 +179,7 @@ def _per_product(site: Site, period: Period, core: dict, method: str) -> list[di
     """Energy per unit of product: the energy of the meters of the product's production unit when it has any,
     otherwise the whole site's energy (stated as the allocation)."""
     rows = []
-    for product in Product.objects.filter(site=site):
+    for product in _site_products(site):
         output = product_output(product=product, period=period)
         allocation = "site"
         tce = core["energy"]["energy_tce"]
@@ -192,10 +232,11 @@ def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = Con
             # The period and the year before it: one rollup aggregate per site, shared coefficient/factor lookups.
             periods = [period, period.previous_year()]
             with lookup_memo():
-                quantities = {s.pk: meter_quantities_multi(site=s, periods=periods) for s in enterprise.sites.all()}
+                quantities = {s.pk: meter_quantities_multi(site=s, periods=periods)
+                              for s in _enterprise_sites(enterprise)}
                 return enterprise_kpis(enterprise=enterprise, period=period, method=method, quantities=quantities)
     quantities = quantities or {}
-    sites = list(enterprise.sites.all())
+    sites = _enterprise_sites(enterprise)
     site_rows = [site_kpis(site=s, period=period, method=method, with_yoy=False, quantities=quantities.get(s.pk))
                  for s in sites]
     # Value added is entered per site: the enterprise's is the sum of its sites' (None when no site has any).
@@ -258,7 +299,7 @@ def enterprise_kpis_current(*, enterprise: Enterprise, today=None,
     year = Period.year(today.year).to_date(today)
     periods = [month, year, month.previous_year(), year.previous_year()]
     with lookup_memo():
-        quantities = {s.pk: meter_quantities_multi(site=s, periods=periods) for s in enterprise.sites.all()}
+        quantities = {s.pk: meter_quantities_multi(site=s, periods=periods) for s in _enterprise_sites(enterprise)}
         return {"month": enterprise_kpis(enterprise=enterprise, period=month, method=method, quantities=quantities),
                 "year": enterprise_kpis(enterprise=enterprise, period=year, method=method, quantities=quantities)}
 
