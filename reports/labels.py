@@ -28,6 +28,9 @@ ALLOCATION_NAMES = {"mass": _("by output share (mass)"), "economic": _("by econo
                     "energy": _("by metered energy of production units")}
 
 
+THRESHOLD_NAMES = {"provincial": _("provincial green factory"), "national": _("national green factory")}
+
+
 def carrier_name(code: str) -> str:
     return str(CARRIER_NAMES.get(code, code))
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from carbon.periods import Period
 
 from ..greenfactory import green_factory_scores, indicator_set_for
-from ..labels import GROUP_NAMES_EN
+from ..labels import GROUP_NAMES_EN, THRESHOLD_NAMES
 from ..models import RequirementEntry
 from . import Chart, Column, Document, Section, Table, subject_meta
 
@@ -34,7 +34,8 @@ def build_green_factory(*, enterprise, year: int, site=None, options=None) -> Do
             row += [r["value"], r["points"]]
         rows.append(row)
     totals = Table([Column("year", _("Year")), Column("total", _("Total score"))]
-                   + [Column(f"gap_{k}", _("Gap to %(t)s") % {"t": k}) for k in iset.thresholds],
+                   + [Column(f"gap_{k}", _("Gap to %(t)s") % {"t": THRESHOLD_NAMES.get(k, k)})
+                      for k in iset.thresholds],
                    [[y, scored[y]["total"], *[max(v - scored[y]["total"], 0) for v in iset.thresholds.values()]]
                     for y in years])
     req_entries = {e.requirement_id: e for e in RequirementEntry.objects.filter(enterprise=enterprise, year=year)}
@@ -54,7 +55,7 @@ def build_green_factory(*, enterprise, year: int, site=None, options=None) -> Do
     meta = subject_meta(enterprise=enterprise, site=site, year=year, period=Period.year(year))
     meta.update(edition=iset.edition, provisional=iset.provisional)
     chart = Chart(_("Total score by year"), _("points"), [(str(y), scored[y]["total"]) for y in years],
-                  lines=[(str(k), v) for k, v in iset.thresholds.items()])
+                  lines=[(str(THRESHOLD_NAMES.get(k, k)), v) for k, v in iset.thresholds.items()])
     return Document(
         kind="green_factory", title=_("Green-factory self-evaluation %(year)s") % {"year": year},
         meta=meta,
