@@ -261,15 +261,11 @@ def enterprise_forecast(*, enterprise: Enterprise, period: Period, as_of: dt.dat
         projected = [r["projected"] for r in rows]
         total[key] = {"to_date": sum((r["to_date"] for r in rows), Decimal(0)),
                       "projected": None if any(p is None for p in projected) else sum(projected, Decimal(0)),
-                      "method": methods.pop() if len(methods) == 1 else ("mixed" if methods else None),
-                      "seasonal": None, "run_rate": None, "previous_year_to_date": None, "previous_year_total": None}
+                      "method": methods.pop() if len(methods) == 1 else ("mixed" if methods else None)}
     completeness = [core["completeness"] for _, core in per_site if core["completeness"] is not None]
     core = {"quantities": total}
     va = _value_added(sites=sites, period=period, as_of=as_of)
     quantities = _shape(core, va)
-    for key in ("energy_tce", "total_tco2"):
-        for k in ("seasonal", "run_rate", "previous_year_to_date", "previous_year_total"):
-            quantities[key].pop(k)
     year = period.first.year
     complete = as_of >= period.end_month
     return {"scope": "enterprise", "enterprise": enterprise.pk, "period": str(period), "as_of": as_of,
