@@ -201,3 +201,24 @@ def test_explicit_recipients_and_disabled_rules(tenants):
     rule.save()
     assert alert_rules_evaluate()["resolved"] == 1
     assert Alert.objects.get(rule=rule).status == Alert.Status.RESOLVED
+
+
+class RefusingBackend:
+    """A mail server that is down."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("mail server down")
+
+
+def test_a_failed_email_is_retried_at_the_next_evaluation(tenants, settings):
+    meter = MeterFactory(site=tenants["site_a"], code="Q15", interval_minutes=15)
+    rule = _rule(tenants, meter=meter, kind=AlertRule.Kind.SILENT_METER, intervals=1, email_to="ops@a.example")
+    settings.EMAIL_BACKEND = "tests.alerts.test_rules.RefusingBackend"
+    assert alert_rules_evaluate()["emailed"] == 0
+    assert Alert.objects.get(rule=rule).emailed_at is None
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert alert_rules_evaluate()["emailed"] == 1
+    assert len(mail.outbox) == 1 and Alert.objects.get(rule=rule).emailed_at is not None
