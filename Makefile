@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint venv migrate bench-ingest bench-kpis clean
+.PHONY: demo test lint venv migrate bench-ingest bench-kpis bench-load clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -40,6 +40,9 @@ bench-ingest: $(STAMP)
 
 bench-kpis: $(STAMP)
 	$(PY) tests/services.py $(PY) bench/kpis.py
+
+bench-load: $(STAMP)
+	$(PY) tests/services.py $(PY) bench/load.py $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
