@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint venv migrate bench-ingest bench-kpis bench-load clean
+.PHONY: demo test lint audit venv migrate bench-ingest bench-kpis bench-load clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -29,8 +29,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
+	$(PY) scripts/audit_dependencies.py
 	$(PY) tests/services.py $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+audit: $(STAMP)
+	$(PY) scripts/audit_dependencies.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

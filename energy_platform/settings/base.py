@@ -1,8 +1,10 @@
 """Settings shared by every environment; addresses and secrets come from the environment."""
 
+import datetime as dt
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -27,6 +29,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
+    "csp",
     "accounts",
     "plants",
     "meters",
@@ -49,6 +53,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "energy_platform.middleware.ApplicationErrorMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "energy_platform.urls"
@@ -143,6 +150,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name for the site-kind choices, wherever a serializer uses them.
+    "ENUM_NAME_OVERRIDES": {"SiteKindEnum": "plants.models.Site.Kind"},
 }
 
 # Celery: with no REDIS_URL (the embedded default) tasks run in-process.
@@ -197,3 +206,42 @@ USE_THOUSAND_SEPARATOR = True
 
 # Full rollup recompute on PostgreSQL: database sessions that fill the rebuilt rollup table in parallel.
 ROLLUP_REBUILD_SESSIONS = env.int("ROLLUP_REBUILD_SESSIONS", default=2)
+
+# Security (see README "Security model").
+# Login throttling by django-axes: after AXES_FAILURE_LIMIT failed sign-ins for one user name from one address, that
+# pair is locked out for AXES_COOLOFF_TIME (the UI sign-in and the admin both go through it). Attempts are stored in
+# the database (visible in the admin), so the lock holds across processes and machines.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "ui/locked_out.html"
+AXES_VERBOSE = False
+
+# Content security policy (django-csp): scripts only from the app's own static files (no inline scripts, no CDN);
+# inline styles are allowed because ECharts draws tooltips with style attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "worker-src": [SELF, "blob:"],  # Redoc (API browser) parses the schema in a blob: worker
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"

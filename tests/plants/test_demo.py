@@ -5,6 +5,7 @@ import zoneinfo
 
 import pytest
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.test import Client
 
 from meters.models import Meter, MeterRollup
@@ -33,7 +34,7 @@ def test_demo_loads_once_with_rollups_and_logins():
     assert months[5].received_intervals == months[5].expected_intervals - 1
     client = Client()
     for username in ("manager", "viewer", "regulator", "admin"):
-        assert client.login(username=username, password="nengtan-demo")
+        assert client.login(request=HttpRequest(), username=username, password="nengtan-demo")
 
 
 def test_demo_register_wraps_once_and_gaps_exist():

@@ -112,3 +112,12 @@
     }
   });
 })();
+
+/* Behaviour that would otherwise need inline handlers, which the content security policy forbids:
+   <select data-autosubmit> submits its form on change; <form data-nosubmit> is never submitted. */
+document.addEventListener("change", function (e) {
+  if (e.target.matches && e.target.matches("[data-autosubmit]") && e.target.form) { e.target.form.submit(); }
+});
+document.addEventListener("submit", function (e) {
+  if (e.target.matches && e.target.matches("form[data-nosubmit]")) { e.preventDefault(); }
+});
