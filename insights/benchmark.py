@@ -51,8 +51,8 @@ def _categories(products) -> dict[int, str]:
 
 
 def site_benchmark(*, site: Site, period: Period, user, method: str = ConversionMethod.EQUIVALENT) -> dict:
-    """Each indicator of `site` in `period` with its reference values, the site's own best period of the same length
-    and the ranking among the enterprise's sites of the same kind that `user` may see."""
+    """Each indicator of `site` in `period` with its reference values, the site's own history and best period of the
+    same length, and the ranking among the enterprise's sites of the same kind that `user` may see."""
     current = site_indicators(site=site, period=period, method=method)
     products = {p.code: p for p in Product.objects.filter(site=site)}
     categories = _categories(products.values())
@@ -79,6 +79,7 @@ def site_benchmark(*, site: Site, period: Period, user, method: str = Conversion
                  "meets": None if ind["value"] is None else ind["value"] <= r.value, **_gap(ind["value"], r.value)}
                 for r in references_for(site=site, indicator=ind["indicator"], period=period, unit=ind["unit"],
                                         category=category)]
+        series = [{"period": str(p), "value": values.get(key, {}).get("value")} for p, values in history]
         best = None
         for p, values in history:
             v = values.get(key, {}).get("value")
@@ -113,6 +114,7 @@ def site_benchmark(*, site: Site, period: Period, user, method: str = Conversion
             "key": key, "indicator": ind["indicator"], "product": ind.get("product"),
             "product_name": ind.get("product_name"), "category": category, "allocation": ind.get("allocation"),
             "value": ind["value"], "unit": ind["unit"], "references": refs, "own_best": best,
+            "history": series,
             "ranking": ranking, "rank": next((r["rank"] for r in ranking if r["current"]), None),
             "of": len(ranked),
             "leader_gap": _gap(ind["value"], leader["value"]) if leader else _gap(None, None),

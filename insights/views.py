@@ -53,6 +53,14 @@ def hub(request):
     return render(request, "insights/hub.html", _context(request, enterprise, sites=_sites(request, enterprise)))
 
 
+def _reference_lines(references: list[dict]) -> list[dict]:
+    """One dashed line per reference value; references with the same value share it (their labels joined)."""
+    lines: dict[float, list[str]] = {}
+    for r in references:
+        lines.setdefault(float(r["value"]), []).append(r["label"] or r["kind_label"])
+    return [{"name": " / ".join(names), "value": value} for value, names in sorted(lines.items())]
+
+
 @login_required
 def benchmark_page(request):
     enterprise, site = _site(request)
@@ -62,6 +70,12 @@ def benchmark_page(request):
     if site is not None:
         period = Period.parse(text)
         result = site_benchmark(site=site, period=period, user=request.user)
+        for i, ind in enumerate(result["indicators"]):
+            ind["chart_id"] = f"trend-{i}"
+            ind["chart"] = {
+                "labels": [h["period"] for h in ind["history"]],
+                "values": [None if h["value"] is None else float(h["value"]) for h in ind["history"]],
+                "refs": _reference_lines(ind["references"])}
     return render(request, "insights/benchmark.html", _context(
         request, enterprise, site=site, sites=_sites(request, enterprise), period=text, result=result,
         page="benchmark"))

@@ -60,6 +60,8 @@ def test_pue_against_the_domain_md_references_own_best_and_siblings(data_centers
     # Own best month: February, 1250 / 1000 = 1.250; gap 0.15 = 12.00 %.
     assert pue["own_best"] == {"period": "2025-02", "value": Decimal("1.250"), "gap": Decimal("0.1500"),
                                "gap_pct": Decimal("12.00")}
+    assert pue["history"] == [{"period": "2025-02", "value": Decimal("1.250")},
+                              {"period": "2025-03", "value": Decimal("1.400")}]
     # Siblings of the same kind in enterprise A only (DCB belongs to B): DC2 1.2 first, DC 1.4 second.
     assert [(r["site"], r["value"], r["rank"]) for r in pue["ranking"]] == [
         ("DC2", Decimal("1.200"), 1), ("DC", Decimal("1.400"), 2)]

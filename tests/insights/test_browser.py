@@ -131,6 +131,9 @@ def test_benchmark_page_shows_gaps_and_ranking(browser_page, live_server, centre
     current = section.locator("table.rank tr.current td").first.inner_text()
     assert current == str(row["rank"])
     assert section.locator("table.refs tbody tr").count() == 3  # limit, advanced, own best month
+    # The site's own monthly history 2024-01 … 2025-03 (15 months) drawn with the references as lines.
+    section.locator(".chart.trend[data-points] canvas").wait_for()
+    assert section.locator(".chart.trend").get_attribute("data-points") == str(len(row["history"])) == "15"
     page.screenshot(path=str(SHOTS / "insights-benchmark.png"), full_page=True)
     assert set(hosts) <= {"localhost", "127.0.0.1"}
 

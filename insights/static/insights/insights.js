@@ -45,7 +45,23 @@
     });
     el.dataset.points = String(d.labels.length);
   }
+  function trendChart(el) {
+    var d = JSON.parse(document.getElementById(el.dataset.trend).textContent);
+    var chart = echarts.init(el);
+    chart.setOption({
+      animation: false, tooltip: { trigger: "axis" },
+      title: { text: el.dataset.title, textStyle: { fontSize: 12 } },
+      grid: { top: 35, left: 70, right: 170, bottom: 30 },
+      xAxis: { type: "category", data: d.labels }, yAxis: { type: "value", scale: true },
+      series: [{ type: "line", data: d.values, connectNulls: false, itemStyle: { color: "#3b6ea5" },
+        markLine: d.refs.length ? { symbol: "none", lineStyle: { type: "dashed", color: "#b3261e" },
+          label: { position: "end", formatter: "{b} {c}" },
+          data: d.refs.map(function (r) { return { name: r.name, yAxis: r.value }; }) } : undefined }]
+    });
+    el.dataset.points = String(d.values.filter(function (v) { return v !== null; }).length);
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-trend]").forEach(trendChart);
     var fc = document.getElementById("flow-chart");
     if (fc) { sankey(fc); }
     var bc = document.getElementById("baseline-chart");
