@@ -110,11 +110,12 @@ def main() -> None:
     client.force_login(user)
     s1 = sites[0].pk
     pages = {"overview": "/", "site": f"/sites/{s1}/", "meter tree": f"/sites/{s1}/meters/",
-             "data quality": "/quality/", "data entry": "/entry/", "reports": "/reports/",
+             "data quality": "/quality/", "data entry": "/entry/", "targets": "/targets/", "reports": "/reports/",
              "api: monthly by carrier": f"/api/v1/ui/sites/{s1}/monthly/",
              "api: load curve (week)": f"/api/v1/ui/sites/{s1}/load/?days=7&day="
                                        f"{(timezone.localdate() - dt.timedelta(days=8)).isoformat()}",
-             "api: meter series": f"/api/v1/ui/meters/{meters[0].pk}/series/"}
+             "api: meter series": f"/api/v1/ui/meters/{meters[0].pk}/series/",
+             "api: KPI trend, 12 months": f"/api/v1/ui/sites/{s1}/kpi-trend/?metric=emissions"}
     print(f"{args.meters} meters, median of {args.repeat} GETs after one warm-up:")
     for label, url in pages.items():
         assert client.get(url).status_code == 200, url
@@ -125,6 +126,27 @@ def main() -> None:
             times.append((time.perf_counter() - t) * 1000)
             assert response.status_code == 200
         print(f"  {label:28s} {statistics.median(times):8.1f} ms", flush=True)
+    # The overview's KPI figures: as before (four separate passes without shared reads: month and year to date and
+    # the same spans a year earlier) and now (`enterprise_kpis_current`: one multi-period pass), same data and process.
+    from carbon.kpis import enterprise_kpis, enterprise_kpis_current
+    from carbon.periods import Period
+
+    today = timezone.localdate()
+
+    def four_passes():
+        for p in (Period.month(today.year, today.month).to_date(today), Period.year(today.year).to_date(today)):
+            enterprise_kpis(enterprise=ent, period=p, with_yoy=False)
+            enterprise_kpis(enterprise=ent, period=p.previous_year(), with_yoy=False)
+
+    for label, fn in (("KPIs: 4 separate passes (before)", four_passes),
+                      ("KPIs: enterprise_kpis_current", lambda: enterprise_kpis_current(enterprise=ent))):
+        fn()
+        times = []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t) * 1000)
+        print(f"  {label:34s} {statistics.median(times):8.1f} ms", flush=True)
     if args.profile:
         import cProfile
         import pstats
@@ -141,6 +163,11 @@ def main() -> None:
         with CaptureQueriesContext(connection) as ctx:
             client.get(pages[args.profile])
         print(f"{len(ctx.captured_queries)} queries")
+        slowest = max(ctx.captured_queries, key=lambda q: float(q["time"]))
+        print(f"slowest ({slowest['time']} s): {slowest['sql'][:300]} …")
+        with connection.cursor() as cur:
+            cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + slowest["sql"])
+            print("\n".join(r[0] for r in cur.fetchall()))
 
 
 if __name__ == "__main__":
