@@ -51,7 +51,7 @@
     chart.setOption({
       animation: false, tooltip: { trigger: "axis" },
       title: { text: el.dataset.title, textStyle: { fontSize: 12 } },
-      grid: { top: 35, left: 70, right: 170, bottom: 30 },
+      grid: { top: 35, left: 70, right: 240, bottom: 30 },
       xAxis: { type: "category", data: d.labels }, yAxis: { type: "value", scale: true },
       series: [{ type: "line", data: d.values, connectNulls: false, itemStyle: { color: "#3b6ea5" },
         markLine: d.refs.length ? { symbol: "none", lineStyle: { type: "dashed", color: "#b3261e" },
