@@ -8,13 +8,14 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.tenancy import has_role, scope, visible_enterprises
 from carbon.energy import lookup_memo, meter_quantities_multi
 from carbon.kpis import site_kpis
 from carbon.periods import Period, month_add
-from meters.models import ImportJob, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
+from meters.models import Carrier, ImportJob, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
 from plants.models import Enterprise, Product, Site
 
 from .models import GapAcknowledgement, MonthlyUpload
@@ -139,10 +140,17 @@ def monthly_by_carrier(*, site: Site, user, months: int = 12) -> dict:
         label = timezone.localtime(r["bucket_start"], timezone=_zone(tz)).strftime("%Y-%m")
         if label not in labels:
             labels.append(label)
-        key = f'{r["meter__carrier"]} ({r["meter__unit"]})'
+        key = f'{_carrier_label(r["meter__carrier"])} ({r["meter__unit"]})'
         series.setdefault(key, {})[label] = r["q"]
     return {"labels": labels,
             "series": [{"name": k, "data": [v.get(lb) for lb in labels]} for k, v in sorted(series.items())]}
+
+
+def _carrier_label(code: str) -> str:
+    try:
+        return str(Carrier(code).label)
+    except ValueError:
+        return code
 
 
 def _zone(name: str):
@@ -192,8 +200,6 @@ def load_curve(*, site: Site, user, day: dt.date, days: int) -> dict:
 def meter_series(*, meter: Meter, days: int = 60) -> dict:
     """A meter's daily quantities; days with no received interval are null (drawn as gaps). Days holding estimated
     readings are repeated in a second series (`"estimated": true`) so the chart marks them."""
-    from django.utils.translation import gettext as _
-
     tz = _zone(meter.site.timezone)
     end_day = timezone.localdate(timezone=tz) + dt.timedelta(days=1)
     start = dt.datetime.combine(end_day - dt.timedelta(days=days), dt.time(), tzinfo=tz)
@@ -306,7 +312,7 @@ def site_kpi_trend(*, site: Site, metric: str, months: int = 12, today: dt.date 
     if metric == "pue":
         series = [{"name": "PUE", "unit": "ratio", "data": [_f(r.get("pue", {}).get("value")) for r in rows]}]
     elif metric == "base_station":
-        series = [{"name": "kWh/site", "unit": "kWh/site",
+        series = [{"name": _("kWh per base station"), "unit": "kWh/site",
                    "data": [_f(r.get("energy_per_base_station_kwh", {}).get("value")) for r in rows]}]
     elif metric == "product":
         names = [p["product"] for p in rows[0]["per_product"]] if rows else []
@@ -315,6 +321,6 @@ def site_kpi_trend(*, site: Site, metric: str, months: int = 12, today: dt.date 
                    "data": [_f(r["per_product"][i]["energy_per_unit"]["value"]) for r in rows]}
                   for i, code in enumerate(names)]
     else:
-        series = [{"name": "scope 1 (tCO2)", "unit": "tCO2", "data": [_f(r["scope1_tco2"]["value"]) for r in rows]},
-                  {"name": "scope 2 (tCO2)", "unit": "tCO2", "data": [_f(r["scope2_tco2"]["value"]) for r in rows]}]
+        series = [{"name": _("Scope 1 (tCO₂)"), "unit": "tCO2", "data": [_f(r["scope1_tco2"]["value"]) for r in rows]},
+                  {"name": _("Scope 2 (tCO₂)"), "unit": "tCO2", "data": [_f(r["scope2_tco2"]["value"]) for r in rows]}]
     return {"labels": labels, "series": series}

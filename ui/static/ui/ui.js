@@ -68,7 +68,9 @@
     }
     var rp = document.getElementById("reports");
     if (rp) {
-      var ent = Number(rp.dataset.enterprise);
+      var ent = Number(rp.dataset.enterprise), kinds = {};
+      (rp.dataset.kinds || "").split("|").forEach(function (kv) { var i = kv.indexOf("="); if (i > 0) { kinds[kv.slice(0, i)] = kv.slice(i + 1); } });
+      var statusLabel = function (s) { var k = "l" + s.charAt(0).toUpperCase() + s.slice(1); return rp.dataset[k] || s; };
       var list = function () {
         getJSON(rp.dataset.url).then(function (d) {
           var items = (d.results || d).filter(function (r) { return r.enterprise === ent; });
@@ -77,10 +79,10 @@
           var t = document.createElement("table"), busy = false;
           items.forEach(function (r) {
             var tr = t.insertRow();
-            tr.insertCell().textContent = r.kind + " " + r.year + " v" + r.version + " (" + r.format + ")";
+            tr.insertCell().textContent = (kinds[r.kind] || r.kind) + " " + r.year + " v" + r.version + " (" + r.format + ")";
             var st = tr.insertCell(), bar = document.createElement("progress");
             bar.max = 100; bar.value = r.progress || 0; st.appendChild(bar);
-            st.appendChild(document.createTextNode(" " + r.status + (r.error ? ": " + r.error : "")));
+            st.appendChild(document.createTextNode(" " + statusLabel(r.status) + (r.error ? ": " + r.error : "")));
             var dl = tr.insertCell();
             if (r.status === "done" && r.files.length) {
               var a = document.createElement("a"); a.href = rp.dataset.url + r.id + "/download/";
