@@ -50,10 +50,15 @@ class ReportSnapshotSerializer(serializers.ModelSerializer):
                   "superseded_by", "created_by", "created_at", "files"]
 
 
+PK_MAX = 2**63 - 1
+
+
 class StartSerializer(serializers.Serializer):
     kind = serializers.CharField()
-    enterprise = serializers.IntegerField(required=False, help_text="enterprise id (or give site)")
-    site = serializers.IntegerField(required=False, help_text="site id: a report of that site only")
+    enterprise = serializers.IntegerField(required=False, min_value=1, max_value=PK_MAX,
+                                          help_text="enterprise id (or give site)")
+    site = serializers.IntegerField(required=False, min_value=1, max_value=PK_MAX,
+                                    help_text="site id: a report of that site only")
     year = serializers.IntegerField()
     format = serializers.CharField()
     lang = serializers.CharField(default="zh-hans")
@@ -72,6 +77,12 @@ def _audit(request, action: str, obj=None, detail=None, enterprise=None) -> None
 
 def _visible(user):
     return tenancy.scope(ReportSnapshot.objects.prefetch_related("files"), user)
+
+
+def _snapshot(request, pk: int) -> ReportSnapshot:
+    if pk > PK_MAX:  # beyond bigint: a 404, not a database error
+        raise ApplicationError("not_found", "No such report.", status_code=404)
+    return get_object_or_404(_visible(request.user), pk=pk)
 
 
 class ReportListApi(APIView):
@@ -111,7 +122,7 @@ class ReportDetailApi(APIView):
     @extend_schema(responses=ReportSnapshotSerializer, operation_id="reports_status", tags=["reports"],
                    summary="Status, progress and files of a report snapshot")
     def get(self, request, pk: int):
-        snap = get_object_or_404(_visible(request.user), pk=pk)
+        snap = _snapshot(request, pk)
         report_snapshots_supersede(enterprise=snap.enterprise)
         return Response(ReportSnapshotSerializer(get_object_or_404(_visible(request.user), pk=pk)).data)
 
@@ -121,10 +132,10 @@ class ReportDownloadApi(APIView):
                    responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}, operation_id="reports_download",
                    tags=["reports"], summary="Download a stored report file")
     def get(self, request, pk: int):
-        snap = get_object_or_404(_visible(request.user), pk=pk)
+        snap = _snapshot(request, pk)
         files = snap.files.all()
         if request.query_params.get("file"):
-            if not request.query_params["file"].isdigit():
+            if not request.query_params["file"].isdigit() or int(request.query_params["file"]) > PK_MAX:
                 raise ApplicationError("invalid_file", "file must be a file id.", status_code=400)
             files = files.filter(pk=int(request.query_params["file"]))
         rf = files.first()
@@ -149,7 +160,8 @@ class RegulatorExportApi(APIView):
             raise ApplicationError("forbidden", "Regulator exports are for regulators.", status_code=403)
         q = request.query_params
         kind, fmt = q.get("kind", "energy"), q.get("format", "json")
-        if kind not in ("energy", "ghg") or fmt not in ("csv", "json", "xlsx") or not q.get("year", "").isdigit():
+        if kind not in ("energy", "ghg") or fmt not in ("csv", "json", "xlsx") or not q.get("year", "").isdigit() \
+                or not 2000 <= int(q["year"]) <= 2100:
             raise ApplicationError("invalid_export", "Use year=YYYY, kind=energy|ghg, format=csv|json|xlsx.",
                                    status_code=400)
         doc = regulator_export(user=request.user, year=int(q["year"]), kind=kind)
@@ -182,7 +194,7 @@ class RollupExportApi(APIView):
     def get(self, request):
         q = request.query_params
         given = [k for k in ("meter", "site", "unit") if q.get(k)]
-        if len(given) != 1 or not q[given[0]].isdigit():
+        if len(given) != 1 or not q[given[0]].isdigit() or int(q[given[0]]) > PK_MAX:
             raise ApplicationError("invalid_subject", "Give exactly one of meter, site or unit (an id).",
                                    status_code=400)
         pk = int(q[given[0]])

@@ -81,7 +81,7 @@ def portal_enterprise(request, pk: int):
 def portal_download(request, pk: int, file_id: int):
     _regulator(request)
     snap: ReportSnapshot = selectors.jurisdiction_snapshot(request.user, pk)
-    rf = snap.files.filter(pk=file_id).first()
+    rf = snap.files.filter(pk=file_id).first() if file_id <= selectors.PK_MAX else None
     if rf is None:
         raise Http404
     audit_record(request=request, action="report.download", obj=rf, enterprise=snap.enterprise,

@@ -38,14 +38,19 @@ def jurisdiction_enterprises(user) -> QuerySet[Enterprise]:
         "region_code", "credit_code")
 
 
+PK_MAX = 2**63 - 1
+
+
 def jurisdiction_enterprise(user, pk: int) -> Enterprise:
-    enterprise = jurisdiction_enterprises(user).filter(pk=pk).first()
+    enterprise = jurisdiction_enterprises(user).filter(pk=pk).first() if pk <= PK_MAX else None
     if enterprise is None:
         raise Http404
     return enterprise
 
 
 def jurisdiction_snapshot(user, pk: int) -> ReportSnapshot:
+    if pk > PK_MAX:
+        raise Http404
     snap = (ReportSnapshot.objects.filter(pk=pk, status=ReportSnapshot.Status.DONE,
                                           enterprise__in=jurisdiction_enterprises(user))
             .select_related("enterprise", "site").first())

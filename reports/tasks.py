@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import worker_process_init
 
 from energy_platform.errors import ApplicationError
 
@@ -18,3 +19,11 @@ def report_generate_task(snapshot_id: int) -> int:
     except ApplicationError:  # a data problem, recorded on the snapshot (status failed, error); no retry
         return snapshot_id
     return snapshot_id
+
+
+@worker_process_init.connect
+def _warm_up_pdf_renderer(**_kwargs) -> None:
+    """A worker process loads WeasyPrint and the Noto CJK fonts when it starts, not during its first report."""
+    from .renderers import pdf_warm_up
+
+    pdf_warm_up()

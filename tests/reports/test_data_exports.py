@@ -117,7 +117,8 @@ def test_audit_event_and_tenancy_and_bad_parameters(tenants, metered, api_client
     bad = [({**params, "granularity": "minute"}, "invalid_granularity"), ({**params, "end": "2025-02-01"},
            "invalid_range"), ({**params, "start": "2024-01-01"}, "invalid_range"),
            ({**params, "format": "pdf"}, "invalid_format"), ({**params, "meter": 1}, "invalid_subject"),
-           ({**params, "rows": "some"}, "invalid_rows")]
+           ({**params, "rows": "some"}, "invalid_rows"),
+           ({"meter": "9" * 20, "granularity": "hour", "start": "2025-03-01", "end": "2025-03-02"}, "invalid_subject")]
     for query, code in bad:
         resp = api_client.get(URL, query)
         assert (resp.status_code, resp.json()["code"]) == (400, code), query

@@ -56,6 +56,7 @@ def test_out_of_region_regulator_gets_404_and_nothing_is_audited(shanghai, tenan
     client.force_login(tenants["regulator_hb"])
     ent, snap, rf = shanghai["enterprise"], shanghai["snapshot"], shanghai["file"]
     assert client.get(f"/regulator/enterprises/{ent.pk}/").status_code == 404
+    assert client.get(f"/regulator/enterprises/{'9' * 20}/").status_code == 404  # beyond bigint: still a 404
     assert client.get(f"/regulator/reports/{snap.pk}/files/{rf.pk}/").status_code == 404
     assert shanghai["enterprise"].credit_code not in client.get("/regulator/").content.decode()
     assert not AuditEvent.objects.filter(action="report.download").exists()
@@ -105,6 +106,7 @@ def test_api_report_download_is_audited(shanghai, tenants, api_client):
     user = tenants["viewer_a"]
     Membership.objects.create(user=user, enterprise=shanghai["enterprise"], role=Role.VIEWER)
     api_client.force_authenticate(user)
+    assert api_client.get(f"/api/v1/reports/{'9' * 20}/download/").status_code == 404
     resp = api_client.get(f"/api/v1/reports/{shanghai['snapshot'].pk}/download/")
     assert resp.status_code == 200
     event = AuditEvent.objects.get(action="report.download")
