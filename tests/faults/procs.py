@@ -25,15 +25,16 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 FAULT_SETTINGS = "tests.faults.fault_settings"
 
 
-def wait_until(predicate, *, timeout: float = 60.0, interval: float = 0.1, what: str = "condition"):
-    """Poll `predicate` until it returns a truthy value (returned) or fail the test after `timeout` seconds."""
+def wait_until(predicate, *, timeout: float = 60.0, interval: float = 0.1, what="condition"):
+    """Poll `predicate` until it returns a truthy value (returned) or fail the test after `timeout` seconds; `what`
+    (a string, or a callable giving one at failure time, e.g. with a log tail) names what was awaited."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what() if callable(what) else what}")
         time.sleep(interval)
 
 
@@ -160,7 +161,7 @@ class AppServer:
                  f"127.0.0.1:{self.port}", "--timeout", "120", "--graceful-timeout", "5"],
                 cwd=ROOT, env=_env(database_url=self.database_url, redis_url=self.redis_url),
                 stdout=log, stderr=subprocess.STDOUT)
-        wait_until(lambda: self._alive() and port_open(self.port), timeout=60, what="gunicorn to listen")
+        wait_until(lambda: self._alive() and port_open(self.port), timeout=180, what="gunicorn to listen")
 
     def _alive(self) -> bool:
         if self.proc.poll() is not None:
@@ -204,7 +205,7 @@ class CeleryWorker:
             cmd += ["-B", "--schedule", str(self.workdir / "celerybeat-schedule")]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=_env(database_url=self.database_url, redis_url=self.redis_url),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: self._alive() and "ready." in _log_tail(self.log, 100_000), timeout=60,
+        wait_until(lambda: self._alive() and "ready." in _log_tail(self.log, 100_000), timeout=180,
                    what="the celery worker to be ready")
 
     def _alive(self) -> bool:

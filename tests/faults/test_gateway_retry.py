@@ -48,7 +48,7 @@ def test_batch_retried_through_a_timeout_is_stored_once(plant, tmp_workdir):
         thread = threading.Thread(target=resend)
         thread.start()
         # The retry does not see the uncommitted batch and waits on its batch-id key.
-        wait_until(lambda: len(_lock_waiters(observer)) == 2, what=f"the retry to wait; {app.logs()}")
+        wait_until(lambda: len(_lock_waiters(observer)) == 2, what=lambda: f"the retry to wait; {app.logs()}")
         assert not Reading.objects.exists()
         lock.rollback()
         thread.join(timeout=60)

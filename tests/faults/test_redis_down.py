@@ -27,7 +27,7 @@ def test_batches_accepted_while_redis_is_down_and_rollups_catch_up(plant, tmp_wo
         for batch_id, rows in todo[:2]:
             answer = post_batch(app.base, plant["token"], batch_id, rows)
             assert answer.status == 200 and answer.json['accepted'] == len(rows), (answer, app.logs())
-        wait_until(lambda: not DirtyMeterDay.objects.exists() and MeterRollup.objects.exists(), timeout=60,
+        wait_until(lambda: not DirtyMeterDay.objects.exists() and MeterRollup.objects.exists(), timeout=180,
                    what="the first sweep")
 
         redis.kill()
@@ -47,8 +47,8 @@ def test_batches_accepted_while_redis_is_down_and_rollups_catch_up(plant, tmp_wo
         assert IngestBatch.objects.count() == len(todo)
 
         # The worker reconnects and beat sends the sweep again: the dirty meter-days are consumed.
-        wait_until(lambda: not DirtyMeterDay.objects.exists(), timeout=90,
-                   what=f"the sweep after Redis came back; worker log:\n{worker.logs()}")
+        wait_until(lambda: not DirtyMeterDay.objects.exists(), timeout=180,
+                   what=lambda: f"the sweep after Redis came back; worker log:\n{worker.logs()}")
         swept = rollup_snapshot()
     finally:
         worker.stop()

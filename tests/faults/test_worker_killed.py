@@ -68,8 +68,8 @@ def test_sweep_killed_mid_task_reruns_and_equals_a_clean_run(plant, tmp_workdir)
         Celery(broker=redis.url).send_task("meters.tasks.rollup_sweep_task")
 
         # The sweep has claimed the dirty meter-days and waits on its first rollup write.
-        (orphan,) = wait_until(lambda: _waiting_on_lock(observer, "meters_meterrollup"), timeout=60,
-                               what=f"the sweep to block on the rollup table; worker log:\n{worker.logs()}")
+        (orphan,) = wait_until(lambda: _waiting_on_lock(observer, "meters_meterrollup"), timeout=120,
+                               what=lambda: f"the sweep to block on the rollup table; worker log:\n{worker.logs()}")
         locker.start()
         wait_until(lambda: _waiting_on_lock(observer, "meters_dirtymeterday"), what="the claim lock to queue")
 
@@ -78,7 +78,7 @@ def test_sweep_killed_mid_task_reruns_and_equals_a_clean_run(plant, tmp_workdir)
         # The pool process is replaced and the requeued message runs again: its claim waits behind ours.
         wait_until(lambda: [p for p in _waiting_on_lock(observer, "meters_dirtymeterday")
                             if p not in (orphan, claim_lock.info.backend_pid)],
-                   timeout=60, what=f"the rerun of the sweep; worker log:\n{worker.logs()}")
+                   timeout=120, what=lambda: f"the rerun of the sweep; worker log:\n{worker.logs()}")
         assert worker.proc.pid == worker_pid and worker.proc.poll() is None
         assert pool_pid not in worker.pool_children()
 
@@ -87,8 +87,8 @@ def test_sweep_killed_mid_task_reruns_and_equals_a_clean_run(plant, tmp_workdir)
         assert observer.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (orphan,)).fetchone()[0] == 0
         claim_lock.rollback()
 
-        wait_until(lambda: not DirtyMeterDay.objects.exists() and MeterRollup.objects.exists(), timeout=60,
-                   what=f"the rerun to finish; worker log:\n{worker.logs()}")
+        wait_until(lambda: not DirtyMeterDay.objects.exists() and MeterRollup.objects.exists(), timeout=120,
+                   what=lambda: f"the rerun to finish; worker log:\n{worker.logs()}")
         log = worker.logs()
         assert "WorkerLostError" in log or "SIGKILL" in log, log
     finally:
