@@ -160,14 +160,14 @@ def _zone(name: str):
 
 
 LOAD_SQL = """
-    SELECT t, SUM(q) FROM (
+    SELECT t, iv, SUM(q) FROM (
         SELECT CASE WHEN m.reading_kind = 'interval' THEN r.ts ELSE LAG(r.ts) OVER w END AS t,
                (CASE WHEN m.reading_kind = 'interval' THEN r.value ELSE r.value - LAG(r.value) OVER w END)
-               * CAST(m.multiplier AS double precision) AS q
+               * CAST(m.multiplier AS double precision) AS q, m.interval_minutes AS iv
         FROM meters_reading r JOIN meters_meter m ON m.id = r.meter_id
         WHERE r.meter_id = ANY(%s) AND r.ts >= %s AND r.ts < %s
         WINDOW w AS (PARTITION BY r.meter_id ORDER BY r.ts)
-    ) x WHERE t >= %s AND t < %s AND q >= 0 GROUP BY t
+    ) x WHERE t >= %s AND t < %s AND q >= 0 GROUP BY t, iv
 """
 
 
@@ -175,7 +175,9 @@ def load_curve(*, site: Site, user, day: dt.date, days: int) -> dict:
     """15-minute electricity of the site's main (top-level) meters for a day or a week, from readings (at most a
     week of one site's main meters). Interval meters: the stored quantity of the interval starting at ts; cumulative
     registers: the delta to the next reading, placed at the earlier reading (negative deltas — resets/rollovers —
-    are left out). Slots without data are null so the chart draws gaps."""
+    are left out). A meter read less often than every 15 minutes (e.g. hourly) has its interval's quantity spread
+    evenly over the interval's quarter-hours, so every meter is drawn at 15-minute resolution. Slots without data are
+    null so the chart draws gaps."""
     from django.db import connection
 
     tz = _zone(site.timezone)
@@ -187,9 +189,11 @@ def load_curve(*, site: Site, user, day: dt.date, days: int) -> dict:
     if ids:
         with connection.cursor() as cur:
             cur.execute(LOAD_SQL, [ids, start - dt.timedelta(days=1), end + dt.timedelta(days=1), start, end])
-            for t, q in cur.fetchall():
+            for t, interval, q in cur.fetchall():
                 k = int((t - start).total_seconds() // 900)
-                slots[k] = slots.get(k, 0.0) + q
+                n = max(1, interval // 15)
+                for j in range(k, min(k + n, days * 96)):
+                    slots[j] = slots.get(j, 0.0) + q / n
     labels, data = [], []
     for k in range(days * 96):
         labels.append((start + dt.timedelta(minutes=15 * k)).strftime("%m-%d %H:%M"))

@@ -121,6 +121,17 @@ def test_load_curve_of_cumulative_register_uses_deltas(client, tenants):
     assert data["series"][0]["data"][:4] == [20.0, 30.0, None, None]
 
 
+def test_load_curve_spreads_an_hourly_meter_over_its_quarter_hours(client, tenants):
+    start = dt.datetime(2026, 3, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    meter = MeterFactory(site=tenants["site_a"], code="HOURLY", interval_minutes=60)
+    Reading.objects.bulk_create([Reading(meter=meter, ts=start, value=100.0),
+                                 Reading(meter=meter, ts=start + dt.timedelta(hours=1), value=60.0)])
+    _login(client, tenants["viewer_a"])
+    data = client.get(f"/api/v1/ui/sites/{tenants['site_a'].pk}/load/?day=2026-03-01&days=1").json()
+    # 100 kWh in 00:00-01:00 -> 4 quarter-hours of 25 kWh; 60 kWh in 01:00-02:00 -> 4 of 15 kWh; then no data.
+    assert data["series"][0]["data"][:9] == [25.0] * 4 + [15.0] * 4 + [None]
+
+
 def test_viewer_cannot_post_data_entry(client, seeded):
     _login(client, seeded["viewer_a"])
     response = client.post("/entry/", {"form": "monthly", "kind": "economic", "target": seeded["site_a"].pk,
