@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Q
 
 from accounts import tenancy
-from accounts.admin_base import TenantScopedAdmin
+from accounts.admin_base import AuditedAdminMixin, TenantScopedAdmin
 from accounts.models import Role
 
 from .models import (
@@ -18,7 +18,7 @@ from .models import (
 
 
 @admin.register(BenchmarkReference)
-class BenchmarkReferenceAdmin(admin.ModelAdmin):
+class BenchmarkReferenceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """National rows are visible to all staff and changed by platform superusers; an enterprise's own rows by its
     enterprise admins (as for coefficients and emission factors)."""
 
@@ -52,7 +52,7 @@ class BenchmarkReferenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(QualityCriterion)
-class QualityCriterionAdmin(admin.ModelAdmin):
+class QualityCriterionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["statistic", "max_abs_pct", "provisional", "source"]
 
     def has_add_permission(self, request):

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 
-from accounts.models import Role
+from accounts.models import AuditEvent, Role
 from insights.models import BenchmarkReference, MonthlyWeather
 from tests.factories import UserFactory, member
 
@@ -58,3 +58,5 @@ def test_enterprise_admins_edit_their_own_references_but_not_national_ones(clien
     assert r.status_code == 302
     own.refresh_from_db()
     assert (own.value, own.source) == (Decimal("1.1500"), "group standard 2026")
+    event = AuditEvent.objects.get(action="benchmarkreference.update")
+    assert event.actor == admin and event.enterprise == tenants["a"]
