@@ -78,6 +78,7 @@ class BenchmarkReferenceSerializer(serializers.ModelSerializer):
                   "edition", "valid_from", "valid_to", "provisional", "enterprise", "note"]
 
 
+@extend_schema(tags=["insights"])
 class BenchmarkReferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Reference values: national rows and those of the enterprises the user may see (edited in the admin)."""
 
@@ -96,7 +97,10 @@ class MonthlyWeatherSerializer(TenantScopedSerializer):
         fields = ["id", "site", "month", "hdd", "cdd", "base_temperature_c", "mean_temperature_c", "source"]
 
 
+@extend_schema(tags=["insights"])
 class MonthlyWeatherViewSet(TenantScopedViewSet):
+    """Monthly heating and cooling degree days of a site (°C·d), the weather variables of baselines."""
+
     queryset = MonthlyWeather.objects.select_related("site")
     serializer_class = MonthlyWeatherSerializer
     filterset_fields = ["site", "month"]
@@ -134,6 +138,7 @@ def report_months(site, text: str) -> list[dt.date]:
     return [m for m in Period.parse(text).months() if m <= last]
 
 
+@extend_schema(tags=["insights"])
 class EnergyBaselineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                             viewsets.GenericViewSet):
     """Baselines are fitted on create (POST: site, name, measure, start_month, variables, and a reason when one is
@@ -181,7 +186,10 @@ class SavingsProjectSerializer(TenantScopedSerializer):
                   "expected_savings_tce_per_year", "expected_reduction_tco2_per_year", "investment_10k_cny"]
 
 
+@extend_schema(tags=["insights"])
 class SavingsProjectViewSet(TenantScopedViewSet):
+    """Energy-saving and fuel-switching projects with their expected savings (项目碳评价)."""
+
     queryset = SavingsProject.objects.select_related("site")
     serializer_class = SavingsProjectSerializer
     filterset_fields = ["site", "kind"]
