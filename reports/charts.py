@@ -31,7 +31,9 @@ def bar_chart_svg(chart: Chart, *, width: int = 640) -> str:
     plot_w = width - label_w - value_w
     top_value = max([abs(v) for _l, v in bars] + [v for _l, v in lines] + [Decimal(0)])
     scale = Decimal(plot_w) / top_value if top_value else Decimal(0)
-    height = top + len(bars) * (bar_h + gap) + (18 if lines else 6)
+    plot_bottom = top + len(bars) * (bar_h + gap)
+    # one row per reference line under the plot, so that labels of close values never overlap
+    height = plot_bottom + (12 * len(lines) + 4 if lines else 6)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(str(chart.title))}">',
            _text(0, 14, f"{chart.title} ({chart.unit})", size="9pt", fill="#16425b", bold=True),
@@ -44,11 +46,12 @@ def bar_chart_svg(chart: Chart, *, width: int = 640) -> str:
         out.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" '
                    f'fill="{PALETTE[i % len(PALETTE)]}"/>')
         out.append(_text(f"{label_w + w + 4:.1f}", y + bar_h - 5, fmt_number(value, places=2)))
-    for label, value in lines:
+    for i, (label, value) in enumerate(lines):
         x = label_w + float(value * scale)
-        out.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 16}" stroke="#c05746" '
+        y = plot_bottom + 10 + 12 * i
+        out.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{y - 8}" stroke="#c05746" '
                    f'stroke-width="1" stroke-dasharray="4 3"/>')
-        out.append(_text(f"{x:.1f}", height - 4, f"{label} {fmt_number(value, places=2)}", size="7pt",
-                         fill="#c05746", anchor="middle"))
+        out.append(_text(f"{x - 3:.1f}", y, f"{label} {fmt_number(value, places=2)}", size="7pt",
+                         fill="#c05746", anchor="end"))
     out.append("</svg>")
     return "".join(out)
