@@ -1,0 +1,106 @@
+"""Every kind in every format from the demo data: the figures in the JSON, the CSV, the XLSX cells and the PDF text
+(pdftotext) are the accounting engine's for the same enterprise and year, and the PDF embeds only Noto CJK fonts."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import subprocess
+import zoneinfo
+from decimal import Decimal
+
+import pytest
+
+from carbon.emissions import enterprise_emissions
+from carbon.kpis import enterprise_kpis
+from carbon.periods import Period
+from plants.demo import demo_load
+from plants.models import Enterprise
+from reports.formatting import fmt_number
+from reports.greenfactory import green_factory_scores, indicator_set_for
+from reports.services import report_generate
+
+pytestmark = pytest.mark.django_db
+UNTIL = dt.datetime(2025, 7, 1, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
+
+
+def _files(ent, kind):
+    out = {}
+    for fmt in ("json", "csv", "xlsx", "pdf"):
+        snap = report_generate(kind=kind, enterprise=ent, year=2025, fmt=fmt, lang="zh-hans")
+        with snap.files.get().file.open("rb") as fh:
+            out[fmt] = fh.read()
+    return out
+
+
+def _pdf_text(data: bytes, tmp_path) -> tuple[str, str]:
+    path = tmp_path / "r.pdf"
+    path.write_bytes(data)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True).stdout
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True).stdout
+    return re.sub(r"[ \t]+", " ", text), fonts
+
+
+def _csv_value(data: bytes, section: str, row: int, column: str) -> str:
+    rows = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    return next(r["value"] for r in rows if r["section"] == section and r["row"] == str(row) and r["column"] == column)
+
+
+def _xlsx_sheet(data: bytes, sheet: str) -> list[tuple]:
+    from openpyxl import load_workbook
+
+    return list(load_workbook(io.BytesIO(data))[sheet].values)
+
+
+def _cjk_fonts_only(fonts: str) -> None:
+    names = [line.split()[0] for line in fonts.splitlines()[2:]]
+    assert names and all("Noto-Sans" in n and "CJK" in n for n in names), names
+
+
+def test_demo_reports_match_the_accounting_engine_in_every_format(tmp_path):
+    demo_load(until=UNTIL, small=True, log=lambda m: None)
+    ent = Enterprise.objects.order_by("pk").first()
+    period = Period.year(2025)
+
+    k = enterprise_kpis(enterprise=ent, period=period)
+    energy = _files(ent, "energy")
+    tce = k["energy_tce"]["value"]
+    assert tce > 0
+    assert Decimal(json.loads(energy["json"])["sections"][0]["tables"][0]["rows"][0]["value"]) == tce
+    assert Decimal(_csv_value(energy["csv"], "summary", 0, "value")) == tce
+    assert _xlsx_sheet(energy["xlsx"], "summary")[2][1] == pytest.approx(float(tce))
+    text, fonts = _pdf_text(energy["pdf"], tmp_path)
+    assert f"综合能源消费量 {fmt_number(tce)} tce" in text
+    for c in k["energy_by_carrier"]:
+        assert fmt_number(c["tce"]) in text, c
+    _cjk_fonts_only(fonts)
+
+    e = enterprise_emissions(enterprise=ent, period=period)
+    ghg = _files(ent, "ghg")
+    assert [Decimal(r["value"]) for r in json.loads(ghg["json"])["sections"][0]["tables"][0]["rows"]] == [
+        e["scope1_tco2"], e["scope2_tco2"], e["total_tco2"]]
+    assert Decimal(_csv_value(ghg["csv"], "summary", 2, "value")) == e["total_tco2"]
+    assert _xlsx_sheet(ghg["xlsx"], "summary")[4][1] == pytest.approx(float(e["total_tco2"]))
+    text, fonts = _pdf_text(ghg["pdf"], tmp_path)
+    assert f"合计 {fmt_number(e['total_tco2'])} tCO2" in text
+    _cjk_fonts_only(fonts)
+
+    footprint = _files(ent, "footprint")
+    rows = json.loads(footprint["json"])["sections"][0]["tables"][0]["rows"]
+    by_site = {s["site"]: s["total_tco2"] for s in e["sites"]}
+    for site_code in {r["site"] for r in rows}:
+        allocated = sum(Decimal(r["tco2"]) for r in rows if r["site"] == site_code)
+        assert abs(allocated - by_site[site_code]) <= Decimal("0.000001") * 2  # shares add to 1 (rounded lines)
+    text, _fonts = _pdf_text(footprint["pdf"], tmp_path)
+    assert all(fmt_number(Decimal(r["tco2"])) in text for r in rows)
+
+    scores = green_factory_scores(enterprise=ent, year=2025, indicator_set=indicator_set_for(enterprise=ent,
+                                                                                            year=2025))
+    gf = _files(ent, "green_factory")
+    totals = json.loads(gf["json"])["sections"][2]["tables"][0]["rows"]
+    assert Decimal(totals[-1]["total"]) == scores["total"]
+    text, _fonts = _pdf_text(gf["pdf"], tmp_path)
+    assert f"2025 {fmt_number(scores['total'])}" in text
