@@ -1,20 +1,24 @@
 """Admin of the centre's reference values, product categories, weather, baselines (read-only) and projects."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts import tenancy
 from accounts.admin_base import AuditedAdminMixin, TenantScopedAdmin
 from accounts.models import Role
+from energy_platform.errors import ApplicationError
 
 from .models import (
     BenchmarkReference,
+    DailyTemperature,
     EnergyBaseline,
     MonthlyWeather,
     ProductCategory,
     QualityCriterion,
     SavingsProject,
 )
+from .services import degree_days_compute
 
 
 @admin.register(BenchmarkReference)
@@ -76,6 +80,24 @@ class MonthlyWeatherAdmin(TenantScopedAdmin):
     list_display = ["site", "month", "hdd", "cdd", "base_temperature_c", "mean_temperature_c", "source"]
     list_filter = ["site"]
     date_hierarchy = "month"
+
+
+@admin.register(DailyTemperature)
+class DailyTemperatureAdmin(TenantScopedAdmin):
+    list_display = ["site", "day", "mean_c", "source"]
+    list_filter = ["site"]
+    date_hierarchy = "day"
+    actions = ["compute_degree_days"]
+
+    @admin.action(description=_("Compute the degree days of the months of the selected days"))
+    def compute_degree_days(self, request, queryset):
+        months = {(t.site, t.day.replace(day=1)) for t in queryset.select_related("site")}
+        for site, month in sorted(months, key=lambda sm: (sm[0].code, sm[1])):
+            try:
+                w = degree_days_compute(site=site, month=month)
+                self.message_user(request, f"{site.code} {month:%Y-%m}: HDD {w.hdd}, CDD {w.cdd}")
+            except ApplicationError as exc:
+                self.message_user(request, f"{site.code} {month:%Y-%m}: {exc.detail}", messages.WARNING)
 
 
 @admin.register(EnergyBaseline)

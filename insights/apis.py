@@ -24,7 +24,7 @@ from . import baselines as baseline_calc
 from .benchmark import site_benchmark
 from .energy_flow import energy_flow
 from .models import BenchmarkReference, EnergyBaseline, MonthlyWeather, SavingsProject
-from .services import baseline_create
+from .services import baseline_create, daily_temperatures_record
 
 PERIOD_PARAM = OpenApiParameter("period", str, required=True, description="2025-03, 2025-Q1 or 2025")
 METHOD_PARAM = OpenApiParameter("method", str, required=False, enum=[c.value for c in ConversionMethod],
@@ -97,6 +97,27 @@ class MonthlyWeatherSerializer(TenantScopedSerializer):
         fields = ["id", "site", "month", "hdd", "cdd", "base_temperature_c", "mean_temperature_c", "source"]
 
 
+class DailyTemperatureRowSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    mean_c = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=-90, max_value=60)
+
+
+class DailyTemperaturesSerializer(serializers.Serializer):
+    site = serializers.IntegerField()
+    source = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    temperatures = DailyTemperatureRowSerializer(many=True, allow_empty=False, max_length=3700)
+
+
+def writable_site(request, pk: int) -> Site:
+    site = tenancy.scope(Site.objects.select_related("enterprise"), request.user).filter(pk=pk).first()
+    if site is None:
+        raise ApplicationError("not_found", "No such site.", status_code=404)
+    if not tenancy.has_role(request.user, site.enterprise_id, Role.ENERGY_MANAGER):
+        raise ApplicationError("permission_denied", "Your role does not allow changing this site's data.",
+                               status_code=403)
+    return site
+
+
 @extend_schema(tags=["insights"])
 class MonthlyWeatherViewSet(TenantScopedViewSet):
     """Monthly heating and cooling degree days of a site (°C·d), the weather variables of baselines."""
@@ -104,6 +125,24 @@ class MonthlyWeatherViewSet(TenantScopedViewSet):
     queryset = MonthlyWeather.objects.select_related("site")
     serializer_class = MonthlyWeatherSerializer
     filterset_fields = ["site", "month"]
+
+    @extend_schema(request=DailyTemperaturesSerializer, tags=["insights"],
+                   responses=inline_serializer("DailyTemperaturesResult", {
+                       "stored": serializers.IntegerField(), "computed": serializers.ListField(),
+                       "incomplete_days_missing": serializers.DictField()}),
+                   summary="Enter daily mean temperatures; complete months become degree days (base 18 °C)")
+    @action(detail=False, methods=["post"], url_path="daily")
+    def daily(self, request):
+        data = DailyTemperaturesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        days = [row["day"] for row in d["temperatures"]]
+        if len(set(days)) != len(days):
+            raise ApplicationError("duplicate_day", "A day is given twice.")
+        site = writable_site(request, d["site"])
+        result = daily_temperatures_record(site=site, rows=[(r["day"], r["mean_c"]) for r in d["temperatures"]],
+                                           source=d["source"], actor=request.user, request=request)
+        return Response(result, status=201)
 
 
 class EnergyBaselineSerializer(serializers.ModelSerializer):
@@ -157,12 +196,7 @@ class EnergyBaselineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
         data = BaselineCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
-        site = tenancy.scope(Site.objects.select_related("enterprise"), request.user).filter(pk=d["site"]).first()
-        if site is None:
-            raise ApplicationError("not_found", "No such site.", status_code=404)
-        if not tenancy.has_role(request.user, site.enterprise_id, Role.ENERGY_MANAGER):
-            raise ApplicationError("permission_denied", "Your role does not allow fitting baselines here.",
-                                   status_code=403)
+        site = writable_site(request, d["site"])
         baseline = baseline_create(site=site, name=d["name"], start_month=d["start_month"], variables=d["variables"],
                                    measure=d["measure"], months=d["months"], reason=d["reason"], actor=request.user,
                                    request=request)

@@ -134,6 +134,31 @@ class MonthlyWeather(models.Model):
             raise ValidationError({"month": _("Give the first day of the month.")})
 
 
+class DailyTemperature(models.Model):
+    """An entered daily mean air temperature of a site (e.g. from the nearest weather station); complete months are
+    turned into degree days (MonthlyWeather) by insights.services.degree_days_compute."""
+
+    TENANT_PATH = "site__enterprise"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="daily_temperatures")
+    day = models.DateField(_("day"))
+    mean_c = models.DecimalField(_("daily mean temperature (°C)"), max_digits=5, decimal_places=2)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["site", "day"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "day"], name="daily_temperature_unique_site_day"),
+            models.CheckConstraint(condition=models.Q(mean_c__gte=-90) & models.Q(mean_c__lte=60),
+                                   name="daily_temperature_plausible"),
+        ]
+        verbose_name = _("daily temperature")
+        verbose_name_plural = _("daily temperatures")
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.day} {self.mean_c} °C"
+
+
 class QualityCriterion(models.Model):
     """An acceptance limit for a baseline model's statistics (ASHRAE Guideline 14 via DOMAIN.md §7), as data."""
 

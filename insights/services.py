@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db import transaction
 
@@ -12,7 +13,7 @@ from energy_platform.errors import ApplicationError
 from plants.models import Site
 
 from .baselines import fit, last_complete_month, observations, parse_variables
-from .models import EnergyBaseline
+from .models import DailyTemperature, EnergyBaseline, MonthlyWeather
 
 
 @transaction.atomic
@@ -62,3 +63,54 @@ def baseline_create(*, site: Site, name: str, start_month: dt.date, variables: l
                          "supersedes": previous.pk if previous else None, "reason": baseline.reason},
                  request=request)
     return baseline
+
+
+def _days_in(month: dt.date) -> list[dt.date]:
+    end = month_add(month, 1)
+    return [month + dt.timedelta(days=i) for i in range((end - month).days)]
+
+
+@transaction.atomic
+def degree_days_compute(*, site: Site, month: dt.date, base_c: Decimal = Decimal(18)) -> MonthlyWeather:
+    """Degree days of a month from its daily mean temperatures (base `base_c`, °C):
+    HDD = Σ max(0, base − T_day), CDD = Σ max(0, T_day − base) over every day of the month; the month's mean is the
+    mean of the days. Stored as the site's MonthlyWeather row (replacing an earlier one for that month)."""
+    if month.day != 1:
+        raise ApplicationError("invalid_month", "Give the first day of the month.")
+    days = _days_in(month)
+    temps = dict(DailyTemperature.objects.filter(site=site, day__gte=days[0], day__lte=days[-1])
+                 .values_list("day", "mean_c"))
+    missing = [d for d in days if d not in temps]
+    if missing:
+        raise ApplicationError("incomplete_month", f"{len(missing)} day(s) of {month:%Y-%m} have no temperature.",
+                               extra={"missing_days": [d.isoformat() for d in missing]})
+    hdd = sum((max(Decimal(0), base_c - t) for t in temps.values()), Decimal(0))
+    cdd = sum((max(Decimal(0), t - base_c) for t in temps.values()), Decimal(0))
+    mean = (sum(temps.values(), Decimal(0)) / len(days)).quantize(Decimal("0.01"))
+    weather, _ = MonthlyWeather.objects.update_or_create(site=site, month=month, defaults={
+        "hdd": hdd, "cdd": cdd, "base_temperature_c": base_c, "mean_temperature_c": mean,
+        "source": f"computed from {len(days)} daily mean temperatures"})
+    return weather
+
+
+@transaction.atomic
+def daily_temperatures_record(*, site: Site, rows: list[tuple[dt.date, Decimal]], source: str = "", actor=None,
+                              request=None) -> dict:
+    """Store daily mean temperatures (a repeated day replaces its value) and recompute the degree days of every
+    month touched that is now complete. Returns the months computed and those still incomplete."""
+    if not rows:
+        raise ApplicationError("no_rows", "Send at least one daily temperature.")
+    for day, value in rows:
+        DailyTemperature.objects.update_or_create(site=site, day=day, defaults={"mean_c": value, "source": source})
+    computed, incomplete = [], {}
+    for month in sorted({day.replace(day=1) for day, _ in rows}):
+        try:
+            weather = degree_days_compute(site=site, month=month)
+        except ApplicationError as exc:
+            incomplete[f"{month:%Y-%m}"] = len(exc.extra.get("missing_days", []))
+        else:
+            computed.append({"month": f"{month:%Y-%m}", "hdd": weather.hdd, "cdd": weather.cdd,
+                             "mean_temperature_c": weather.mean_temperature_c})
+    audit_record(actor=actor, action="weather.daily_import", obj=site,
+                 detail={"rows": len(rows), "months_computed": [c["month"] for c in computed]}, request=request)
+    return {"stored": len(rows), "computed": computed, "incomplete_days_missing": incomplete}
