@@ -138,13 +138,6 @@ def render_pdf_html(doc: Document) -> str:
     return render_to_string([f"reports/pdf/{doc.kind}.html", "reports/pdf/base.html"], pdf_context(doc))
 
 
-def pdf_warm_up() -> None:
-    """Import WeasyPrint and load the CJK fonts once per process (about 1-3 s, paid before the first report)."""
-    from weasyprint import HTML
-
-    HTML(string='<p style="font-family: \'Noto Sans CJK SC\'">能碳 Nengtan 0.1 <b>能碳</b></p>').write_pdf()
-
-
 def render_pdf(doc: Document) -> bytes:
     """HTML (Django template per kind, print CSS, inline SVG charts) → PDF with WeasyPrint; Noto CJK fonts embedded."""
     from weasyprint import HTML

@@ -1,9 +1,9 @@
-"""Celery task over `report_run`: thin, idempotent (a done snapshot is returned as is), acks late."""
+"""Celery task over `report_run`: thin, idempotent (a done snapshot is returned as is), acks late, time-limited (an
+annual report takes seconds; the limit only stops a runaway render, which then shows as a failed snapshot)."""
 
 from __future__ import annotations
 
 from celery import shared_task
-from celery.signals import worker_process_init
 
 from energy_platform.errors import ApplicationError
 
@@ -11,7 +11,7 @@ from .models import ReportSnapshot
 from .services import report_run
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, time_limit=10 * 60, soft_time_limit=9 * 60)
 def report_generate_task(snapshot_id: int) -> int:
     snapshot = ReportSnapshot.objects.select_related("enterprise").get(pk=snapshot_id)
     try:
@@ -20,10 +20,3 @@ def report_generate_task(snapshot_id: int) -> int:
         return snapshot_id
     return snapshot_id
 
-
-@worker_process_init.connect
-def _warm_up_pdf_renderer(**_kwargs) -> None:
-    """A worker process loads WeasyPrint and the Noto CJK fonts when it starts, not during its first report."""
-    from .renderers import pdf_warm_up
-
-    pdf_warm_up()
