@@ -68,6 +68,7 @@ def meter_tree(*, site: Site, user) -> list[dict]:
         children.setdefault(m.parent_id, []).append(m)
     today = timezone.localdate()
     rows: list[dict] = []
+    carriers = {k: str(v) for k, v in Carrier.choices}  # get_carrier_display() hashes the choices on every call
 
     def walk(parent_id, depth):
         for m in children.get(parent_id, []):
@@ -79,7 +80,8 @@ def meter_tree(*, site: Site, user) -> list[dict]:
                 same = [s for s in same if s and s["bucket_start"] == r["bucket_start"]]
                 kid_sum = sum(s["quantity"] for s in same) if same else None
             rows.append({
-                "meter": m, "depth": depth, "indent": depth * 1.25, "rollup": r,
+                "meter": m, "depth": depth, "carrier": carriers.get(m.carrier, m.carrier), "indent": depth * 1.25,
+                "rollup": r,
                 "completeness": (r["received_intervals"] / r["expected_intervals"]) if r and r["expected_intervals"]
                 else None,
                 "children_sum": kid_sum,

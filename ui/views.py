@@ -19,7 +19,7 @@ from carbon.kpis import enterprise_kpis_current
 from carbon.models import Target
 from carbon.periods import Period
 from energy_platform.errors import ApplicationError
-from meters.models import Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
+from meters.models import Carrier, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
 from meters.services.imports import import_job_commit, import_job_create
 from meters.services.review import register_reset_accept
 from plants.models import Enterprise, Product, Site
@@ -176,8 +176,9 @@ def _entry_forms(request, enterprise, data=None, files=None, which=None):
     monthly.fields["target"].widget.choices = [(s.pk, f"{_('Site')} {s.code}") for s in sites] + [
         (p.pk, f"{_('Product')} {p.site.code}/{p.code}") for p in products]
     bill = BillForm(data if which == "bill" else None)
+    carriers = {k: str(v) for k, v in Carrier.choices}  # get_FOO_display() hashes the choices on every call
     bill.fields["meter"].widget.choices = [
-        (m.pk, f"{m.site.code} / {m.code} ({m.get_carrier_display()}, {m.unit})")
+        (m.pk, f"{m.site.code} / {m.code} ({carriers.get(m.carrier, m.carrier)}, {m.unit})")
         for m in _enterprise_meters(request, enterprise, reading_kind=Meter.ReadingKind.INTERVAL)]
     upload = UploadForm(data if which == "upload" else None, files if which == "upload" else None)
     upload.fields["site"].widget.choices = [("", "—")] + [(s.pk, s.code) for s in sites]
