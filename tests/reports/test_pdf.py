@@ -64,6 +64,25 @@ def test_energy_pdf_prints_the_engines_figures_in_chinese_with_embedded_noto_cjk
     assert all(f["emb"] == "yes" and f["uni"] == "yes" for f in fonts)
 
 
+def _noto_cmap(style: str) -> set[int]:
+    from fontTools.ttLib import TTFont
+
+    where = subprocess.run(["fc-match", f"Noto Sans CJK SC:{style}", "--format=%{file}:%{index}"],
+                           capture_output=True, check=True, text=True).stdout
+    path, index = where.rsplit(":", 1)
+    return set(TTFont(path, fontNumber=int(index), lazy=True).getBestCmap())
+
+
+def test_every_character_of_a_chinese_pdf_has_a_glyph_in_the_embedded_noto_font(site, tmp_path):
+    """Pango falls back to another font for a character its font lacks (which would show in pdffonts); a character no
+    font has would be drawn as the .notdef box of Noto itself, so check the printed text against Noto's cmap too."""
+    snap = report_generate(kind="ghg", enterprise=site.enterprise, year=2025, fmt="pdf", lang="zh-hans")
+    text = _text(_pdf(snap, tmp_path))
+    chars = {ord(c) for c in text if not c.isspace() and c != "\x0c"}
+    assert len(chars) > 100 and any(0x4E00 <= c <= 0x9FFF for c in chars)
+    assert chars - (_noto_cmap("regular") | _noto_cmap("bold")) == set()
+
+
 def test_ghg_pdf_figures_and_ledger_head(site, tmp_path):
     snap = report_generate(kind="ghg", enterprise=site.enterprise, year=2025, fmt="pdf", lang="zh-hans")
     text = _text(_pdf(snap, tmp_path))
