@@ -97,6 +97,7 @@ def test_demo_pages_in_both_languages_charts_upload_progress_and_result(browser_
     assert _points(page, "#trend-pue") >= 10
     _shot(page, "site-data-center.png")
     page.goto(f"{url}/sites/{bs1.pk}/")
+    assert _points(page, "#load-chart") > 0  # an hourly meter, spread over its quarter-hours
     assert _points(page, "#trend-base_station") >= 10
     _shot(page, "site-fleet.png")
 
