@@ -116,6 +116,9 @@ class ImportJobViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
     serializer_class = ImportJobCreateSerializer
+    # list() answers the latest 100 jobs as a plain array: no page envelope, search or ordering to document.
+    pagination_class = None
+    filter_backends: list = []
 
     def get_queryset(self):
         return tenancy.scope(ImportJob.objects.all(), self.request.user)
