@@ -3,16 +3,22 @@ demo data (plants.demo, small variant up to now), with a real Celery worker for 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import zoneinfo
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.utils import timezone
 
 from carbon.kpis import enterprise_kpis_current
 from carbon.models import Target
+from meters.models import Meter, Reading, ReadingConflict
+from meters.rollup import rollup_meter_days
 from plants.demo import DEMO_CODE, demo_load
 from plants.models import EconomicData, Enterprise, Site
 from tests.worker import celery_worker
@@ -20,6 +26,7 @@ from ui.models import MonthlyUpload
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+SH = zoneinfo.ZoneInfo("Asia/Shanghai")
 SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -107,9 +114,22 @@ def test_demo_pages_in_both_languages_charts_upload_progress_and_result(browser_
     assert _points(page, "#meter-chart") > 30
     _shot(page, "meters.png")
 
+    # Data quality: a day with two missing hours and a conflicting value offered for a stored reading.
+    meters = {m.code: m for m in Meter.objects.filter(site__enterprise=ent)}
+    yesterday = dt.datetime.combine(timezone.localdate() - dt.timedelta(days=1), dt.time(), SH)
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM meters_reading WHERE meter_id = %s AND ts >= %s AND ts < %s",
+                    [meters["DC-E-IT"].pk, yesterday + dt.timedelta(hours=10), yesterday + dt.timedelta(hours=12)])
+    rollup_meter_days(meter_days={meters["DC-E-IT"].pk: {yesterday.date()}})
+    stored = Reading.objects.get(meter=meters["RM-E-W1"], ts=yesterday + dt.timedelta(hours=8))
+    ReadingConflict.objects.create(meter=meters["RM-E-W1"], ts=stored.ts, stored_value=stored.value,
+                                   offered_value=stored.value + 10)
     page.goto(f"{url}/quality/")
-    page.wait_for_selector("#gaps")
+    assert "88 / 96" in page.locator("#gaps").inner_text()  # 96 quarter-hours less the 8 of 10:00-12:00
     _shot(page, "quality.png")
+    page.locator("#conflicts button[value=offered]").click()
+    page.wait_for_selector("text=Saved.")
+    assert Reading.objects.get(meter=meters["RM-E-W1"], ts=stored.ts).value == stored.value + 10
 
     # Targets: a new one by form.
     page.goto(f"{url}/targets/")
