@@ -70,6 +70,7 @@ class Stats:
     accepted: int = 0
     page_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: Counter = field(default_factory=Counter)
+    labels: dict[str, str] = field(default_factory=lambda: {"/api/v1/readings/": "gateway post"})
     error_samples: list[str] = field(default_factory=list)
 
     def error(self, label: str, what: str, sample: str) -> None:
@@ -246,6 +247,7 @@ async def manager_loop(session: str, plan: Plan, args, base: str, deadline: floa
         await asyncio.sleep(rng.uniform(0, args.think))
         while time.monotonic() < deadline:
             for label, url in dashboard_visits(plan, rng):
+                stats.labels[url] = label
                 t = time.perf_counter()
                 try:
                     response = await client.get(url)
@@ -306,6 +308,26 @@ async def probe(plan: Plan, args, base: str) -> dict[str, float]:
     return out
 
 
+ACCESS_LOG_FORMAT = "%(m)s|%(U)s|%(q)s|%(s)s|%(D)s"
+
+
+def server_times(access_log: Path, offset: int, labels: dict[str, str]) -> dict[str, list[float]]:
+    """Milliseconds each request spent in a gunicorn worker (from the access log's %(D)s, microseconds): the
+    server's own time, without the wait in the listen queue that the client-side figures include."""
+    out: dict[str, list[float]] = defaultdict(list)
+    with open(access_log, "rb") as f:
+        f.seek(offset)
+        for line in f.read().decode(errors="replace").splitlines():
+            parts = line.strip().split("|")
+            if len(parts) != 5:
+                continue
+            _method, path, query, _status, micros = parts
+            label = labels.get(f"{path}?{query}" if query else path)
+            if label is not None:
+                out[label].append(int(micros) / 1000)
+    return out
+
+
 def pct(values: list[float]) -> tuple[float, float, float]:
     if len(values) < 2:
         v = values[0] if values else float("nan")
@@ -360,8 +382,10 @@ def main() -> None:
     env = {**os.environ, "DATABASE_URL": db_url + "?conn_max_age=600", "SECRET_KEY": secret,
            "DJANGO_SETTINGS_MODULE": "energy_platform.settings.production", "SECURE_SSL_REDIRECT": "False",
            "LOG_LEVEL": "WARNING", "ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    access_log = Path(os.environ.get("TMPDIR", "/tmp")) / f"nengtan-load-access-{port}.log"
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "energy_platform.wsgi", "-w", str(args.web_workers),
-                               "-b", f"127.0.0.1:{port}", "--timeout", "120"], cwd=ROOT, env=env)
+                               "-b", f"127.0.0.1:{port}", "--timeout", "120", "--access-logfile", str(access_log),
+                               "--access-logformat", ACCESS_LOG_FORMAT], cwd=ROOT, env=env)
     worker = None
     if not args.no_worker:
         schedule = Path(os.environ.get("TMPDIR", "/tmp")) / f"nengtan-load-beat-{port}"
@@ -379,6 +403,7 @@ def main() -> None:
         print("unloaded (sequential, after warm-up): " + ", ".join(f"{k} {v:.0f} ms" for k, v in unloaded.items()),
               flush=True)
         before = readings_count()
+        log_offset = access_log.stat().st_size
         cpu0 = resource.getrusage(resource.RUSAGE_SELF)
         elapsed = asyncio.run(run_load(plan, args, f"http://127.0.0.1:{port}", stats))
         cpu1 = resource.getrusage(resource.RUSAGE_SELF)
@@ -394,8 +419,12 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     proc.kill()
     stored = readings_count() - before
+    served = server_times(access_log, log_offset, stats.labels)
+    access_log.unlink(missing_ok=True)
 
     page_all = [ms for values in stats.page_ms.values() for ms in values]
+    served_pages = [ms for label, values in served.items() if label != "gateway post" for ms in values]
+    s50, s95, s99 = pct(served_pages)
     g50, g95, g99 = pct(stats.gateway_ms)
     d50, d95, d99 = pct(page_all)
     errors = sum(stats.errors.values())
@@ -406,8 +435,12 @@ def main() -> None:
         "gateway_ms": {"p50": round(g50, 1), "p95": round(g95, 1), "p99": round(g99, 1)},
         "dashboard_requests": len(page_all), "dashboard_per_s": round(len(page_all) / elapsed, 2),
         "dashboard_ms": {"p50": round(d50, 1), "p95": round(d95, 1), "p99": round(d99, 1)},
-        "per_page_ms": {label: dict(zip(("n", "p50", "p95", "p99", "max"),
-                                        (len(v), *(round(x, 1) for x in pct(v)), round(max(v), 1)), strict=True))
+        "dashboard_server_ms": {"p50": round(s50, 1), "p95": round(s95, 1), "p99": round(s99, 1)},
+        "gateway_server_ms": dict(zip(("p50", "p95", "p99"), (round(x, 1) for x in pct(served["gateway post"])),
+                                      strict=True)),
+        "per_page_ms": {label: dict(zip(("n", "p50", "p95", "p99", "max", "server_p50", "server_p95"),
+                                        (len(v), *(round(x, 1) for x in pct(v)), round(max(v), 1),
+                                         *(round(x, 1) for x in pct(served[label])[:2])), strict=True))
                         for label, v in sorted(stats.page_ms.items())},
         "unloaded_ms": {k: round(v, 1) for k, v in unloaded.items()},
         "errors": errors, "errors_by_kind": {f"{label} {what}": n for (label, what), n in stats.errors.items()},
@@ -419,11 +452,16 @@ def main() -> None:
     print(f"ingestion: {stats.batches} batches ({figures['batches_per_s']}/s), {stats.accepted:,} readings accepted "
           f"({figures['readings_per_s']:,}/s), {stored:,} stored; post latency p50 {g50:.0f} ms, p95 {g95:.0f} ms, "
           f"p99 {g99:.0f} ms")
+    gs = figures["gateway_server_ms"]
+    print(f"  in the server (gunicorn worker, without the listen queue): p50 {gs['p50']:.0f} ms, p95 {gs['p95']:.0f} "
+          f"ms, p99 {gs['p99']:.0f} ms")
     print(f"dashboards: {len(page_all)} requests ({figures['dashboard_per_s']}/s); latency p50 {d50:.0f} ms, "
-          f"p95 {d95:.0f} ms, p99 {d99:.0f} ms")
-    print(f"  {'request':26s} {'n':>6s} {'p50':>7s} {'p95':>7s} {'p99':>7s} {'max':>7s}  (ms)")
+          f"p95 {d95:.0f} ms, p99 {d99:.0f} ms; in the server p50 {s50:.0f} ms, p95 {s95:.0f} ms, p99 {s99:.0f} ms")
+    print(f"  {'request':26s} {'n':>6s} {'p50':>7s} {'p95':>7s} {'p99':>7s} {'max':>7s} {'srv p50':>8s} {'srv p95':>8s}"
+          "  (ms)")
     for label, row in figures["per_page_ms"].items():
-        print(f"  {label:26s} {row['n']:6d} {row['p50']:7.0f} {row['p95']:7.0f} {row['p99']:7.0f} {row['max']:7.0f}")
+        print(f"  {label:26s} {row['n']:6d} {row['p50']:7.0f} {row['p95']:7.0f} {row['p99']:7.0f} {row['max']:7.0f} "
+              f"{row['server_p50']:8.0f} {row['server_p95']:8.0f}")
     print(f"errors: {errors}" + "".join(f"\n  {k}: {n}" for k, n in figures["errors_by_kind"].items()))
     for sample in stats.error_samples:
         print(f"  e.g. {sample}")
