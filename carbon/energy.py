@@ -63,7 +63,8 @@ def meter_quantities(*, site: Site, period: Period, meter_filter: Q | None = Non
 def meter_quantities_multi(*, site: Site, periods: list[Period],
                            meter_filter: Q | None = None) -> dict[Period, list[MeterQuantity]]:
     """`meter_quantities` of several periods at once (a dashboard: month and year to date, this year and last):
-    one conditional aggregate per rollup granularity and one read of the meters, instead of two queries a period."""
+    one conditional aggregate per rollup granularity and one read of the meters, instead of two queries a period.
+    `meter_filter` is a Q over Meter: only those meters (and their rollups) are read."""
     tz = zoneinfo.ZoneInfo(site.timezone)
     windows: dict[Period, tuple[str, dt.datetime, dt.datetime]] = {}
     for period in periods:
@@ -73,6 +74,9 @@ def meter_quantities_multi(*, site: Site, periods: list[Period],
                                min(end, dt.datetime.combine(period.until, dt.time(), tz)))
         else:
             windows[period] = (MeterRollup.Granularity.MONTH, start, end)
+    meters = list(Meter.objects.filter(site=site).filter(meter_filter or Q()).values(
+        "id", "code", "carrier", "unit", "role", "parent_id", "production_unit_id", "interval_minutes",
+        "active_from", "active_to"))
     sums: dict[Period, dict[int, dict]] = {p: {} for p in windows}
     for granularity in {w[0] for w in windows.values()}:
         mine = [(i, p, w) for i, (p, w) in enumerate(windows.items()) if w[0] == granularity]
@@ -80,7 +84,7 @@ def meter_quantities_multi(*, site: Site, periods: list[Period],
                                         bucket_start__gte=min(w[1] for _, _, w in mine),
                                         bucket_start__lt=max(w[2] for _, _, w in mine))
         if meter_filter is not None:
-            qs = qs.filter(meter_filter)
+            qs = qs.filter(meter_id__in=[m["id"] for m in meters])
         aggregates = {}
         for i, _p, (_g, start, end) in mine:
             within = Q(bucket_start__gte=start, bucket_start__lt=end)
@@ -90,9 +94,6 @@ def meter_quantities_multi(*, site: Site, periods: list[Period],
             for i, p, _w in mine:
                 if r[f"exp{i}"] is not None:  # the meter has rollup rows inside this period
                     sums[p][r["meter_id"]] = {"q": r[f"q{i}"], "rec": r[f"rec{i}"], "exp": r[f"exp{i}"]}
-    meters = list(Meter.objects.filter(site=site).filter(meter_filter or Q()).values(
-        "id", "code", "carrier", "unit", "role", "parent_id", "production_unit_id", "interval_minutes",
-        "active_from", "active_to"))
     out: dict[Period, list[MeterQuantity]] = {}
     for period in windows:
         start, end = period.start(site.timezone), period.end(site.timezone)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Max, OuterRef, Subquery, Sum
+from django.db.models import Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from meters.models import Carrier, Meter
@@ -288,6 +288,11 @@ def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = Con
     return out
 
 
+#: The meters whose quantities the KPIs read: boundary (top-level) meters, IT load (PUE) at any level, and meters of
+#: production units (energy per unit of product). Other sub-meters never enter a KPI, so a dashboard skips them.
+KPI_METERS = Q(parent__isnull=True) | Q(role=Meter.Role.IT_LOAD) | Q(production_unit__isnull=False)
+
+
 def enterprise_kpis_current(*, enterprise: Enterprise, today=None,
                             method: str = ConversionMethod.EQUIVALENT) -> dict:
     """The dashboard's figures in one call: `{"month": …, "year": …}`, each exactly `enterprise_kpis` of the current
@@ -299,7 +304,8 @@ def enterprise_kpis_current(*, enterprise: Enterprise, today=None,
     year = Period.year(today.year).to_date(today)
     periods = [month, year, month.previous_year(), year.previous_year()]
     with lookup_memo():
-        quantities = {s.pk: meter_quantities_multi(site=s, periods=periods) for s in _enterprise_sites(enterprise)}
+        quantities = {s.pk: meter_quantities_multi(site=s, periods=periods, meter_filter=KPI_METERS)
+                      for s in _enterprise_sites(enterprise)}
         return {"month": enterprise_kpis(enterprise=enterprise, period=month, method=method, quantities=quantities),
                 "year": enterprise_kpis(enterprise=enterprise, period=year, method=method, quantities=quantities)}
 
