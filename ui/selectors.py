@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from accounts.tenancy import has_role, scope, visible_enterprises
 from carbon.energy import lookup_memo, meter_quantities_multi
-from carbon.kpis import site_kpis
+from carbon.kpis import KPI_METERS, site_kpis
 from carbon.periods import Period, month_add
 from meters.models import Carrier, ImportJob, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
 from plants.models import Enterprise, Product, Site
@@ -312,7 +312,7 @@ def site_kpi_trend(*, site: Site, metric: str, months: int = 12, today: dt.date 
     first = month_add(today.replace(day=1), -(months - 1))
     periods = [Period.month(d.year, d.month).to_date(today) for d in (month_add(first, i) for i in range(months))]
     with lookup_memo():
-        quantities = meter_quantities_multi(site=site, periods=periods)
+        quantities = meter_quantities_multi(site=site, periods=periods, meter_filter=KPI_METERS)
         rows = [site_kpis(site=site, period=p, with_yoy=False, quantities=quantities) for p in periods]
     labels = [f"{p.first:%Y-%m}" for p in periods]
     if metric == "pue":

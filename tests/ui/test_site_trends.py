@@ -95,8 +95,10 @@ def test_trend_rejects_unknown_metric_and_other_enterprise(client, tenants):
 def test_overview_kpis_in_one_pass_equal_separate_calls_with_fewer_queries(tenants):
     today = timezone.localdate()
     meter = MeterFactory(site=tenants["site_a"], code="E1")
+    sub = MeterFactory(site=tenants["site_a"], code="SUB", parent=meter, role="sub", level="sub_unit")
     _day_of(meter, today.replace(day=1), 100.0)
     _day_of(meter, today.replace(year=today.year - 1, day=1), 80.0)
+    _day_of(sub, today.replace(day=1), 30.0)  # inside the boundary: read by neither path's KPIs
     rollup_all()
     with CaptureQueriesContext(connection) as separate:
         month = enterprise_kpis(enterprise=tenants["a"], period=Period.month(today.year, today.month))
