@@ -203,9 +203,9 @@ class VersionedDataSerializer(TenantScopedSerializer):
             latest = model.objects.select_for_update().filter(
                 **{key: validated_data[key], "month": validated_data["month"]}).aggregate(v=Max("version"))["v"]
             request = self.context.get("request")
+            source = validated_data.pop("source", "") or "api"  # once: a client-sent source was passed twice (500)
             return model.objects.create(**validated_data, version=(latest or 0) + 1,
-                                        created_by=request.user if request else None,
-                                        source=validated_data.get("source") or "api")
+                                        created_by=request.user if request else None, source=source)
 
 
 class EconomicDataSerializer(VersionedDataSerializer):
