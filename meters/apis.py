@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from rest_framework import serializers
 
 from accounts.api import TenantScopedSerializer, TenantScopedViewSet
 
@@ -22,6 +23,14 @@ class MeterSerializer(TenantScopedSerializer):
         fields = ["id", "site", "production_unit", "code", "name", "carrier", "unit", "reading_kind", "multiplier",
                   "rollover_value", "interval_minutes", "parent", "level", "role", "accuracy_class",
                   "last_calibration", "next_calibration", "active_from", "active_to"]
+
+    def _plausible(self, value):
+        # Before 1901 Asia/Shanghai is local mean time (+08:05:43), which the answer cannot express as RFC 3339.
+        if value is not None and not 1970 <= value.year <= 2100:
+            raise serializers.ValidationError("Give a time between 1970 and 2100.")
+        return value
+
+    validate_active_from = validate_active_to = _plausible
 
 
 class MeterViewSet(TenantScopedViewSet):
