@@ -73,3 +73,23 @@ def test_invalid_target_is_a_form_error(client, tenants, field, value):
     assert response.status_code == 400
     assert response.context["form"].errors
     assert not Target.objects.exists()
+
+
+@pytest.mark.parametrize(("role", "edits"), [("admin_a", True), ("manager_a", True), ("viewer_a", False),
+                                             ("regulator_sh", False)])
+def test_each_role_sees_the_new_pages_and_only_editors_get_forms(client, tenants, role, edits):
+    client.force_login(tenants[role])
+    pages = {"/targets/": 'id="target-form"', "/entry/": 'id="bill-form"', "/quality/": 'id="estimate-form"'}
+    for url, form in pages.items():
+        response = client.get(f"{url}?enterprise={tenants['a'].pk}")
+        assert response.status_code == 200, url
+        assert (form in response.content.decode()) is edits, url
+    status = client.post(f"/targets/?enterprise={tenants['a'].pk}", FORM).status_code
+    assert status == (302 if edits else 403)
+    assert Target.objects.count() == (1 if edits else 0)
+
+
+def test_regulator_of_another_region_gets_404(client, tenants):
+    client.force_login(tenants["regulator_hb"])
+    assert client.get(f"/targets/?enterprise={tenants['a'].pk}").status_code == 404
+    assert client.get(f"/entry/?enterprise={tenants['a'].pk}").status_code == 404
