@@ -97,21 +97,30 @@ class MonthlyWeatherSerializer(TenantScopedSerializer):
         fields = ["id", "site", "month", "hdd", "cdd", "base_temperature_c", "mean_temperature_c", "source"]
 
 
+class ScopedSiteSerializer(serializers.Serializer):
+    """A plain serializer whose `site` is a site the requesting user may see: another enterprise's site is an invalid
+    pk (400), as in every other create of the API."""
+
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.select_related("enterprise"))
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        fields["site"].queryset = tenancy.scope(fields["site"].queryset, getattr(request, "user", None))
+        return fields
+
+
 class DailyTemperatureRowSerializer(serializers.Serializer):
     day = serializers.DateField()
     mean_c = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=-90, max_value=60)
 
 
-class DailyTemperaturesSerializer(serializers.Serializer):
-    site = serializers.IntegerField()
+class DailyTemperaturesSerializer(ScopedSiteSerializer):
     source = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     temperatures = DailyTemperatureRowSerializer(many=True, allow_empty=False, max_length=3700)
 
 
-def writable_site(request, pk: int) -> Site:
-    site = tenancy.scope(Site.objects.select_related("enterprise"), request.user).filter(pk=pk).first()
-    if site is None:
-        raise ApplicationError("not_found", "No such site.", status_code=404)
+def writable_site(request, site: Site) -> Site:
     if not tenancy.has_role(request.user, site.enterprise_id, Role.ENERGY_MANAGER):
         raise ApplicationError("permission_denied", "Your role does not allow changing this site's data.",
                                status_code=403)
@@ -133,7 +142,7 @@ class MonthlyWeatherViewSet(TenantScopedViewSet):
                    summary="Enter daily mean temperatures; complete months become degree days (base 18 °C)")
     @action(detail=False, methods=["post"], url_path="daily")
     def daily(self, request):
-        data = DailyTemperaturesSerializer(data=request.data)
+        data = DailyTemperaturesSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         d = data.validated_data
         days = [row["day"] for row in d["temperatures"]]
@@ -156,8 +165,7 @@ class EnergyBaselineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BaselineCreateSerializer(serializers.Serializer):
-    site = serializers.IntegerField()
+class BaselineCreateSerializer(ScopedSiteSerializer):
     name = serializers.CharField(max_length=200)
     measure = serializers.ChoiceField(choices=EnergyBaseline.Measure.choices, default=EnergyBaseline.Measure.ENERGY_TCE)
     start_month = serializers.DateField()
@@ -193,7 +201,7 @@ class EnergyBaselineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
     @extend_schema(request=BaselineCreateSerializer, responses=EnergyBaselineSerializer, tags=["insights"],
                    summary="Fit a baseline (re-baselining needs a reason)")
     def create(self, request, *args, **kwargs):
-        data = BaselineCreateSerializer(data=request.data)
+        data = BaselineCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         d = data.validated_data
         site = writable_site(request, d["site"])

@@ -130,7 +130,8 @@ def test_baseline_api_roles_missing_data_and_report(plant, api_client, tenants):
     api_client.force_authenticate(tenants["viewer_a"])
     assert api_client.post("/api/v1/baselines/", body, format="json").status_code == 403
     api_client.force_authenticate(tenants["admin_b"])
-    assert api_client.post("/api/v1/baselines/", body, format="json").status_code == 404
+    r = api_client.post("/api/v1/baselines/", body, format="json")  # another enterprise's site: an invalid pk
+    assert (r.status_code, r.json()["code"], list(r.json()["errors"])) == (400, "invalid", ["site"])
     api_client.force_authenticate(tenants["manager_a"])
     MonthlyWeather.objects.filter(site=plant, month="2024-05-01").delete()
     r = api_client.post("/api/v1/baselines/", body, format="json")

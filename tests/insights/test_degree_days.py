@@ -51,7 +51,8 @@ def test_daily_temperature_api(api_client, tenants):
     api_client.force_authenticate(tenants["viewer_a"])
     assert api_client.post("/api/v1/weather/daily/", body, format="json").status_code == 403
     api_client.force_authenticate(tenants["admin_b"])
-    assert api_client.post("/api/v1/weather/daily/", body, format="json").status_code == 404
+    r = api_client.post("/api/v1/weather/daily/", body, format="json")
+    assert (r.status_code, list(r.json()["errors"])) == (400, ["site"])  # another enterprise's site
     api_client.force_authenticate(tenants["manager_a"])
     r = api_client.post("/api/v1/weather/daily/", body, format="json")
     assert r.status_code == 201 and r.json()["computed"][0]["hdd"] == 343.0
