@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -58,8 +58,10 @@ def meter_for(user, pk: int) -> Meter:
 def meter_tree(*, site: Site, user) -> list[dict]:
     """Meters of a site in hierarchy order with depth, last-month quantity, completeness and calibration status."""
     meters = list(scope(Meter.objects.filter(site=site), user).order_by("code"))
-    last = (MeterRollup.objects.filter(meter__in=meters, granularity=MeterRollup.Granularity.MONTH)
-            .order_by("meter_id", "-bucket_start").distinct("meter_id")
+    newest = (MeterRollup.objects.filter(meter_id=OuterRef("meter_id"), granularity=MeterRollup.Granularity.MONTH)
+              .order_by("-bucket_start").values("bucket_start")[:1])
+    last = (MeterRollup.objects.filter(meter__in=meters, granularity=MeterRollup.Granularity.MONTH,
+                                       bucket_start=Subquery(newest))  # portable: no DISTINCT ON (SQLite demo)
             .values("meter_id", "bucket_start", "quantity", "expected_intervals", "received_intervals",
                     "estimated_intervals"))
     latest = {r["meter_id"]: r for r in last}
@@ -161,41 +163,42 @@ def _zone(name: str):
     return ZoneInfo(name)
 
 
-LOAD_SQL = """
-    SELECT t, iv, SUM(q) FROM (
-        SELECT CASE WHEN m.reading_kind = 'interval' THEN r.ts ELSE LAG(r.ts) OVER w END AS t,
-               (CASE WHEN m.reading_kind = 'interval' THEN r.value ELSE r.value - LAG(r.value) OVER w END)
-               * CAST(m.multiplier AS double precision) AS q, m.interval_minutes AS iv
-        FROM meters_reading r JOIN meters_meter m ON m.id = r.meter_id
-        WHERE r.meter_id = ANY(%s) AND r.ts >= %s AND r.ts < %s
-        WINDOW w AS (PARTITION BY r.meter_id ORDER BY r.ts)
-    ) x WHERE t >= %s AND t < %s AND q >= 0 GROUP BY t, iv
-"""
-
-
 def load_curve(*, site: Site, user, day: dt.date, days: int) -> dict:
     """15-minute electricity of the site's main (top-level) meters for a day or a week, from readings (at most a
-    week of one site's main meters). Interval meters: the stored quantity of the interval starting at ts; cumulative
-    registers: the delta to the next reading, placed at the earlier reading (negative deltas — resets/rollovers —
-    are left out). A meter read less often than every 15 minutes (e.g. hourly) has its interval's quantity spread
-    evenly over the interval's quarter-hours, so every meter is drawn at 15-minute resolution. Slots without data are
-    null so the chart draws gaps."""
-    from django.db import connection
+    week of one site's main meters, read with a day's margin on each side). Interval meters: the stored quantity of the
+    interval starting at ts; cumulative registers: the delta to the next reading, placed at the earlier reading
+    (negative deltas — resets/rollovers — are left out); both times the multiplier. A meter read less often than every
+    15 minutes (e.g. hourly) has its interval's quantity spread evenly over the interval's quarter-hours, so every
+    meter is drawn at 15-minute resolution. Slots without data are null so the chart draws gaps. Plain ORM reads and
+    Python arithmetic, so the embedded SQLite default works too."""
+    from meters.models import Reading
 
     tz = _zone(site.timezone)
     start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
     end = start + dt.timedelta(days=days)
-    ids = list(scope(Meter.objects.filter(site=site, parent__isnull=True, carrier="electricity"), user)
-               .values_list("pk", flat=True))
+    meters = {m.pk: m for m in scope(Meter.objects.filter(site=site, parent__isnull=True, carrier="electricity"),
+                                     user)}
     slots: dict[int, float] = {}
-    if ids:
-        with connection.cursor() as cur:
-            cur.execute(LOAD_SQL, [ids, start - dt.timedelta(days=1), end + dt.timedelta(days=1), start, end])
-            for t, interval, q in cur.fetchall():
-                k = int((t - start).total_seconds() // 900)
-                n = max(1, interval // 15)
-                for j in range(k, min(k + n, days * 96)):
-                    slots[j] = slots.get(j, 0.0) + q / n
+    previous: tuple[int, dt.datetime, float] | None = None
+    rows = (Reading.objects.filter(meter_id__in=list(meters), ts__gte=start - dt.timedelta(days=1),
+                                   ts__lt=end + dt.timedelta(days=1))
+            .order_by("meter_id", "ts").values_list("meter_id", "ts", "value"))
+    for meter_id, ts, value in rows:
+        meter = meters[meter_id]
+        if meter.reading_kind == Meter.ReadingKind.INTERVAL:
+            t, q = ts, value
+        elif previous is not None and previous[0] == meter_id:
+            t, q = previous[1], value - previous[2]
+        else:
+            t, q = None, None
+        previous = (meter_id, ts, value)
+        if t is None or q < 0 or not (start <= t < end):
+            continue
+        q *= float(meter.multiplier)
+        k = int((t - start).total_seconds() // 900)
+        n = max(1, meter.interval_minutes // 15)
+        for j in range(k, min(k + n, days * 96)):
+            slots[j] = slots.get(j, 0.0) + q / n
     labels, data = [], []
     for k in range(days * 96):
         labels.append((start + dt.timedelta(minutes=15 * k)).strftime("%m-%d %H:%M"))
