@@ -1,0 +1,340 @@
+"""Authorization matrix: every URL pattern and every OpenAPI operation, requested as every role, gets the status the
+table in expectations.py allows, and no response (list, detail, export, filter, search or error) carries a name or
+code of an enterprise the role may not see."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from urllib.parse import unquote
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.urls import reverse
+
+from plants.models import Site
+
+from .conftest import MARKERS, ROLES
+from .endpoints import Endpoint, api_operations, url_endpoints
+from .expectations import MATRIX, Row, row_for
+
+pytestmark = pytest.mark.django_db
+
+MISSING_ID = 987654321
+_TOKEN = re.compile(r"[\w.-]+")
+
+
+# --- coverage: the matrix has a row for everything the project serves --------------------------------------------
+
+def test_every_endpoint_has_an_expectation():
+    endpoints = url_endpoints()
+    operations = api_operations()
+    assert len(endpoints) > 100 and len(operations) > 40  # the enumeration itself works
+    unmatched = sorted({e.label for e in endpoints if row_for(e.label) is None})
+    assert unmatched == [], f"URL patterns without a row in tests/security/expectations.py: {unmatched}"
+    missing = sorted(op.label for op in operations if op.method not in row_for(op.url_name).methods)
+    assert missing == [], f"OpenAPI operations whose method has no expectation: {missing}"
+
+
+def test_no_row_is_stale():
+    labels = [e.label for e in url_endpoints()]
+    stale = [row.pattern for row in MATRIX if not any(row.matches(label) for label in labels)]
+    assert stale == [], f"rows that match no URL pattern any more: {stale}"
+
+
+# --- building requests --------------------------------------------------------------------------------------------
+
+def _admin_model(endpoint: Endpoint):
+    """The model an admin URL is about, from its name (admin:app_model_action) or its route."""
+    for model in admin.site._registry:
+        key = f"{model._meta.app_label}_{model._meta.model_name}_"
+        route_key = f"admin/{model._meta.app_label}/{model._meta.model_name}/"
+        if (endpoint.name or "").startswith(f"admin:{key}") or endpoint.route.startswith(route_key):
+            return model
+    return None
+
+
+def _admin_object(model, world):
+    """An object of `model` belonging to enterprise A (a user of A for users; any row for reference data)."""
+    if model is None:
+        return None
+    if model is get_user_model():
+        return world.users["manager"]
+    path = getattr(model, "TENANT_PATH", None)
+    if path is not None:
+        return model._default_manager.filter(**{path or "pk": world.a.enterprise.pk}).order_by("pk").first()
+    return model._default_manager.order_by("pk").first()
+
+
+def _kwargs(endpoint: Endpoint, row: Row, world, missing: bool = False) -> dict:
+    obj = None
+    if row.target == "admin":
+        obj = _admin_object(_admin_model(endpoint), world)
+    elif row.target:
+        obj = world.a.objects[row.target]
+    kwargs = {}
+    for arg in endpoint.args:
+        if arg in ("pk", "object_id", "id"):
+            kwargs[arg] = MISSING_ID if missing else (obj.pk if obj is not None else MISSING_ID)
+        elif arg == "code":
+            kwargs[arg] = "ZQNONE-S9" if missing else obj.code
+        elif arg == "file_id":
+            kwargs[arg] = MISSING_ID if missing else world.a.objects["report_file"].pk
+        elif arg == "entry_id":
+            kwargs[arg] = MISSING_ID if missing else obj.pk
+        elif arg == "content_type_id":
+            kwargs[arg] = ContentType.objects.get_for_model(type(obj)).pk
+        elif arg == "format":
+            kwargs[arg] = "json"
+        elif arg == "url":
+            kwargs[arg] = "no-such-page/"
+        elif arg == "app_label":
+            kwargs[arg] = "plants"
+        elif arg in row.extra:
+            kwargs[arg] = row.extra[arg]
+        else:
+            raise AssertionError(f"{endpoint.label}: no value for URL argument {arg!r}")
+    return kwargs
+
+
+def _url(endpoint: Endpoint, row: Row, world, missing: bool = False) -> str:
+    kwargs = _kwargs(endpoint, row, world, missing)
+    if endpoint.name:
+        url = reverse(endpoint.name, kwargs=kwargs)
+    else:
+        url = "/" + re.sub(r"<(?:[^>:]+:)?([^>]+)>", lambda m: str(kwargs[m.group(1)]), endpoint.route)
+    if row.query:
+        url += "?" + row.query.format(enterprise=world.a.enterprise.pk, site=world.a.site.pk)
+    return url
+
+
+def _body_text(response) -> str:
+    if getattr(response, "streaming", False):
+        data = b"".join(response.streaming_content)
+    else:
+        data = response.content
+    return data.decode("utf-8", errors="replace")
+
+
+def _send(client, method: str, url: str, row: Row, world):
+    """One request, rolled back afterwards (and the client's cookies restored), so requests are independent."""
+    data = row.body(world) if row.body else {}
+    cookies = copy.deepcopy(client.cookies)
+    with transaction.atomic():
+        if method == "PUT" and not data:
+            # PUT sends back what the caller reads (nothing when it may not read the object).
+            current = client.get(url)
+            data = current.json() if current.status_code == 200 else {}
+        if method == "GET":
+            response = client.get(url)
+        elif row.multipart or not url.startswith("/api/"):
+            response = getattr(client, method.lower())(url, data)
+        else:
+            response = getattr(client, method.lower())(url, json.dumps(data), content_type="application/json")
+        text = _body_text(response)
+        ids_problem = _foreign_ids(text, response, world, client.role)
+        transaction.set_rollback(True)
+    client.cookies = cookies
+    request_text = url + " " + " ".join(_text_of(v) for v in data.values())
+    return response, text, request_text, ids_problem
+
+
+def _text_of(value) -> str:
+    if hasattr(value, "read"):
+        value.seek(0)
+        return value.read().decode(errors="replace")
+    return str(value)
+
+
+# --- leak checks ----------------------------------------------------------------------------------------------------
+
+def _foreign_markers(text: str, request_text: str, world, role: str) -> list[str]:
+    """Foreign markers in `text` (each with some context), ignoring words the request itself sent (echoing the
+    caller's input leaks nothing)."""
+    markers = world.foreign_markers(role)
+    text = unquote(text)  # an echo may come back URL-encoded (admin links keep the changelist's filters)
+    echoed = sorted({t for t in _TOKEN.findall(request_text) if any(m in t for m in markers)}, key=len, reverse=True)
+    for token in echoed:
+        # Only whole words: stripping "ZQBRAVO" must not hide "ZQBRAVO-S1".
+        text = re.sub(rf"(?<![\w-]){re.escape(token)}(?![\w-])", "", text)
+    return [text[max(0, i - 40):i + 40] for m in markers if (i := text.find(m)) >= 0]
+
+
+def _walk(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def _foreign_ids(text: str, response, world, role: str) -> str | None:
+    """In a JSON answer, every `enterprise` id and `site` id must be one the role may see."""
+    if role == "superuser" or "json" not in response.get("Content-Type", ""):
+        return None
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return None
+    visible = world.visible_enterprise_ids(role)
+    for obj in _walk(doc):
+        ent = obj.get("enterprise")
+        if isinstance(ent, int) and ent not in visible:
+            return f"enterprise id {ent} in {obj}"
+        site = obj.get("site")
+        if isinstance(site, int):
+            owner = Site.objects.filter(pk=site).values_list("enterprise_id", flat=True).first()
+            if owner is not None and owner not in visible:
+                return f"site id {site} in {obj}"
+    return None
+
+
+def _foreign_key(world, role: str) -> str | None:
+    """The tenant ("a" or "b") that is foreign to `role`, for the filter and search probes."""
+    from .conftest import VISIBLE
+
+    foreign = [k for k in ("a", "b") if k not in VISIBLE[role]]
+    return foreign[0] if len(foreign) == 1 else None
+
+
+# --- the matrix -----------------------------------------------------------------------------------------------------
+
+def _cases():
+    for endpoint in url_endpoints():
+        row = row_for(endpoint.label)
+        if row is not None:
+            yield endpoint, row
+
+
+def test_authorization_matrix(world):
+    failures: list[str] = []
+    for role in ROLES:
+        failures += _matrix_for(world, role)
+    assert failures == [], "\n".join(failures)
+
+
+def _matrix_for(world, role) -> list[str]:
+    client = world.clients[role]
+    client.role = role
+    failures: list[str] = []
+    seen_urls = set()
+    for endpoint, row in _cases():
+        url = _url(endpoint, row, world)
+        for method, statuses in row.methods.items():
+            if (method, url) in seen_urls:
+                continue
+            seen_urls.add((method, url))
+            response, text, request_text, ids_problem = _send(client, method, url, row, world)
+            where = f"{method} {url} [{endpoint.label}] as {role}"
+            if response.status_code not in statuses[role]:
+                failures.append(f"{where}: status {response.status_code}, expected {sorted(statuses[role])}: "
+                                f"{text[:200]!r}")
+            if leaked := _foreign_markers(text, request_text, world, role):
+                failures.append(f"{where}: foreign {leaked} in the answer")
+            if ids_problem:
+                failures.append(f"{where}: foreign {ids_problem}")
+            if response.status_code == 404 and row.target and method == "GET":
+                # A foreign object answers exactly like a missing one: no existence oracle.
+                missing_url = _url(endpoint, row, world, missing=True)
+                other, other_text, _, _ = _send(client, method, missing_url, row, world)
+                if other.status_code != 404 or _normalize(other_text) != _normalize(text):
+                    failures.append(f"{where}: 404 differs from a missing object's ({other.status_code}): "
+                                    f"{text[:120]!r} vs {other_text[:120]!r}")
+    return failures
+
+
+def _normalize(text: str) -> str:
+    text = re.sub(r"[\w-]*ZQ(?:ALPHA|BRAVO|NONE)[\w-]*", "<code>", text)
+    return re.sub(r"\d+", "<n>", text)
+
+
+PROBES = ["enterprise={ent}", "site={site}", "search={marker}", "q={marker}", "enterprise={ent}&search={marker}"]
+
+
+def test_filters_and_search_with_foreign_values_leak_nothing(world):
+    """Lists, UI pages and admin changelists asked for the other tenant's enterprise, site or name."""
+    failures = []
+    for role in ROLES:
+        if role not in ("anonymous", "gateway", "superuser"):
+            failures += _probes_for(world, role)
+    assert failures == [], "\n".join(failures)
+
+
+def _probes_for(world, role) -> list[str]:
+    client = world.clients[role]
+    client.role = role
+    foreign = getattr(world, _foreign_key(world, role))
+    values = {"ent": foreign.enterprise.pk, "site": foreign.site.pk, "marker": MARKERS[foreign.key]}
+    failures = []
+    for endpoint, row in _cases():
+        is_changelist = (endpoint.name or "").endswith("_changelist")
+        if not row.lists and not (is_changelist and role == "staff_manager"):
+            continue  # only the staff manager gets past the admin login
+        base = _url(endpoint, row, world).split("?")[0]
+        for probe in PROBES:
+            url = f"{base}?{probe.format(**values)}"
+            response, text, request_text, ids_problem = _send(client, "GET", url, Row(row.pattern, {}), world)
+            if response.status_code not in (200, 302, 400, 403, 404):
+                failures.append(f"GET {url} as {role}: {response.status_code}")
+            if leaked := _foreign_markers(text, request_text, world, role):
+                failures.append(f"GET {url} as {role}: foreign {leaked} in the answer")
+            if ids_problem:
+                failures.append(f"GET {url} as {role}: foreign {ids_problem}")
+    return failures
+
+
+def _foreign_object_url(endpoint: Endpoint, row: Row, world) -> str:
+    """The URL of `row` addressing enterprise B's object of the same kind (admin: the same model)."""
+    if row.target == "admin":
+        model = _admin_model(endpoint)
+        path = getattr(model, "TENANT_PATH", None)
+        if path is None:
+            return ""
+        obj = model._default_manager.filter(**{path or "pk": world.b.enterprise.pk}).order_by("pk").first()
+        if obj is None:
+            return ""
+        kwargs = {arg: obj.pk for arg in endpoint.args}
+        if endpoint.name:
+            return reverse(endpoint.name, kwargs=kwargs)
+        return "/" + re.sub(r"<(?:[^>:]+:)?([^>]+)>", lambda m: str(kwargs[m.group(1)]), endpoint.route)
+    swapped = copy.copy(world)
+    swapped.a = world.b
+    return _url(endpoint, row, swapped)
+
+
+def test_foreign_objects_answer_like_missing_ones(world):
+    """Every method on enterprise B's objects, by users of A, answers exactly as on an id that does not exist: no
+    existence oracle, no foreign name in the error."""
+    failures = []
+    for role in ("viewer", "manager", "regulator_in", "staff_manager"):
+        failures += _foreign_objects_for(world, role)
+    assert failures == [], "\n".join(failures)
+
+
+def _foreign_objects_for(world, role) -> list[str]:
+    client = world.clients[role]
+    client.role = role
+    failures = []
+    for endpoint, row in _cases():
+        if not row.target or (row.target == "admin" and (not endpoint.args or role != "staff_manager")):
+            continue  # admin pages: only the staff manager gets past the admin login
+        url = _foreign_object_url(endpoint, row, world)
+        if not url:
+            continue
+        missing = _url(endpoint, row, world, missing=True)
+        for method in row.methods:
+            response, text, request_text, _ = _send(client, method, url, row, world)
+            other, other_text, _, _ = _send(client, method, missing, row, world)
+            where = f"{method} {url} [{endpoint.label}] as {role}"
+            if response.status_code != other.status_code or _normalize(text) != _normalize(other_text):
+                failures.append(f"{where}: {response.status_code} {text[:150]!r}, missing object: "
+                                f"{other.status_code} {other_text[:150]!r}")
+            if leaked := _foreign_markers(text, request_text, world, role):
+                failures.append(f"{where}: foreign {leaked} in the answer")
+    return failures
