@@ -47,12 +47,17 @@
   }
   function trendChart(el) {
     var d = JSON.parse(document.getElementById(el.dataset.trend).textContent);
+    var refs = d.refs.map(function (r) { return r.value; });
     var chart = echarts.init(el);
     chart.setOption({
       animation: false, tooltip: { trigger: "axis" },
       title: { text: el.dataset.title, textStyle: { fontSize: 12 } },
       grid: { top: 35, left: 70, right: 240, bottom: 30 },
-      xAxis: { type: "category", data: d.labels }, yAxis: { type: "value", scale: true },
+      xAxis: { type: "category", data: d.labels },
+      // With references, the axis spans the history and every reference, so each reference line is visible.
+      yAxis: refs.length ? { type: "value", scale: true,
+        min: function (v) { return Math.min(v.min, Math.min.apply(null, refs)); },
+        max: function (v) { return Math.max(v.max, Math.max.apply(null, refs)); } } : { type: "value", scale: true },
       series: [{ type: "line", data: d.values, connectNulls: false, itemStyle: { color: "#3b6ea5" },
         markLine: d.refs.length ? { symbol: "none", lineStyle: { type: "dashed", color: "#b3261e" },
           label: { position: "end", formatter: "{b} {c}" },
