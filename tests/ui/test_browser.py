@@ -130,6 +130,18 @@ def test_demo_pages_in_both_languages_charts_upload_progress_and_result(browser_
     page.locator("#conflicts button[value=offered]").click()
     page.wait_for_selector("text=Saved.")
     assert Reading.objects.get(meter=meters["RM-E-W1"], ts=stored.ts).value == stored.value + 10
+    # An estimate for the gap: the gap's button fills meter and day; the time, value and reason are typed.
+    page.locator("#gaps [data-estimate-meter]").first.click()
+    assert page.locator("#estimate-form select[name=meter]").input_value() == str(meters["DC-E-IT"].pk)
+    page.fill("#estimate-form input[name=ts]", f"{yesterday:%Y-%m-%d}T10:00")
+    page.fill("#estimate-form input[name=value]", "120")
+    page.fill("#estimate-form input[name=reason]", "IT load meter offline, typical quarter-hour")
+    page.locator("#estimate-form button").click()
+    page.wait_for_selector("text=Saved.")
+    estimate = Reading.objects.get(meter=meters["DC-E-IT"], ts=yesterday + dt.timedelta(hours=10))
+    assert (estimate.value, estimate.estimated) == (120.0, True)
+    assert "89 / 96" in page.locator("#gaps").inner_text()
+    assert page.locator("#gaps .est").count() == 1  # the day is marked as holding an estimate
 
     # Targets: a new one by form.
     page.goto(f"{url}/targets/")

@@ -41,6 +41,13 @@
       var refresh = function () { load(lc, lc.dataset.url + "?day=" + day.value + "&days=" + days.value); };
       day.addEventListener("change", refresh); days.addEventListener("change", refresh); refresh();
     }
+    // Data quality: "Enter an estimate" on a gap fills the estimate form with its meter and day.
+    document.querySelectorAll("[data-estimate-meter]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var f = document.getElementById("estimate-form");
+        f.meter.value = b.dataset.estimateMeter; f.ts.value = b.dataset.estimateTs; f.value.focus();
+      });
+    });
     var mc = document.getElementById("meter-chart");
     document.querySelectorAll("[data-meter-chart]").forEach(function (b) {
       b.addEventListener("click", function () { mc.dataset.title = b.dataset.title; load(mc, b.dataset.meterChart); });
