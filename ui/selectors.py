@@ -69,6 +69,7 @@ def meter_tree(*, site: Site, user) -> list[dict]:
     for m in meters:
         children.setdefault(m.parent_id, []).append(m)
     today = timezone.localdate()
+    now = timezone.now()
     rows: list[dict] = []
     carriers = {k: str(v) for k, v in Carrier.choices}  # get_carrier_display() hashes the choices on every call
 
@@ -84,8 +85,7 @@ def meter_tree(*, site: Site, user) -> list[dict]:
             rows.append({
                 "meter": m, "depth": depth, "carrier": carriers.get(m.carrier, m.carrier), "indent": depth * 1.25,
                 "rollup": r,
-                "completeness": (r["received_intervals"] / r["expected_intervals"]) if r and r["expected_intervals"]
-                else None,
+                "completeness": _completeness(r, m, now),
                 "children_sum": kid_sum,
                 "unmetered": (r["quantity"] - kid_sum) if kid_sum is not None else None,
                 "calibration_due": bool(m.next_calibration and m.next_calibration <= today),
@@ -98,6 +98,29 @@ def meter_tree(*, site: Site, user) -> list[dict]:
     for pid in [p for p in children if p is not None and p not in ids]:
         walk(pid, 0)
     return rows
+
+
+def _completeness(r: dict | None, meter: Meter, now: dt.datetime) -> float | None:
+    """received / expected intervals of a month rollup; for the month in progress, expected only up to now (a month
+    rollup expects the whole month, so a complete month-to-date would otherwise show e.g. 86 %)."""
+    if not r or not r["expected_intervals"]:
+        return None
+    expected = r["expected_intervals"]
+    if r["bucket_start"] <= now and meter.interval_minutes < 28 * 1440:
+        elapsed = int((now - r["bucket_start"]).total_seconds() // (meter.interval_minutes * 60))
+        expected = max(1, min(expected, elapsed))
+    return min(1.0, r["received_intervals"] / expected)
+
+
+def estimated_flags(*, enterprise: Enterprise, user, year_start: dt.datetime, month_start: dt.datetime) -> dict:
+    """Whether the enterprise's month rollups of the year to date / the current month hold estimated readings (the
+    overview marks those figures as including estimates)."""
+    rows = (scope(MeterRollup.objects.filter(meter__site__enterprise=enterprise,
+                                             granularity=MeterRollup.Granularity.MONTH, bucket_start__gte=year_start,
+                                             estimated_intervals__gt=0), user)
+            .values_list("bucket_start", flat=True))
+    starts = list(rows)
+    return {"year": bool(starts), "month": any(b >= month_start for b in starts)}
 
 
 def quality_issues(*, enterprise: Enterprise, user) -> dict:
@@ -179,19 +202,20 @@ def load_curve(*, site: Site, user, day: dt.date, days: int) -> dict:
     meters = {m.pk: m for m in scope(Meter.objects.filter(site=site, parent__isnull=True, carrier="electricity"),
                                      user)}
     slots: dict[int, float] = {}
-    previous: tuple[int, dt.datetime, float] | None = None
+    previous: tuple[int, dt.datetime, float, bool] | None = None
     rows = (Reading.objects.filter(meter_id__in=list(meters), ts__gte=start - dt.timedelta(days=1),
                                    ts__lt=end + dt.timedelta(days=1))
-            .order_by("meter_id", "ts").values_list("meter_id", "ts", "value"))
-    for meter_id, ts, value in rows:
+            .order_by("meter_id", "ts").values_list("meter_id", "ts", "value", "estimated"))
+    estimated: set[int] = set()  # slots holding (part of) an estimated reading
+    for meter_id, ts, value, is_estimate in rows:
         meter = meters[meter_id]
         if meter.reading_kind == Meter.ReadingKind.INTERVAL:
-            t, q = ts, value
+            t, q, guessed = ts, value, is_estimate
         elif previous is not None and previous[0] == meter_id:
-            t, q = previous[1], value - previous[2]
+            t, q, guessed = previous[1], value - previous[2], is_estimate or previous[3]
         else:
-            t, q = None, None
-        previous = (meter_id, ts, value)
+            t, q, guessed = None, None, False
+        previous = (meter_id, ts, value, is_estimate)
         if t is None or q < 0 or not (start <= t < end):
             continue
         q *= float(meter.multiplier)
@@ -199,11 +223,17 @@ def load_curve(*, site: Site, user, day: dt.date, days: int) -> dict:
         n = max(1, meter.interval_minutes // 15)
         for j in range(k, min(k + n, days * 96)):
             slots[j] = slots.get(j, 0.0) + q / n
+            if guessed:
+                estimated.add(j)
     labels, data = [], []
     for k in range(days * 96):
         labels.append((start + dt.timedelta(minutes=15 * k)).strftime("%m-%d %H:%M"))
         data.append(slots.get(k))
-    return {"labels": labels, "series": [{"name": "kWh", "data": data}]}
+    series = [{"name": "kWh", "data": data}]
+    if estimated:
+        series.append({"name": _("estimated"), "estimated": True,
+                       "data": [slots.get(k) if k in estimated else None for k in range(days * 96)]})
+    return {"labels": labels, "series": series}
 
 
 def meter_series(*, meter: Meter, days: int = 60) -> dict:

@@ -78,7 +78,8 @@ def overview(request):
     return render(request, "ui/overview.html", _common(
         request, enterprise, month=month, year=year, month_cards=_kpi_cards(month_kpis),
         year_cards=_kpi_cards(year_kpis), targets=_targets(year_kpis.get("targets", [])), sites=sites,
-        month_kpis=month_kpis, year_kpis=year_kpis))
+        month_kpis=month_kpis, year_kpis=year_kpis, estimated=selectors.estimated_flags(
+            enterprise=enterprise, user=request.user, year_start=year.start(), month_start=month.start())))
 
 
 @login_required

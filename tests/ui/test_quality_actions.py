@@ -115,3 +115,33 @@ def test_estimate_is_marked_in_the_meter_chart_and_quality_page(client, partial)
     assert [v for v in estimated["data"] if v is not None] == [pytest.approx(540.0)]
     page = client.get("/quality/").content.decode()
     assert 'class="est"' in page
+
+
+def test_month_in_progress_completeness_counts_only_elapsed_intervals():
+    from ui.selectors import _completeness
+
+    meter = MeterFactory.build(interval_minutes=15)
+    start = dt.datetime(2026, 3, 1, tzinfo=CST)
+    month = {"bucket_start": start, "expected_intervals": 31 * 96, "received_intervals": 96}
+    # One day in: 96 received of 96 elapsed quarter-hours = 100 %; two days in: 96 / 192 = 50 %.
+    assert _completeness(month, meter, start + dt.timedelta(days=1)) == 1.0
+    assert _completeness(month, meter, start + dt.timedelta(days=2)) == 0.5
+    # A past month: 96 of the month's 2976 quarter-hours.
+    assert _completeness(month, meter, start + dt.timedelta(days=40)) == pytest.approx(96 / 2976)
+
+
+def test_estimates_are_marked_in_the_load_curve_and_on_the_overview(client, partial):
+    client.force_login(partial["manager_a"])
+    ts = partial["day"] + dt.timedelta(hours=6)
+    client.post("/quality/", {"action": "estimate", "meter": partial["meter"].pk,
+                              "ts": ts.strftime("%Y-%m-%dT%H:%M"), "value": "40", "reason": "gateway offline"})
+    data = client.get(f"/api/v1/ui/sites/{partial['site_a'].pk}/load/?day={partial['day']:%Y-%m-%d}&days=1").json()
+    measured, estimated = data["series"]
+    # Slot 24 (06:00) holds the 40 kWh estimate; slots 0-9 the measured 50 kWh readings.
+    assert measured["data"][:10] == [50.0] * 10
+    assert measured["data"][24] == 40.0
+    assert [i for i, v in enumerate(estimated["data"]) if v is not None] == [24]
+    page = client.get("/").content.decode()
+    # The estimate lies in last month: the year-to-date figures include it (unless last month is in last year).
+    assert ('id="year-estimated"' in page) is (partial["day"].year == timezone.localdate().year)
+    assert 'id="month-estimated"' not in page
