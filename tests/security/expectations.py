@@ -171,7 +171,7 @@ MATRIX: list[Row] = [
     Row("meter-kpis", {"GET": READ}, target="meter", query="period=2025-03"),
     Row("enterprise-ledger", {"GET": READ}, target="enterprise"),
     Row("enterprise-ledger-verify", {"GET": READ}, target="enterprise"),
-    Row("ledger-reverse", {"POST": WRITE_ADMIN | {"superuser": frozenset({201})}}, target="ledger",
+    Row("ledger-reverse", {"POST": WRITE_ADMIN | {"superuser": frozenset({201})}}, target="enterprise",
         body=lambda w: {"reason": "matrix"}),
     Row("period-close", {"POST": WRITE_ADMIN | {"superuser": frozenset({201})}}, target="enterprise",
         extra={"month": "2025-04"}),
