@@ -119,4 +119,10 @@ def test_api_fuzz_as_energy_manager(case, fuzz_world):
 @schema.include(operation_id="readings_ingest").parametrize()
 @FUZZ
 def test_api_fuzz_readings_as_gateway(case, fuzz_world):
+    # Half of the meter codes (even length) name the gateway's real meter, so rows reach the store, not only
+    # the unknown_meter rejection.
+    if isinstance(case.body, dict) and isinstance(case.body.get("readings"), list):
+        for row in case.body["readings"]:
+            if isinstance(row, dict) and isinstance(row.get("meter"), str) and len(row["meter"]) % 2 == 0:
+                row["meter"] = "E1"
     case.call_and_validate(headers=fuzz_world["gateway"], checks=CHECKS)
