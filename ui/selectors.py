@@ -260,9 +260,13 @@ def meter_series(*, meter: Meter, days: int = 60) -> dict:
 
 def latest_day(*, site: Site, user) -> dt.date | None:
     """Local day of the latest hour rollup of the site's main electricity meters (default day of the load curve)."""
-    meters = scope(Meter.objects.filter(site=site, parent__isnull=True, carrier="electricity"), user)
-    last = (MeterRollup.objects.filter(meter__in=meters, granularity=MeterRollup.Granularity.HOUR)
-            .order_by("-bucket_start").values_list("bucket_start", flat=True).first())
+    # Per meter, the newest hour bucket is one backward step of the (meter, granularity, bucket_start) index; a single
+    # ORDER BY over all the meters' hours sorted a year of rows (18 ms with 5 meters).
+    newest = (MeterRollup.objects.filter(meter_id=OuterRef("pk"), granularity=MeterRollup.Granularity.HOUR)
+              .order_by("-bucket_start").values("bucket_start")[:1])
+    stamps = [t for t in scope(Meter.objects.filter(site=site, parent__isnull=True, carrier="electricity"), user)
+              .annotate(last=Subquery(newest)).values_list("last", flat=True) if t is not None]
+    last = max(stamps, default=None)
     return timezone.localtime(last, timezone=_zone(site.timezone)).date() if last else None
 
 
