@@ -188,3 +188,30 @@ def test_unreadable_or_wrong_type_upload_is_a_form_error_or_invalid_job(client, 
     response = client.get(f"/entry/uploads/monthly/{upload.pk}/")
     assert response.context["job"]["status"] == "invalid"
     assert "site,month,value_added_10k_cny" in response.context["job"]["error"]
+
+
+def test_xlsx_upload_of_product_output(client, plant, eager, django_capture_on_commit_callbacks):
+    import io
+
+    import openpyxl
+
+    from plants.models import ProductionData
+    from tests.factories import ProductFactory
+
+    ProductFactory(site=plant["site_a"], code="HRC")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["site", "product", "month", "quantity"])
+    ws.append(["A1", "HRC", dt.date(2025, 3, 1), 58000])
+    ws.append(["A1", "NOPE", dt.date(2025, 3, 1), 1])
+    buf = io.BytesIO()
+    wb.save(buf)
+    client.force_login(plant["manager_a"])
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(client, "production", "output.xlsx", buf.getvalue())
+    upload = MonthlyUpload.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/entry/uploads/monthly/{upload.pk}/commit/")
+    job = client.get(f"/entry/uploads/monthly/{upload.pk}/").context["job"]
+    assert (job["status"], job["saved"], [r["row"] for r in job["refused_rows"]]) == ("done", 1, [3])
+    assert ProductionData.objects.get(product__code="HRC", month=dt.date(2025, 3, 1)).quantity == Decimal("58000")
