@@ -191,18 +191,19 @@ class CeleryWorker:
     workdir: Path
     concurrency: int = 1
     beat: bool = False
+    name: str = "worker"
     proc: subprocess.Popen | None = None
 
     @property
     def log(self) -> Path:
-        return self.workdir / "celery.log"
+        return self.workdir / f"celery-{self.name}.log"
 
     def start(self) -> None:
         cmd = [sys.executable, "-m", "celery", "-A", "energy_platform", "worker", "--pool", "prefork",
                "--concurrency", str(self.concurrency), "--without-heartbeat", "--without-gossip", "--without-mingle",
                "--loglevel", "INFO", "--logfile", str(self.log)]
         if self.beat:
-            cmd += ["-B", "--schedule", str(self.workdir / "celerybeat-schedule")]
+            cmd += ["-B", "--schedule", str(self.workdir / f"celerybeat-schedule-{self.name}")]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=_env(database_url=self.database_url, redis_url=self.redis_url),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(lambda: self._alive() and "ready." in _log_tail(self.log, 100_000), timeout=180,

@@ -103,3 +103,49 @@ def test_sweep_killed_mid_task_reruns_and_equals_a_clean_run(plant, tmp_workdir)
     swept = rollup_snapshot()
     assert_day_totals(swept)
     assert swept == clean_run_snapshot()
+
+
+def test_whole_worker_killed_mid_sweep_the_next_beat_sweep_catches_up(plant, tmp_workdir):
+    """The whole worker (main process and pool) killed mid-sweep, as when its host dies: the unacknowledged message
+    stays in Redis until the broker's visibility timeout, but the work is not lost with it: the dirty meter-days are
+    rows in PostgreSQL, the killed run's claim rolls back, and a new worker's beat sweep does the work."""
+    index = 0
+    for _batch_id, rows in batches():
+        raw = [RawRow(index + i, r["meter"], r["ts"], r["value"]) for i, r in enumerate(rows)]
+        index += len(rows)
+        assert readings_ingest(site=plant["site"], rows=raw).accepted == len(rows)
+    redis = RedisServer(tmp_workdir)
+    redis.start()
+    db_url = django_test_database_url()
+    first = CeleryWorker(database_url=db_url, redis_url=redis.url, workdir=tmp_workdir, name="first")
+    second = CeleryWorker(database_url=db_url, redis_url=redis.url, workdir=tmp_workdir, name="second", beat=True)
+    observer = psycopg.connect(db_url, autocommit=True)
+    rollup_lock = psycopg.connect(db_url)
+    try:
+        rollup_lock.execute("LOCK TABLE meters_meterrollup IN EXCLUSIVE MODE")
+        first.start()
+        Celery(broker=redis.url).send_task("meters.tasks.rollup_sweep_task")
+        (orphan,) = wait_until(lambda: _waiting_on_lock(observer, "meters_meterrollup"), timeout=120,
+                               what=lambda: f"the sweep to block on the rollup table; worker log:\n{first.logs()}")
+        for pid in [first.proc.pid, *first.pool_children()]:
+            os.kill(pid, signal.SIGKILL)
+        first.proc.wait(timeout=30)
+        rollup_lock.rollback()
+        # The killed run's session finishes its statement, finds its client gone and rolls its claim back.
+        wait_until(lambda: observer.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s",
+                                            (orphan,)).fetchone()[0] == 0, what="the killed run's session to end")
+        assert DirtyMeterDay.objects.exists() and not MeterRollup.objects.exists()
+
+        second.start()
+        wait_until(lambda: not DirtyMeterDay.objects.exists() and MeterRollup.objects.exists(), timeout=120,
+                   what=lambda: f"the new worker's beat sweep; worker log:\n{second.logs()}")
+    finally:
+        rollup_lock.rollback()
+        rollup_lock.close()
+        observer.close()
+        second.stop()
+        first.stop()
+        redis.kill()
+    swept = rollup_snapshot()
+    assert_day_totals(swept)
+    assert swept == clean_run_snapshot()
