@@ -14,7 +14,6 @@ import datetime as dt
 import math
 
 import numpy as np
-import statsmodels.api as sm
 from django.utils import timezone
 
 from carbon.kpis import product_output, value_added
@@ -94,6 +93,8 @@ def fit(*, rows: list[dict], variables: list[str]) -> dict:
     ybar = float(y.mean())
     if ybar <= 0:
         raise ApplicationError("no_energy", "The baseline months have no energy use.")
+    import statsmodels.api as sm  # imported here: it pulls in scipy and pandas (seconds), only fitting needs it
+
     result = sm.OLS(y, X).fit()
     resid = y - result.fittedvalues
     names = ["intercept", *variables]

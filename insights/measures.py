@@ -43,7 +43,8 @@ def measure_value(*, site: Site, period: Period, measure: str,
 
 def data_months(*, site: Site) -> tuple[dt.date, dt.date] | None:
     """First and last local month with a monthly rollup of any meter of the site."""
-    span = MeterRollup.objects.filter(meter__site=site, granularity=MeterRollup.Granularity.MONTH).aggregate(
+    ids = list(Meter.objects.filter(site=site).values_list("pk", flat=True))  # index walk per meter, not a scan
+    span = MeterRollup.objects.filter(meter_id__in=ids, granularity=MeterRollup.Granularity.MONTH).aggregate(
         lo=Min("bucket_start"), hi=Max("bucket_start"))
     if span["lo"] is None:
         return None
