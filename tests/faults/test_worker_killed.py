@@ -65,7 +65,7 @@ def test_sweep_killed_mid_task_reruns_and_equals_a_clean_run(plant, tmp_workdir)
         worker.start()
         (pool_pid,) = wait_until(lambda: len(worker.pool_children()) == 1 and worker.pool_children(),
                                  what="the worker's pool process")
-        Celery(broker=redis.url).send_task("meters.tasks.rollup_sweep_task")
+        Celery(broker=redis.url, set_as_current=False).send_task("meters.tasks.rollup_sweep_task")
 
         # The sweep has claimed the dirty meter-days and waits on its first rollup write.
         (orphan,) = wait_until(lambda: _waiting_on_lock(observer, "meters_meterrollup"), timeout=120,
@@ -124,7 +124,7 @@ def test_whole_worker_killed_mid_sweep_the_next_beat_sweep_catches_up(plant, tmp
     try:
         rollup_lock.execute("LOCK TABLE meters_meterrollup IN EXCLUSIVE MODE")
         first.start()
-        Celery(broker=redis.url).send_task("meters.tasks.rollup_sweep_task")
+        Celery(broker=redis.url, set_as_current=False).send_task("meters.tasks.rollup_sweep_task")
         (orphan,) = wait_until(lambda: _waiting_on_lock(observer, "meters_meterrollup"), timeout=120,
                                what=lambda: f"the sweep to block on the rollup table; worker log:\n{first.logs()}")
         for pid in [first.proc.pid, *first.pool_children()]:
