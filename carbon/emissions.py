@@ -57,15 +57,19 @@ def _factor_select(*, site: Site, carrier: str, year: int, purpose: str, basis: 
             .filter(Q(factor_set__data_year__isnull=True) | Q(factor_set__data_year__lte=year)))
     if kind == EmissionFactor.Kind.GRID:
         base = base.filter(basis=basis)
-    own = base.filter(Q(enterprise=site.enterprise) | Q(factor_set__enterprise=site.enterprise))
-    candidates = [own, base.filter(enterprise__isnull=True, factor_set__enterprise__isnull=True,
-                                   geography=site.region_code[:2])]
     region = grid_region_of(site)
-    if region:
-        candidates.append(base.filter(enterprise__isnull=True, factor_set__enterprise__isnull=True, geography=region))
-    candidates.append(base.filter(enterprise__isnull=True, factor_set__enterprise__isnull=True, geography="national"))
-    for qs in candidates:
-        row = qs.order_by("-factor_set__data_year", "-pk").first()
+    # Precedence: the enterprise's own factor, then the province's, the grid region's, the national one; within a
+    # tier the newest data year (then the newest row). One query reads every candidate, newest first.
+    tiers = [lambda f: f.enterprise_id == site.enterprise_id or f.factor_set.enterprise_id == site.enterprise_id]
+    geographies = [site.region_code[:2]] + ([region] if region else []) + ["national"]
+    tiers += [lambda f, g=g: f.enterprise_id is None and f.factor_set.enterprise_id is None and f.geography == g
+              for g in geographies]
+    rows = list(base.filter(Q(enterprise=site.enterprise) | Q(factor_set__enterprise=site.enterprise)
+                            | Q(enterprise__isnull=True, factor_set__enterprise__isnull=True,
+                                geography__in=geographies))
+                .order_by("-factor_set__data_year", "-pk"))
+    for tier in tiers:
+        row = next((f for f in rows if tier(f)), None)
         if row is not None:
             return row
     raise ApplicationError("no_emission_factor", f"No {purpose} emission factor for {carrier} in {year}.")

@@ -270,6 +270,7 @@ def _rebuild_all_pg(groups: dict[str, list[int]], *, sessions: int) -> None:
     try:
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute("SET LOCAL work_mem = '256MB'")
+            cur.execute("SET LOCAL maintenance_work_mem = '512MB'")  # the two index builds sort in memory
             cur.execute("LOCK TABLE meters_meterrollup IN EXCLUSIVE MODE")
             if parallel:
                 shares: list[dict[str, list[int]]] = [defaultdict(list) for _ in range(sessions)]
