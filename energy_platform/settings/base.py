@@ -202,8 +202,9 @@ CELERY_BEAT_SCHEDULE["carbon-periods-autoclose"] = {"task": "carbon.tasks.period
 # Forecasting and early warning (alerts app): evaluate alert rules every 15 minutes and e-mail new alerts.
 CELERY_BEAT_SCHEDULE["alerts-rules-evaluate"] = {"task": "alerts.tasks.alert_rules_evaluate_task", "schedule": 15 * 60}
 
-# UI (H5): numbers formatted per locale with thousand separators.
-USE_THOUSAND_SEPARATOR = True
+# UI numbers are grouped per locale where a template asks for it (floatformat with "g", intcomma). Not globally:
+# USE_THOUSAND_SEPARATOR would also print ids as "1,109" in English, breaking links and form values.
+USE_THOUSAND_SEPARATOR = False
 
 # Full rollup recompute on PostgreSQL: database sessions that fill the rebuilt rollup table in parallel.
 ROLLUP_REBUILD_SESSIONS = env.int("ROLLUP_REBUILD_SESSIONS", default=2)
