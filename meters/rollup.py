@@ -129,7 +129,7 @@ def _hour_insert(sql: _Sql, *, table: str, source: str, where: str, order: bool)
                         WHEN x.nv >= x.v THEN x.nv - x.v
                         WHEN x.roll IS NOT NULL AND x.v >= 0.9 * x.roll AND x.nv <= 0.1 * x.roll
                              THEN x.nv + x.roll - x.v
-                        ELSE x.nv END * x.mult),
+                        ELSE x.nv END) * MAX(x.mult),
                MAX(CASE WHEN x.ivl <= 60 THEN 60 / x.ivl ELSE 0 END),
                COUNT(*),
                SUM(CASE WHEN x.est THEN 1 ELSE 0 END),
@@ -231,95 +231,287 @@ def _recompute(cur, sql: _Sql) -> None:
 _REBUILD = "meters_meterrollup_rebuild"
 
 
+REBUILD_CHUNK_METERS = 50  # meters per statement of a full rebuild: its hash tables stay small and in memory
+
+
+@functools.cache
+def _fixed_offset(tz: str, first: dt.date, last: dt.date) -> dt.timedelta | None:
+    """The zone's UTC offset when it is the same on every day from `first` to `last` (Asia/Shanghai since 1991),
+    else None (a zone with daylight saving time in that span)."""
+    zone = zoneinfo.ZoneInfo(tz)
+    offsets = {dt.datetime.combine(first + dt.timedelta(days=k), dt.time(12), zone).utcoffset()
+               for k in range(-1, (last - first).days + 2)}
+    return offsets.pop() if len(offsets) == 1 else None
+
+
+def _bin(sql: _Sql, unit: str, expr: str, offset: dt.timedelta | None) -> str:
+    """Local hour or day start of `expr`. With a fixed offset, `date_bin` does it by integer arithmetic (no
+    time-zone lookup per row); the result equals `date_trunc` in the zone."""
+    if offset is None or unit not in ("hour", "day"):
+        return sql.trunc(unit, expr)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    origin = f"'2000-01-01 00:00:00{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}'"
+    return f"date_bin('1 {unit}', {expr}, TIMESTAMPTZ {origin})"
+
+
+def _rebuild_chunk_sql(sql: _Sql, offset: dt.timedelta | None) -> str:
+    """One statement that writes the hour, day and month rollups of a chunk of meters into the rebuild table.
+    Parameters: arrays of meter ids by kind: `interval` meters (a plain GROUP BY, no window), `cumulative` registers
+    without a rollover value and `rollover` registers (their deltas need the meter's rollover value per reading).
+    Hours are aggregated first and multiplied after (the same order as the incremental `_hour_insert`); days come from
+    the hours and months from the days, in memory, without reading the new table back."""
+    hour = _bin(sql, "hour", "ts", offset)
+    day = _bin(sql, "day", "h.b", offset)
+    month = sql.trunc("month", "d.b")
+    window = "LEAD(r.value) OVER (PARTITION BY r.meter_id ORDER BY r.ts) AS nv"
+    columns = f"INSERT INTO {_REBUILD} ({_ROLLUP_COLUMNS})"
+    return f"""
+        WITH hi AS (
+            SELECT meter_id, {hour} AS b, SUM(value) AS q, COUNT(*) AS c, COUNT(*) FILTER (WHERE estimated) AS e
+            FROM meters_reading WHERE meter_id = ANY(%(interval)s) GROUP BY 1, 2
+        ), hc AS (
+            SELECT meter_id, {hour} AS b, SUM(CASE WHEN nv >= v THEN nv - v ELSE nv END) AS q, COUNT(*) AS c,
+                   COUNT(*) FILTER (WHERE est) AS e
+            FROM (SELECT r.meter_id, r.ts, r.value AS v, r.estimated AS est, {window}
+                  FROM meters_reading r WHERE r.meter_id = ANY(%(cumulative)s)) w
+            WHERE nv IS NOT NULL GROUP BY 1, 2
+        ), hr AS (
+            SELECT meter_id, {hour} AS b,
+                   SUM(CASE WHEN nv >= v THEN nv - v
+                            WHEN v >= 0.9 * roll AND nv <= 0.1 * roll THEN nv + roll - v
+                            ELSE nv END) AS q,
+                   COUNT(*) AS c, COUNT(*) FILTER (WHERE est) AS e
+            FROM (SELECT r.meter_id, r.ts, r.value AS v, r.estimated AS est, {window},
+                         CAST(m.rollover_value AS double precision) AS roll
+                  FROM meters_reading r JOIN meters_meter m ON m.id = r.meter_id
+                  WHERE r.meter_id = ANY(%(rollover)s)) w
+            WHERE nv IS NOT NULL GROUP BY 1, 2
+        ), h AS MATERIALIZED (
+            SELECT a.meter_id, a.b, a.q * CAST(m.multiplier AS double precision) AS q, a.c, a.e,
+                   m.interval_minutes AS ivl
+            FROM (SELECT * FROM hi UNION ALL SELECT * FROM hc UNION ALL SELECT * FROM hr) a
+            JOIN meters_meter m ON m.id = a.meter_id
+        ), hours AS (
+            {columns}
+            SELECT meter_id, 'hour', b, q, CASE WHEN ivl <= 60 THEN 60 / ivl ELSE 0 END, c, e, now() FROM h
+        ), d AS MATERIALIZED (
+            SELECT h.meter_id, {day} AS b, SUM(h.q) AS q, SUM(h.c) AS c, SUM(h.e) AS e, MAX(h.ivl) AS ivl
+            FROM h GROUP BY 1, 2
+        ), days AS (
+            {columns}
+            SELECT meter_id, 'day', b, q, CASE WHEN ivl <= 1440 THEN 1440 / ivl ELSE 0 END, c, e, now() FROM d
+        )
+        {columns}
+        SELECT d.meter_id, 'month', {month}, SUM(d.q),
+               MAX(CASE WHEN d.ivl >= {MONTHLY_MINUTES} THEN 1 ELSE {sql.days_in_month(month)} * 1440 / d.ivl END),
+               SUM(d.c), SUM(d.e), now()
+        FROM d GROUP BY d.meter_id, {month}
+    """
+
+
 def _rebuild_fill(cur, groups: dict[str, list[int]]) -> None:
-    """Write hour, day and month rollups of the given meters (per time zone) into the rebuild table."""
+    """Write hour, day and month rollups of the given meters (per time zone) into the rebuild table, a chunk of
+    meters per statement."""
     for tz, ids in groups.items():
         if not ids:
             continue
         sql = _Sql(tz)
-        ids_sql = ",".join(str(int(i)) for i in ids)
-        # The window runs over the readings alone (an ordered merge of the partitions' primary-key scans); the
-        # meters join after it.
-        source = f"""(
-            SELECT w.meter_id, w.ts, w.v, w.est, m.reading_kind AS kind, m.interval_minutes AS ivl,
-                   CAST(m.multiplier AS double precision) AS mult,
-                   CAST(m.rollover_value AS double precision) AS roll, w.nv
-            FROM (SELECT r.meter_id, r.ts, r.value AS v, r.estimated AS est,
-                         LEAD(r.value) OVER (PARTITION BY r.meter_id ORDER BY r.ts) AS nv
-                  FROM meters_reading r WHERE r.meter_id IN ({ids_sql})) w
-            JOIN meters_meter m ON m.id = w.meter_id
-        )"""
-        cur.execute(_hour_insert(sql, table=_REBUILD, source=source, where=sql.true, order=False))
-        cur.execute(_day_insert(sql, table=_REBUILD, ranges_join="").replace(
-            "WHERE h.granularity = 'hour'", f"WHERE h.granularity = 'hour' AND h.meter_id IN ({ids_sql})"))
-        cur.execute(_month_insert(sql, table=_REBUILD, where=f"d.meter_id IN ({ids_sql})"))
+        cur.execute("SELECT m.id, m.reading_kind, m.rollover_value IS NOT NULL, s.first, s.last "
+                    "FROM meters_meter m CROSS JOIN LATERAL (SELECT MIN(r.ts) AS first, MAX(r.ts) AS last "
+                    "FROM meters_reading r WHERE r.meter_id = m.id) s WHERE m.id = ANY(%s) ORDER BY m.id", [list(ids)])
+        meters = cur.fetchall()
+        spans = [(first, last) for *_, first, last in meters if first is not None]
+        if not spans:
+            continue
+        zone = zoneinfo.ZoneInfo(tz)
+        offset = _fixed_offset(tz, min(f for f, _ in spans).astimezone(zone).date(),
+                               max(last for _, last in spans).astimezone(zone).date())
+        statement = _rebuild_chunk_sql(sql, offset)
+        for k in range(0, len(meters), REBUILD_CHUNK_METERS):
+            chunk = meters[k:k + REBUILD_CHUNK_METERS]
+            cur.execute(statement, {
+                "interval": [m for m, kind, *_ in chunk if kind == "interval"],
+                "cumulative": [m for m, kind, roll, *_ in chunk if kind != "interval" and not roll],
+                "rollover": [m for m, kind, roll, *_ in chunk if kind != "interval" and roll]})
 
 
-def _rebuild_fill_session(groups: dict[str, list[int]], errors: list) -> None:
-    """One extra database session of a parallel rebuild (runs in its own thread and connection)."""
+def _in_session(work, errors: list) -> None:
+    """Run `work()` in a database session of its own (a thread's own connection)."""
     from django.db import connections
 
     try:
-        with transaction.atomic(), connection.cursor() as cur:
-            cur.execute("SET LOCAL work_mem = '256MB'")
-            _rebuild_fill(cur, groups)
+        work()
     except Exception as exc:  # noqa: BLE001 -- handed to the main thread, which re-raises it
         errors.append(exc)
     finally:
         connections.close_all()
 
 
-def _rebuild_all_pg(groups: dict[str, list[int]], *, sessions: int) -> None:
-    """Full recompute on PostgreSQL: build every rollup into a fresh table without indexes, index it once (a sorted
-    build instead of millions of index insertions), then swap it in. Readers see the old rollups until the swap;
-    writers (the sweep) wait on the lock. With `sessions` > 1 (and outside a caller's transaction, whose rows other
-    sessions could not see), the meters are split over that many database sessions filling the table in parallel,
-    as PostgreSQL's own parallel query does for a single GROUP BY."""
-    parallel = sessions > 1 and not connection.in_atomic_block
-    if parallel:
-        with connection.cursor() as cur:  # committed, so that the other sessions can write into it
-            cur.execute(f"DROP TABLE IF EXISTS {_REBUILD}")
-            cur.execute(f"CREATE TABLE {_REBUILD} (LIKE meters_meterrollup INCLUDING DEFAULTS INCLUDING IDENTITY "
-                        "INCLUDING CONSTRAINTS)")
-    try:
+def _in_parallel(works: list) -> None:
+    errors: list[Exception] = []
+    threads = [threading.Thread(target=_in_session, args=(work, errors)) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+_REBUILD_LOG = "meters_meterrollup_rebuild_log"
+
+
+def _exists(cur, table: str) -> bool:
+    cur.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
+    return cur.fetchone()[0]
+
+
+def rebuild_in_progress() -> bool:
+    """A full rebuild has started and not finished (nor been abandoned for longer than ROLLUP_REBUILD_TIMEOUT)."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cur:
+        if not _exists(cur, _REBUILD_LOG):
+            return False
+        cur.execute(f"SELECT at > now() - make_interval(secs => %s) FROM {_REBUILD_LOG} WHERE chunk = 0",
+                    [settings.ROLLUP_REBUILD_TIMEOUT])
+        row = cur.fetchone()
+        return bool(row and row[0])
+
+
+def rebuild_begin(*, chunk: int = REBUILD_CHUNK_METERS) -> list[dict[str, list[int]]]:
+    """Start a full rebuild (PostgreSQL): an empty rebuild table and its log, committed so that other sessions or
+    Celery workers can fill it. Returns the chunks of work, `chunk` meters each ({time zone: meter ids}); chunk k
+    (from 1) is filled by `rebuild_fill(k, ...)`. Dirty meter-days marked from now on stay for the sweep after
+    the swap; sweeps skip while the rebuild runs (their writes to the old table would be lost at the swap)."""
+    claimed_up_to = DirtyMeterDay.objects.aggregate(m=Max("pk"))["m"] or 0
+    groups: dict[str, list[int]] = defaultdict(list)
+    with_readings = Meter.objects.filter(Exists(Reading.objects.filter(meter=OuterRef("pk"))))
+    for meter_id, tz in with_readings.order_by("pk").values_list("pk", "site__timezone"):
+        groups[tz].append(meter_id)
+    chunks = [{tz: ids[k:k + chunk]} for tz, ids in groups.items() for k in range(0, len(ids), chunk)]
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {_REBUILD}, {_REBUILD_LOG}")
+        cur.execute(f"CREATE TABLE {_REBUILD} (LIKE meters_meterrollup INCLUDING DEFAULTS INCLUDING IDENTITY "
+                    "INCLUDING CONSTRAINTS)")
+        # Row 0: the rebuild itself; row k: chunk k is in the table (a retried task skips it).
+        cur.execute(f"CREATE TABLE {_REBUILD_LOG} (chunk integer PRIMARY KEY, chunks integer, claimed_up_to bigint, "
+                    "at timestamptz NOT NULL DEFAULT now())")
+        cur.execute(f"INSERT INTO {_REBUILD_LOG} (chunk, chunks, claimed_up_to) VALUES (0, %s, %s)",
+                    [len(chunks), claimed_up_to])
+    return chunks
+
+
+def _fill_settings(cur) -> None:
+    cur.execute("SET LOCAL work_mem = '256MB'")  # a chunk's hash aggregation stays in memory
+    # The registers' LEAD window needs readings in (meter, time) order: ordered index scans of the partitions,
+    # merged, instead of a bitmap scan followed by a sort of the chunk's readings.
+    cur.execute("SET LOCAL enable_bitmapscan = off")
+
+
+def rebuild_fill(number: int, groups: dict[str, list[int]]) -> bool:
+    """Write chunk `number` of a started rebuild into the rebuild table, in one transaction; idempotent (a chunk
+    already written is skipped). Returns True when the rebuild has all its chunks after this one: exactly one
+    caller sees True, since completions are counted under a lock on the log's row 0."""
+    with transaction.atomic(), connection.cursor() as cur:
+        if not _exists(cur, _REBUILD_LOG):
+            return False  # finished or abandoned meanwhile
+        cur.execute(f"SELECT 1 FROM {_REBUILD_LOG} WHERE chunk = %s", [number])
+        if cur.fetchone() is None:
+            _fill_settings(cur)
+            _rebuild_fill(cur, groups)
+            cur.execute(f"INSERT INTO {_REBUILD_LOG} (chunk) VALUES (%s)", [number])
+        cur.execute(f"SELECT chunks FROM {_REBUILD_LOG} WHERE chunk = 0 FOR UPDATE")
+        chunks = cur.fetchone()[0]
+        cur.execute(f"SELECT count(*) FROM {_REBUILD_LOG} WHERE chunk > 0")
+        return cur.fetchone()[0] == chunks
+
+
+def _index_sql(kind: str) -> str:
+    columns = "id" if kind == "pkey" else "meter_id, granularity, bucket_start"
+    return f"CREATE UNIQUE INDEX {_REBUILD}_{kind} ON {_REBUILD} ({columns})"
+
+
+def _index_build(cur, kind: str) -> None:
+    cur.execute("SET LOCAL maintenance_work_mem = '512MB'")  # the sort stays in memory
+    cur.execute(_index_sql(kind))
+
+
+def _index_session(kind: str):
+    def work() -> None:
         with transaction.atomic(), connection.cursor() as cur:
-            cur.execute("SET LOCAL work_mem = '256MB'")
-            cur.execute("SET LOCAL maintenance_work_mem = '512MB'")  # the two index builds sort in memory
-            cur.execute("LOCK TABLE meters_meterrollup IN EXCLUSIVE MODE")
-            if parallel:
-                shares: list[dict[str, list[int]]] = [defaultdict(list) for _ in range(sessions)]
-                for tz, ids in groups.items():
-                    for k, meter_id in enumerate(ids):
-                        shares[k % sessions][tz].append(meter_id)
-                errors: list[Exception] = []
-                threads = [threading.Thread(target=_rebuild_fill_session, args=(share, errors)) for share in shares]
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join()
-                if errors:
-                    raise errors[0]
-            else:
-                cur.execute(f"DROP TABLE IF EXISTS {_REBUILD}")
-                cur.execute(f"CREATE TABLE {_REBUILD} (LIKE meters_meterrollup INCLUDING DEFAULTS INCLUDING IDENTITY "
-                            "INCLUDING CONSTRAINTS)")
-                _rebuild_fill(cur, groups)
-            cur.execute(f"ALTER TABLE {_REBUILD} ADD CONSTRAINT {_REBUILD}_pkey PRIMARY KEY (id)")
-            cur.execute(f"ALTER TABLE {_REBUILD} ADD CONSTRAINT {_REBUILD}_unique "
-                        "UNIQUE (meter_id, granularity, bucket_start)")
-            cur.execute(f"SELECT pg_get_serial_sequence('{_REBUILD}', 'id')")
-            sequence = cur.fetchone()[0]
-            cur.execute("DROP TABLE meters_meterrollup")
-            cur.execute(f"ALTER TABLE {_REBUILD} RENAME TO meters_meterrollup")
-            cur.execute(f"ALTER TABLE meters_meterrollup RENAME CONSTRAINT {_REBUILD}_pkey TO meters_meterrollup_pkey")
-            cur.execute(f"ALTER TABLE meters_meterrollup RENAME CONSTRAINT {_REBUILD}_unique TO meter_rollup_unique")
-            cur.execute(f"ALTER SEQUENCE {sequence} RENAME TO meters_meterrollup_id_seq")
-            cur.execute("ANALYZE meters_meterrollup")
-    except BaseException:
+            _index_build(cur, kind)
+    return work
+
+
+def rebuild_finish() -> bool:
+    """Index the filled rebuild table and swap it in for the rollups: the two unique indexes are built once (a
+    sorted build instead of millions of index insertions), at the same time in two sessions when outside a
+    caller's transaction; then, under a lock on the old table, the constraints, the table and its id sequence are
+    renamed to what the migrations created. Idempotent: returns False when there is no complete rebuild."""
+    with connection.cursor() as cur:
+        if not _exists(cur, _REBUILD_LOG):
+            return False
+        cur.execute(f"SELECT count(*) FILTER (WHERE chunk > 0) = max(chunks), max(claimed_up_to) FROM {_REBUILD_LOG}")
+        complete, claimed_up_to = cur.fetchone()
+        if not complete:
+            return False
+    if connection.in_atomic_block:
+        with connection.cursor() as cur:
+            for kind in ("pkey", "unique"):
+                _index_build(cur, kind)
+    else:
+        _in_parallel([_index_session("pkey"), _index_session("unique")])
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("LOCK TABLE meters_meterrollup IN ACCESS EXCLUSIVE MODE")
+        for kind, constraint in (("pkey", "PRIMARY KEY"), ("unique", "UNIQUE")):
+            cur.execute(f"ALTER TABLE {_REBUILD} ADD CONSTRAINT {_REBUILD}_{kind} {constraint} "
+                        f"USING INDEX {_REBUILD}_{kind}")
+        cur.execute(f"SELECT pg_get_serial_sequence('{_REBUILD}', 'id')")
+        sequence = cur.fetchone()[0]
+        cur.execute("DROP TABLE meters_meterrollup")
+        cur.execute(f"ALTER TABLE {_REBUILD} RENAME TO meters_meterrollup")
+        cur.execute(f"ALTER TABLE meters_meterrollup RENAME CONSTRAINT {_REBUILD}_pkey TO meters_meterrollup_pkey")
+        cur.execute(f"ALTER TABLE meters_meterrollup RENAME CONSTRAINT {_REBUILD}_unique TO meter_rollup_unique")
+        cur.execute(f"ALTER SEQUENCE {sequence} RENAME TO meters_meterrollup_id_seq")
+        cur.execute(f"DROP TABLE {_REBUILD_LOG}")
+        cur.execute("ANALYZE meters_meterrollup")
+        DirtyMeterDay.objects.filter(pk__lte=claimed_up_to).delete()
+    return True
+
+
+def rebuild_abort() -> None:
+    """Drop a started rebuild (its tables); the rollups stay as they were."""
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {_REBUILD}, {_REBUILD_LOG}")
+
+
+def _rebuild_all_pg(*, sessions: int) -> int:
+    """Full recompute on PostgreSQL in this process: begin, fill the chunks from `sessions` database sessions in
+    parallel (outside a caller's transaction, whose uncommitted tables other sessions could not see; PostgreSQL's
+    own parallel query does the same for a single GROUP BY), finish. Returns the number of meters."""
+    parallel = sessions > 1 and not connection.in_atomic_block
+    try:
+        chunks = rebuild_begin()
+        numbered = list(enumerate(chunks, start=1))
         if parallel:
-            with connection.cursor() as cur:
-                cur.execute(f"DROP TABLE IF EXISTS {_REBUILD}")
+            def fill(share):
+                def work() -> None:  # a transaction per chunk
+                    for number, groups in share:
+                        rebuild_fill(number, groups)
+                return work
+
+            _in_parallel([fill(numbered[k::sessions]) for k in range(sessions)])
+        else:
+            for number, groups in numbered:
+                rebuild_fill(number, groups)
+        rebuild_finish()
+    except BaseException:
+        if not connection.in_atomic_block:
+            rebuild_abort()
         raise
+    return sum(len(ids) for chunk in chunks for ids in chunk.values())
 
 
 def _local_day_start(day: dt.date, tz: str) -> dt.datetime:
@@ -371,7 +563,9 @@ def rollup_meter_days(*, meter_days: dict[int, set[dt.date]]) -> int:
 
 def rollup_sweep(*, limit: int = 20_000, meter_ids: list[int] | None = None) -> int:
     """Claim dirty meter-days (SKIP LOCKED, so several workers share the work), recompute them, delete the claims.
-    Returns the number of meter-days processed."""
+    Returns the number of meter-days processed; 0 while a full rebuild runs (the marks wait for it to finish)."""
+    if rebuild_in_progress():
+        return 0
     with transaction.atomic():
         qs = DirtyMeterDay.objects.order_by("meter_id", "day")
         if meter_ids is not None:
@@ -392,15 +586,7 @@ def rollup_sweep(*, limit: int = 20_000, meter_ids: list[int] | None = None) -> 
 def rollup_all(*, meter_ids: list[int] | None = None) -> int:
     """Full recompute from raw readings of every meter (or the given ones)."""
     if meter_ids is None and connection.vendor == "postgresql":
-        # Dirty marks that arrive while the rebuild runs stay for the next sweep.
-        claimed_up_to = DirtyMeterDay.objects.aggregate(m=Max("pk"))["m"] or 0
-        groups: dict[str, list[int]] = defaultdict(list)
-        with_readings = Meter.objects.filter(Exists(Reading.objects.filter(meter=OuterRef("pk"))))
-        for meter_id, tz in with_readings.values_list("pk", "site__timezone"):
-            groups[tz].append(meter_id)
-        _rebuild_all_pg(groups, sessions=settings.ROLLUP_REBUILD_SESSIONS)
-        DirtyMeterDay.objects.filter(pk__lte=claimed_up_to).delete()
-        return sum(len(ids) for ids in groups.values())
+        return _rebuild_all_pg(sessions=settings.ROLLUP_REBUILD_SESSIONS)
     with connection.cursor() as cur:
         sql = "SELECT meter_id, MIN(ts), MAX(ts) FROM meters_reading"
         params: list = []

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
-from django.db import OperationalError
+from django.db import OperationalError, connection
 
 from .models import DirtyMeterDay, Meter
-from .rollup import rollup_all, rollup_sweep
+from .rollup import rebuild_begin, rebuild_fill, rebuild_finish, rollup_all, rollup_sweep
 from .services.imports import import_job_run, import_job_validate
 from .services.maintenance import rejected_rows_purge
 from .services.partitions import reading_partitions_ahead
@@ -56,8 +56,35 @@ def rollup_meters_task(meter_ids: list[int]) -> int:
     return rollup_all(meter_ids=meter_ids)
 
 
+@shared_task(**ROLLUP_RETRY)
+def rollup_rebuild_fill_task(number: int, groups: dict[str, list[int]]) -> bool:
+    """One chunk of a full rebuild; the task that completes the last chunk enqueues the finish (after its commit)."""
+    last = rebuild_fill(number, groups)
+    if last:
+        rollup_rebuild_finish_task.delay()
+    return last
+
+
+@shared_task(**ROLLUP_RETRY)
+def rollup_rebuild_finish_task() -> bool:
+    """Index the rebuilt rollups and swap them in, then sweep the dirty meter-days marked meanwhile."""
+    done = rebuild_finish()
+    if done:
+        rollup_sweep_task.delay()
+    return done
+
+
 def rollup_full_enqueue(*, chunk: int = 50) -> int:
-    """Split a full recompute into independent per-meter-range tasks for the workers."""
+    """Split a full recompute into independent tasks for the workers. On PostgreSQL: a rebuild of the rollup table,
+    one task per `chunk` meters filling it, and a finishing task that indexes and swaps it in (started by the task
+    that completes the last chunk). On SQLite: per-meter-range recomputes in place."""
+    if connection.vendor == "postgresql":
+        chunks = rebuild_begin(chunk=chunk)
+        for number, groups in enumerate(chunks, start=1):
+            rollup_rebuild_fill_task.delay(number, groups)
+        if not chunks:  # no readings at all: swap in the empty table now
+            rollup_rebuild_finish_task.delay()
+        return sum(len(ids) for groups in chunks for ids in groups.values())
     ids = list(Meter.objects.order_by("pk").values_list("pk", flat=True))
     for i in range(0, len(ids), chunk):
         rollup_meters_task.delay(ids[i:i + chunk])

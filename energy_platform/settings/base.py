@@ -208,6 +208,8 @@ USE_THOUSAND_SEPARATOR = False
 
 # Full rollup recompute on PostgreSQL: database sessions that fill the rebuilt rollup table in parallel.
 ROLLUP_REBUILD_SESSIONS = env.int("ROLLUP_REBUILD_SESSIONS", default=2)
+# Sweeps wait while a full rebuild runs; one that has not finished after this many seconds counts as abandoned.
+ROLLUP_REBUILD_TIMEOUT = env.int("ROLLUP_REBUILD_TIMEOUT", default=6 * 3600)
 
 # Security (see README "Security model").
 # Login throttling by django-axes: after AXES_FAILURE_LIMIT failed sign-ins for one user name from one address, that

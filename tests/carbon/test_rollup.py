@@ -211,3 +211,89 @@ def test_parallel_full_rebuild_equals_the_sweep(settings):
     with connection.cursor() as cur:
         cur.execute("SELECT to_regclass('meters_meterrollup_rebuild')")
         assert cur.fetchone()[0] is None
+
+
+def test_fixed_offset_of_a_zone_over_a_span():
+    """The full rebuild bins hours and days by arithmetic only where the zone's offset does not change."""
+    from meters.rollup import _fixed_offset
+
+    assert _fixed_offset("Asia/Shanghai", dt.date(2024, 12, 31), dt.date(2026, 2, 1)) == dt.timedelta(hours=8)
+    assert _fixed_offset("Asia/Kolkata", dt.date(2025, 1, 1), dt.date(2025, 12, 31)) == dt.timedelta(hours=5,
+                                                                                                     minutes=30)
+    assert _fixed_offset("Asia/Shanghai", dt.date(1988, 1, 1), dt.date(1988, 12, 31)) is None  # summer time 1986-91
+    assert _fixed_offset("Europe/Berlin", dt.date(2025, 3, 29), dt.date(2025, 3, 31)) is None
+    assert _fixed_offset("Europe/Berlin", dt.date(2025, 4, 1), dt.date(2025, 10, 1)) == dt.timedelta(hours=2)
+
+
+def test_rebuild_across_a_daylight_saving_change_buckets_in_local_time():
+    """A zone whose offset changes inside the data: the rebuild falls back to time-zone truncation and still equals
+    the sweep. Europe/Berlin skips 02:00-03:00 on 2025-03-30: that local day has 23 hours."""
+    zone = zoneinfo.ZoneInfo("Europe/Berlin")
+    site = SiteFactory(timezone="Europe/Berlin")
+    i = MeterFactory(site=site, code="I", reading_kind="interval", interval_minutes=60)
+    start = dt.datetime(2025, 3, 29, 22, 0, tzinfo=dt.UTC)  # 23:00 local on the 29th
+    rows = [RawRow(k, "I", (start + dt.timedelta(hours=k)).isoformat(), 1.0) for k in range(30)]
+    assert readings_ingest(site=site, rows=rows).accepted == 30
+    rollup_sweep()
+    swept = {g: _local(g, i, zone) for g in ("hour", "day", "month")}
+    MeterRollup.objects.all().delete()
+    rollup_all()
+    assert {g: _local(g, i, zone) for g in ("hour", "day", "month")} == swept
+    # 29th: the 23:00 hour; 30th: 23 local hours (00:00 CET to 23:00 CEST); 31st: the remaining 6 readings.
+    assert {day: (q, received) for day, (q, received, _) in swept["day"].items()} == {
+        dt.datetime(2025, 3, 29): (1.0, 1), dt.datetime(2025, 3, 30): (23.0, 23), dt.datetime(2025, 3, 31): (6.0, 6)}
+    assert dt.datetime(2025, 3, 30, 2) not in swept["hour"] and swept["hour"][dt.datetime(2025, 3, 30, 3)][0] == 1.0
+
+
+def test_rebuild_in_chunks_is_idempotent_and_holds_the_sweep_until_the_swap(settings):
+    """The Celery form of a full recompute: begin, fill chunks (a retried chunk is skipped), finish. Sweeps wait
+    while it runs; a reading that arrives meanwhile is swept after the swap."""
+    from meters.rollup import rebuild_begin, rebuild_fill, rebuild_finish, rebuild_in_progress
+
+    site = SiteFactory()
+    meters = [MeterFactory(site=site, code=f"M{k}", reading_kind="cumulative" if k % 2 else "interval")
+              for k in range(3)]
+    rows = [RawRow(10 * k + j, f"M{k}", _ts(8, 10, 15 * j), float(k + 1) * (j + 1)) for k in range(3) for j in range(4)]
+    assert readings_ingest(site=site, rows=rows).accepted == 12
+    rollup_sweep()
+    swept = {m.code: {g: _rollups(g, m) for g in ("hour", "day", "month")} for m in meters}
+    MeterRollup.objects.all().delete()
+
+    chunks = rebuild_begin(chunk=2)
+    assert [list(c.values()) for c in chunks] == [[[meters[0].pk, meters[1].pk]], [[meters[2].pk]]]
+    assert rebuild_in_progress()
+    assert readings_ingest(site=site, rows=[RawRow(0, "M0", _ts(8, 11), 100.0)]).accepted == 1  # arrives meanwhile
+    assert rollup_sweep() == 0 and DirtyMeterDay.objects.count() == 1
+    assert rebuild_fill(1, chunks[0]) is False
+    assert rebuild_finish() is False  # chunk 2 is missing
+    assert rebuild_fill(2, chunks[1]) is True
+    assert rebuild_fill(2, chunks[1]) is True  # a retried task: skipped, nothing written twice
+    assert rebuild_finish() is True and not rebuild_in_progress()
+    assert rebuild_finish() is False  # a duplicate finishing task does nothing
+    # M0's 11:00 reading may or may not be in the rebuilt table; its mark survives the swap and the sweep settles it.
+    assert DirtyMeterDay.objects.count() == 1
+    rollup_sweep()
+    after = {m.code: {g: _rollups(g, m) for g in ("hour", "day", "month")} for m in meters}
+    assert after["M1"] == swept["M1"] and after["M2"] == swept["M2"]
+    assert after["M0"]["hour"][dt.datetime(2025, 3, 8, 11)] == (100.0, 1, 4)
+    assert after["M0"]["day"][dt.datetime(2025, 3, 8)][0] == swept["M0"]["day"][dt.datetime(2025, 3, 8)][0] + 100.0
+
+
+def test_an_abandoned_rebuild_no_longer_holds_the_sweep(settings):
+    from meters.rollup import rebuild_abort, rebuild_begin, rebuild_in_progress
+
+    site = SiteFactory()
+    MeterFactory(site=site, code="I", reading_kind="interval")
+    assert readings_ingest(site=site, rows=[RawRow(0, "I", _ts(6, 1), 2.0)]).accepted == 1
+    rebuild_begin()
+    assert rebuild_in_progress() and rollup_sweep() == 0
+    settings.ROLLUP_REBUILD_TIMEOUT = 0
+    assert not rebuild_in_progress() and rollup_sweep() == 1
+    rebuild_abort()
+    assert rollup_all() == 1 and MeterRollup.objects.filter(granularity="hour").count() == 1
+
+
+def test_full_rebuild_without_readings_leaves_an_empty_table():
+    MeterFactory(code="I", reading_kind="interval")
+    assert rollup_all() == 0
+    assert not MeterRollup.objects.exists()
