@@ -143,7 +143,7 @@ def _hour_insert(sql: _Sql, *, table: str, source: str, where: str, order: bool)
 
 def _day_insert(sql: _Sql) -> str:
     """Day buckets of the ranges in `rollup_ranges`, from their hour buckets. On PostgreSQL the hours are read per
-    range (LATERAL): one index range scan on (meter, 'hour', bucket_start) each, not every hour of the meter."""
+    range (LATERAL): one range scan of the hour index on (meter, bucket_start) each, not every hour of the meter."""
     day = sql.trunc("day", "h.bucket_start")
     if sql.pg:
         # OFFSET 0 keeps the subquery from being flattened into a join that walks all of each meter's hours.
@@ -181,7 +181,7 @@ def _month_insert(sql: _Sql, *, table: str, where: str) -> str:
 
 
 def _per_range_plans(cur, sql: _Sql, on: bool) -> None:
-    """The deletes and inserts of the ranges must walk the unique index once per range. With a few dozen ranges
+    """The deletes and inserts of the ranges must walk a unique index once per range. With a few dozen ranges
     PostgreSQL sometimes prefers a merge join over the whole index of a granularity (a million entries: 0.2 s instead
     of 10 ms), so merge and hash joins are switched off around them, for this transaction only."""
     if sql.pg:
@@ -196,7 +196,8 @@ def _recompute(cur, sql: _Sql) -> None:
                 "WHERE r.meter_id = rollup_ranges.meter_id AND r.ts >= rollup_ranges.hi)")
     _per_range_plans(cur, sql, True)
     for granularity in ("hour", "day"):
-        # One index range scan per meter on (meter_id, granularity, bucket_start), never a scan of all rollups.
+        # One range scan per meter of the granularity's unique index on (meter_id, bucket_start), never a scan of
+        # all rollups.
         if sql.pg:
             cur.execute("DELETE FROM meters_meterrollup r USING rollup_ranges g WHERE r.meter_id = g.meter_id "
                         f"AND r.granularity = '{granularity}' AND r.bucket_start >= g.lo AND r.bucket_start < g.hi")
@@ -439,28 +440,31 @@ def rebuild_fill(number: int, groups: dict[str, list[int]]) -> bool:
         return cur.fetchone()[0] == chunks
 
 
+_GRANULARITIES = ("hour", "day", "month")
+
+
 def _index_sql(kind: str) -> str:
-    columns = "id" if kind == "pkey" else "meter_id, granularity, bucket_start"
-    return f"CREATE UNIQUE INDEX {_REBUILD}_{kind} ON {_REBUILD} ({columns})"
+    """The primary key's index, or the partial unique index of one granularity (see MeterRollup.Meta)."""
+    if kind == "pkey":
+        return f"CREATE UNIQUE INDEX {_REBUILD}_pkey ON {_REBUILD} (id)"
+    return f"CREATE UNIQUE INDEX {_REBUILD}_{kind} ON {_REBUILD} (meter_id, bucket_start) WHERE granularity = '{kind}'"
 
 
-def _index_build(cur, kind: str) -> None:
-    cur.execute("SET LOCAL maintenance_work_mem = '512MB'")  # the sort stays in memory
-    cur.execute(_index_sql(kind))
-
-
-def _index_session(kind: str):
+def _index_session(kinds: tuple[str, ...]):
     def work() -> None:
         with transaction.atomic(), connection.cursor() as cur:
-            _index_build(cur, kind)
+            cur.execute("SET LOCAL maintenance_work_mem = '512MB'")  # the sort stays in memory
+            for kind in kinds:
+                cur.execute(_index_sql(kind))
     return work
 
 
 def rebuild_finish() -> bool:
-    """Index the filled rebuild table and swap it in for the rollups: the two unique indexes are built once (a
-    sorted build instead of millions of index insertions), at the same time in two sessions when outside a
-    caller's transaction; then, under a lock on the old table, the constraints, the table and its id sequence are
-    renamed to what the migrations created. Idempotent: returns False when there is no complete rebuild."""
+    """Index the filled rebuild table and swap it in for the rollups: the indexes are built once (a sorted build
+    instead of millions of index insertions); outside a caller's transaction the hour index (most of the rows)
+    is built in one session while another builds the primary key and the day and month indexes. Then, under a lock
+    on the old table, the table, its primary key, indexes and id sequence are renamed to what the migrations
+    created. Idempotent: returns False when there is no complete rebuild."""
     with connection.cursor() as cur:
         if not _exists(cur, _REBUILD_LOG):
             return False
@@ -469,22 +473,19 @@ def rebuild_finish() -> bool:
         if not complete:
             return False
     if connection.in_atomic_block:
-        with connection.cursor() as cur:
-            for kind in ("pkey", "unique"):
-                _index_build(cur, kind)
+        _index_session(("pkey", *_GRANULARITIES))()
     else:
-        _in_parallel([_index_session("pkey"), _index_session("unique")])
+        _in_parallel([_index_session(("hour",)), _index_session(("pkey", "day", "month"))])
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("LOCK TABLE meters_meterrollup IN ACCESS EXCLUSIVE MODE")
-        for kind, constraint in (("pkey", "PRIMARY KEY"), ("unique", "UNIQUE")):
-            cur.execute(f"ALTER TABLE {_REBUILD} ADD CONSTRAINT {_REBUILD}_{kind} {constraint} "
-                        f"USING INDEX {_REBUILD}_{kind}")
+        cur.execute(f"ALTER TABLE {_REBUILD} ADD CONSTRAINT {_REBUILD}_pkey PRIMARY KEY USING INDEX {_REBUILD}_pkey")
         cur.execute(f"SELECT pg_get_serial_sequence('{_REBUILD}', 'id')")
         sequence = cur.fetchone()[0]
         cur.execute("DROP TABLE meters_meterrollup")
         cur.execute(f"ALTER TABLE {_REBUILD} RENAME TO meters_meterrollup")
         cur.execute(f"ALTER TABLE meters_meterrollup RENAME CONSTRAINT {_REBUILD}_pkey TO meters_meterrollup_pkey")
-        cur.execute(f"ALTER TABLE meters_meterrollup RENAME CONSTRAINT {_REBUILD}_unique TO meter_rollup_unique")
+        for g in _GRANULARITIES:
+            cur.execute(f"ALTER INDEX {_REBUILD}_{g} RENAME TO meter_rollup_{g}_unique")
         cur.execute(f"ALTER SEQUENCE {sequence} RENAME TO meters_meterrollup_id_seq")
         cur.execute(f"DROP TABLE {_REBUILD_LOG}")
         cur.execute("ANALYZE meters_meterrollup")
