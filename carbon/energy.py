@@ -81,8 +81,8 @@ def meter_quantities_multi(*, site: Site, periods: list[Period],
     sums: dict[Period, dict[int, dict]] = {p: {} for p in windows}
     for granularity in {w[0] for w in windows.values()}:
         mine = [(i, p, w) for i, (p, w) in enumerate(windows.items()) if w[0] == granularity]
-        # The meters' ids as literals, not a join on the site: PostgreSQL then walks the rollups' unique index
-        # (meter, granularity, bucket) per meter instead of scanning the whole rollup table.
+        # The meters' ids as literals, not a join on the site: PostgreSQL then walks the granularity's unique index
+        # on (meter, bucket_start) per meter instead of scanning the whole rollup table.
         qs = MeterRollup.objects.filter(granularity=granularity, bucket_start__gte=min(w[1] for _, _, w in mine),
                                         bucket_start__lt=max(w[2] for _, _, w in mine))
         ids = [m["id"] for m in meters]

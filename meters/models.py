@@ -210,7 +210,7 @@ class MeterRollup(models.Model):
     # Derived, recomputable data written in bulk: no database-level foreign key (its per-row trigger doubled the cost
     # of a full recompute); Django's CASCADE still removes a deleted meter's rollups.
     meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="rollups", db_constraint=False,
-                              db_index=False)  # the unique (meter, granularity, bucket_start) index serves lookups
+                              db_index=False)  # the unique (meter, bucket_start) indexes serve lookups
     granularity = models.CharField(max_length=5, choices=Granularity.choices)
     bucket_start = models.DateTimeField()
     quantity = models.FloatField(help_text=_("Consumption in the meter's unit, multiplier applied."))
