@@ -12,8 +12,12 @@ Semantics (documented in docs/accounting.md):
 
 Incremental work: ingestion records `DirtyMeterDay` rows in the readings' transaction; `rollup_sweep()` claims them,
 widens each meter's range back to the day of the reading before it (whose delta the new reading changes), and
-recomputes exactly those hour and day buckets and the months around them. `rollup_all()` recomputes everything;
-both go through `rollup_ranges()`, so an incremental result equals a full recompute.
+recomputes exactly those hour and day buckets and the months around them (`rollup_ranges()`).
+
+Full recompute (`rollup_all()`): on SQLite through `rollup_ranges()` over every meter; on PostgreSQL a rebuild of the
+rollup table in chunks of meters (`rebuild_begin` / `rebuild_fill` / `rebuild_finish`, in-process or as Celery
+tasks), swapped in when complete. The rebuild computes the same buckets with the same arithmetic; tests check that
+both paths agree.
 """
 
 # ruff: noqa: S608  -- SQL is assembled from fixed fragments, validated time-zone names and integers only.
@@ -118,12 +122,12 @@ _ROLLUP_COLUMNS = ("meter_id, granularity, bucket_start, quantity, expected_inte
                    "estimated_intervals, computed_at")
 
 
-def _hour_insert(sql: _Sql, *, table: str, source: str, where: str, order: bool) -> str:
-    """INSERT of hour buckets into `table` from `source`, a subquery `x` of readings with their next value
-    (columns meter_id, ts, v, est, kind, ivl, mult, roll, nv) restricted by `where`."""
+def _hour_insert(sql: _Sql, *, source: str) -> str:
+    """INSERT of the hour buckets of the ranges from `source`, a subquery `x` of readings with their next value
+    (columns meter_id, ts, v, est, hi, kind, ivl, mult, roll, nv); readings from `hi` on only supply a next value."""
     hour = sql.trunc("hour", "x.ts")
     return f"""
-        INSERT INTO {table} ({_ROLLUP_COLUMNS})
+        INSERT INTO meters_meterrollup ({_ROLLUP_COLUMNS})
         SELECT x.meter_id, 'hour', {hour},
                SUM(CASE WHEN x.kind = 'interval' THEN x.v
                         WHEN x.nv >= x.v THEN x.nv - x.v
@@ -135,9 +139,9 @@ def _hour_insert(sql: _Sql, *, table: str, source: str, where: str, order: bool)
                SUM(CASE WHEN x.est THEN 1 ELSE 0 END),
                {sql.now}
         FROM {source} x
-        WHERE {where} AND (x.kind = 'interval' OR x.nv IS NOT NULL)
+        WHERE x.ts < x.hi AND (x.kind = 'interval' OR x.nv IS NOT NULL)
         GROUP BY x.meter_id, {hour}
-        {"ORDER BY 1, 3" if order else ""}
+        ORDER BY 1, 3
     """
 
 
@@ -165,15 +169,15 @@ def _day_insert(sql: _Sql) -> str:
     """
 
 
-def _month_insert(sql: _Sql, *, table: str, where: str) -> str:
+def _month_insert(sql: _Sql, *, where: str) -> str:
     month = sql.trunc("month", "d.bucket_start")
     return f"""
-        INSERT INTO {table} ({_ROLLUP_COLUMNS})
+        INSERT INTO meters_meterrollup ({_ROLLUP_COLUMNS})
         SELECT d.meter_id, 'month', {month}, SUM(d.quantity),
                MAX(CASE WHEN m.interval_minutes >= {MONTHLY_MINUTES} THEN 1
                         ELSE {sql.days_in_month(month)} * 1440 / m.interval_minutes END),
                SUM(d.received_intervals), SUM(d.estimated_intervals), {sql.now}
-        FROM {table} d
+        FROM meters_meterrollup d
         JOIN meters_meter m ON m.id = d.meter_id
         WHERE d.granularity = 'day' AND {where.format(month=month)}
         GROUP BY d.meter_id, {month}
@@ -215,7 +219,7 @@ def _recompute(cur, sql: _Sql) -> None:
                                   AND r.ts <= COALESCE(g.next_ts, {sql.infinity})
             JOIN meters_meter m ON m.id = g.meter_id
         )"""
-    cur.execute(_hour_insert(sql, table="meters_meterrollup", source=source, where="x.ts < x.hi", order=True))
+    cur.execute(_hour_insert(sql, source=source))
     cur.execute(_day_insert(sql))
     _per_range_plans(cur, sql, False)
     # Months: every month touched by a range is rebuilt from its days.
@@ -233,7 +237,7 @@ def _recompute(cur, sql: _Sql) -> None:
                 SELECT 1 FROM rollup_ranges g WHERE g.meter_id = meters_meterrollup.meter_id
                 AND meters_meterrollup.bucket_start >= {month_lo} AND meters_meterrollup.bucket_start <= {month_hi})
         """)
-    cur.execute(_month_insert(sql, table="meters_meterrollup", where=(
+    cur.execute(_month_insert(sql, where=(
         "EXISTS (SELECT 1 FROM rollup_ranges g WHERE g.meter_id = d.meter_id "
         f"AND {{month}} >= {month_lo} AND {{month}} <= {month_hi})")))
 
@@ -244,7 +248,7 @@ _REBUILD = "meters_meterrollup_rebuild"
 REBUILD_CHUNK_METERS = 50  # meters per statement of a full rebuild: its hash tables stay small and in memory
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)
 def _fixed_offset(tz: str, first: dt.date, last: dt.date) -> dt.timedelta | None:
     """The zone's UTC offset when it is the same on every day from `first` to `last` (Asia/Shanghai since 1991),
     else None (a zone with daylight saving time in that span)."""
@@ -322,8 +326,8 @@ def _rebuild_chunk_sql(sql: _Sql, offset: dt.timedelta | None) -> str:
 
 
 def _rebuild_fill(cur, groups: dict[str, list[int]]) -> None:
-    """Write hour, day and month rollups of the given meters (per time zone) into the rebuild table, a chunk of
-    meters per statement."""
+    """Write hour, day and month rollups of a chunk of meters ({time zone: meter ids}, from `rebuild_begin`) into the
+    rebuild table, one statement per time zone."""
     for tz, ids in groups.items():
         if not ids:
             continue
@@ -338,13 +342,10 @@ def _rebuild_fill(cur, groups: dict[str, list[int]]) -> None:
         zone = zoneinfo.ZoneInfo(tz)
         offset = _fixed_offset(tz, min(f for f, _ in spans).astimezone(zone).date(),
                                max(last for _, last in spans).astimezone(zone).date())
-        statement = _rebuild_chunk_sql(sql, offset)
-        for k in range(0, len(meters), REBUILD_CHUNK_METERS):
-            chunk = meters[k:k + REBUILD_CHUNK_METERS]
-            cur.execute(statement, {
-                "interval": [m for m, kind, *_ in chunk if kind == "interval"],
-                "cumulative": [m for m, kind, roll, *_ in chunk if kind != "interval" and not roll],
-                "rollover": [m for m, kind, roll, *_ in chunk if kind != "interval" and roll]})
+        cur.execute(_rebuild_chunk_sql(sql, offset), {
+            "interval": [m for m, kind, *_ in meters if kind == "interval"],
+            "cumulative": [m for m, kind, roll, *_ in meters if kind != "interval" and not roll],
+            "rollover": [m for m, kind, roll, *_ in meters if kind != "interval" and roll]})
 
 
 def _in_session(work, errors: list) -> None:
@@ -378,17 +379,22 @@ def _exists(cur, table: str) -> bool:
     return cur.fetchone()[0]
 
 
+def _rebuild_fresh(cur) -> bool:
+    """A rebuild's log exists and it started less than ROLLUP_REBUILD_TIMEOUT ago."""
+    if not _exists(cur, _REBUILD_LOG):
+        return False
+    cur.execute(f"SELECT at > now() - make_interval(secs => %s) FROM {_REBUILD_LOG} WHERE chunk = 0",
+                [settings.ROLLUP_REBUILD_TIMEOUT])
+    row = cur.fetchone()
+    return bool(row and row[0])
+
+
 def rebuild_in_progress() -> bool:
     """A full rebuild has started and not finished (nor been abandoned for longer than ROLLUP_REBUILD_TIMEOUT)."""
     if connection.vendor != "postgresql":
         return False
     with connection.cursor() as cur:
-        if not _exists(cur, _REBUILD_LOG):
-            return False
-        cur.execute(f"SELECT at > now() - make_interval(secs => %s) FROM {_REBUILD_LOG} WHERE chunk = 0",
-                    [settings.ROLLUP_REBUILD_TIMEOUT])
-        row = cur.fetchone()
-        return bool(row and row[0])
+        return _rebuild_fresh(cur)
 
 
 def rebuild_begin(*, chunk: int = REBUILD_CHUNK_METERS) -> list[dict[str, list[int]]]:
@@ -427,8 +433,8 @@ def rebuild_fill(number: int, groups: dict[str, list[int]]) -> bool:
     already written is skipped). Returns True when the rebuild has all its chunks after this one: exactly one
     caller sees True, since completions are counted under a lock on the log's row 0."""
     with transaction.atomic(), connection.cursor() as cur:
-        if not _exists(cur, _REBUILD_LOG):
-            return False  # finished or abandoned meanwhile
+        if not _rebuild_fresh(cur):
+            return False  # finished or abandoned meanwhile (sweeps may have written since: it must not swap in)
         cur.execute(f"SELECT 1 FROM {_REBUILD_LOG} WHERE chunk = %s", [number])
         if cur.fetchone() is None:
             _fill_settings(cur)
@@ -464,9 +470,13 @@ def rebuild_finish() -> bool:
     instead of millions of index insertions); outside a caller's transaction the hour index (most of the rows)
     is built in one session while another builds the primary key and the day and month indexes. Then, under a lock
     on the old table, the table, its primary key, indexes and id sequence are renamed to what the migrations
-    created. Idempotent: returns False when there is no complete rebuild."""
+    created. Idempotent: returns False when there is no complete rebuild. An abandoned one (older than
+    ROLLUP_REBUILD_TIMEOUT, so sweeps have written to the live table since) is dropped instead of swapped in."""
     with connection.cursor() as cur:
         if not _exists(cur, _REBUILD_LOG):
+            return False
+        if not _rebuild_fresh(cur):
+            rebuild_abort()
             return False
         cur.execute(f"SELECT count(*) FILTER (WHERE chunk > 0) = max(chunks), max(claimed_up_to) FROM {_REBUILD_LOG}")
         complete, claimed_up_to = cur.fetchone()

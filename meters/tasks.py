@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import OperationalError, connection
 
 from .models import DirtyMeterDay, Meter
-from .rollup import rebuild_begin, rebuild_fill, rebuild_finish, rollup_all, rollup_sweep
+from .rollup import REBUILD_CHUNK_METERS, rebuild_begin, rebuild_fill, rebuild_finish, rollup_all, rollup_sweep
 from .services.imports import import_job_run, import_job_validate
 from .services.maintenance import rejected_rows_purge
 from .services.partitions import reading_partitions_ahead
@@ -74,7 +74,7 @@ def rollup_rebuild_finish_task() -> bool:
     return done
 
 
-def rollup_full_enqueue(*, chunk: int = 50) -> int:
+def rollup_full_enqueue(*, chunk: int = REBUILD_CHUNK_METERS) -> int:
     """Split a full recompute into independent tasks for the workers. On PostgreSQL: a rebuild of the rollup table,
     one task per `chunk` meters filling it, and a finishing task that indexes and swaps it in (started by the task
     that completes the last chunk). On SQLite: per-meter-range recomputes in place."""

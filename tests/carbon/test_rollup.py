@@ -189,6 +189,22 @@ def _local(granularity: str, meter, zone) -> dict:
             for r in MeterRollup.objects.filter(meter=meter, granularity=granularity)}
 
 
+def _swept_meters(n: int) -> tuple[list, dict]:
+    """n meters (interval and register alternately) with four quarter-hour readings each on 8 March, swept; returns
+    the meters and their rollups by code and granularity."""
+    site = SiteFactory()
+    meters = [MeterFactory(site=site, code=f"M{k}", reading_kind="cumulative" if k % 2 else "interval")
+              for k in range(n)]
+    rows = [RawRow(10 * k + j, f"M{k}", _ts(8, 10, 15 * j), float(k + 1) * (j + 1)) for k in range(n) for j in range(4)]
+    assert readings_ingest(site=site, rows=rows).accepted == 4 * n
+    rollup_sweep()
+    return meters, _all_rollups(meters)
+
+
+def _all_rollups(meters) -> dict:
+    return {m.code: {g: _rollups(g, m) for g in ("hour", "day", "month")} for m in meters}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_parallel_full_rebuild_equals_the_sweep(settings):
     """Outside a transaction the rebuild fills the new table from several database sessions at once."""
@@ -196,15 +212,9 @@ def test_parallel_full_rebuild_equals_the_sweep(settings):
 
     settings.ROLLUP_REBUILD_SESSIONS = 3
     assert not connection.in_atomic_block
-    site = SiteFactory()
-    meters = [MeterFactory(site=site, code=f"M{k}", reading_kind="cumulative" if k % 2 else "interval")
-              for k in range(5)]
-    rows = [RawRow(10 * k + j, f"M{k}", _ts(8, 10, 15 * j), float(k + 1) * (j + 1)) for k in range(5) for j in range(4)]
-    assert readings_ingest(site=site, rows=rows).accepted == 20
-    rollup_sweep()
-    swept = {m.code: {g: _rollups(g, m) for g in ("hour", "day", "month")} for m in meters}
+    meters, swept = _swept_meters(5)
     assert rollup_all() == 5
-    assert {m.code: {g: _rollups(g, m) for g in ("hour", "day", "month")} for m in meters} == swept
+    assert _all_rollups(meters) == swept
     # Interval meter M2 at 10:00: 3 + 6 + 9 + 12 = 30; register M1 (values 2, 4, 6, 8): deltas 2 + 2 + 2 = 6.
     assert swept["M2"]["hour"][dt.datetime(2025, 3, 8, 10)][0] == 30.0
     assert swept["M1"]["hour"][dt.datetime(2025, 3, 8, 10)][0] == 6.0
@@ -250,13 +260,8 @@ def test_rebuild_in_chunks_is_idempotent_and_holds_the_sweep_until_the_swap(sett
     while it runs; a reading that arrives meanwhile is swept after the swap."""
     from meters.rollup import rebuild_begin, rebuild_fill, rebuild_finish, rebuild_in_progress
 
-    site = SiteFactory()
-    meters = [MeterFactory(site=site, code=f"M{k}", reading_kind="cumulative" if k % 2 else "interval")
-              for k in range(3)]
-    rows = [RawRow(10 * k + j, f"M{k}", _ts(8, 10, 15 * j), float(k + 1) * (j + 1)) for k in range(3) for j in range(4)]
-    assert readings_ingest(site=site, rows=rows).accepted == 12
-    rollup_sweep()
-    swept = {m.code: {g: _rollups(g, m) for g in ("hour", "day", "month")} for m in meters}
+    meters, swept = _swept_meters(3)
+    site = meters[0].site
     MeterRollup.objects.all().delete()
 
     chunks = rebuild_begin(chunk=2)
@@ -273,23 +278,32 @@ def test_rebuild_in_chunks_is_idempotent_and_holds_the_sweep_until_the_swap(sett
     # M0's 11:00 reading may or may not be in the rebuilt table; its mark survives the swap and the sweep settles it.
     assert DirtyMeterDay.objects.count() == 1
     rollup_sweep()
-    after = {m.code: {g: _rollups(g, m) for g in ("hour", "day", "month")} for m in meters}
+    after = _all_rollups(meters)
     assert after["M1"] == swept["M1"] and after["M2"] == swept["M2"]
     assert after["M0"]["hour"][dt.datetime(2025, 3, 8, 11)] == (100.0, 1, 4)
     assert after["M0"]["day"][dt.datetime(2025, 3, 8)][0] == swept["M0"]["day"][dt.datetime(2025, 3, 8)][0] + 100.0
 
 
-def test_an_abandoned_rebuild_no_longer_holds_the_sweep(settings):
-    from meters.rollup import rebuild_abort, rebuild_begin, rebuild_in_progress
+def test_an_abandoned_rebuild_no_longer_holds_the_sweep_and_is_never_swapped_in(settings):
+    """After ROLLUP_REBUILD_TIMEOUT sweeps write to the live table again; a late chunk or finish must then not swap
+    the stale rebuild in over their work: it is dropped."""
+    from django.db import connection
+
+    from meters.rollup import rebuild_begin, rebuild_fill, rebuild_finish, rebuild_in_progress
 
     site = SiteFactory()
-    MeterFactory(site=site, code="I", reading_kind="interval")
+    m = MeterFactory(site=site, code="I", reading_kind="interval")
     assert readings_ingest(site=site, rows=[RawRow(0, "I", _ts(6, 1), 2.0)]).accepted == 1
-    rebuild_begin()
+    chunks = rebuild_begin()
     assert rebuild_in_progress() and rollup_sweep() == 0
     settings.ROLLUP_REBUILD_TIMEOUT = 0
     assert not rebuild_in_progress() and rollup_sweep() == 1
-    rebuild_abort()
+    assert rebuild_fill(1, chunks[0]) is False  # a late task writes nothing
+    assert rebuild_finish() is False
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass('meters_meterrollup_rebuild'), to_regclass('meters_meterrollup_rebuild_log')")
+        assert cur.fetchone() == (None, None)
+    assert _rollups("hour", m)[dt.datetime(2025, 3, 6, 1)] == (2.0, 1, 4)
     assert rollup_all() == 1 and MeterRollup.objects.filter(granularity="hour").count() == 1
 
 
