@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from django.utils import timezone
@@ -18,30 +15,19 @@ from alerts.services import alert_rules_evaluate
 from carbon.periods import Period
 from meters.models import Meter, Reading
 from meters.rollup import rollup_all
+from tests.browser import SHOTS, open_page
 from tests.factories import EconomicDataFactory, EnterpriseFactory, MeterFactory, SiteFactory, UserFactory, member
 
 from .series import SH
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture
 def browser_page(live_server):
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 900}, locale="zh-CN")
-        hosts: list[str] = []
-        page.on("request", lambda req: hosts.append(urlparse(req.url).hostname or ""))
-        yield page, hosts
-        browser.close()
+    with open_page() as opened:
+        yield opened
 
 
 @pytest.fixture

@@ -4,10 +4,7 @@ each page shows the services' numbers, draws its chart with the vendored ECharts
 from __future__ import annotations
 
 import datetime as dt
-import os
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
@@ -17,6 +14,7 @@ from insights.energy_flow import energy_flow
 from insights.models import BenchmarkReference, EnergyBaseline, MonthlyWeather, ProductCategory, SavingsProject
 from insights.services import baseline_create
 from meters.models import Meter
+from tests.browser import SHOTS, open_page
 from tests.factories import (
     EconomicDataFactory,
     EnterpriseFactory,
@@ -32,26 +30,14 @@ from .conftest import monthly_meter, post_month
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 MONTHS = [dt.date(2024, 1, 1) + dt.timedelta(days=31 * i) for i in range(18)]
 MONTHS = [m.replace(day=1) for m in MONTHS]  # 2024-01 … 2025-06
 
 
 @pytest.fixture
 def browser_page(live_server):
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 900}, locale="zh-CN")
-        hosts: list[str] = []
-        page.on("request", lambda req: hosts.append(urlparse(req.url).hostname or ""))
-        yield page, hosts
-        browser.close()
+    with open_page() as opened:
+        yield opened
 
 
 @pytest.fixture

@@ -3,9 +3,6 @@ sees the demo enterprise of its region with the KPI service's figure, opens it a
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from django.conf import settings
 
@@ -16,11 +13,9 @@ from plants.demo import DEMO_CODE, demo_load
 from plants.models import Enterprise
 from reports.formatting import fmt_number
 from reports.services import report_generate
+from tests.browser import SHOTS, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def test_regulator_signs_in_sees_its_region_and_downloads_a_report(live_server, transactional_db):
@@ -32,14 +27,7 @@ def test_regulator_signs_in_sees_its_region_and_downloads_a_report(live_server, 
     ent = Enterprise.objects.get(credit_code=DEMO_CODE)
     snap = report_generate(kind="energy", enterprise=ent, year=2025, fmt="pdf", lang="zh-hans")
     tce = enterprise_kpis(enterprise=ent, period=Period.year(2025), with_yoy=False)["energy_tce"]["value"]
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 800}, locale="zh-CN", accept_downloads=True)
-        page.set_default_timeout(30_000)
+    with open_page(viewport={"width": 1400, "height": 800}, accept_downloads=True) as (page, _hosts):
         page.goto(f"{live_server.url}/login/")
         page.fill("input[name=username]", "regulator")
         page.fill("input[name=password]", settings.DEMO_PASSWORD)
@@ -56,6 +44,5 @@ def test_regulator_signs_in_sees_its_region_and_downloads_a_report(live_server, 
         with page.expect_download() as info:
             page.locator("#portal-reports a", has_text="PDF").first.click()
         assert info.value.suggested_filename == snap.files.get().name
-        browser.close()
     assert AuditEvent.objects.filter(action="report.download", actor__username="regulator",
                                      enterprise=ent).count() == 1

@@ -4,11 +4,8 @@ demo data (plants.demo, small variant up to now), with a real Celery worker for 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import zoneinfo
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
@@ -21,31 +18,19 @@ from meters.models import Meter, Reading, ReadingConflict
 from meters.rollup import rollup_meter_days
 from plants.demo import DEMO_CODE, demo_load
 from plants.models import EconomicData, Enterprise, Site
+from tests.browser import SHOTS, open_page
 from tests.worker import celery_worker
 from ui.models import MonthlyUpload
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SH = zoneinfo.ZoneInfo("Asia/Shanghai")
-SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture
 def browser_page(live_server):
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 900}, locale="zh-CN")
-        page.set_default_timeout(30_000)
-        hosts: list[str] = []
-        page.on("request", lambda req: hosts.append(urlparse(req.url).hostname or ""))
-        yield page, hosts
-        browser.close()
+    with open_page() as opened:
+        yield opened
 
 
 @pytest.fixture
