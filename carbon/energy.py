@@ -18,7 +18,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import Q, Sum
 
 from energy_platform.errors import ApplicationError
@@ -85,11 +84,7 @@ def meter_quantities_multi(*, site: Site, periods: list[Period],
         # on (meter, bucket_start) per meter instead of scanning the whole rollup table.
         qs = MeterRollup.objects.filter(granularity=granularity, bucket_start__gte=min(w[1] for _, _, w in mine),
                                         bucket_start__lt=max(w[2] for _, _, w in mine))
-        ids = [m["id"] for m in meters]
-        if connection.vendor == "postgresql":  # one array parameter instead of hundreds of placeholders
-            qs = qs.extra(where=['"meters_meterrollup"."meter_id" = ANY(%s)'], params=[ids])  # noqa: S610
-        else:
-            qs = qs.filter(meter_id__in=ids)
+        qs = qs.filter(meter_id__any_of=[m["id"] for m in meters])  # one array parameter (energy_platform.lookups)
         aggregates = {}
         for i, _p, (_g, start, end) in mine:
             within = Q(bucket_start__gte=start, bucket_start__lt=end)
