@@ -15,10 +15,10 @@ import zoneinfo
 from collections import defaultdict
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.db.models import Q, Sum
+from django.db.models import BooleanField, ExpressionWrapper, Q, Sum
 
 from energy_platform.errors import ApplicationError
 from meters.models import Carrier, Meter, MeterRollup
@@ -40,8 +40,7 @@ UNIT_SCALE = {
 }
 
 
-@dataclass(frozen=True)
-class MeterQuantity:
+class MeterQuantity(NamedTuple):  # a tuple: built ~4x faster than a frozen dataclass, 1,000 times a dashboard read
     meter_id: int
     code: str
     carrier: str
@@ -74,45 +73,46 @@ def meter_quantities_multi(*, site: Site, periods: list[Period],
                                min(end, dt.datetime.combine(period.until, dt.time(), tz)))
         else:
             windows[period] = (MeterRollup.Granularity.MONTH, start, end)
-    meters = list(Meter.objects.filter(site=site).filter(meter_filter or Q()).values(
-        "id", "code", "carrier", "unit", "role", "parent_id", "production_unit_id", "interval_minutes",
-        "active_from", "active_to"))
-    sums: dict[Period, dict[int, dict]] = {p: {} for p in windows}
+    # Which meters were active in each period is decided in SQL (one boolean a period), so the rows carry no
+    # datetimes to parse: this read serves the dashboard, and per-row Python work is most of its time.
+    active = {f"a{i}": ExpressionWrapper(Q(active_from__lt=end) & (Q(active_to__isnull=True) | Q(active_to__gt=start)),
+                                         output_field=BooleanField())
+              for i, (start, end) in enumerate((p.start(site.timezone), p.end(site.timezone)) for p in windows)}
+    meters = list(Meter.objects.filter(site=site).filter(meter_filter or Q()).annotate(**active).values_list(
+        "id", "code", "carrier", "unit", "role", "parent_id", "production_unit_id", "interval_minutes", *active))
+    sums: list[dict[int, tuple]] = [{} for _ in windows]  # per period (in `windows` order): meter id -> sums
     for granularity in {w[0] for w in windows.values()}:
-        mine = [(i, p, w) for i, (p, w) in enumerate(windows.items()) if w[0] == granularity]
+        mine = [(i, w) for i, w in enumerate(windows.values()) if w[0] == granularity]
         # The meters' ids as literals, not a join on the site: PostgreSQL then walks the granularity's unique index
         # on (meter, bucket_start) per meter instead of scanning the whole rollup table.
-        qs = MeterRollup.objects.filter(granularity=granularity, bucket_start__gte=min(w[1] for _, _, w in mine),
-                                        bucket_start__lt=max(w[2] for _, _, w in mine))
-        qs = qs.filter(meter_id__any_of=[m["id"] for m in meters])  # one array parameter (energy_platform.lookups)
+        qs = MeterRollup.objects.filter(granularity=granularity, bucket_start__gte=min(w[1] for _, w in mine),
+                                        bucket_start__lt=max(w[2] for _, w in mine))
+        qs = qs.filter(meter_id__any_of=[m[0] for m in meters])  # one array parameter (energy_platform.lookups)
         aggregates = {}
-        for i, _p, (_g, start, end) in mine:
+        for i, (_g, start, end) in mine:
             within = Q(bucket_start__gte=start, bucket_start__lt=end)
             aggregates |= {f"q{i}": Sum("quantity", filter=within), f"rec{i}": Sum("received_intervals", filter=within),
                            f"exp{i}": Sum("expected_intervals", filter=within)}
-        for r in qs.values("meter_id").annotate(**aggregates):
-            for i, p, _w in mine:
-                if r[f"exp{i}"] is not None:  # the meter has rollup rows inside this period
-                    sums[p][r["meter_id"]] = {"q": r[f"q{i}"], "rec": r[f"rec{i}"], "exp": r[f"exp{i}"]}
+        for r in qs.values("meter_id").annotate(**aggregates).values_list("meter_id", *aggregates):
+            for k, (i, _w) in enumerate(mine):
+                q, rec, exp = r[1 + 3 * k: 4 + 3 * k]
+                if exp is not None:  # the meter has rollup rows inside this period
+                    sums[i][r[0]] = (q, rec, exp)
     out: dict[Period, list[MeterQuantity]] = {}
-    for period in windows:
-        start, end = period.start(site.timezone), period.end(site.timezone)
+    for i, period in enumerate(windows):
         expected_of: dict[int, int] = {}  # meters without rollup rows, per reading interval
-        rows = []
-        for m in meters:
-            if m["active_from"] >= end or (m["active_to"] is not None and m["active_to"] <= start):
+        mine, rows = sums[i], []
+        for mid, code, carrier, unit, role, parent_id, unit_id, ivl, *flags in meters:
+            if not flags[i]:
                 continue
-            row = sums[period].get(m["id"])
-            if row:
-                expected = row["exp"]
-            else:
-                ivl = m["interval_minutes"]
-                if ivl not in expected_of:
-                    expected_of[ivl] = _expected_intervals(period, site, ivl)
-                expected = expected_of[ivl]
-            rows.append(MeterQuantity(m["id"], m["code"], m["carrier"], m["unit"], m["role"], m["parent_id"],
-                                      m["production_unit_id"], float(row["q"] or 0) if row else 0.0,
-                                      int(row["rec"] or 0) if row else 0, int(expected)))
+            row = mine.get(mid)
+            if row is not None:
+                rows.append(MeterQuantity(mid, code, carrier, unit, role, parent_id, unit_id, float(row[0] or 0),
+                                          int(row[1] or 0), int(row[2])))
+                continue
+            if ivl not in expected_of:
+                expected_of[ivl] = _expected_intervals(period, site, ivl)
+            rows.append(MeterQuantity(mid, code, carrier, unit, role, parent_id, unit_id, 0.0, 0, expected_of[ivl]))
         out[period] = rows
     return out
 

@@ -23,5 +23,5 @@ class AnyOf(Lookup):
     def as_postgresql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         field = self.lhs.output_field
-        values = [field.get_db_prep_value(v, connection, prepared=False) for v in self.rhs]
+        values = [v if type(v) is int else field.get_db_prep_value(v, connection, prepared=False) for v in self.rhs]
         return f"{lhs} = ANY(%s)", [*lhs_params, values]
