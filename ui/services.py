@@ -14,6 +14,7 @@ import io
 import logging
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -88,6 +89,9 @@ def reading_estimate(*, meter: Meter, ts: dt.datetime, value: float, reason: str
         raise ApplicationError("reason_required", _("An estimate needs a reason."))
     if value < 0 and meter.reading_kind == Meter.ReadingKind.INTERVAL:
         raise ApplicationError("invalid_value", _("An interval quantity cannot be negative."))
+    # The gateways' tolerance for clock skew (meters.services.ingest): an estimate fills a past gap.
+    if ts > timezone.now() + dt.timedelta(seconds=settings.INGEST_FUTURE_TOLERANCE_SECONDS):
+        raise ApplicationError("timestamp_in_future", _("An estimate cannot be dated in the future."))
     with transaction.atomic():
         if Reading.objects.filter(meter=meter, ts=ts).exists():
             raise ApplicationError("reading_exists", _("A reading already exists at this time."), status_code=409)

@@ -32,6 +32,12 @@ def seeded(tenants):
     return {**tenants, "main": main, "child": child, "other": other}
 
 
+def _day_before_the_month(*, hour: int) -> dt.datetime:
+    """A time on the last day of last month: before the seeded readings, and in the past whatever today is."""
+    first = timezone.localtime(timezone.now()).replace(day=1, hour=hour, minute=0, second=0, microsecond=0)
+    return first - dt.timedelta(days=1)
+
+
 def _login(client, user):
     client.force_login(user)
     return client
@@ -179,7 +185,7 @@ def test_quality_and_reports_pages_render(client, seeded):
 
 def test_manager_enters_estimate_with_reason_marked_estimated(client, seeded):
     _login(client, seeded["manager_a"])
-    ts = timezone.localtime(timezone.now()).replace(day=3, hour=0, minute=0, second=0, microsecond=0)
+    ts = _day_before_the_month(hour=0)
     response = client.post("/quality/", {"action": "estimate", "meter": seeded["main"].pk,
                                          "ts": ts.strftime("%Y-%m-%dT%H:%M"), "value": "80", "reason": "gateway down"})
     assert response.status_code == 302
@@ -192,7 +198,7 @@ def test_manager_enters_estimate_with_reason_marked_estimated(client, seeded):
 
 
 def test_estimate_without_reason_or_by_viewer_is_refused(client, seeded):
-    ts = timezone.localtime(timezone.now()).replace(day=3, hour=1, minute=0, second=0, microsecond=0)
+    ts = _day_before_the_month(hour=1)
     data = {"action": "estimate", "meter": seeded["main"].pk, "ts": ts.strftime("%Y-%m-%dT%H:%M"), "value": "80",
             "reason": ""}
     _login(client, seeded["manager_a"])
@@ -246,3 +252,14 @@ def test_report_start_form_only_for_editors(client, seeded):
     assert 'id="report-start"' in client.get("/reports/").content.decode()
     _login(client, seeded["viewer_a"])
     assert 'id="report-start"' not in client.get("/reports/").content.decode()
+
+
+def test_estimate_dated_in_the_future_is_refused_with_a_message(client, seeded):
+    ts = timezone.localtime(timezone.now() + dt.timedelta(hours=2)).replace(second=0, microsecond=0)
+    _login(client, seeded["manager_a"])
+    response = client.post("/quality/", {"action": "estimate", "meter": seeded["main"].pk,
+                                         "ts": ts.strftime("%Y-%m-%dT%H:%M"), "value": "80", "reason": "guess"},
+                           follow=True)
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == ["估算值的时间不能晚于当前时间。"]  # zh-hans by default
+    assert not Reading.objects.filter(meter=seeded["main"], ts=ts).exists()
