@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
@@ -131,8 +132,11 @@ def quality_issues(*, enterprise: Enterprise, user) -> dict:
     acknowledged = GapAcknowledgement.objects.filter(meter_id=OuterRef("meter_id"), day_start=OuterRef("bucket_start"))
     gaps = (scope(MeterRollup.objects.filter(meter__in=meters, granularity=MeterRollup.Granularity.DAY,
                                              bucket_start__gte=since), user)
+            # The day in progress is not a gap yet, nor a day that ended less than QUALITY_GAP_GRACE_MINUTES ago:
+            # a cumulative register's last interval waits for the next day's first reading, and gateways deliver
+            # in batches.
             .filter(received_intervals__lt=models_f("expected_intervals"), bucket_start__lte=timezone.now() -
-                    dt.timedelta(days=1))  # the day in progress is not a gap yet
+                    dt.timedelta(days=1, minutes=settings.QUALITY_GAP_GRACE_MINUTES))
             .filter(~Exists(acknowledged))
             .select_related("meter", "meter__site").order_by("-bucket_start")[:100])
     rejected = (scope(RejectedRow.objects.filter(batch__site__enterprise=enterprise, acknowledged_at__isnull=True),

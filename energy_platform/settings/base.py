@@ -176,6 +176,8 @@ INGEST_MAX_ROWS = env.int("INGEST_MAX_ROWS", default=10_000)
 INGEST_MAX_BYTES = env.int("INGEST_MAX_BYTES", default=8 * 1024 * 1024)
 INGEST_FUTURE_TOLERANCE_SECONDS = env.int("INGEST_FUTURE_TOLERANCE_SECONDS", default=300)
 INGEST_REJECTED_RETENTION_DAYS = env.int("INGEST_REJECTED_RETENTION_DAYS", default=90)
+# A day missing intervals is listed as a data-quality gap once it has been over this long (ui.selectors).
+QUALITY_GAP_GRACE_MINUTES = env.int("QUALITY_GAP_GRACE_MINUTES", default=60)
 # Django must not refuse a body the ingestion API would accept (it answers 413 itself above its own limit).
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(INGEST_MAX_BYTES + 1024, 2_621_440)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -145,3 +146,20 @@ def test_estimates_are_marked_in_the_load_curve_and_on_the_overview(client, part
     # The estimate lies in last month: the year-to-date figures include it (unless last month is in last year).
     assert ('id="year-estimated"' in page) is (partial["day"].year == timezone.localdate().year)
     assert 'id="month-estimated"' not in page
+
+
+def test_a_day_is_listed_as_a_gap_only_after_the_grace_period(client, tenants, settings):
+    """A register's last quarter-hour of a day is known only once the next day's first reading arrives: the day
+    just ended is not a gap yet. 95 of 96 quarter-hours on 3 March; the grace period is 60 minutes."""
+    settings.QUALITY_GAP_GRACE_MINUTES = 60
+    day = dt.datetime(2026, 3, 3, tzinfo=CST)
+    meter = MeterFactory(site=tenants["site_a"], code="E1")
+    Reading.objects.bulk_create([Reading(meter=meter, ts=day + dt.timedelta(minutes=15 * i), value=5.0)
+                                 for i in range(95)])
+    rollup_all()
+    client.force_login(tenants["manager_a"])
+    with mock.patch.object(timezone, "now", return_value=dt.datetime(2026, 3, 4, 0, 50, tzinfo=CST)):
+        assert client.get("/quality/").context["gaps"] == []
+    with mock.patch.object(timezone, "now", return_value=dt.datetime(2026, 3, 4, 1, 10, tzinfo=CST)):
+        gaps = client.get("/quality/").context["gaps"]
+    assert [(g.meter_id, g.received_intervals, g.expected_intervals) for g in gaps] == [(meter.pk, 95, 96)]
