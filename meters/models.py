@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from energy_platform.uploads import UploadJob
 from plants.models import ProductionUnit, Site
 
 
@@ -345,9 +345,9 @@ class RegisterEvent(models.Model):
         return f"{self.kind} {self.meter_id}@{self.ts}"
 
 
-class ImportJob(models.Model):
+class ImportJob(UploadJob):
     """An energy manager's upload of readings or monthly bills (CSV/XLSX): validated for a preview, then ingested by a
-    Celery task in chunks through the same ingestion service as the gateways."""
+    Celery task in chunks through the same ingestion service as the gateways (lifecycle: energy_platform.uploads)."""
 
     TENANT_PATH = "site__enterprise"
 
@@ -355,34 +355,15 @@ class ImportJob(models.Model):
         READINGS = "readings", _("readings")
         BILLS = "bills", _("monthly bills")
 
-    class Status(models.TextChoices):
-        VALIDATING = "validating", _("being validated")
-        PREVIEW = "preview", _("validated, waiting for commit")
-        INVALID = "invalid", _("file could not be read")
-        QUEUED = "queued", _("queued")
-        RUNNING = "running", _("running")
-        DONE = "done", _("done")
-        FAILED = "failed", _("failed")
-
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
-    original_name = models.CharField(max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.VALIDATING)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
     accepted = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
     conflicts = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
-    preview = models.JSONField(default=dict, help_text=_("Rejected rows found by validation, before writing."))
-    error = models.TextField(blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(UploadJob.Meta):
         verbose_name = _("import job")
         verbose_name_plural = _("import jobs")
 

@@ -6,13 +6,15 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from energy_platform.uploads import UploadJob
 from meters.models import Meter
 from plants.models import Enterprise
 
 
-class MonthlyUpload(models.Model):
+class MonthlyUpload(UploadJob):
     """A CSV/XLSX file of monthly value added or product output: validated by a background task (preview), then
-    saved by another in chunks (progress = processed_rows / total_rows) through plants.services.monthly_data_import."""
+    saved by another in chunks (progress = processed_rows / total_rows) through plants.services.monthly_data_import
+    (lifecycle: energy_platform.uploads)."""
 
     TENANT_PATH = "enterprise"
 
@@ -20,32 +22,13 @@ class MonthlyUpload(models.Model):
         ECONOMIC = "economic", _("Value added (10⁴ CNY)")
         PRODUCTION = "production", _("Product output")
 
-    class Status(models.TextChoices):
-        VALIDATING = "validating", _("being validated")
-        PREVIEW = "preview", _("validated, waiting for commit")
-        INVALID = "invalid", _("file could not be read")
-        QUEUED = "queued", _("queued")
-        RUNNING = "running", _("running")
-        DONE = "done", _("done")
-        FAILED = "failed", _("failed")
-
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    original_name = models.CharField(max_length=200)
     data = models.BinaryField(help_text=_("The uploaded file (at most 8 MB)."))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.VALIDATING)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
     saved = models.PositiveIntegerField(default=0)
-    preview = models.JSONField(default=dict, help_text=_("Counts and rejected rows found by validation."))
     rejected = models.JSONField(default=list, help_text=_("Rows refused while saving."))
-    error = models.TextField(blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(UploadJob.Meta):
         verbose_name = _("monthly data upload")
         verbose_name_plural = _("monthly data uploads")
 

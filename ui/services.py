@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 from carbon.models import Target
 from energy_platform.errors import ApplicationError
+from energy_platform.uploads import upload_commit, upload_file_name, upload_run
 from meters.models import Bill, Meter, Reading, ReadingConflict, RejectedRow, ReviewStatus
 from meters.rollup import rollup_meter_days
 from plants.models import Enterprise
@@ -169,15 +170,13 @@ def monthly_upload_create(*, enterprise: Enterprise, kind: str, uploaded_file, u
     """Store the file and enqueue its validation (a Celery task; never inside the request)."""
     if kind not in MonthlyUpload.Kind.values:
         raise ApplicationError("invalid_kind", _("Unknown kind of upload."))
-    name = getattr(uploaded_file, "name", "") or ""
-    if not name.lower().endswith((".csv", ".xlsx")):
-        raise ApplicationError("unsupported_file", _("Upload a .csv or .xlsx file."))
+    name = upload_file_name(uploaded_file)
     if uploaded_file.size > UPLOAD_MAX_BYTES:
         raise ApplicationError("file_too_large", _("The file is larger than 8 MB."), status_code=413)
     from .tasks import monthly_upload_validate_task
 
     with transaction.atomic():
-        upload = MonthlyUpload.objects.create(enterprise=enterprise, kind=kind, original_name=name[:200],
+        upload = MonthlyUpload.objects.create(enterprise=enterprise, kind=kind, original_name=name,
                                               data=uploaded_file.read(), created_by=user)
         transaction.on_commit(lambda: monthly_upload_validate_task.delay(upload.pk))
     return upload
@@ -205,16 +204,12 @@ def monthly_upload_commit(*, upload: MonthlyUpload, user) -> MonthlyUpload:
     """Queue the saving of a validated upload's valid rows (a Celery task, after this transaction commits)."""
     from .tasks import monthly_upload_run_task
 
-    with transaction.atomic():
-        upload = MonthlyUpload.objects.select_for_update().get(pk=upload.pk)
-        if upload.status != MonthlyUpload.Status.PREVIEW:
-            raise ApplicationError("not_committable", _("Only a validated upload can be saved."), status_code=409)
-        upload.status = MonthlyUpload.Status.QUEUED
-        upload.save(update_fields=["status"])
+    def audit(upload: MonthlyUpload) -> None:
         audit_record(actor=user, action="upload.monthly.commit", obj=upload,
                      detail={"kind": upload.kind, "file": upload.original_name, "rows": upload.total_rows})
-        transaction.on_commit(lambda: monthly_upload_run_task.delay(upload.pk))
-    return upload
+
+    return upload_commit(upload, task=monthly_upload_run_task, refusal=_("Only a validated upload can be saved."),
+                         on_queued=audit)
 
 
 def _chunk_csv(kind: str, rows: list[list[str]]) -> bytes:
@@ -229,11 +224,8 @@ def monthly_upload_run(*, upload_id: int) -> MonthlyUpload:
     """Save the file's valid rows CHUNK_ROWS at a time through `monthly_data_import(commit=True)`; each chunk and its
     progress commit together, so a retried task resumes after the last committed chunk and never saves a row
     twice. Row numbers of refused rows are those of the file (header = row 1), as in the preview."""
-    upload = MonthlyUpload.objects.select_related("created_by").get(pk=upload_id)
-    if upload.status not in (MonthlyUpload.Status.QUEUED, MonthlyUpload.Status.RUNNING):
-        return upload
-    MonthlyUpload.objects.filter(pk=upload.pk).update(status=MonthlyUpload.Status.RUNNING)
-    try:
+
+    def write(upload: MonthlyUpload) -> None:
         rows = _rows_from_file(name=upload.original_name, data=bytes(upload.data))
         body = [r for r in rows[1:] if any(str(c).strip() for c in r)][:MAX_ROWS]
         for offset in range(0, len(body), CHUNK_ROWS):
@@ -248,13 +240,8 @@ def monthly_upload_run(*, upload_id: int) -> MonthlyUpload:
                     processed_rows=F("processed_rows") + len(chunk), saved=F("saved") + result["created"],
                     rejected=upload.rejected + refused)
                 upload.rejected = upload.rejected + refused
-    except Exception as exc:
-        MonthlyUpload.objects.filter(pk=upload.pk).update(status=MonthlyUpload.Status.FAILED, error=str(exc)[:2000],
-                                                          finished_at=timezone.now())
-        raise
-    MonthlyUpload.objects.filter(pk=upload.pk).update(status=MonthlyUpload.Status.DONE, finished_at=timezone.now())
-    upload.refresh_from_db()
-    return upload
+
+    return upload_run(MonthlyUpload.objects.select_related("created_by").get(pk=upload_id), write)
 
 
 def _tz(name: str):

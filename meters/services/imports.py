@@ -27,6 +27,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from energy_platform.errors import ApplicationError
+from energy_platform.uploads import upload_commit, upload_file_name, upload_run
 from meters.models import Bill, ImportJob
 
 from .ingest import RawRow, _meters_resolve, _validate, readings_ingest
@@ -178,11 +179,9 @@ def import_job_create(*, site, kind: str, uploaded_file, user) -> ImportJob:
     """Store an upload and enqueue its validation (never done inside the request)."""
     if kind not in ImportJob.Kind.values:
         raise ApplicationError("invalid_kind", f"kind must be one of {', '.join(ImportJob.Kind.values)}.")
-    name = getattr(uploaded_file, "name", "") or ""
-    if not name.lower().endswith((".csv", ".xlsx")):
-        raise ApplicationError("unsupported_file", "Upload a .csv or .xlsx file.")
+    name = upload_file_name(uploaded_file)
     with transaction.atomic():
-        job = ImportJob.objects.create(site=site, kind=kind, file=uploaded_file, original_name=name[:200],
+        job = ImportJob.objects.create(site=site, kind=kind, file=uploaded_file, original_name=name,
                                        created_by=user, status=ImportJob.Status.VALIDATING)
         from meters.tasks import import_job_validate_task
 
@@ -233,42 +232,26 @@ def import_job_preview(*, job: ImportJob) -> dict:
 
 def import_job_commit(*, job: ImportJob, user=None) -> ImportJob:
     """Queue the ingestion of a validated upload (a Celery task, enqueued after this transaction commits)."""
-    with transaction.atomic():
-        job = ImportJob.objects.select_for_update().get(pk=job.pk)
-        if job.status != ImportJob.Status.PREVIEW:
-            raise ApplicationError("not_committable", f"This import is {job.status}; only a validated import "
-                                   "(status preview) can be committed.", status_code=409)
-        job.status = ImportJob.Status.QUEUED
-        job.save(update_fields=["status"])
-        from meters.tasks import import_job_run_task
+    from meters.tasks import import_job_run_task
 
-        transaction.on_commit(lambda: import_job_run_task.delay(job.pk))
-    return job
+    return upload_commit(job, task=import_job_run_task, refusal="This import is {status}; only a validated import "
+                         "(status preview) can be committed.")
 
 
 def import_job_run(*, job_id: int) -> ImportJob:
     """Ingest the file chunk by chunk; each chunk and its progress update commit together, so a retried task
     resumes after the last committed chunk and never writes a row twice."""
-    job = ImportJob.objects.select_related("site").get(pk=job_id)
-    if job.status not in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING):
-        return job
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
-    tz = zoneinfo.ZoneInfo(job.site.timezone)
-    done = job.processed_rows
-    seen = 0
-    try:
+
+    def write(job: ImportJob) -> None:
+        tz = zoneinfo.ZoneInfo(job.site.timezone)
+        seen = 0
         for chunk in _chunks(job):
             seen += len(chunk)
-            if seen <= done:
+            if seen <= job.processed_rows:
                 continue  # committed by an earlier run of this task
             _ingest_chunk(job, chunk, tz)
-    except Exception as exc:
-        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, error=str(exc)[:2000],
-                                                   finished_at=timezone.now())
-        raise
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE, finished_at=timezone.now())
-    job.refresh_from_db()
-    return job
+
+    return upload_run(ImportJob.objects.select_related("site").get(pk=job_id), write)
 
 
 @transaction.atomic

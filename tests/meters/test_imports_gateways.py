@@ -54,7 +54,9 @@ def test_readings_upload_previews_rejects_then_commits_in_chunks(api_client, pla
     assert (job.status, job.processed_rows, job.total_rows, job.accepted, job.rejected) == ("done", 5, 5, 3, 2)
     assert sorted(Reading.objects.values_list("value", flat=True)) == [1, 2, 4]
     assert IngestBatch.objects.filter(source="upload").count() == 3  # chunks of 2 rows
-    assert api_client.post(f"/api/v1/imports/{job_id}/commit/").status_code == 409
+    again = api_client.post(f"/api/v1/imports/{job_id}/commit/")
+    assert again.status_code == 409
+    assert again.json()["code"] == "not_committable" and "This import is done;" in again.json()["detail"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -88,6 +90,14 @@ def test_upload_of_unreadable_file_is_marked_invalid(api_client, plant, eager, d
     job = ImportJob.objects.get(pk=r.json()["id"])
     assert job.status == "invalid"
     assert "meter,ts,value" in job.error
+
+
+@pytest.mark.django_db
+def test_upload_of_another_format_is_refused_and_nothing_stored(api_client, plant):
+    r = _upload(api_client, plant, "readings", "march.txt", b"meter,ts,value\n")
+    assert r.status_code == 400
+    assert r.json()["code"] == "unsupported_file"
+    assert not ImportJob.objects.exists()
 
 
 @pytest.mark.django_db

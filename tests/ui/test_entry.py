@@ -215,3 +215,32 @@ def test_xlsx_upload_of_product_output(client, plant, eager, django_capture_on_c
     job = client.get(f"/entry/uploads/monthly/{upload.pk}/").context["job"]
     assert (job["status"], job["saved"], [r["row"] for r in job["refused_rows"]]) == ("done", 1, [3])
     assert ProductionData.objects.get(product__code="HRC", month=dt.date(2025, 3, 1)).quantity == Decimal("58000")
+
+
+@pytest.mark.django_db
+def test_a_failing_run_marks_either_upload_failed_with_its_error_and_a_finished_run_is_left_alone(plant, monkeypatch):
+    """Both upload kinds share their run's bookkeeping (energy_platform.uploads.upload_run)."""
+    from meters.services import imports
+
+    monthly = MonthlyUpload.objects.create(
+        enterprise=plant["a"], kind="economic", original_name="va.csv", status="queued", total_rows=1,
+        data=b"site,month,value_added_10k_cny\nA1,2025-01,5\n")
+    job = ImportJob.objects.create(site=plant["site_a"], kind="readings", original_name="r.csv", status="queued",
+                                   total_rows=1, file=SimpleUploadedFile("r.csv", b"meter,ts,value\nE1,x,1\n"))
+
+    def disk_full(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ui_services, "monthly_data_import", disk_full)
+    monkeypatch.setattr(imports, "_ingest_chunk", disk_full)
+    with pytest.raises(OSError):
+        ui_services.monthly_upload_run(upload_id=monthly.pk)
+    with pytest.raises(OSError):
+        imports.import_job_run(job_id=job.pk)
+    for obj in (monthly, job):
+        obj.refresh_from_db()
+        assert (obj.status, obj.error, obj.processed_rows) == ("failed", "disk full", 0)
+        assert obj.finished_at is not None
+    # A failed (or done) upload is not run again by a late or repeated task.
+    assert ui_services.monthly_upload_run(upload_id=monthly.pk).status == "failed"
+    assert imports.import_job_run(job_id=job.pk).status == "failed"
