@@ -58,8 +58,10 @@ def upload_file_name(uploaded_file) -> str:
     return name[:200]
 
 
-def upload_commit(job: UploadJob, *, task, refusal: str, on_queued: Callable[[UploadJob], None] | None = None):
-    """Queue the writing of a validated upload: `task.delay(pk)` after this transaction commits. A job not in
+def upload_commit(job: UploadJob, *, enqueue: Callable[[int], object], refusal: str,
+                  on_queued: Callable[[UploadJob], None] | None = None):
+    """Queue the writing of a validated upload: `enqueue(pk)` (a task's `delay`, passed in by the adapter) after
+    this transaction commits. A job not in
     preview is refused (409) with `refusal`, in which `{status}` stands for the job's status."""
     model = type(job)
     with transaction.atomic():
@@ -70,7 +72,7 @@ def upload_commit(job: UploadJob, *, task, refusal: str, on_queued: Callable[[Up
         job.save(update_fields=["status"])
         if on_queued is not None:
             on_queued(job)
-        transaction.on_commit(lambda: task.delay(job.pk))
+        transaction.on_commit(lambda: enqueue(job.pk))
     return job
 
 

@@ -17,6 +17,7 @@ from plants.models import Site
 from .models import Gateway, ImportJob
 from .services.gateways import gateway_provision, gateway_token_issue, gateway_tokens_revoke
 from .services.imports import import_job_commit, import_job_create, import_job_preview
+from .tasks import import_job_run_task, import_job_validate_task
 
 
 def _site_for(user, site_id, minimum: str) -> Site:
@@ -134,7 +135,7 @@ class ImportJobViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         site = _site_for(request.user, data.validated_data["site"], Role.ENERGY_MANAGER)
         job = import_job_create(site=site, kind=data.validated_data["kind"], uploaded_file=data.validated_data["file"],
-                                user=request.user)
+                                user=request.user, enqueue=import_job_validate_task.delay)
         job.refresh_from_db()
         return Response(import_job_preview(job=job), status=status.HTTP_201_CREATED)
 
@@ -148,6 +149,6 @@ class ImportJobViewSet(viewsets.GenericViewSet):
         job = self.get_object()
         if not tenancy.has_role(request.user, job.site.enterprise_id, Role.ENERGY_MANAGER):
             raise ApplicationError("permission_denied", "Your role does not allow importing here.", status_code=403)
-        job = import_job_commit(job=job, user=request.user)
+        job = import_job_commit(job=job, user=request.user, enqueue=import_job_run_task.delay)
         job.refresh_from_db()
         return Response(import_job_preview(job=job), status=status.HTTP_202_ACCEPTED)

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import logging
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.conf import settings
@@ -110,9 +111,9 @@ def bill_record(*, meter: Meter, period_start: dt.date, period_end: dt.date, qua
     """A bill or fuel purchase entered by form, stored like a row of a bills upload (meters.services.imports): the
     Bill, and its quantity as an interval reading at 00:00 of period_start in the site's time zone, so that rollups
     and accounting include it. A different reading already stored at that time is a conflict (409), never
-    overwritten; the same bill entered again only updates amount and document number."""
+    overwritten; the same bill entered again only updates amount and document number. The caller rolls up after it
+    (meters.tasks.rollups_after_write), since services do not import tasks."""
     from meters.services.ingest import RawRow, readings_ingest
-    from meters.tasks import rollups_after_write
 
     if meter.reading_kind != Meter.ReadingKind.INTERVAL:
         raise ApplicationError("meter_not_interval", _("A bill quantity needs an interval meter, not a cumulative "
@@ -137,7 +138,6 @@ def bill_record(*, meter: Meter, period_start: dt.date, period_end: dt.date, qua
                       "document_no": (document_no or "").strip()[:64]})
         audit_record(actor=user, action="bill.record", obj=bill,
                      detail={"meter": meter.code, "period_start": period_start, "quantity": quantity})
-    rollups_after_write()
     return bill
 
 
@@ -166,19 +166,19 @@ def target_save(*, enterprise: Enterprise, data: dict, user, target: Target | No
 # Background uploads of monthly value added / product output
 # ---------------------------------------------------------------------------------------------------------------
 
-def monthly_upload_create(*, enterprise: Enterprise, kind: str, uploaded_file, user) -> MonthlyUpload:
-    """Store the file and enqueue its validation (a Celery task; never inside the request)."""
+def monthly_upload_create(*, enterprise: Enterprise, kind: str, uploaded_file, user,
+                          enqueue: Callable[[int], object]) -> MonthlyUpload:
+    """Store the file and enqueue its validation: `enqueue(pk)` (ui.tasks' `delay`, passed in by the view, since the
+    tasks import these services) after the commit, never inside the request."""
     if kind not in MonthlyUpload.Kind.values:
         raise ApplicationError("invalid_kind", _("Unknown kind of upload."))
     name = upload_file_name(uploaded_file)
     if uploaded_file.size > UPLOAD_MAX_BYTES:
         raise ApplicationError("file_too_large", _("The file is larger than 8 MB."), status_code=413)
-    from .tasks import monthly_upload_validate_task
-
     with transaction.atomic():
         upload = MonthlyUpload.objects.create(enterprise=enterprise, kind=kind, original_name=name,
                                               data=uploaded_file.read(), created_by=user)
-        transaction.on_commit(lambda: monthly_upload_validate_task.delay(upload.pk))
+        transaction.on_commit(lambda: enqueue(upload.pk))
     return upload
 
 
@@ -200,15 +200,13 @@ def monthly_upload_validate(*, upload_id: int) -> MonthlyUpload:
     return upload
 
 
-def monthly_upload_commit(*, upload: MonthlyUpload, user) -> MonthlyUpload:
-    """Queue the saving of a validated upload's valid rows (a Celery task, after this transaction commits)."""
-    from .tasks import monthly_upload_run_task
-
+def monthly_upload_commit(*, upload: MonthlyUpload, user, enqueue: Callable[[int], object]) -> MonthlyUpload:
+    """Queue the saving of a validated upload's valid rows (`enqueue(pk)`, a task's delay, after the commit)."""
     def audit(upload: MonthlyUpload) -> None:
         audit_record(actor=user, action="upload.monthly.commit", obj=upload,
                      detail={"kind": upload.kind, "file": upload.original_name, "rows": upload.total_rows})
 
-    return upload_commit(upload, task=monthly_upload_run_task, refusal=_("Only a validated upload can be saved."),
+    return upload_commit(upload, enqueue=enqueue, refusal=_("Only a validated upload can be saved."),
                          on_queued=audit)
 
 

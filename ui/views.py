@@ -22,11 +22,13 @@ from energy_platform.errors import ApplicationError
 from meters.models import Carrier, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
 from meters.services.imports import import_job_commit, import_job_create
 from meters.services.review import register_reset_accept
+from meters.tasks import import_job_run_task, import_job_validate_task, rollups_after_write
 from plants.models import Enterprise, Product, Site
 from plants.services import monthly_value_record
 
 from . import selectors, services
 from .forms import BillForm, EstimateForm, MonthlyValueForm, TargetForm, UploadForm
+from .tasks import monthly_upload_run_task, monthly_upload_validate_task
 
 KPI_KEYS = [  # (key, unit, decimals shown)
     ("energy_tce", "tce", 2),
@@ -214,19 +216,21 @@ def entry_page(request):
             services.bill_record(meter=meter, period_start=d["period_start"], period_end=d["period_end"],
                                  quantity=d["quantity"], amount_cny=d["amount_cny"], document_no=d["document_no"],
                                  user=request.user)
+            rollups_after_write()
             messages.success(request, _("Saved."))
             return redirect(back)
         elif which == "upload" and forms["upload"].is_valid():
             d = forms["upload"].cleaned_data
             if d["kind"] in ("economic", "production"):
                 job = services.monthly_upload_create(enterprise=enterprise, kind=d["kind"], uploaded_file=d["file"],
-                                                     user=request.user)
+                                                     user=request.user, enqueue=monthly_upload_validate_task.delay)
                 source = "monthly"
             else:
                 site = forms["sites"].filter(pk=d["site"] or 0).first()
                 if site is None:
                     raise ApplicationError("site_required", _("Choose the site of the meters in the file."))
-                job = import_job_create(site=site, kind=d["kind"], uploaded_file=d["file"], user=request.user)
+                job = import_job_create(site=site, kind=d["kind"], uploaded_file=d["file"], user=request.user,
+                                        enqueue=import_job_validate_task.delay)
                 source = "meters"
             return redirect(f"{back}&upload={source}-{job.pk}#upload-panel")
     except ApplicationError as exc:
@@ -266,9 +270,9 @@ def upload_commit(request, source: str, pk: int):
     status = 200
     try:
         if source == "monthly":
-            services.monthly_upload_commit(upload=job, user=request.user)
+            services.monthly_upload_commit(upload=job, user=request.user, enqueue=monthly_upload_run_task.delay)
         else:
-            import_job_commit(job=job, user=request.user)
+            import_job_commit(job=job, user=request.user, enqueue=import_job_run_task.delay)
     except ApplicationError as exc:
         messages.error(request, exc.detail)
         status = exc.status_code

@@ -1,16 +1,19 @@
 """Uploads of readings and monthly bills (CSV or XLSX) by energy managers: create → validate (preview) → commit.
 
 Public API (used by the REST endpoints in meters/apis_imports.py and by the web UI):
-- `import_job_create(*, site, kind, uploaded_file, user) -> ImportJob`: stores the file; validation runs in a Celery
-  task (status `validating` → `preview`, or `invalid` when the file cannot be read).
+- `import_job_create(*, site, kind, uploaded_file, user, enqueue) -> ImportJob`: stores the file; validation runs in
+  a Celery task (status `validating` → `preview`, or `invalid` when the file cannot be read).
 - `import_job_preview(*, job) -> dict`: status, progress and the rejected rows found by validation (nothing written).
-- `import_job_commit(*, job, user) -> ImportJob`: status `queued`; a Celery task ingests the file in chunks of
+- `import_job_commit(*, job, user, enqueue) -> ImportJob`: status `queued`; a Celery task ingests the file in chunks of
   CHUNK_ROWS through `readings_ingest` (status `running`, `processed_rows`/`total_rows`, then `done`).
 
 Readings files have the header `meter,ts,value` (ts with UTC offset; XLSX date cells carry none and are read in the
 site's time zone). Bills files have `meter,period_start,period_end,quantity,amount_cny,document_no`: each row is
 stored as a Bill and its quantity as an interval reading at the local start of the period (00:00 of period_start in
 the site's time zone), so rollups and accounting include it; the meter must be an interval meter.
+
+`enqueue` is the task's `delay` (meters.tasks), passed in by the adapter: the tasks import these services, so the
+services do not import the tasks.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import csv
 import datetime as dt
 import io
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -175,17 +178,15 @@ def _interval_only(job: ImportJob, rows: list[RawRow], meters) -> tuple[list[Raw
 # Services
 # ---------------------------------------------------------------------------------------------------------------
 
-def import_job_create(*, site, kind: str, uploaded_file, user) -> ImportJob:
-    """Store an upload and enqueue its validation (never done inside the request)."""
+def import_job_create(*, site, kind: str, uploaded_file, user, enqueue: Callable[[int], object]) -> ImportJob:
+    """Store an upload and enqueue its validation, `enqueue(job.pk)` after the commit (never inside the request)."""
     if kind not in ImportJob.Kind.values:
         raise ApplicationError("invalid_kind", f"kind must be one of {', '.join(ImportJob.Kind.values)}.")
     name = upload_file_name(uploaded_file)
     with transaction.atomic():
         job = ImportJob.objects.create(site=site, kind=kind, file=uploaded_file, original_name=name,
                                        created_by=user, status=ImportJob.Status.VALIDATING)
-        from meters.tasks import import_job_validate_task
-
-        transaction.on_commit(lambda: import_job_validate_task.delay(job.pk))
+        transaction.on_commit(lambda: enqueue(job.pk))
     return job
 
 
@@ -230,11 +231,10 @@ def import_job_preview(*, job: ImportJob) -> dict:
             "error": job.error, "preview": job.preview, "created_at": job.created_at, "finished_at": job.finished_at}
 
 
-def import_job_commit(*, job: ImportJob, user=None) -> ImportJob:
-    """Queue the ingestion of a validated upload (a Celery task, enqueued after this transaction commits)."""
-    from meters.tasks import import_job_run_task
-
-    return upload_commit(job, task=import_job_run_task, refusal="This import is {status}; only a validated import "
+def import_job_commit(*, job: ImportJob, enqueue: Callable[[int], object], user=None) -> ImportJob:
+    """Queue the ingestion of a validated upload (`enqueue(job.pk)`, a Celery task's delay, after this transaction
+    commits)."""
+    return upload_commit(job, enqueue=enqueue, refusal="This import is {status}; only a validated import "
                          "(status preview) can be committed.")
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from alerts.models import AlertRule, CarbonAllowance, EnergyQuota
-from plants.demo import SH, demo_load
+from demo.loader import SH, demo_load
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ import pytest
 from carbon.emissions import enterprise_emissions
 from carbon.kpis import enterprise_kpis
 from carbon.periods import Period
-from plants.demo import demo_load
+from demo.loader import demo_load
 from plants.models import Enterprise
 from reports.formatting import fmt_number
 from reports.greenfactory import green_factory_scores, indicator_set_for

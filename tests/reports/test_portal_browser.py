@@ -9,7 +9,7 @@ from django.conf import settings
 from accounts.models import AuditEvent
 from carbon.kpis import enterprise_kpis
 from carbon.periods import Period
-from plants.demo import DEMO_CODE, demo_load
+from demo.loader import DEMO_CODE, demo_load
 from plants.models import Enterprise
 from reports.formatting import fmt_number
 from reports.services import report_generate

@@ -26,6 +26,7 @@ from meters.rollup import rollup_sweep
 from meters.services.gateways import gateway_provision
 from meters.services.imports import import_job_create, import_job_validate
 from meters.services.ingest import RawRow, readings_ingest
+from meters.tasks import import_job_validate_task
 from plants.models import Enterprise, Site
 from reports.services import report_generate
 from tests.factories import (
@@ -90,7 +91,8 @@ def _populate(key: str, enterprise: Enterprise, site: Site, manager) -> Tenant:
     rollup_sweep()
     period_close(enterprise=enterprise, month=dt.date(2025, 3, 1), actor=manager)
     gateway, token = gateway_provision(site=site, name=f"{m}-gw", meter_codes=[meter.code])
-    job = import_job_create(site=site, kind="readings", user=manager, uploaded_file=SimpleUploadedFile(
+    job = import_job_create(site=site, kind="readings", user=manager, enqueue=import_job_validate_task.delay,
+                            uploaded_file=SimpleUploadedFile(
         f"{m}-readings.csv", f"meter,ts,value\n{meter.code},2025-04-01T00:00:00+08:00,5\n".encode()))
     job = import_job_validate(job_id=job.pk)  # the task that on_commit would run: the job awaits its commit
     report = report_generate(kind="ghg", enterprise=enterprise, year=2025, fmt="csv", lang="en")

@@ -18,6 +18,7 @@ from accounts.services import api_token_create
 from carbon.models import AccountingPeriod, Target
 from meters.services.gateways import gateway_provision
 from meters.services.imports import import_job_create
+from meters.tasks import import_job_validate_task
 from tests.factories import (
     EconomicDataFactory,
     MeterFactory,
@@ -72,7 +73,7 @@ def fuzz_world(tenants, _keep_connection, settings, tmp_path):
     meter = MeterFactory(site=site, code="E1", production_unit=unit)
     gateway, gateway_token = gateway_provision(site=site, name="gw-fuzz", meter_codes=[meter.code])
     job = import_job_create(site=site, kind="readings", user=tenants["manager_a"], uploaded_file=SimpleUploadedFile(
-        "r.csv", b"meter,ts,value\nE1,2025-04-01T00:00:00+08:00,5\n"))
+        "r.csv", b"meter,ts,value\nE1,2025-04-01T00:00:00+08:00,5\n"), enqueue=import_job_validate_task.delay)
     target = Target.objects.create(enterprise=tenants["a"], indicator=Target.Indicator.ENERGY_TCE, baseline_year=2024,
                                    baseline_value=100, target_year=2026, reduction_pct=5)
     period = AccountingPeriod.objects.create(enterprise=tenants["a"], month=dt.date(2025, 3, 1))

@@ -1,4 +1,4 @@
-"""Demo data of the energy-carbon centre on top of plants.demo: synthetic degree days, product categories, two
+"""Demo data of the energy-carbon centre on top of demo.loader: synthetic degree days, product categories, two
 baselines and a project. Nothing here is a reference value: DOMAIN.md has none for steel, so none is invented."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from django.db import transaction
 
 from carbon.periods import month_add
 from energy_platform.errors import ApplicationError
-from plants.demo import DEMO_CODE
+from insights.baselines import last_complete_month
+from insights.models import EnergyBaseline, MonthlyWeather, ProductCategory, SavingsProject
+from insights.services import baseline_create
 from plants.models import Enterprise, Product
 
-from .baselines import last_complete_month
-from .models import EnergyBaseline, MonthlyWeather, ProductCategory, SavingsProject
-from .services import baseline_create
+from .loader import DEMO_CODE
 
 
 def _degree_days(month: dt.date) -> tuple[Decimal, Decimal]:

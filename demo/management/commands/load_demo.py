@@ -7,7 +7,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from plants.demo import demo_load
+from demo.loader import demo_load
 
 
 class Command(BaseCommand):

@@ -5,9 +5,9 @@ import zoneinfo
 
 import pytest
 
-from insights.demo import insights_demo_load
+from demo.insights import insights_demo_load
 from insights.models import BenchmarkReference, EnergyBaseline, MonthlyWeather, ProductCategory, SavingsProject
-from plants.demo import demo_load
+from demo.loader import demo_load
 
 pytestmark = pytest.mark.django_db
 

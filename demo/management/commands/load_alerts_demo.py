@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from alerts.models import AlertRule, CarbonAllowance, EnergyQuota
 from alerts.services import alert_rules_evaluate
-from plants.demo import DEMO_CODE
+from demo.loader import DEMO_CODE
 from plants.models import Enterprise
 
 #: Demo values (not official figures): the enterprise's yearly energy-use quota and carbon allowance.

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from insights.demo import insights_demo_load
+from demo.insights import insights_demo_load
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.test import Client
 
 from meters.models import Meter, MeterRollup
-from plants.demo import DEMO_CODE, demo_load
+from demo.loader import DEMO_CODE, demo_load
 from plants.models import Enterprise
 
 pytestmark = pytest.mark.django_db

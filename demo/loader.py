@@ -27,9 +27,8 @@ from accounts.models import Membership, RegulatorJurisdiction, Role
 from carbon.models import Target
 from meters.models import Carrier, Meter
 from meters.rollup import rollup_all
-
-from .models import EconomicData, Enterprise, Product, ProductionData, ProductionUnit, Site
-from .validators import credit_code_check_character
+from plants.models import EconomicData, Enterprise, Product, ProductionData, ProductionUnit, Site
+from plants.validators import credit_code_check_character
 
 SH = zoneinfo.ZoneInfo("Asia/Shanghai")
 START = dt.datetime(2025, 1, 1, tzinfo=SH)
