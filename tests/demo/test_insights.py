@@ -6,8 +6,8 @@ import zoneinfo
 import pytest
 
 from demo.insights import insights_demo_load
-from insights.models import BenchmarkReference, EnergyBaseline, MonthlyWeather, ProductCategory, SavingsProject
 from demo.loader import demo_load
+from insights.models import BenchmarkReference, EnergyBaseline, MonthlyWeather, ProductCategory, SavingsProject
 
 pytestmark = pytest.mark.django_db
 

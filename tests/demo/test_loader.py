@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.http import HttpRequest
 from django.test import Client
 
-from meters.models import Meter, MeterRollup
 from demo.loader import DEMO_CODE, demo_load
+from meters.models import Meter, MeterRollup
 from plants.models import Enterprise
 
 pytestmark = pytest.mark.django_db

@@ -20,8 +20,8 @@ call_command("migrate", verbosity=0)
 
 from django.contrib.auth import get_user_model  # noqa: E402
 
-from meters.models import Meter  # noqa: E402
 from demo.loader import SH, demo_load  # noqa: E402
+from meters.models import Meter  # noqa: E402
 from plants.models import Site  # noqa: E402
 from ui.models import MonthlyUpload  # noqa: E402
 

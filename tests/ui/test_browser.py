@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from carbon.kpis import enterprise_kpis_current
 from carbon.models import Target
+from demo.loader import DEMO_CODE, demo_load
 from meters.models import Meter, Reading, ReadingConflict
 from meters.rollup import rollup_meter_days
-from demo.loader import DEMO_CODE, demo_load
 from plants.models import EconomicData, Enterprise, Site
 from tests.browser import SHOTS, open_page
 from tests.worker import celery_worker
