@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts import tenancy
 from accounts.api import TenantScopedSerializer, TenantScopedViewSet
-from carbon.apis import METHOD_PARAM, _method, site_by_code
+from carbon.apis import METHOD_PARAM, _method, site_for
 from carbon.periods import Period
 from energy_platform.errors import ApplicationError
 
@@ -58,11 +58,11 @@ def _period(request) -> Period:
 
 
 class SiteForecastApi(APIView):
-    @extend_schema(parameters=[FORECAST_PERIOD, AS_OF, METHOD_PARAM, OpenApiParameter("enterprise", int)],
+    @extend_schema(parameters=[FORECAST_PERIOD, AS_OF, METHOD_PARAM],
                    responses=_forecast, tags=["forecast"],
                    summary="Month-end or year-end projection of a site, compared with its targets and quotas")
-    def get(self, request, code: str):
-        site = site_by_code(request.user, code, request.query_params.get("enterprise"))
+    def get(self, request, pk: int):
+        site = site_for(request.user, pk)
         return Response(site_forecast(site=site, period=_period(request), as_of=_as_of(request),
                                       method=_method(request)))
 

@@ -10,7 +10,7 @@ urlpatterns = [
 ]
 
 api_urlpatterns = [
-    path("sites/<str:code>/forecast/", apis.SiteForecastApi.as_view(), name="site-forecast"),
+    path("sites/<int:pk>/forecast/", apis.SiteForecastApi.as_view(), name="site-forecast"),
     path("enterprises/<int:pk>/forecast/", apis.EnterpriseForecastApi.as_view(), name="enterprise-forecast"),
 ]
 

@@ -218,7 +218,7 @@ def dashboard_visits(plan: Plan, rng: random.Random) -> list[tuple[str, str]]:
     """One manager's next dashboard visit: the page and the chart data its scripts load."""
     from django.utils import timezone
 
-    pk, code = rng.choice(plan.sites)
+    pk, _code = rng.choice(plan.sites)
     today = timezone.localdate()
     choice = rng.random()
     if choice < 0.25:
@@ -234,7 +234,7 @@ def dashboard_visits(plan: Plan, rng: random.Random) -> list[tuple[str, str]]:
     if choice < 0.85:
         return [("data quality page", "/quality/")]
     if choice < 0.95:
-        return [("api: site KPIs", f"/api/v1/sites/{code}/kpis/?period={today:%Y-%m}")]
+        return [("api: site KPIs", f"/api/v1/sites/{pk}/kpis/?period={today:%Y-%m}")]
     return [("api: enterprise KPIs", f"/api/v1/enterprises/{plan.enterprise}/kpis/?period={today.year}")]
 
 

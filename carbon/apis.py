@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
@@ -41,25 +42,20 @@ def _method(request) -> str:
     return method
 
 
-def site_by_code(user, code: str, enterprise: str | None = None) -> Site:
-    qs = tenancy.scope(Site.objects.select_related("enterprise"), user).filter(code=code)
-    if enterprise:
-        if not enterprise.isdigit():
-            raise ApplicationError("invalid_enterprise", "enterprise must be an id.")
-        qs = qs.filter(enterprise_id=int(enterprise))
-    sites = list(qs[:2])
-    if not sites:
-        raise ApplicationError("not_found", f"No site {code!r}.", status_code=404)
-    if len(sites) > 1:
-        raise ApplicationError("ambiguous_site", f"Several enterprises have a site {code!r}; add ?enterprise=<id>.")
-    return sites[0]
+def site_for(user, pk: int) -> Site:
+    """The site `pk` of every /sites/{id}/… path, among the sites `user` may see (else 404: existence not leaked).
+    Sites are addressed by id, as in their CRUD paths: a site code is unique only within its enterprise."""
+    site = tenancy.scope(Site.objects.select_related("enterprise"), user).filter(pk=pk).first()
+    if site is None:
+        raise ApplicationError("not_found", f"No site {pk}.", status_code=404)
+    return site
 
 
 class SiteKpisApi(APIView):
-    @extend_schema(parameters=[PERIOD_PARAM, METHOD_PARAM, OpenApiParameter("enterprise", int)], responses=_kpis,
+    @extend_schema(parameters=[PERIOD_PARAM, METHOD_PARAM], responses=_kpis,
                    summary="KPIs of a site for a month, quarter or year", tags=["kpis"])
-    def get(self, request, code: str):
-        site = site_by_code(request.user, code, request.query_params.get("enterprise"))
+    def get(self, request, pk: int):
+        site = site_for(request.user, pk)
         period = Period.parse(request.query_params.get("period", ""))
         return Response(site_kpis(site=site, period=period, method=_method(request)))
 
@@ -197,7 +193,7 @@ class VersionedDataSerializer(TenantScopedSerializer):
         return value
 
     def create(self, validated_data):
-        model = self.Meta.model
+        model: Any = self.Meta.model  # EconomicData or ProductionData (the serializer's subclass)
         key = "site" if "site" in validated_data else "product"
         with transaction.atomic():
             latest = model.objects.select_for_update().filter(

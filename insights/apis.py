@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from accounts import tenancy
 from accounts.api import TenantScopedSerializer, TenantScopedViewSet
 from accounts.models import Role
-from carbon.apis import site_by_code
+from carbon.apis import site_for
 from carbon.models import ConversionMethod
 from carbon.periods import Period
 from energy_platform.errors import ApplicationError
@@ -29,7 +29,6 @@ from .services import baseline_create, daily_temperatures_record
 PERIOD_PARAM = OpenApiParameter("period", str, required=True, description="2025-03, 2025-Q1 or 2025")
 METHOD_PARAM = OpenApiParameter("method", str, required=False, enum=[c.value for c in ConversionMethod],
                                 description="electricity conversion method (default equivalent)")
-ENTERPRISE_PARAM = OpenApiParameter("enterprise", int, description="enterprise id when several have the site code")
 
 
 def method_of(request) -> str:
@@ -49,23 +48,23 @@ _flow = inline_serializer("EnergyFlow", {
 
 
 class SiteBenchmarkApi(APIView):
-    @extend_schema(parameters=[PERIOD_PARAM, METHOD_PARAM, ENTERPRISE_PARAM], responses=_benchmark, tags=["insights"],
+    @extend_schema(parameters=[PERIOD_PARAM, METHOD_PARAM], responses=_benchmark, tags=["insights"],
                    summary="Benchmarking: indicators against reference values, own best period and sibling sites")
-    def get(self, request, code: str):
-        site = site_by_code(request.user, code, request.query_params.get("enterprise"))
+    def get(self, request, pk: int):
+        site = site_for(request.user, pk)
         period = Period.parse(request.query_params.get("period", ""))
         return Response(site_benchmark(site=site, period=period, user=request.user, method=method_of(request)))
 
 
 class SiteEnergyFlowApi(APIView):
-    @extend_schema(parameters=[PERIOD_PARAM, METHOD_PARAM, ENTERPRISE_PARAM,
+    @extend_schema(parameters=[PERIOD_PARAM, METHOD_PARAM,
                                OpenApiParameter("unit", str, enum=["tce", "carrier"], description="default tce"),
                                OpenApiParameter("carrier", str, description="with unit=carrier: the carrier shown")],
                    responses=_flow, tags=["insights"],
                    summary="Energy flow (Sankey): inputs through the meter tree to end uses, unmetered remainder "
                            "as loss")
-    def get(self, request, code: str):
-        site = site_by_code(request.user, code, request.query_params.get("enterprise"))
+    def get(self, request, pk: int):
+        site = site_for(request.user, pk)
         period = Period.parse(request.query_params.get("period", ""))
         return Response(energy_flow(site=site, period=period, unit=request.query_params.get("unit", "tce"),
                                     carrier=request.query_params.get("carrier") or None, method=method_of(request)))

@@ -12,8 +12,8 @@ router.register("baselines", apis.EnergyBaselineViewSet, basename="energybaselin
 router.register("savings-projects", apis.SavingsProjectViewSet, basename="savingsproject")
 
 urlpatterns = [
-    path("api/v1/sites/<str:code>/benchmark/", apis.SiteBenchmarkApi.as_view(), name="site-benchmark"),
-    path("api/v1/sites/<str:code>/energy-flow/", apis.SiteEnergyFlowApi.as_view(), name="site-energy-flow"),
+    path("api/v1/sites/<int:pk>/benchmark/", apis.SiteBenchmarkApi.as_view(), name="site-benchmark"),
+    path("api/v1/sites/<int:pk>/energy-flow/", apis.SiteEnergyFlowApi.as_view(), name="site-energy-flow"),
     path("api/v1/", include(router.urls)),
     path("insights/", views.hub, name="insights-hub"),
     path("insights/benchmark/", views.benchmark_page, name="insights-benchmark"),

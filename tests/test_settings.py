@@ -53,7 +53,7 @@ def test_an_application_error_in_a_page_is_a_4xx_page_not_a_500(client, tenants)
 
     readings_ingest(site=tenants["site_a"], rows=[RawRow(0, "E", "2025-03-01T00:00:00+08:00", 5)])
     rollup_all()
-    response = client.get("/api/v1/sites/A1/kpis/?period=2025-03")
+    response = client.get(f"/api/v1/sites/{tenants['site_a'].pk}/kpis/?period=2025-03")
     assert response.status_code == 400
     assert response.json()["code"] == "no_coefficient"
     page = client.get(f"/?enterprise={tenants['a'].pk}")

@@ -1,4 +1,9 @@
-"""Read endpoints for the UI's charts under /api/v1/ui/ (served from rollups; tenancy via accounts.tenancy)."""
+"""Read endpoints for the UI's charts under /api/v1/ui/ (served from rollups; tenancy via accounts.tenancy).
+
+Internal: their shapes follow the charts (ECharts labels and series) and change with them, so they are left out of the
+published OpenAPI schema (`exclude=True`). Integrators read the same data from the public endpoints: a meter's or a
+site's series from /api/v1/exports/rollups/ (hour, day or month), KPIs from /api/v1/sites/{id}/kpis/ and
+/api/v1/meters/{id}/kpis/ (README "API")."""
 
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ class SiteMonthlyApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(summary="Monthly quantity of a site's top-level meters by carrier (month rollups)",
-                   responses={200: SERIES}, tags=["ui"])
+                   responses={200: SERIES}, tags=["ui"], exclude=True)
     def get(self, request, pk: int):
         site = selectors.site_for(request.user, pk)
         return Response(selectors.monthly_by_carrier(site=site, user=request.user))
@@ -34,7 +39,7 @@ class SiteLoadApi(APIView):
                            "interval quantities, or register deltas x multiplier); slots without data are null",
                    parameters=[OpenApiParameter("day", OpenApiTypes.DATE), OpenApiParameter("days", int,
                                                                                            enum=[1, 7])],
-                   responses={200: SERIES}, tags=["ui"])
+                   responses={200: SERIES}, tags=["ui"], exclude=True)
     def get(self, request, pk: int):
         site = selectors.site_for(request.user, pk)
         days = request.query_params.get("days", "1")
@@ -51,7 +56,7 @@ class SiteKpiTrendApi(APIView):
                            "month to date): pue (data centres), base_station (kWh per base station, fleets), product "
                            "(energy per unit of each product, kgce/unit), emissions (scope 1 and 2, tCO2)",
                    parameters=[OpenApiParameter("metric", str, enum=list(selectors.TREND_METRICS))],
-                   responses={200: SERIES}, tags=["ui"])
+                   responses={200: SERIES}, tags=["ui"], exclude=True)
     def get(self, request, pk: int):
         site = selectors.site_for(request.user, pk)
         metric = request.query_params.get("metric", "emissions")
@@ -64,7 +69,7 @@ class MeterSeriesApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(summary="A meter's daily quantities for the last 60 days (day rollups); gaps are null",
-                   responses={200: SERIES}, tags=["ui"])
+                   responses={200: SERIES}, tags=["ui"], exclude=True)
     def get(self, request, pk: int):
         meter = selectors.meter_for(request.user, pk)
         return Response(selectors.meter_series(meter=meter))

@@ -33,16 +33,16 @@ def alert(tenants):
     return Alert.objects.get(rule=rule)
 
 
-def test_site_forecast_by_code(data, api_client):
+def test_site_forecast_by_id(data, api_client):
     api_client.force_authenticate(data["viewer_a"])
-    r = api_client.get("/api/v1/sites/A1/forecast/?period=2026&as_of=2026-03-01")
+    r = api_client.get(f"/api/v1/sites/{data['site_a'].pk}/forecast/?period=2026&as_of=2026-03-01")
     assert r.status_code == 200, r.content
     body = r.json()
     # 6,490 kWh × 67,800 / 6,600 = 66,670 kWh × 0.1229 / 1000 = 8.193743 tce (tests/alerts/test_forecast.py).
     assert body["quantities"]["energy_tce"]["projected"] == 8.1937
     assert body["quantities"]["energy_tce"]["method"] == "seasonal"
     assert (body["period"], body["as_of"]) == ("2026", "2026-03-01")
-    month = api_client.get("/api/v1/sites/A1/forecast/?period=2026-02&as_of=2026-02-15").json()
+    month = api_client.get(f"/api/v1/sites/{data['site_a'].pk}/forecast/?period=2026-02&as_of=2026-02-15").json()
     assert month["quantities"]["energy_tce"]["projected"] == 0.4732  # 3,850 kWh × 0.1229 / 1000
 
 
@@ -65,13 +65,13 @@ def test_enterprise_forecast_with_quota(data, api_client):
                                              ("period=2026&as_of=1900-01-01", "invalid_as_of")])
 def test_forecast_bad_input_is_a_400_with_a_code(data, api_client, query, code):
     api_client.force_authenticate(data["viewer_a"])
-    r = api_client.get(f"/api/v1/sites/A1/forecast/?{query}")
+    r = api_client.get(f"/api/v1/sites/{data['site_a'].pk}/forecast/?{query}")
     assert (r.status_code, r.json()["code"]) == (400, code)
 
 
 def test_foreign_forecasts_are_not_found(data, api_client):
     api_client.force_authenticate(data["admin_b"])
-    assert api_client.get("/api/v1/sites/A1/forecast/?period=2026").status_code == 404
+    assert api_client.get(f"/api/v1/sites/{data['site_a'].pk}/forecast/?period=2026").status_code == 404
     assert api_client.get(f"/api/v1/enterprises/{data['a'].pk}/forecast/?period=2026").status_code == 404
 
 

@@ -1,4 +1,4 @@
-"""Accounting API: KPIs by site code and enterprise, versioned economic data, ledger endpoints and their roles."""
+"""Accounting API: KPIs by site id and enterprise, versioned economic data, ledger endpoints and their roles."""
 
 from decimal import Decimal
 
@@ -22,18 +22,18 @@ def data(tenants):
     return tenants
 
 
-def test_site_kpis_by_code_with_units(data, api_client):
+def test_site_kpis_by_id_with_units(data, api_client):
     api_client.force_authenticate(data["viewer_a"])
-    r = api_client.get("/api/v1/sites/A1/kpis/?period=2025-03")
+    r = api_client.get(f"/api/v1/sites/{data['site_a'].pk}/kpis/?period=2025-03")
     assert r.status_code == 200, r.content
     # 10,000 kWh × 0.1229 kgce/kWh = 1,229 kgce = 1.229 tce (GB/T 2589-2020, DOMAIN.md §1)
     assert r.json()["energy_tce"] == {"value": 1.229, "unit": "tce"}
-    assert api_client.get("/api/v1/sites/A1/kpis/?period=2025-3").json()["code"] == "invalid_period"
+    assert api_client.get(f"/api/v1/sites/{data['site_a'].pk}/kpis/?period=2025-3").json()["code"] == "invalid_period"
 
 
 def test_foreign_site_and_enterprise_kpis_are_not_found(data, api_client):
     api_client.force_authenticate(data["admin_b"])
-    assert api_client.get("/api/v1/sites/A1/kpis/?period=2025-03").status_code == 404
+    assert api_client.get(f"/api/v1/sites/{data['site_a'].pk}/kpis/?period=2025-03").status_code == 404
     assert api_client.get(f"/api/v1/enterprises/{data['a'].pk}/kpis/?period=2025").status_code == 404
     api_client.force_authenticate(data["regulator_sh"])
     assert api_client.get(f"/api/v1/enterprises/{data['a'].pk}/kpis/?period=2025").status_code == 200
@@ -47,7 +47,7 @@ def test_economic_data_post_adds_a_version(data, api_client):
         assert r.status_code == 201, r.content
     versions = list(EconomicData.objects.filter(site=data["site_a"]).values_list("version", "value_added_10k_cny"))
     assert sorted(versions) == [(1, Decimal("100.5")), (2, Decimal("120"))]
-    kpis = api_client.get("/api/v1/sites/A1/kpis/?period=2025-03").json()
+    kpis = api_client.get(f"/api/v1/sites/{data['site_a'].pk}/kpis/?period=2025-03").json()
     assert kpis["value_added_10k_cny"]["value"] == 120.0
     api_client.force_authenticate(data["viewer_a"])
     r = api_client.post("/api/v1/economic-data/", {"site": data["site_a"].pk, "month": "2025-03-01",

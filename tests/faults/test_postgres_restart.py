@@ -33,7 +33,7 @@ def test_postgres_restart_gives_retryable_errors_and_loses_no_batch(plant, tmp_w
     app = AppServer(database_url=url + "?conn_max_age=600", redis_url="", workdir=tmp_workdir, workers=1)
     app.start()
     todo = batches()
-    pages = {"dashboard": f"{app.base}/", "kpis": f"{app.base}/api/v1/sites/A1/kpis/?period=2025-03"}
+    pages = {"dashboard": f"{app.base}/", "kpis": f"{app.base}/api/v1/sites/{plant['site'].pk}/kpis/?period=2025-03"}
     try:
         first = post_batch(app.base, plant["token"], *todo[0])
         assert first.status == 200 and first.json['accepted'] == 48, (first, app.logs())

@@ -121,14 +121,14 @@ def test_a_reference_must_be_in_the_indicators_unit():
 
 def test_benchmark_api_answers_json_and_4xx(data_centers, api_client, tenants):
     api_client.force_authenticate(tenants["viewer_a"])
-    r = api_client.get("/api/v1/sites/DC/benchmark/?period=2025-03")
+    r = api_client.get(f"/api/v1/sites/{data_centers.pk}/benchmark/?period=2025-03")
     assert r.status_code == 200
     pue = next(i for i in r.json()["indicators"] if i["key"] == "pue")
     assert pue["value"] == 1.4 and pue["rank"] == 2
-    assert api_client.get("/api/v1/sites/DC/benchmark/?period=March").json()["code"] == "invalid_period"
-    assert api_client.get("/api/v1/sites/DC/benchmark/?period=2025-03&method=x").status_code == 400
+    assert api_client.get(f"/api/v1/sites/{data_centers.pk}/benchmark/?period=March").json()["code"] == "invalid_period"
+    assert api_client.get(f"/api/v1/sites/{data_centers.pk}/benchmark/?period=2025-03&method=x").status_code == 400
     api_client.force_authenticate(tenants["admin_b"])
-    assert api_client.get("/api/v1/sites/DC/benchmark/?period=2025-03").status_code == 404
+    assert api_client.get(f"/api/v1/sites/{data_centers.pk}/benchmark/?period=2025-03").status_code == 404
     r = api_client.get("/api/v1/benchmark-references/?indicator=pue")
     assert r.status_code == 200 and r.json()["count"] == 6
 

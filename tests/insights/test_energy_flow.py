@@ -98,15 +98,15 @@ def test_bad_flow_parameters_are_application_errors(mill, unit, carrier, code):
 
 def test_energy_flow_api_answers_json_and_4xx(mill, api_client, tenants):
     api_client.force_authenticate(tenants["viewer_a"])
-    r = api_client.get("/api/v1/sites/MILL/energy-flow/?period=2025-03")
+    r = api_client.get(f"/api/v1/sites/{mill.pk}/energy-flow/?period=2025-03")
     assert r.status_code == 200
     body = r.json()
     inputs = sum(lk["value"] for lk in body["links"] if lk["source"].startswith("input:"))
     assert inputs == pytest.approx(1.36178) == pytest.approx(body["inputs_total"])
     assert body["balance"] == 0
-    r = api_client.get("/api/v1/sites/MILL/energy-flow/?period=2025-13")
+    r = api_client.get(f"/api/v1/sites/{mill.pk}/energy-flow/?period=2025-13")
     assert (r.status_code, r.json()["code"]) == (400, "invalid_period")
-    r = api_client.get("/api/v1/sites/MILL/energy-flow/?period=2025-03&unit=carrier")
+    r = api_client.get(f"/api/v1/sites/{mill.pk}/energy-flow/?period=2025-03&unit=carrier")
     assert (r.status_code, r.json()["code"]) == (400, "carrier_required")
     api_client.force_authenticate(tenants["admin_b"])
-    assert api_client.get("/api/v1/sites/MILL/energy-flow/?period=2025-03").status_code == 404
+    assert api_client.get(f"/api/v1/sites/{mill.pk}/energy-flow/?period=2025-03").status_code == 404

@@ -55,7 +55,7 @@
     var sk = document.getElementById("site-kpis");
     if (sk) {
       var now = new Date(), period = String(now.getFullYear());
-      getJSON(sk.dataset.url + "?period=" + period + "&enterprise=" + sk.dataset.enterprise).then(function (k) {
+      getJSON(sk.dataset.url + "?period=" + period).then(function (k) {
         var rows = [[sk.dataset.lEnergy, k.energy_tce], [sk.dataset.lScope1, k.scope1_tco2],
                     [sk.dataset.lScope2, k.scope2_tco2], [sk.dataset.lTotal, k.total_tco2]];
         if (k.pue) { rows.push([sk.dataset.lPue, k.pue]); }
