@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint audit venv migrate bench-ingest bench-kpis bench-load clean
+.PHONY: demo test lint typecheck audit venv migrate bench-ingest bench-kpis bench-load clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -29,6 +29,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) scripts/audit_dependencies.py
 	$(PY) tests/services.py $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
@@ -38,6 +39,9 @@ audit: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 bench-ingest: $(STAMP)
 	$(PY) tests/services.py $(PY) bench/ingest.py

@@ -24,7 +24,7 @@ class TenantRelatedFieldListFilter(admin.RelatedFieldListFilter):
         return [(obj.pk, str(obj)) for obj in qs]
 
 
-class AuditedAdminMixin:
+class AuditedAdminMixin(admin.ModelAdmin):
     """Records every create, change and delete made through the admin in the audit log."""
 
     def save_model(self, request, obj, form, change):
@@ -68,13 +68,13 @@ class TenantScopedAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if field is not None and hasattr(field.queryset.model, "TENANT_PATH"):
+        if field is not None and field.queryset is not None and hasattr(field.queryset.model, "TENANT_PATH"):
             field.queryset = tenancy.scope(field.queryset, request.user)
         return field
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
-        if field is not None and hasattr(field.queryset.model, "TENANT_PATH"):
+        if field is not None and field.queryset is not None and hasattr(field.queryset.model, "TENANT_PATH"):
             field.queryset = tenancy.scope(field.queryset, request.user)
         return field
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.db.models import ProtectedError
 from rest_framework import permissions, serializers, viewsets
@@ -37,7 +39,7 @@ class TenantScopedSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         user = getattr(request, "user", None)
         for field in fields.values():
-            target = getattr(field, "child_relation", field)
+            target: Any = getattr(field, "child_relation", field)
             qs = getattr(target, "queryset", None)
             if qs is not None and hasattr(qs.model, "TENANT_PATH"):
                 target.queryset = tenancy.scope(qs, user)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,7 +11,7 @@ from .tokens import token_generate
 
 
 @transaction.atomic
-def api_token_create(*, user: AbstractBaseUser, name: str = "default") -> tuple[ApiToken, str]:
+def api_token_create(*, user: User, name: str = "default") -> tuple[ApiToken, str]:
     """Create a personal API token; the plain token is returned once and never stored."""
     token, digest = token_generate("ntu_")
     return ApiToken.objects.create(user=user, name=name, prefix=token[:12], key_hash=digest), token

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from django.db.models import Model, Q, QuerySet
 
@@ -52,8 +53,8 @@ def scope(queryset: QuerySet, user) -> QuerySet:
 
 
 def enterprise_of(obj: Model) -> Enterprise:
-    path = type(obj).TENANT_PATH
-    node = obj
+    path = type(obj).TENANT_PATH  # type: ignore[attr-defined]  # every tenant model declares it (no common base)
+    node: Any = obj
     for part in path.split("__") if path else []:
         node = getattr(node, part)
     return node

@@ -37,7 +37,7 @@ class ReferenceDataAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # The enterprise choice of an override lists only enterprises the user may see (no foreign names).
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if field is not None and hasattr(field.queryset.model, "TENANT_PATH"):
+        if field is not None and field.queryset is not None and hasattr(field.queryset.model, "TENANT_PATH"):
             field.queryset = tenancy.scope(field.queryset, request.user)
         return field
 

@@ -12,6 +12,7 @@ each taking the most recent data year not after the reporting year.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.db.models import Q, Sum
@@ -27,8 +28,8 @@ from .reference_data import PROVINCE_GRID_REGION
 
 FUEL_CARRIERS = {Carrier.RAW_COAL, Carrier.WASHED_COAL, Carrier.COKE, Carrier.NATURAL_GAS, Carrier.COKE_OVEN_GAS,
                  Carrier.FUEL_OIL, Carrier.DIESEL, Carrier.GASOLINE, Carrier.LPG}
-SCOPE2_CARRIERS = {Carrier.ELECTRICITY: EmissionFactor.Kind.GRID, Carrier.HEAT: EmissionFactor.Kind.HEAT,
-                   Carrier.STEAM: EmissionFactor.Kind.STEAM}
+SCOPE2_CARRIERS: dict[str, str] = {Carrier.ELECTRICITY: EmissionFactor.Kind.GRID,
+                                   Carrier.HEAT: EmissionFactor.Kind.HEAT, Carrier.STEAM: EmissionFactor.Kind.STEAM}
 
 #: Meter unit → factor activity unit: multiply the meter quantity by this.
 ACTIVITY_SCALE = {("kWh", "MWh"): Decimal("0.001"), ("MWh", "MWh"): Decimal(1), ("t", "t"): Decimal(1),
@@ -60,7 +61,8 @@ def _factor_select(*, site: Site, carrier: str, year: int, purpose: str, basis: 
     region = grid_region_of(site)
     # Precedence: the enterprise's own factor, then the province's, the grid region's, the national one; within a
     # tier the newest data year (then the newest row). One query reads every candidate, newest first.
-    tiers = [lambda f: f.enterprise_id == site.enterprise_id or f.factor_set.enterprise_id == site.enterprise_id]
+    tiers: list[Callable[..., bool]] = [
+        lambda f: f.enterprise_id == site.enterprise_id or f.factor_set.enterprise_id == site.enterprise_id]
     geographies = [site.region_code[:2]] + ([region] if region else []) + ["national"]
     tiers += [lambda f, g=g: f.enterprise_id is None and f.factor_set.enterprise_id is None and f.geography == g
               for g in geographies]

@@ -88,7 +88,7 @@ def meter_quantities_multi(*, site: Site, periods: list[Period],
         qs = MeterRollup.objects.filter(granularity=granularity, bucket_start__gte=min(w[1] for _, w in mine),
                                         bucket_start__lt=max(w[2] for _, w in mine))
         qs = qs.filter(meter_id__any_of=[m[0] for m in meters])  # one array parameter (energy_platform.lookups)
-        aggregates = {}
+        aggregates: dict[str, Sum] = {}
         for i, (_g, start, end) in mine:
             within = Q(bucket_start__gte=start, bucket_start__lt=end)
             aggregates |= {f"q{i}": Sum("quantity", filter=within), f"rec{i}": Sum("received_intervals", filter=within),
@@ -101,11 +101,11 @@ def meter_quantities_multi(*, site: Site, periods: list[Period],
     out: dict[Period, list[MeterQuantity]] = {}
     for i, period in enumerate(windows):
         expected_of: dict[int, int] = {}  # meters without rollup rows, per reading interval
-        mine, rows = sums[i], []
+        found, rows = sums[i], []
         for mid, code, carrier, unit, role, parent_id, unit_id, ivl, *flags in meters:
             if not flags[i]:
                 continue
-            row = mine.get(mid)
+            row = found.get(mid)
             if row is not None:
                 rows.append(MeterQuantity(mid, code, carrier, unit, role, parent_id, unit_id, float(row[0] or 0),
                                           int(row[1] or 0), int(row[2])))
@@ -170,7 +170,7 @@ def _coefficient_for(*, carrier: str, on: dt.date, enterprise: Enterprise | None
         qs = qs.filter(Q(year=on.year) | Q(year__isnull=True))
     rows = list(qs.filter(Q(enterprise=enterprise) | Q(enterprise__isnull=True)).order_by("-valid_from"))
     own = [r for r in rows if r.enterprise_id is not None]
-    row = (own or rows or [None])[0]
+    row = own[0] if own else rows[0] if rows else None
     if row is None:
         if use_method == ConversionMethod.EQUAL_VALUE:
             raise ApplicationError("no_equal_value_rate",
@@ -210,7 +210,7 @@ def site_energy(*, site: Site, period: Period, method: str = ConversionMethod.EQ
     by_carrier: dict[str, dict] = {}
     total = Decimal(0)
     received = expected = 0
-    coefficients = {}
+    coefficients: dict[str, EnergyCoefficient] = {}
     for m in quantities:
         sign = _sign(m)
         if sign == 0:

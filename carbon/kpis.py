@@ -6,6 +6,7 @@ Every value carries its unit; the result names the electricity conversion method
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from django.db.models import Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
@@ -40,6 +41,7 @@ def _current_sum_memo(model, key: str, owners: list, months: list, field: str) -
     """Inside `lookup_memo()`: the same sum as `_current(...).aggregate(Sum(field))`, from each owner's rows read once
     (highest version per (owner, month); None when no row)."""
     memo = memo_active()
+    assert memo is not None  # called only inside lookup_memo()
     rows = []
     for owner in owners:
         memo_key = (model.__name__, owner.pk)
@@ -213,7 +215,7 @@ def _targets(targets, current: dict, year_kpis) -> list[dict]:
         goal = baseline * (1 - t.reduction_pct / 100) if baseline is not None else None
         achieved = _change(now, baseline)
         progress = None
-        if baseline not in (None, 0) and now is not None and t.reduction_pct:
+        if goal is not None and baseline not in (None, 0) and now is not None and t.reduction_pct:
             progress = ((Decimal(baseline) - Decimal(now)) / (Decimal(baseline) - goal) * 100).quantize(
                 Decimal("0.1"))
         out.append({"indicator": t.indicator, "baseline_year": t.baseline_year, "baseline": baseline,
@@ -258,7 +260,7 @@ def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = Con
     renewable = sum((s["renewable_share"]["value"] or 0) * Decimal(repr(s["electricity_kwh"]["value"]))
                     for s in site_rows)
     completeness = [s["data_completeness"]["value"] for s in site_rows if s["data_completeness"]["value"] is not None]
-    e_tce, total = energy["energy_tce"], emissions["total_tco2"]
+    e_tce, total = cast(Decimal, energy["energy_tce"]), emissions["total_tco2"]
     out = {
         "scope": "enterprise", "enterprise": enterprise.pk, "period": str(period), "to_date": period.until,
         "electricity_method": method,

@@ -74,7 +74,7 @@ def _append(*, enterprise: Enterprise, entries: list[LedgerEntry]) -> list[Ledge
 
 def _entries_for_month(enterprise: Enterprise, month: dt.date, *, kind: str, author, reason: str) -> list[LedgerEntry]:
     period = Period(month, 1)
-    out = []
+    out: list[LedgerEntry] = []
     for site in enterprise.sites.all():
         figures = site_emissions(site=site, period=period)
         out.extend(

@@ -9,6 +9,7 @@ the commit step and the run's status bookkeeping live here; what a row means sta
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import models, transaction
@@ -50,6 +51,9 @@ class UploadJob(models.Model):
         ordering = ["-created_at"]
 
 
+UploadJobT = TypeVar("UploadJobT", bound=UploadJob)
+
+
 def upload_file_name(uploaded_file) -> str:
     """The uploaded file's name, if it is a CSV or XLSX file (the only formats read)."""
     name = getattr(uploaded_file, "name", "") or ""
@@ -76,7 +80,7 @@ def upload_commit(job: UploadJob, *, enqueue: Callable[[int], object], refusal: 
     return job
 
 
-def upload_run(job: UploadJob, write: Callable[[UploadJob], None]):
+def upload_run(job: UploadJobT, write: Callable[[UploadJobT], None]):
     """Run `write(job)` (which commits chunk by chunk) as the job's run: running, then done, or failed with the
     error (and the exception re-raised for the task's retry). A job neither queued nor running is left alone."""
     model = type(job)

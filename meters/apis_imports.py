@@ -30,7 +30,9 @@ def _site_for(user, site_id, minimum: str) -> Site:
 
 
 class GatewaySerializer(serializers.ModelSerializer):
-    meters = serializers.SlugRelatedField(source="allowed_meters", many=True, read_only=True, slug_field="code")
+    # The stubs cannot tell the model of a read-only slug field (many=True makes a ManyRelatedField at run time).
+    meters = serializers.SlugRelatedField(  # type: ignore[var-annotated]
+        source="allowed_meters", many=True, read_only=True, slug_field="code")
     active_tokens = serializers.SerializerMethodField()
 
     class Meta:

@@ -99,14 +99,16 @@ class Meter(models.Model):
         errors = {}
         if self.active_to and self.active_from and self.active_to <= self.active_from:
             errors["active_to"] = _("The end of activity must be after its start.")
-        if self.production_unit_id and self.site_id and self.production_unit.site_id != self.site_id:
+        unit = self.production_unit if self.production_unit_id else None
+        if unit is not None and self.site_id and unit.site_id != self.site_id:
             errors["production_unit"] = _("The production unit must belong to the meter's site.")
         if self.rollover_value is not None and self.reading_kind == self.ReadingKind.INTERVAL:
             errors["rollover_value"] = _("Only cumulative registers roll over.")
-        if self.parent_id:
-            if self.site_id and self.parent.site_id != self.site_id:
+        parent = self.parent if self.parent_id else None
+        if parent is not None:
+            if self.site_id and parent.site_id != self.site_id:
                 errors["parent"] = _("The parent meter must belong to the same site.")
-            elif self.parent.carrier != self.carrier:
+            elif parent.carrier != self.carrier:
                 errors["parent"] = _("The parent meter must measure the same energy carrier.")
             else:
                 node, seen = self.parent, set()

@@ -47,6 +47,7 @@ def _tz_literal(tz: str) -> str:
 def _offset_minutes(tz: str) -> int:
     """SQLite has no time-zone database: the embedded default uses the zone's current UTC offset (China has no DST)."""
     off = timezone.now().astimezone(zoneinfo.ZoneInfo(tz)).utcoffset()
+    assert off is not None  # an aware datetime always has an offset
     return int(off.total_seconds() // 60)
 
 
@@ -57,7 +58,8 @@ def _whole_hour_zone(tz: str) -> bool:
     zone = zoneinfo.ZoneInfo(tz)
     start = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     return all(
-        (start + dt.timedelta(days=15 * k)).astimezone(zone).utcoffset() % dt.timedelta(hours=1) == dt.timedelta(0)
+        (start + dt.timedelta(days=15 * k)).astimezone(zone).utcoffset()  # type: ignore[operator]  # aware: never None
+        % dt.timedelta(hours=1) == dt.timedelta(0)
         for k in range(0, 130 * 366 // 15))
 
 

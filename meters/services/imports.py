@@ -48,7 +48,7 @@ BILLS_HEADER = ["meter", "period_start", "period_end", "quantity", "amount_cny",
 def _records(job: ImportJob) -> Iterator[tuple[int, list]]:
     """Yield (line number, cells) for each data row; raise ApplicationError when the file cannot be read."""
     expected = READINGS_HEADER if job.kind == ImportJob.Kind.READINGS else BILLS_HEADER
-    name = (job.original_name or job.file.name).lower()
+    name = (job.original_name or job.file.name or "").lower()
     with job.file.open("rb") as fh:
         if name.endswith(".xlsx"):
             import openpyxl
@@ -197,7 +197,8 @@ def import_job_validate(*, job_id: int) -> ImportJob:
         return job  # already validated (task retried)
     tz = zoneinfo.ZoneInfo(job.site.timezone)
     now = timezone.now()
-    total, rejected, shown = 0, 0, []
+    total, rejected = 0, 0
+    shown: list[dict] = []
     try:
         for chunk in _chunks(job):
             total += len(chunk)
@@ -263,7 +264,8 @@ def _ingest_chunk(job: ImportJob, chunk, tz) -> None:
     if bills:
         refused = {e["index"] for e in result.rejected} | {e["index"] for e in result.conflict_rows}
         Bill.objects.bulk_create(
-            [Bill(meter_id=meters[r.meter].id, import_job=job, quantity=Decimal(str(r.value).strip()), **bills[r.index])
+            [Bill(meter_id=meters[str(r.meter)].id, import_job=job, quantity=Decimal(str(r.value).strip()),
+                  **bills[r.index])
              for r in rows if r.index not in refused],
             update_conflicts=True, unique_fields=["meter", "period_start"],
             update_fields=["period_end", "quantity", "amount_cny", "document_no", "import_job"],

@@ -75,9 +75,11 @@ ROW_ERROR_DETAILS = {
 
 @dataclass(slots=True)
 class RawRow:
+    """One row as received: meter, ts and value are unchecked (any JSON value, or None when missing)."""
+
     index: int
-    meter: str
-    ts: str
+    meter: object
+    ts: object
     value: object
 
 
@@ -158,7 +160,7 @@ def body_parse_csv(data: bytes, *, batch_key: str | None = None) -> tuple[str | 
         raise ApplicationError("malformed_csv", f"The CSV body cannot be read: {exc}.") from exc
     if header[:3] != ["meter", "ts", "value"]:
         raise ApplicationError("malformed_csv", "The CSV header must be meter,ts,value.")
-    rows = []
+    rows: list[RawRow] = []
     try:
         for i, rec in enumerate(reader):
             if len(rows) > settings.INGEST_MAX_ROWS:
@@ -285,26 +287,28 @@ def _validate(rows: list[RawRow], meters: dict[str, _MeterInfo], now: dt.datetim
         parsed = ts_cache.get(text) if isinstance(text, str) else None
         if parsed is None:
             ts, err = _parse_ts(text)
-            if err is None and ts > limit:
+            if err is None and ts > limit:  # type: ignore[operator]  # ts is set when err is None (_parse_ts)
                 err = RowError.TIMESTAMP_IN_FUTURE
-            parsed = (ts, err, ts.isoformat() if err is None else "")
+            parsed = (ts, err, ts.isoformat() if ts is not None and err is None else "")
             if isinstance(text, str):
                 ts_cache[text] = parsed
         ts, err, iso = parsed
-        if err is None and (ts < info.active_from or (info.active_to is not None and ts >= info.active_to)):
+        if err is None and ts is not None and (ts < info.active_from or (info.active_to is not None
+                                                                        and ts >= info.active_to)):
             err = RowError.METER_INACTIVE
         if err is None:
             raw = row.value
+            value: float | None
             if type(raw) is float and math.isfinite(raw):
                 value = raw
             else:
                 value, err = _parse_value(raw)
-        if err is None and value < 0 and not info.cumulative:
+        if err is None and value is not None and value < 0 and not info.cumulative:
             err = RowError.NEGATIVE_INTERVAL_QUANTITY
         if err is not None:
             rejected.append((row, err, None))
             continue
-        valid.append(_Valid(row.index, info.id, ts, value, iso))
+        valid.append(_Valid(row.index, info.id, ts, value, iso))  # type: ignore[arg-type]  # both set: err is None
     return valid, rejected
 
 
@@ -497,6 +501,7 @@ def readings_ingest(
                 # which is retried as a whole (nothing of it was written).
                 if attempt == 2 or getattr(getattr(exc, "__cause__", None), "sqlstate", None) not in ("40P01", "40001"):
                     raise
+        raise AssertionError("unreachable: the third attempt returned or raised")
     except IntegrityError:
         # A concurrent request with the same batch id won the race: replay its answer.
         found = IngestBatch.objects.filter(gateway=gateway, batch_key=batch_key).values_list("response", "id").first()
@@ -508,10 +513,10 @@ def readings_ingest(
 def _partitions_prepare(stamps: list[str]) -> None:
     """Create the monthly partitions a batch needs before its transaction (DDL must not run inside it). Only the
     min/max of the distinct timestamp texts are parsed; unparsable ones are ignored here and rejected later."""
-    parsed = []
+    parsed: list[dt.datetime] = []
     for text in {stamps[0], stamps[-1], min(stamps), max(stamps)}:
-        ts, err = _parse_ts(text)
-        if err is None:
+        ts, _err = _parse_ts(text)
+        if ts is not None:
             parsed.append(ts)
     if parsed:
         reading_partitions_for(timestamps_min=min(parsed), timestamps_max=max(parsed))

@@ -70,7 +70,8 @@ def reading_partitions_for(*, timestamps_min: dt.datetime, timestamps_max: dt.da
         return
     lo = dt.date(timestamps_min.year, timestamps_min.month, 1)
     hi = month_add(dt.date(timestamps_max.year, timestamps_max.month, 1), 1)
-    months, m = [], lo
+    months: list[dt.date] = []
+    m = lo
     while m < hi and len(months) < 24:
         months.append(m)
         m = month_add(m, 1)
