@@ -53,26 +53,53 @@ def _factor_select(*, site: Site, carrier: str, year: int, purpose: str, basis: 
     if kind is None:
         raise ApplicationError("no_factor_kind", f"{carrier} has no emission factor kind.")
     base = (EmissionFactor.objects.select_related("factor_set")
-            .filter(kind=kind, carrier=carrier, factor_set__purpose=purpose)
-            .filter(Q(factor_set__data_year__isnull=True) | Q(factor_set__data_year__lte=year)))
+            .filter(kind=kind, carrier=carrier, factor_set__purpose=purpose))
     if kind == EmissionFactor.Kind.GRID:
         base = base.filter(basis=basis)
     region = grid_region_of(site)
-    # Precedence: the enterprise's own factor, then the province's, the grid region's, the national one; within a
-    # tier the newest data year (then the newest row). One query reads every candidate, newest first.
+    # Precedence: the enterprise's own factor, then the province's, the grid region's, the national one. A fuel's
+    # guideline: the sector guideline of the enterprise's industry (GB/T 4754 prefix) before the general one.
+    industry = site.enterprise.industry_code or ""
+
+    def sector(f: EmissionFactor) -> bool:
+        prefixes = [p.strip() for p in f.factor_set.industry_prefixes.split(",") if p.strip()]
+        return bool(prefixes) and any(industry.startswith(p) for p in prefixes)
+
+    def general(f: EmissionFactor) -> bool:
+        return not f.factor_set.industry_prefixes.strip()
+
     tiers = [lambda f: f.enterprise_id == site.enterprise_id or f.factor_set.enterprise_id == site.enterprise_id]
     geographies = [site.region_code[:2]] + ([region] if region else []) + ["national"]
-    tiers += [lambda f, g=g: f.enterprise_id is None and f.factor_set.enterprise_id is None and f.geography == g
-              for g in geographies]
+    for g in geographies:
+        tiers += [lambda f, g=g, guideline=guideline: f.enterprise_id is None and f.factor_set.enterprise_id is None
+                  and f.geography == g and guideline(f) for guideline in (sector, general)]
     rows = list(base.filter(Q(enterprise=site.enterprise) | Q(factor_set__enterprise=site.enterprise)
                             | Q(enterprise__isnull=True, factor_set__enterprise__isnull=True,
                                 geography__in=geographies))
-                .order_by("-factor_set__data_year", "-pk"))
+                .order_by("-pk"))
+    # Substitution rule (docs/accounting.md): within the precedence, the factor of the reporting year, else the
+    # newest earlier data year (else an undated row); only when no tier has one, the nearest later data year.
+    # A dated factor of another data year is named as substituted.
     for tier in tiers:
-        row = next((f for f in rows if tier(f)), None)
-        if row is not None:
-            return row
+        mine = [f for f in rows if tier(f) and (f.factor_set.data_year or 0) <= year]
+        if mine:
+            row = max(mine, key=lambda f: (f.factor_set.data_year is not None, f.factor_set.data_year or 0, f.pk))
+            return _mark_substitution(row, year)
+    for tier in tiers:
+        later = [f for f in rows if tier(f) and f.factor_set.data_year is not None and f.factor_set.data_year > year]
+        if later:
+            return _mark_substitution(min(later, key=lambda f: (f.factor_set.data_year, -f.pk)), year)
     raise ApplicationError("no_emission_factor", f"No {purpose} emission factor for {carrier} in {year}.")
+
+
+def _mark_substitution(row: EmissionFactor, year: int) -> EmissionFactor:
+    data_year = row.factor_set.data_year
+    if data_year is not None and data_year != year:
+        direction = "nearest earlier" if data_year < year else "no earlier data year loaded: nearest later"
+        row.substitution = (f"No {row.get_carrier_display()} factor of data year {year}: {row.factor_set.name} "
+                            f"(data year {data_year}, {row.value} tCO2/{row.activity_unit}) is substituted "
+                            f"({direction}).")
+    return row
 
 
 def _line(*, scope: str, source: str, amount: Decimal, unit: str, factor: EmissionFactor) -> dict:
@@ -80,6 +107,9 @@ def _line(*, scope: str, source: str, amount: Decimal, unit: str, factor: Emissi
             "factor_id": factor.pk, "factor_value": factor.value, "factor_unit": f"tCO2/{factor.activity_unit}",
             "factor_version": f"{factor.factor_set.name} v{factor.factor_set.version}",
             "factor_source": factor.source, "provisional": factor.provisional or factor.factor_set.provisional,
+            "factor_data_year": factor.factor_set.data_year,
+            "factor_substituted": getattr(factor, "substitution", None) is not None,
+            "factor_substitution": getattr(factor, "substitution", None),
             "tco2": (amount * factor.value).quantize(Decimal("0.000001"))}
 
 
