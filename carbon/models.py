@@ -40,8 +40,8 @@ class EnergyCoefficient(models.Model):
     provisional = models.BooleanField(_("provisional ([check])"), default=False)
     ncv_kj = models.DecimalField(_("net calorific value (kJ per unit of the coefficient's denominator)"),
                                  max_digits=12, decimal_places=3, null=True, blank=True,
-                                 help_text=_("The heating value the coefficient stands for, as the edition publishes it "
-                                             "(raw coal 20,908 kJ/kg); shown next to the emissions heating value."))
+                                 help_text=_("The heating value the coefficient stands for, as the edition publishes "
+                                             "it (raw coal 20,908 kJ/kg); shown next to the emissions heating value."))
 
     class Meta:
         ordering = ["carrier", "method", "-valid_from"]
