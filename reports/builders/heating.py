@@ -13,7 +13,7 @@ def heating_values_section(rows: list[dict], substitutions: list[str] | None = N
     """`rows`: `carbon.emissions.heating_values` / the KPI answer's `heating_values`."""
     table = Table(
         [Column("carrier", _("Carrier code")), Column("carrier_name", _("Fuel")), Column("purpose", _("Purpose")),
-         Column("ncv", _("Net calorific value")), Column("unit", _("Unit")), Column("source", _("Source")),
+         Column("ncv", _("Net calorific value")), Column("unit", _("Unit")), Column("source", _("Source of the value")),
          Column("provisional", _("Provisional"))],
         [row for h in rows for row in (
             [[h["carrier"], carrier_name(h["carrier"]), _("energy (standard coal)"), h["energy"]["ncv"],
