@@ -118,8 +118,7 @@ def _line(*, scope: str, source: str, amount: Decimal, unit: str, factor: Emissi
             "factor_data_year": factor.factor_set.data_year,
             "ncv_gj_per_unit": factor.ncv_gj_per_unit, "carbon_content_tc_per_tj": factor.carbon_content_tc_per_tj,
             "oxidation_rate": factor.oxidation_rate,
-            "factor_substituted": getattr(factor, "substitution", None) is not None,
-            "factor_substitution": getattr(factor, "substitution", None),
+            "factor_substituted": factor.substitution is not None, "factor_substitution": factor.substitution,
             "tco2": (amount * factor.value).quantize(Decimal("0.000001"))}
 
 

@@ -193,7 +193,7 @@ def _coefficient_for(*, carrier: str, on: dt.date, enterprise: Enterprise | None
 
 def coefficient_disclosure(coefficient: EnergyCoefficient) -> dict:
     """What an answer says about the coefficient it used: edition, source, provisional, and any substitution."""
-    substituted_for = getattr(coefficient, "substituted_for", None)
+    substituted_for = coefficient.substituted_for
     return {"coefficient_edition": coefficient.edition or coefficient.source,
             "coefficient_valid_from": coefficient.valid_from, "coefficient_valid_to": coefficient.valid_to,
             "coefficient_substituted": substituted_for is not None,

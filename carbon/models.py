@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -42,6 +43,9 @@ class EnergyCoefficient(models.Model):
                                  max_digits=12, decimal_places=3, null=True, blank=True,
                                  help_text=_("The heating value the coefficient stands for, as the edition publishes "
                                              "it (raw coal 20,908 kJ/kg); shown next to the emissions heating value."))
+
+    #: Set on a row returned for a date no edition covers (see `carbon.energy.coefficient_for`); not stored.
+    substituted_for: dt.date | None = None
 
     class Meta:
         ordering = ["carrier", "method", "-valid_from"]
@@ -115,6 +119,10 @@ class EmissionFactor(models.Model):
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=300)
     provisional = models.BooleanField(_("provisional ([check])"), default=False)
+
+    #: Set on a row chosen for a reporting year other than its data year (see `carbon.emissions.factor_select`): what
+    #: was substituted and why; not stored.
+    substitution: str | None = None
 
     class Meta:
         ordering = ["kind", "carrier", "geography"]

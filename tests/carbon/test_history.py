@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from accounts.models import AuditEvent
 from carbon.emissions import factor_select, heating_values
@@ -186,9 +187,11 @@ def test_raw_coal_and_natural_gas_show_both_heating_values_with_sources(shanghai
     # Natural gas: 1.2143 kgce/m³ × 29,307 kJ/kgce = 35,587.4 kJ/m³ = 355.874 GJ/10⁴m³, against 389.31 GJ/10⁴Nm³
     gas = hv["natural_gas"]
     assert (gas["energy"]["ncv"], gas["emissions"]["ncv"]) == (Decimal("355.874"), Decimal("389.31"))
-    # The reports print both.
-    for document in (build_energy(enterprise=shanghai.enterprise, year=2025, site=shanghai),
-                     build_ghg(enterprise=shanghai.enterprise, year=2025, site=shanghai)):
+    # The reports print both (built in English: a report's language is its own, not the request's).
+    with translation.override("en"):
+        documents = [build_energy(enterprise=shanghai.enterprise, year=2025, site=shanghai),
+                     build_ghg(enterprise=shanghai.enterprise, year=2025, site=shanghai)]
+    for document in documents:
         section = next(s for s in document.sections if s.key == "heating_values")
         rows = [(r[0], r[3], r[4]) for r in section.tables[0].rows]
         assert ("raw_coal", Decimal("20.908"), "GJ/t") in rows
