@@ -15,6 +15,7 @@ from .models import (
     FactorSet,
     GreenCertificate,
     LedgerEntry,
+    MeasuredFuelProperty,
     ProcessEmission,
     Target,
 )
@@ -55,8 +56,8 @@ class ReferenceDataAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 @admin.register(EnergyCoefficient)
 class EnergyCoefficientAdmin(ReferenceDataAdmin):
-    list_display = ["carrier", "method", "coefficient", "coefficient_unit", "year", "valid_from", "valid_to",
-                    "enterprise", "edition", "provisional"]
+    list_display = ["carrier", "method", "coefficient", "coefficient_unit", "ncv_kj", "year", "valid_from",
+                    "valid_to", "enterprise", "edition", "provisional"]
     list_filter = ["method", "provisional", "carrier", "edition"]
     search_fields = ["carrier", "source"]
 
@@ -69,7 +70,8 @@ class EmissionFactorInline(admin.TabularInline):
 
 @admin.register(FactorSet)
 class FactorSetAdmin(ReferenceDataAdmin):
-    list_display = ["name", "version", "data_year", "purpose", "publisher", "announcement", "provisional"]
+    list_display = ["name", "version", "data_year", "purpose", "industry_prefixes", "publisher", "announcement",
+                    "provisional"]
     list_filter = ["purpose", "provisional", "data_year"]
     search_fields = ["name", "publisher", "announcement"]
     inlines = [EmissionFactorInline]
@@ -101,6 +103,20 @@ class TargetAdmin(TenantScopedAdmin):
 class ProcessEmissionAdmin(TenantScopedAdmin):
     list_display = ["site", "month", "description", "activity_amount", "activity_unit", "factor_tco2_per_unit"]
     list_filter = ["site"]
+
+
+@admin.register(MeasuredFuelProperty)
+class MeasuredFuelPropertyAdmin(TenantScopedAdmin):
+    list_display = ["enterprise", "carrier", "month", "ncv_gj_per_unit", "activity_unit", "carbon_content_tc_per_tj",
+                    "oxidation_rate", "lab_report_number", "evidence_file", "created_by"]
+    list_filter = ["carrier", "enterprise"]
+    search_fields = ["lab_report_number", "laboratory", "note"]
+    readonly_fields = ["created_by", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(GreenCertificate)

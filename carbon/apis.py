@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -25,7 +25,7 @@ from plants.services import monthly_data_import
 
 from .kpis import enterprise_kpis, meter_kpis, site_kpis, unit_kpis
 from .ledger import ledger_reverse, ledger_verify, period_close, period_restate
-from .models import AccountingPeriod, ConversionMethod, LedgerEntry, Target
+from .models import AccountingPeriod, ConversionMethod, LedgerEntry, MeasuredFuelProperty, Target
 from .periods import Period
 
 PERIOD_PARAM = OpenApiParameter("period", str, required=True, description="2025-03, 2025-Q1 or 2025")
@@ -280,3 +280,36 @@ class TargetViewSet(TenantScopedViewSet):
     queryset = Target.objects.all()
     serializer_class = TargetSerializer
     filterset_fields = ["enterprise", "site", "indicator"]
+
+
+class MeasuredFuelPropertySerializer(TenantScopedSerializer):
+    class Meta:
+        model = MeasuredFuelProperty
+        fields = ["id", "enterprise", "carrier", "month", "ncv_gj_per_unit", "activity_unit",
+                  "carbon_content_tc_per_tj", "oxidation_rate", "lab_report_number", "laboratory", "evidence_file",
+                  "note", "created_by", "created_at"]
+        read_only_fields = ["created_by", "created_at"]
+
+    def validate_month(self, value):
+        if value.day != 1:
+            raise serializers.ValidationError("Give the first day of the month.")
+        return value
+
+    def validate_evidence_file(self, value):
+        if value and value.size > 10 * 1024 * 1024:
+            raise serializers.ValidationError("The lab report exceeds 10 MB.")
+        return value
+
+
+class MeasuredFuelPropertyViewSet(TenantScopedViewSet):
+    """An enterprise's measured NCV and carbon content of a fuel per month, with the lab report (number and file):
+    they take precedence over the guideline defaults in that month's emissions. Writes are audited."""
+
+    queryset = MeasuredFuelProperty.objects.all()
+    serializer_class = MeasuredFuelPropertySerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    filterset_fields = ["enterprise", "carrier", "month"]
+
+    def perform_create(self, serializer):
+        serializer.validated_data["created_by"] = self.request.user
+        super().perform_create(serializer)

@@ -156,7 +156,11 @@ def memoized(key: tuple, compute):
 def coefficient_for(*, carrier: str, on: dt.date, enterprise: Enterprise | None = None,
                     method: str = ConversionMethod.EQUIVALENT) -> EnergyCoefficient:
     """The coefficient valid on a date: an enterprise's own row first, then the national one. Electricity by the
-    equal-value method needs that year's thermal generation coal rate, which must be loaded by an administrator."""
+    equal-value method needs that year's thermal generation coal rate, which must be loaded by an administrator.
+
+    Substitution rule (docs/accounting.md): a date no loaded edition covers (before GB/T 2589-2008 came into force on
+    2008-06-01) takes the nearest edition in time — the earliest one after the date, else the latest one before it;
+    the returned row then carries `substituted_for` (the date) so that answers name it as substituted."""
     return memoized(("coefficient", carrier, on, enterprise.pk if enterprise else None, method),
                     lambda: _coefficient_for(carrier=carrier, on=on, enterprise=enterprise, method=method))
 
@@ -164,13 +168,20 @@ def coefficient_for(*, carrier: str, on: dt.date, enterprise: Enterprise | None 
 def _coefficient_for(*, carrier: str, on: dt.date, enterprise: Enterprise | None, method: str) -> EnergyCoefficient:
     electric = carrier in (Carrier.ELECTRICITY, Carrier.PV_GENERATION, Carrier.GREEN_ELECTRICITY)
     use_method = method if electric else ConversionMethod.EQUIVALENT
-    qs = EnergyCoefficient.objects.filter(carrier=carrier, method=use_method, valid_from__lte=on).filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+    mine = Q(enterprise=enterprise) | Q(enterprise__isnull=True)
+    base = EnergyCoefficient.objects.filter(carrier=carrier, method=use_method).filter(mine)
+    qs = base.filter(valid_from__lte=on).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
     if use_method == ConversionMethod.EQUAL_VALUE:
         qs = qs.filter(Q(year=on.year) | Q(year__isnull=True))
-    rows = list(qs.filter(Q(enterprise=enterprise) | Q(enterprise__isnull=True)).order_by("-valid_from"))
+    rows = list(qs.order_by("-valid_from"))
     own = [r for r in rows if r.enterprise_id is not None]
-    row = own[0] if own else rows[0] if rows else None
+    row = (own or rows or [None])[0]
+    if row is None and use_method == ConversionMethod.EQUIVALENT:
+        # No edition covers the date: the nearest edition in time, named as substituted.
+        row = (base.filter(enterprise__isnull=True, valid_from__gt=on).order_by("valid_from").first()
+               or base.filter(enterprise__isnull=True, valid_to__lt=on).order_by("-valid_to").first())
+        if row is not None:
+            row.substituted_for = on
     if row is None:
         if use_method == ConversionMethod.EQUAL_VALUE:
             raise ApplicationError("no_equal_value_rate",
@@ -178,6 +189,18 @@ def _coefficient_for(*, carrier: str, on: dt.date, enterprise: Enterprise | None
                                    f"{on.year}; add it under Energy coefficients or use the equivalent method.")
         raise ApplicationError("no_coefficient", f"No standard-coal coefficient for {carrier} valid on {on}.")
     return row
+
+
+def coefficient_disclosure(coefficient: EnergyCoefficient) -> dict:
+    """What an answer says about the coefficient it used: edition, source, provisional, and any substitution."""
+    substituted_for = coefficient.substituted_for
+    return {"coefficient_edition": coefficient.edition or coefficient.source,
+            "coefficient_valid_from": coefficient.valid_from, "coefficient_valid_to": coefficient.valid_to,
+            "coefficient_substituted": substituted_for is not None,
+            "coefficient_substitution": (
+                f"No edition of GB/T 2589 in force on {substituted_for}: {coefficient.edition} (valid from "
+                f"{coefficient.valid_from}) is substituted, the nearest edition in time."
+                if substituted_for is not None else None)}
 
 
 def to_tce(*, quantity: Decimal, meter_unit: str, coefficient: EnergyCoefficient) -> Decimal:
@@ -211,6 +234,7 @@ def site_energy(*, site: Site, period: Period, method: str = ConversionMethod.EQ
     total = Decimal(0)
     received = expected = 0
     coefficients: dict[str, EnergyCoefficient] = {}
+    spans: dict[str, list[str]] = {}
     for m in quantities:
         sign = _sign(m)
         if sign == 0:
@@ -219,18 +243,27 @@ def site_energy(*, site: Site, period: Period, method: str = ConversionMethod.EQ
         if coef is None:
             coef = coefficients[m.carrier] = coefficient_for(carrier=m.carrier, on=on, enterprise=site.enterprise,
                                                              method=method)
+            if period.n_months > 1:  # a quarter or year across an edition change (2021) names both editions
+                last = coefficient_for(carrier=m.carrier, on=period.months()[-1], enterprise=site.enterprise,
+                                       method=method)
+                if last.pk != coef.pk:
+                    spans[m.carrier] = [coefficient_disclosure(coef)["coefficient_edition"],
+                                        coefficient_disclosure(last)["coefficient_edition"]]
         qty = Decimal(repr(m.quantity)) * sign
         tce = to_tce(quantity=qty, meter_unit=m.unit, coefficient=coef)
         entry = by_carrier.setdefault(m.carrier, {"carrier": m.carrier, "unit": m.unit, "quantity": Decimal(0),
                                                   "tce": Decimal(0), "coefficient": str(coef.coefficient),
                                                   "coefficient_unit": coef.coefficient_unit,
                                                   "coefficient_id": coef.pk, "coefficient_source": coef.source,
+                                                  **coefficient_disclosure(coef),
                                                   "provisional": coef.provisional})
         entry["quantity"] += qty
         entry["tce"] += tce
         total += tce
         received += m.received
         expected += m.expected
+    for carrier, editions in spans.items():
+        by_carrier[carrier]["coefficient_editions"] = editions
     return {
         "site": site.code, "period": str(period), "method": method, "energy_tce": total,
         "by_carrier": sorted(by_carrier.values(), key=lambda e: e["carrier"]),

@@ -11,10 +11,11 @@ from typing import cast
 from django.db.models import Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
+from energy_platform.errors import ApplicationError
 from meters.models import Carrier, Meter
 from plants.models import EconomicData, Enterprise, Product, ProductionData, Site
 
-from .emissions import site_emissions
+from .emissions import heating_values, site_emissions
 from .energy import (
     coefficient_for,
     electricity_kwh,
@@ -104,6 +105,29 @@ def _v(value, unit):
     return {"value": value, "unit": unit}
 
 
+def _disclosure(by_carrier: list[dict], lines: list[dict]) -> dict:
+    """The coefficient editions and emission factors an answer used, and every substitution (docs/accounting.md)."""
+    editions = {e for c in by_carrier for e in c.get("coefficient_editions") or [c.get("coefficient_edition")] if e}
+    subs = [f"{c['carrier']}: {c['coefficient_substitution']}" for c in by_carrier if c.get("coefficient_substituted")]
+    subs += sorted({f"{ln['source']}: {ln['factor_substitution']}" for ln in lines if ln.get("factor_substituted")})
+    return {"coefficient_editions": sorted(editions), "substitutions": subs}
+
+
+def _yoy(out: dict, previous) -> None:
+    """Year-on-year change against the same span a year earlier; when the earlier year cannot be computed for want
+    of a coefficient (an equal-value rate not loaded), the change is left empty with the reason."""
+    keys = ("energy_tce", "energy_per_value_added", "total_tco2", "carbon_intensity")
+    try:
+        before = previous()
+    except ApplicationError as exc:
+        if exc.code not in ("no_equal_value_rate", "no_coefficient"):
+            raise
+        out["yoy_change_pct"] = dict.fromkeys(keys)
+        out["yoy_unavailable"] = {"code": exc.code, "detail": str(exc.detail)}
+        return
+    out["yoy_change_pct"] = {k: _change(out[k]["value"], before[k]["value"]) for k in keys}
+
+
 def _site_core(site: Site, period: Period, method: str, quantities=None) -> dict:
     if quantities is None:
         quantities = meter_quantities(site=site, period=period)
@@ -167,11 +191,12 @@ def site_kpis(*, site: Site, period: Period, method: str = ConversionMethod.EQUI
         out["energy_per_base_station_kwh"] = _v(
             _ratio(core["electricity_kwh"], site.base_station_count, Decimal("0.01"))
             if site.base_station_count else None, "kWh/site")
+    out |= _disclosure(core["energy"]["by_carrier"], core["emissions"]["lines"])
+    out["heating_values"] = heating_values(site=site, period=period,
+                                           carriers={c["carrier"] for c in core["energy"]["by_carrier"]})
     if with_yoy:
-        before = site_kpis(site=site, period=period.previous_year(), method=method, with_yoy=False,
-                           quantities=quantities)
-        out["yoy_change_pct"] = {k: _change(out[k]["value"], before[k]["value"]) for k in (
-            "energy_tce", "energy_per_value_added", "total_tco2", "carbon_intensity")}
+        _yoy(out, lambda: site_kpis(site=site, period=period.previous_year(), method=method, with_yoy=False,
+                                    quantities=quantities))
         out["targets"] = _targets(Target.objects.filter(site=site), out, lambda y: site_kpis(
             site=site, period=Period.year(y), method=method, with_yoy=False, quantities=quantities))
     return out
@@ -279,11 +304,13 @@ def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = Con
                    "energy_per_value_added": s["energy_per_value_added"], **({"pue": s["pue"]} if "pue" in s else {})}
                   for s in site_rows],
     }
+    out["coefficient_editions"] = sorted({e for r in site_rows for e in r["coefficient_editions"]})
+    out["substitutions"] = sorted({x for r in site_rows for x in r["substitutions"]})
+    out["heating_values"] = list({(h["carrier"], h["energy"]["source"], h["emissions"]["source"]): h
+                                  for r in site_rows for h in r["heating_values"]}.values())
     if with_yoy:
-        before = enterprise_kpis(enterprise=enterprise, period=period.previous_year(), method=method, with_yoy=False,
-                                 quantities=quantities)
-        out["yoy_change_pct"] = {k: _change(out[k]["value"], before[k]["value"]) for k in (
-            "energy_tce", "energy_per_value_added", "total_tco2", "carbon_intensity")}
+        _yoy(out, lambda: enterprise_kpis(enterprise=enterprise, period=period.previous_year(), method=method,
+                                          with_yoy=False, quantities=quantities))
         out["targets"] = _targets(Target.objects.filter(enterprise=enterprise, site__isnull=True), out,
                                   lambda y: enterprise_kpis(enterprise=enterprise, period=Period.year(y),
                                                             method=method, with_yoy=False, quantities=quantities))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -38,6 +39,13 @@ class EnergyCoefficient(models.Model):
     source = models.CharField(_("source"), max_length=300)
     edition = models.CharField(_("edition"), max_length=60, blank=True)
     provisional = models.BooleanField(_("provisional ([check])"), default=False)
+    ncv_kj = models.DecimalField(_("net calorific value (kJ per unit of the coefficient's denominator)"),
+                                 max_digits=12, decimal_places=3, null=True, blank=True,
+                                 help_text=_("The heating value the coefficient stands for, as the edition publishes "
+                                             "it (raw coal 20,908 kJ/kg); shown next to the emissions heating value."))
+
+    #: Set on a row returned for a date no edition covers (see `carbon.energy.coefficient_for`); not stored.
+    substituted_for: dt.date | None = None
 
     class Meta:
         ordering = ["carrier", "method", "-valid_from"]
@@ -65,6 +73,10 @@ class FactorSet(models.Model):
     provisional = models.BooleanField(_("provisional ([check])"), default=False)
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
                                    help_text=_("Set for an enterprise's own measured factors."))
+    industry_prefixes = models.CharField(
+        _("industries (GB/T 4754 prefixes)"), max_length=200, blank=True,
+        help_text=_("For a sector guideline: comma-separated GB/T 4754 code prefixes of the industries it governs "
+                    "(e.g. C31 for steel). Empty: the general guideline, used where no sector guideline applies."))
 
     class Meta:
         ordering = ["-data_year", "name"]
@@ -107,6 +119,10 @@ class EmissionFactor(models.Model):
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=300)
     provisional = models.BooleanField(_("provisional ([check])"), default=False)
+
+    #: Set on a row chosen for a reporting year other than its data year (see `carbon.emissions.factor_select`): what
+    #: was substituted and why; not stored.
+    substitution: str | None = None
 
     class Meta:
         ordering = ["kind", "carrier", "geography"]
@@ -292,3 +308,57 @@ class Restatement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.month:%Y-%m} restated"
+
+
+
+class MeasuredFuelProperty(models.Model):
+    """An enterprise's measured net calorific value and carbon content of a fuel in a month (monthly lab analysis,
+    DOMAIN.md §2 and §10), with its evidence. It replaces the guideline default in that month's emissions."""
+
+    TENANT_PATH = "enterprise"
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="measured_fuel_properties")
+    carrier = models.CharField(_("fuel"), max_length=30, choices=Carrier.choices)
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    ncv_gj_per_unit = models.DecimalField(_("measured net calorific value (GJ per activity unit)"), max_digits=12,
+                                          decimal_places=4)
+    activity_unit = models.CharField(_("activity unit"), max_length=12,
+                                     help_text=_("The unit of the fuel's emission factor: t, or 10^4 m3 for gases."))
+    carbon_content_tc_per_tj = models.DecimalField(_("measured carbon content (tC/TJ)"), max_digits=8,
+                                                   decimal_places=3)
+    oxidation_rate = models.DecimalField(_("oxidation rate"), max_digits=5, decimal_places=4, null=True, blank=True,
+                                         help_text=_("Empty: the guideline default of the fuel."))
+    lab_report_number = models.CharField(_("lab report number"), max_length=100)
+    laboratory = models.CharField(_("laboratory"), max_length=200, blank=True)
+    evidence_file = models.FileField(_("lab report (file)"), upload_to="fuel-analyses/%Y/", blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["enterprise", "carrier", "-month"]
+        constraints = [models.UniqueConstraint(fields=["enterprise", "carrier", "month"],
+                                               name="measured_fuel_month_unique")]
+        verbose_name = _("measured fuel property (NCV, carbon content)")
+        verbose_name_plural = _("measured fuel properties (NCV, carbon content)")
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.month:%Y-%m} NCV {self.ncv_gj_per_unit} CC {self.carbon_content_tc_per_tj}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if self.month and self.month.day != 1:
+            errors["month"] = _("Give the first day of the month.")
+        if self.ncv_gj_per_unit is not None and self.ncv_gj_per_unit <= 0:
+            errors["ncv_gj_per_unit"] = _("Must be positive.")
+        if self.carbon_content_tc_per_tj is not None and self.carbon_content_tc_per_tj <= 0:
+            errors["carbon_content_tc_per_tj"] = _("Must be positive.")
+        if self.oxidation_rate is not None and not (0 < self.oxidation_rate <= 1):
+            errors["oxidation_rate"] = _("Between 0 and 1.")
+        if self.activity_unit and self.activity_unit not in ("t", "10^4 m3"):
+            errors["activity_unit"] = _("t or 10^4 m3.")
+        if errors:
+            raise ValidationError(errors)

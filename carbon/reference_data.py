@@ -84,3 +84,40 @@ PROVINCE_GRID_REGION = {
 }
 
 COEFFICIENTS_VALID_FROM = dt.date(2021, 4, 1)  # GB/T 2589-2020 in force
+
+# ---- History (issue #13): earlier editions, equal-value rates per year, earlier grid factors --------------------
+
+GBT2589_2008 = "GB/T 2589-2008 综合能耗计算通则 (DOMAIN.md §1, earlier years)"
+EDITION_2020 = "GB/T 2589-2020"
+EDITION_2008 = "GB/T 2589-2008"
+EDITION_2008_VALID = (dt.date(2008, 6, 1), dt.date(2021, 3, 31))  # in force 2008-06-01 to 2021-03-31 [read]
+#: Before 2008-06-01 (GB/T 2589-1990 was not transcribed): the earliest edition loaded is substituted, and the answer
+#: says so. See docs/accounting.md, "Substitution rules".
+HISTORY_FROM = dt.date(2006, 1, 1)
+
+#: Net calorific value behind each GB/T 2589 coefficient, kJ per unit of the coefficient's denominator (§1 [read]).
+#: Natural gas has no single published value in DOMAIN.md: 1.2143 kgce/m3 × 29,307 kJ/kgce = 35,587.4 kJ/m3 is the
+#: value the gas-field default implies [check]. Steam 3,763 kJ/kg [check].
+COEFFICIENT_NCV_KJ = {
+    "raw_coal": "20908", "washed_coal": "26344", "coke": "28435", "fuel_oil": "41816", "gasoline": "43070",
+    "diesel": "42652", "lpg": "50179", "natural_gas": "35587.4", "coke_oven_gas": "16726", "electricity": "3600",
+    "pv_generation": "3600", "green_electricity": "3600", "steam": "3763",
+}
+
+#: Equal-value (等价值) electricity: the year's national average coal consumption of thermal power supply
+#: (供电标准煤耗, China Electricity Council statistics), g/kWh → kgce/kWh. DOMAIN.md §1 gives the method [read] and
+#: only approximate values ("about 0.315 in 2015 falling to about 0.30 in the early 2020s") [check]: every row is
+#: loaded provisional until an enterprise confirms it against the published statistics. Later years are added by an
+#: administrator when published.
+EQUAL_VALUE_RATES = {
+    2006: "0.367", 2007: "0.356", 2008: "0.345", 2009: "0.340", 2010: "0.333", 2011: "0.329", 2012: "0.325",
+    2013: "0.321", 2014: "0.319", 2015: "0.315", 2016: "0.312", 2017: "0.309", 2018: "0.308", 2019: "0.306",
+    2020: "0.3055", 2021: "0.3025", 2022: "0.3007",
+}
+EQUAL_VALUE_SOURCE = ("national average coal consumption of thermal power supply 供电标准煤耗 (China Electricity "
+                      "Council yearly statistics); DOMAIN.md §1 method [read], value [check]")
+
+#: Earlier national grid factors (tCO2/MWh) that DOMAIN.md §3 cites: data year → (value, provisional, note).
+EARLIER_NATIONAL_GRID = {2015: ("0.6101", False, "2015 national grid factor (older templates) [read]")}
+#: Data years of the compliance factor sets (loaded in 0002 with versions c1..c3); 0.5810 has none we can cite.
+COMPLIANCE_DATA_YEARS = {"c1": 2022, "c3": 2015}

@@ -31,6 +31,7 @@ router.register("economic-data", carbon_apis.EconomicDataViewSet, basename="econ
 router.register("production-data", carbon_apis.ProductionDataViewSet, basename="productiondata")
 router.register("targets", carbon_apis.TargetViewSet, basename="target")
 router.register("periods", carbon_apis.PeriodViewSet, basename="period")
+router.register("measured-fuel-properties", carbon_apis.MeasuredFuelPropertyViewSet, basename="measuredfuelproperty")
 extra_urlpatterns += [
     path("sites/<int:pk>/kpis/", carbon_apis.SiteKpisApi.as_view(), name="site-kpis"),
     path("enterprises/<int:pk>/kpis/", carbon_apis.EnterpriseKpisApi.as_view(), name="enterprise-kpis"),

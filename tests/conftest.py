@@ -46,6 +46,8 @@ REFERENCE_DATA = [
     ("carbon.migrations.0002_reference_data", "carbon.EnergyCoefficient"),
     ("reports.migrations.0003_default_indicator_sets", "reports.IndicatorSet"),
     ("reports.migrations.0005_metering_requirements", "reports.MeteringRequirement"),
+    # (module, model, rows whose absence means "not loaded") where the model already has rows of an earlier migration
+    ("carbon.migrations.0006_coefficient_history_data", "carbon.EnergyCoefficient", {"edition": "GB/T 2589-2008"}),
 ]
 
 
@@ -64,7 +66,7 @@ def _reference_data(request):
     from django.apps import apps
     from django.db import connection
 
-    for module_name, label in REFERENCE_DATA:
-        if not apps.get_model(label).objects.exists():
+    for module_name, label, *lookup in REFERENCE_DATA:
+        if not apps.get_model(label).objects.filter(**(lookup[0] if lookup else {})).exists():
             with connection.schema_editor() as editor:
                 importlib.import_module(module_name).load(apps, editor)

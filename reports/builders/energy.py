@@ -13,6 +13,7 @@ from meters.models import Meter
 from ..labels import LEVEL_NAMES, METHOD_NAMES, YOY_NAMES, carrier_name
 from ..models import MeteringRequirement
 from . import Chart, Column, Document, Section, Table, subject_meta
+from .heating import heating_values_section
 
 TARGET_NAMES = {"energy_per_value_added": gettext_lazy("Energy per value added"),
                 "carbon_per_value_added": gettext_lazy("Carbon intensity"),
@@ -89,11 +90,14 @@ def build_energy(*, enterprise, year: int, site=None, options=None) -> Document:
         meta=meta,
         sections=[
             Section("summary", _("Summary"), [summary],
-                    [_("Conversion to tce by GB/T 2589-2020, electricity by the %(m)s method.")
-                     % {"m": METHOD_NAMES.get(k["electricity_method"], k["electricity_method"])}]),
+                    [_("Conversion to tce by %(ed)s, electricity by the %(m)s method.")
+                     % {"m": METHOD_NAMES.get(k["electricity_method"], k["electricity_method"]),
+                        "ed": ", ".join(k["coefficient_editions"]) or "GB/T 2589"}]),
             Section("by_carrier", _("Consumption by carrier"), [carriers], charts=[carrier_chart]),
             second,
-            Section("yoy", _("Year-on-year change"), [yoy]),
+            heating_values_section(k["heating_values"], k["substitutions"]),
+            Section("yoy", _("Year-on-year change"), [yoy],
+                    [k["yoy_unavailable"]["detail"]] if k.get("yoy_unavailable") else []),
             Section("targets", _("Target progress"), [targets]),
             Section("metering", _("Metering coverage (GB 17167-2006)"), [metering],
                     [_("Equipping rate = meters installed / meters required; the platform holds no inventory of "

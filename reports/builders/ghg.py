@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from carbon.emissions import enterprise_emissions, site_emissions
+from carbon.emissions import enterprise_emissions, enterprise_heating_values, site_emissions
 from carbon.ledger import ledger_head
 from carbon.periods import Period
 
 from ..labels import source_name
 from . import Chart, Column, Document, Section, Table, subject_meta
+from .heating import heating_values_section
 
 
 def _lines_table(lines: list[dict]) -> Table:
@@ -71,6 +72,9 @@ def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
                     charts=[Chart(_("Scope 1 by source"), "tCO2", _by_source(scope1))] if scope1 else []),
             Section("scope2", _("Scope 2 by carrier"), [_lines_table(scope2)],
                     charts=[Chart(_("Scope 2 by carrier"), "tCO2", _by_source(scope2))] if scope2 else []),
+            heating_values_section(enterprise_heating_values(enterprise=enterprise, period=period, site=site),
+                                   sorted({f"{ln['source']}: {ln['factor_substitution']}" for ln in lines
+                                           if ln.get("factor_substituted")})),
             Section("green_electricity", _("Green electricity (reported separately, not netted)"), [green]),
             Section("ledger", _("Ledger"), [], [_("Hash-chain head: %(h)s") % {"h": head}]),
         ],
