@@ -25,7 +25,7 @@ from .energy import (
     to_tce,
 )
 from .models import ConversionMethod, Target
-from .periods import Period
+from .periods import Coverage, Period, period_coverage
 
 Q4 = Decimal("0.0001")
 
@@ -102,6 +102,28 @@ def _v(value, unit):
     return {"value": value, "unit": unit}
 
 
+def _iv(value, unit, cov: Coverage) -> dict:
+    """An intensity (per value added, per product, per base station) under the coverage rule: over the complete
+    months of a period in progress, named; no value with a reason when no month is complete."""
+    out = _v(value if cov.intensity_reason is None else None, unit)
+    if cov.in_progress:
+        out["months"] = cov.complete_months
+    if cov.intensity_reason is not None:
+        out["reason"] = cov.intensity_reason
+    return out
+
+
+def kpi_periods(cov: Coverage, *, with_yoy: bool) -> list[Period]:
+    """The periods whose meter quantities a KPI answer reads: the period, the span of its complete months when that
+    differs (intensities), and the same spans a year earlier for the year-on-year change."""
+    out = [cov.period]
+    if cov.complete is not None and cov.complete != cov.period:
+        out.append(cov.complete)
+    if with_yoy:
+        out += [p.previous_year() for p in list(out)]
+    return out
+
+
 def _site_core(site: Site, period: Period, method: str, quantities=None) -> dict:
     if quantities is None:
         quantities = meter_quantities(site=site, period=period)
@@ -124,29 +146,41 @@ def _site_core(site: Site, period: Period, method: str, quantities=None) -> dict
 
 def site_kpis(*, site: Site, period: Period, method: str = ConversionMethod.EQUIVALENT,
               with_yoy: bool = True, quantities: dict | None = None) -> dict:
-    """`quantities`: meter quantities already read per period (`meter_quantities_multi`), used where present."""
-    if with_yoy:
-        period = period.to_date(timezone.localdate())
-        if quantities is None:
-            with lookup_memo():
-                quantities = meter_quantities_multi(site=site, periods=[period, period.previous_year()])
-                return site_kpis(site=site, period=period, method=method, quantities=quantities)
+    """`quantities`: meter quantities already read per period (`meter_quantities_multi`), used where present.
+    A period in progress is cut at today (`carbon.periods.period_coverage`); its intensities cover its complete
+    months only (numerator and denominator alike)."""
+    return _site_kpis(site=site, period=period, method=method, with_yoy=with_yoy, quantities=quantities)[0]
+
+
+def _site_kpis(*, site: Site, period: Period, method: str, with_yoy: bool,
+               quantities: dict | None) -> tuple[dict, tuple]:
+    """`site_kpis` and its intensity basis (tce, tCO2, value added of the complete months, unrounded)."""
+    cov = period_coverage(period=period)
+    period = cov.period
+    if with_yoy and quantities is None:
+        with lookup_memo():
+            quantities = meter_quantities_multi(site=site, periods=kpi_periods(cov, with_yoy=True))
+            return _site_kpis(site=site, period=period, method=method, with_yoy=True, quantities=quantities)
     core = _site_core(site, period, method, (quantities or {}).get(period))
     e_tce = core["energy"]["energy_tce"]
     total = core["emissions"]["total_tco2"]
     va = core["value_added"]
+    # Intensities divide like by like: the complete months' energy by the complete months' value added.
+    icore = core if cov.complete in (None, period) else _site_core(site, cov.complete, method,
+                                                                  (quantities or {}).get(cov.complete))
+    i_tce, i_total, i_va = icore["energy"]["energy_tce"], icore["emissions"]["total_tco2"], icore["value_added"]
     out = {
         "scope": "site", "site": site.code, "site_id": site.pk, "kind": site.kind, "period": str(period),
-        "to_date": period.until,
+        "to_date": period.until, "coverage": cov.as_dict(),
         "electricity_method": method,
         "energy_tce": _v(e_tce.quantize(Q4), "tce"),
         "energy_by_carrier": core["energy"]["by_carrier"],
         "value_added_10k_cny": _v(va, "10^4 CNY"),
-        "energy_per_value_added": _v(_ratio(e_tce, va), "tce/10^4 CNY"),
+        "energy_per_value_added": _iv(_ratio(i_tce, i_va), "tce/10^4 CNY", cov),
         "scope1_tco2": _v(core["emissions"]["scope1_tco2"].quantize(Q4), "tCO2"),
         "scope2_tco2": _v(core["emissions"]["scope2_tco2"].quantize(Q4), "tCO2"),
         "total_tco2": _v(total.quantize(Q4), "tCO2"),
-        "carbon_intensity": _v(_ratio(total, va), "tCO2/10^4 CNY"),
+        "carbon_intensity": _iv(_ratio(i_total, i_va), "tCO2/10^4 CNY", cov),
         "electricity_kwh": _v(round(core["electricity_kwh"], 3), "kWh"),
         "renewable_share": _v(_ratio(core["renewable_kwh"], core["electricity_kwh"]) if core["electricity_kwh"] else
                               None, "ratio"),
@@ -155,16 +189,16 @@ def site_kpis(*, site: Site, period: Period, method: str = ConversionMethod.EQUI
         "factor_versions": core["emissions"]["factor_versions"],
         "emission_lines": core["emissions"]["lines"],
         "green_electricity": core["emissions"]["green_electricity"],
-        "per_product": _per_product(site, period, core, method),
+        "per_product": _per_product(site, period, core, method, cov, icore),
     }
     if site.kind == Site.Kind.DATA_CENTER:
         facility = electricity_kwh(quantities=core["quantities"], roles={Meter.Role.FACILITY_TOTAL})
         it = electricity_kwh(quantities=core["quantities"], roles={Meter.Role.IT_LOAD}, top_level_only=False)
         out["pue"] = _v(_ratio(facility, it, Decimal("0.001")) if it else None, "ratio")
     if site.kind == Site.Kind.BASE_STATION_FLEET:
-        out["energy_per_base_station_kwh"] = _v(
-            _ratio(core["electricity_kwh"], site.base_station_count, Decimal("0.01"))
-            if site.base_station_count else None, "kWh/site")
+        out["energy_per_base_station_kwh"] = _iv(
+            _ratio(icore["electricity_kwh"], site.base_station_count, Decimal("0.01"))
+            if site.base_station_count else None, "kWh/site", cov)
     if with_yoy:
         before = site_kpis(site=site, period=period.previous_year(), method=method, with_yoy=False,
                            quantities=quantities)
@@ -172,29 +206,40 @@ def site_kpis(*, site: Site, period: Period, method: str = ConversionMethod.EQUI
             "energy_tce", "energy_per_value_added", "total_tco2", "carbon_intensity")}
         out["targets"] = _targets(Target.objects.filter(site=site), out, lambda y: site_kpis(
             site=site, period=Period.year(y), method=method, with_yoy=False, quantities=quantities))
-    return out
+    return out, (i_tce, i_total, i_va)
 
 
-def _per_product(site: Site, period: Period, core: dict, method: str) -> list[dict]:
-    """Energy per unit of product: the energy of the meters of the product's production unit when it has any,
-    otherwise the whole site's energy (stated as the allocation)."""
+def _product_energy(site: Site, period: Period, core: dict, method: str, product: Product) -> tuple[Decimal, str]:
+    """(tce, allocation) of a product: the energy of the meters of its production unit when it has any, otherwise
+    the whole site's energy."""
+    if product.unit_of_production_id:
+        unit_meters = [m for m in core["quantities"] if m.production_unit_id == product.unit_of_production_id
+                       and m.carrier != Carrier.GREEN_ELECTRICITY]
+        if unit_meters:
+            return sum((to_tce(quantity=Decimal(repr(m.quantity)), meter_unit=m.unit,
+                               coefficient=coefficient_for(carrier=m.carrier, on=period.first,
+                                                           enterprise=site.enterprise, method=method))
+                        for m in unit_meters), Decimal(0)), "production_unit_meters"
+    return core["energy"]["energy_tce"], "site"
+
+
+def _per_product(site: Site, period: Period, core: dict, method: str, cov: Coverage | None = None,
+                 icore: dict | None = None) -> list[dict]:
+    """Energy per unit of product (the allocation is stated); the ratio over the coverage's complete months."""
+    cov = cov or Coverage(period)
+    icore = icore or core
     rows = []
     for product in _site_products(site):
         output = product_output(product=product, period=period)
-        allocation = "site"
-        tce = core["energy"]["energy_tce"]
-        if product.unit_of_production_id:
-            unit_meters = [m for m in core["quantities"] if m.production_unit_id == product.unit_of_production_id
-                           and m.carrier != Carrier.GREEN_ELECTRICITY]
-            if unit_meters:
-                allocation = "production_unit_meters"
-                tce = sum((to_tce(quantity=Decimal(repr(m.quantity)), meter_unit=m.unit,
-                                  coefficient=coefficient_for(carrier=m.carrier, on=period.first,
-                                                              enterprise=site.enterprise, method=method))
-                           for m in unit_meters), Decimal(0))
+        tce, allocation = _product_energy(site, period, core, method, product)
+        ratio = None
+        if cov.complete is not None:
+            i_tce = tce if icore is core else _product_energy(site, cov.complete, icore, method, product)[0]
+            i_out = output if icore is core else product_output(product=product, period=cov.complete)
+            ratio = _ratio(i_tce * 1000, i_out)
         rows.append({"product": product.code, "name": product.name, "output": _v(output, product.unit),
                      "energy_tce": _v(tce.quantize(Q4), "tce"), "allocation": allocation,
-                     "energy_per_unit": _v(_ratio(tce * 1000, output), f"kgce/{product.unit}")})
+                     "energy_per_unit": _iv(ratio, f"kgce/{product.unit}", cov)})
     return rows
 
 
@@ -226,22 +271,30 @@ def _targets(targets, current: dict, year_kpis) -> list[dict]:
 def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = ConversionMethod.EQUIVALENT,
                     with_yoy: bool = True, quantities: dict | None = None) -> dict:
     """`quantities`: {site id: {period: meter quantities}} already read (see `enterprise_kpis_current`)."""
+    cov = period_coverage(period=period)
+    period = cov.period
     if with_yoy:
-        period = period.to_date(timezone.localdate())
         if quantities is None:
             # The period and the year before it: one rollup aggregate per site, shared coefficient/factor lookups.
-            periods = [period, period.previous_year()]
+            periods = kpi_periods(cov, with_yoy=True)
             with lookup_memo():
                 quantities = {s.pk: meter_quantities_multi(site=s, periods=periods)
                               for s in _enterprise_sites(enterprise)}
                 return enterprise_kpis(enterprise=enterprise, period=period, method=method, quantities=quantities)
     quantities = quantities or {}
     sites = _enterprise_sites(enterprise)
-    site_rows = [site_kpis(site=s, period=period, method=method, with_yoy=False, quantities=quantities.get(s.pk))
-                 for s in sites]
+    rows_bases = [_site_kpis(site=s, period=period, method=method, with_yoy=False, quantities=quantities.get(s.pk))
+                  for s in sites]
+    site_rows = [r for r, _b in rows_bases]
+    bases = [b for _r, b in rows_bases]
     # Value added is entered per site: the enterprise's is the sum of its sites' (None when no site has any).
     site_va = [r["value_added_10k_cny"]["value"] for r in site_rows if r["value_added_10k_cny"]["value"] is not None]
     va = sum(site_va, Decimal(0)) if site_va else None
+    # Intensities over the complete months (like by like): the sites' complete-month sums.
+    i_tce = sum((b[0] for b in bases), Decimal(0))
+    i_total = sum((b[1] for b in bases), Decimal(0))
+    i_vas = [b[2] for b in bases if b[2] is not None]
+    i_va = sum(i_vas, Decimal(0)) if i_vas else None
     by_carrier: dict[str, dict] = {}
     for row in site_rows:
         for c in row["energy_by_carrier"]:
@@ -261,14 +314,15 @@ def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = Con
     e_tce, total = energy["energy_tce"], emissions["total_tco2"]
     out = {
         "scope": "enterprise", "enterprise": enterprise.pk, "period": str(period), "to_date": period.until,
+        "coverage": cov.as_dict(),
         "electricity_method": method,
         "energy_tce": _v(e_tce.quantize(Q4), "tce"), "energy_by_carrier": energy["by_carrier"],
         "value_added_10k_cny": _v(va, "10^4 CNY"),
-        "energy_per_value_added": _v(_ratio(e_tce, va), "tce/10^4 CNY"),
+        "energy_per_value_added": _iv(_ratio(i_tce, i_va), "tce/10^4 CNY", cov),
         "scope1_tco2": _v(emissions["scope1_tco2"].quantize(Q4), "tCO2"),
         "scope2_tco2": _v(emissions["scope2_tco2"].quantize(Q4), "tCO2"),
         "total_tco2": _v(total.quantize(Q4), "tCO2"),
-        "carbon_intensity": _v(_ratio(total, va), "tCO2/10^4 CNY"),
+        "carbon_intensity": _iv(_ratio(i_total, i_va), "tCO2/10^4 CNY", cov),
         "electricity_kwh": _v(round(elec, 3), "kWh"),
         "renewable_share": _v(_ratio(renewable, Decimal(repr(elec))) if elec else None, "ratio"),
         "data_completeness": _v(round(min(completeness), 4) if completeness else None, "ratio (worst site)"),
@@ -300,9 +354,10 @@ def enterprise_kpis_current(*, enterprise: Enterprise, today=None,
     year to date, and the same spans a year earlier) are read in one aggregate per site, and coefficient and factor
     lookups are shared between the periods."""
     today = today or timezone.localdate()
-    month = Period.month(today.year, today.month).to_date(today)
-    year = Period.year(today.year).to_date(today)
-    periods = [month, year, month.previous_year(), year.previous_year()]
+    month = period_coverage(period=Period.month(today.year, today.month), today=today).period
+    year = period_coverage(period=Period.year(today.year), today=today).period
+    periods = list(dict.fromkeys(kpi_periods(Coverage(month), with_yoy=True) + kpi_periods(Coverage(year),
+                                                                                          with_yoy=True)))
     with lookup_memo():
         quantities = {s.pk: meter_quantities_multi(site=s, periods=periods, meter_filter=KPI_METERS)
                       for s in _enterprise_sites(enterprise)}

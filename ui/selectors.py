@@ -15,7 +15,7 @@ from accounts.models import Role
 from accounts.tenancy import has_role, scope, visible_enterprises
 from carbon.energy import lookup_memo, meter_quantities_multi
 from carbon.kpis import KPI_METERS, site_kpis
-from carbon.periods import Period, month_add
+from carbon.periods import Period, month_add, period_coverage
 from meters.models import Carrier, ImportJob, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
 from plants.models import Enterprise, Product, Site
 
@@ -351,7 +351,9 @@ def site_kpi_trend(*, site: Site, metric: str, months: int = 12, today: dt.date 
     by carbon.kpis.site_kpis from rollups; all months' meter quantities are read in one aggregate."""
     today = today or timezone.localdate()
     first = month_add(today.replace(day=1), -(months - 1))
-    periods = [Period.month(d.year, d.month).to_date(today) for d in (month_add(first, i) for i in range(months))]
+    covs = [period_coverage(period=Period.month(d.year, d.month), today=today)
+            for d in (month_add(first, i) for i in range(months))]
+    periods = [c.period for c in covs]
     with lookup_memo():
         quantities = meter_quantities_multi(site=site, periods=periods, meter_filter=KPI_METERS)
         rows = [site_kpis(site=site, period=p, with_yoy=False, quantities=quantities) for p in periods]
@@ -370,4 +372,8 @@ def site_kpi_trend(*, site: Site, metric: str, months: int = 12, today: dt.date 
     else:
         series = [{"name": _("Scope 1 (tCO₂)"), "unit": "tCO2", "data": [_f(r["scope1_tco2"]["value"]) for r in rows]},
                   {"name": _("Scope 2 (tCO₂)"), "unit": "tCO2", "data": [_f(r["scope2_tco2"]["value"]) for r in rows]}]
-    return {"labels": labels, "series": series}
+    # The month in progress: totals to date; its intensities (per base station, per product) have no point.
+    last = covs[-1] if covs else None
+    return {"labels": labels, "series": series,
+            "through": last.through.isoformat() if last is not None and last.through else None,
+            "in_progress": [f"{c.period.first:%Y-%m}" for c in covs if c.in_progress]}

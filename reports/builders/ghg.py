@@ -6,10 +6,10 @@ from django.utils.translation import gettext as _
 
 from carbon.emissions import enterprise_emissions, site_emissions
 from carbon.ledger import ledger_head
-from carbon.periods import Period
+from carbon.periods import Period, period_coverage
 
 from ..labels import source_name
-from . import Chart, Column, Document, Section, Table, subject_meta
+from . import Chart, Column, Document, Section, Table, coverage_notes, subject_meta
 
 
 def _lines_table(lines: list[dict]) -> Table:
@@ -34,7 +34,7 @@ def _by_source(lines: list[dict]) -> list[tuple[str, object]]:
 
 
 def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
-    period = Period.year(year)
+    period = period_coverage(period=Period.year(year)).period  # cut at today when in progress, like every report
     if site is not None:
         one = site_emissions(site=site, period=period)
         e = {"scope1_tco2": one["scope1_tco2"], "scope2_tco2": one["scope2_tco2"], "total_tco2": one["total_tco2"],
@@ -63,7 +63,7 @@ def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
         kind="ghg", title=_("Greenhouse gas emissions report %(year)s") % {"year": year},
         meta=meta,
         sections=[
-            Section("summary", _("Summary"), [summary],
+            Section("summary", _("Summary"), [summary], coverage_notes(period),
                     charts=[Chart(_("Emissions by scope"), "tCO2", [(_("Scope 1 (direct)"), e["scope1_tco2"]),
                                                                      (_("Scope 2 (purchased energy)"),
                                                                       e["scope2_tco2"])])]),
