@@ -15,6 +15,7 @@ from accounts.models import Role
 from accounts.tenancy import has_role, scope, visible_enterprises
 from carbon.energy import lookup_memo, meter_quantities_multi
 from carbon.kpis import KPI_METERS, site_kpis
+from carbon.models import AccountingPeriod
 from carbon.periods import Period, month_add, period_coverage
 from meters.models import Carrier, ImportJob, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
 from plants.models import Enterprise, Product, Site
@@ -146,8 +147,11 @@ def quality_issues(*, enterprise: Enterprise, user) -> dict:
     events = (scope(RegisterEvent.objects.filter(meter__site__enterprise=enterprise).exclude(status="resolved"), user)
               .select_related("meter").order_by("-ts")[:100])
     calibration = meters.filter(Q(next_calibration__lte=today)).select_related("site").order_by("next_calibration")
+    # Closed months for which late or corrected data was stored: their figures stay as closed until restated.
+    restatements = scope(AccountingPeriod.objects.filter(enterprise=enterprise, restatement_pending=True), user)
     return {"gaps": list(gaps), "rejected": list(rejected), "conflicts": list(conflicts),
-            "events": list(events), "calibration": list(calibration)}
+            "events": list(events), "calibration": list(calibration),
+            "restatements_pending": list(restatements.order_by("month"))}
 
 
 def models_f(name: str):

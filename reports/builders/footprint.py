@@ -19,8 +19,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from carbon.emissions import site_emissions
-from carbon.kpis import product_output, unit_kpis
+from carbon.kpis import site_figures, unit_kpis
 from carbon.periods import Coverage, Period, period_coverage
 from energy_platform.errors import ApplicationError
 from plants.models import Product
@@ -102,14 +101,16 @@ def build_footprint(*, enterprise, year: int, site=None, options=None) -> Docume
     sites = [site] if site is not None else list(enterprise.sites.all().order_by("code"))
     rows, versions = [], set()
     for s in sites if period is not None else []:
-        products = [(p, product_output(product=p, period=period) or Decimal(0))
+        # Output and emissions of closed months as recorded at close (carbon.kpis.site_figures).
+        figures = site_figures(site=s, period=period)
+        products = [(p, (figures["products"].get(p.code) or {}).get("output") or Decimal(0))
                     for p in Product.objects.filter(site=s).select_related("unit_of_production").order_by("code")]
         products = [(p, out) for p, out in products if out > 0]
         if not products:
             continue
         basis = ({products[0][0].pk: (products[0][1], products[0][0].unit)} if len(products) == 1
                  else RULES[rule](s, products, year, period))
-        em = site_emissions(site=s, period=period)
+        em = figures["emissions"]
         versions.update(em["factor_versions"])
         total_basis = sum((b for b, _u in basis.values()), Decimal(0))
         for p, out in products:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils.translation import gettext as _
 
-from carbon.emissions import enterprise_emissions, site_emissions
+from carbon.kpis import site_emissions_frozen
 from carbon.ledger import ledger_head
 from carbon.periods import Period, period_coverage
 
@@ -35,12 +37,11 @@ def _by_source(lines: list[dict]) -> list[tuple[str, object]]:
 
 def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
     period = period_coverage(period=Period.year(year)).period  # cut at today when in progress, like every report
-    if site is not None:
-        one = site_emissions(site=site, period=period)
-        e = {"scope1_tco2": one["scope1_tco2"], "scope2_tco2": one["scope2_tco2"], "total_tco2": one["total_tco2"],
-             "sites": [one], "factor_versions": one["factor_versions"]}
-    else:
-        e = enterprise_emissions(enterprise=enterprise, period=period)
+    # Closed months as recorded at close (carbon.kpis), open months from the rollups.
+    per_site = [site_emissions_frozen(site=s, period=period)
+                for s in ([site] if site is not None else enterprise.sites.all())]
+    e = {k: sum((s[k] for s in per_site), Decimal(0)) for k in ("scope1_tco2", "scope2_tco2", "total_tco2")}
+    e.update(sites=per_site, factor_versions=sorted({v for s in per_site for v in s["factor_versions"]}))
     lines = [{**ln, "site": s["site"]} for s in e["sites"] for ln in s["lines"]]
     scope1 = [ln for ln in lines if ln["scope"] == "scope1"]
     scope2 = [ln for ln in lines if ln["scope"] == "scope2"]
