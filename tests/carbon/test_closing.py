@@ -29,8 +29,8 @@ MONTHLY = 43200  # minutes: read once a month
 #   diesel 10 t = 10,000 kg × 1.4571 kgce/kg = 14,571 kgce = 14.571 tce
 #   energy = 39.151 tce
 #   scope 2: 200 MWh × 0.5500 tCO2/MWh (East China 2023, DOMAIN.md §3) = 110.0
-#   scope 1: diesel 43.33 GJ/t × 20.20 tC/TJ × 0.98 × 44/12 ÷ 1000 = 3.1451225 tCO2/t (DOMAIN.md §2);
-#            10 t → 31.451225 tCO2 (31.4512)
+#   scope 1: diesel 43.33 GJ/t × 20.20 tC/TJ × 0.98 × 44/12 ÷ 1000 = 3.1451225, kept as 3.145122 tCO2/t
+#            (DOMAIN.md §2; factors to 6 decimals); 10 t → 31.45122 tCO2 (31.4512)
 #   value added 100 (10⁴ CNY): energy per value added 39.151 / 100 = 0.3915
 CLOSED_TCE = Decimal("39.1510")
 CLOSED_VA = Decimal("100")
@@ -102,7 +102,7 @@ def test_late_reading_after_close_is_flagged_at_once_and_changes_nothing_until_r
     restated = site_kpis(site=site, period=Period.parse("2025-03"))
     # 11 t diesel × 1.4571 = 16.0281 tce; + 24.580 = 40.6081 tce
     assert restated["energy_tce"]["value"] == Decimal("40.6081")
-    # scope 1: 11 t × 3.1451225 = 34.5963475 tCO2
+    # scope 1: 11 t × 3.145122 = 34.596342 tCO2
     assert restated["scope1_tco2"]["value"] == Decimal("34.5963")
     assert restated["period_status"]["restatement_pending"] is False
     assert ClosingSnapshot.objects.filter(site=site, month=MARCH, method="equivalent").count() == 2
@@ -143,9 +143,9 @@ def test_the_same_closed_figure_in_the_kpi_api_a_report_and_the_regulator_portal
     assert summary[0][1] == Decimal("45.2960")
     ghg = builders()["ghg"](enterprise=closed["a"], year=2025)
     ghg_total = next(s for s in ghg.sections if s.key == "summary").tables[0].rows[2][1]
-    # emissions: closed March 110 + 31.451225 = 141.451225 plus April's 50 MWh × 0.55 = 27.5 → 168.951225 tCO2;
-    # the late 2 t of diesel (6.290245 tCO2) are not in it
-    assert ghg_total == Decimal("168.951225")
+    # emissions: closed March 110 + 31.45122 = 141.45122 plus April's 50 MWh × 0.55 = 27.5 → 168.95122 tCO2;
+    # the late 2 t of diesel (6.290244 tCO2) are not in it
+    assert ghg_total == Decimal("168.95122")
 
     client.force_login(closed["regulator_sh"])
     page = client.get("/regulator/?period=2025-03")
