@@ -24,9 +24,10 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from carbon.emissions import site_emissions
-from carbon.energy import meter_quantities, site_energy
-from carbon.kpis import _current  # the "latest version per month" rule of the versioned monthly tables
+from carbon.kpis import (
+    _current,  # the "latest version per month" rule of the versioned monthly tables
+    site_figures,
+)
 from carbon.models import ConversionMethod, Target
 from carbon.periods import Period, period_coverage
 from energy_platform.errors import ApplicationError
@@ -62,12 +63,10 @@ def project(*, actual_to_date: Decimal, days_elapsed: int, days_total: int, prev
 
 def span_actuals(*, site: Site, period: Period, method: str = ConversionMethod.EQUIVALENT) -> dict:
     """Energy (tce) and emissions (tCO2) of a site over a period (cut at `period.until` when set), and the data
-    completeness of its boundary meters."""
-    quantities = meter_quantities(site=site, period=period)
-    energy = site_energy(site=site, period=period, method=method, quantities=quantities)
-    emissions = site_emissions(site=site, period=period, quantities=quantities)
-    return {"energy_tce": energy["energy_tce"], "total_tco2": emissions["total_tco2"],
-            "completeness": energy["completeness"]}
+    completeness of its boundary meters; closed months as recorded at close (`carbon.kpis.site_figures`)."""
+    figures = site_figures(site=site, period=period, method=method)
+    return {"energy_tce": figures["energy"]["energy_tce"], "total_tco2": figures["emissions"]["total_tco2"],
+            "completeness": figures["energy"]["completeness"]}
 
 
 def _months_entered(*, sites, months: list[dt.date]) -> dict[dt.date, Decimal]:

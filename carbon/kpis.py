@@ -223,8 +223,11 @@ def closed_month_cores(*, site: Site, months: list, method: str) -> dict:
     if memo is not None and key in memo:
         rows = memo[key]
     else:
+        qs = ClosingSnapshot.objects.filter(site=site, method=method)
+        if memo is None:
+            qs = qs.filter(month__in=months)
         rows = {}
-        for snap in ClosingSnapshot.objects.filter(site=site, method=method).order_by("month", "version"):
+        for snap in qs.order_by("month", "version"):
             rows[snap.month] = snap  # the highest version wins
         if memo is not None:
             memo[key] = rows

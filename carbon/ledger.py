@@ -338,9 +338,9 @@ def ledger_verify(*, enterprise: Enterprise) -> dict:
         count += 1
         if entry.snapshot_sha256:
             anchors[entry.seq] = entry.snapshot_sha256
-    problem = _snapshots_problem(enterprise, anchors)
-    if problem:
-        return {"ok": False, "entries": count, "first_broken": problem, "head": None}
+    snapshot_problem = _snapshots_problem(enterprise, anchors)
+    if snapshot_problem:
+        return {"ok": False, "entries": count, "first_broken": snapshot_problem, "head": None}
     return {"ok": True, "entries": count, "first_broken": None, "head": prev}
 
 
