@@ -24,11 +24,12 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from carbon.emissions import site_emissions
-from carbon.energy import meter_quantities, site_energy
-from carbon.kpis import _current  # the "latest version per month" rule of the versioned monthly tables
+from carbon.kpis import (
+    _current,  # the "latest version per month" rule of the versioned monthly tables
+    site_figures,
+)
 from carbon.models import ConversionMethod, Target
-from carbon.periods import Period
+from carbon.periods import Period, period_coverage
 from energy_platform.errors import ApplicationError
 from plants.models import EconomicData, Enterprise, Site
 
@@ -62,12 +63,10 @@ def project(*, actual_to_date: Decimal, days_elapsed: int, days_total: int, prev
 
 def span_actuals(*, site: Site, period: Period, method: str = ConversionMethod.EQUIVALENT) -> dict:
     """Energy (tce) and emissions (tCO2) of a site over a period (cut at `period.until` when set), and the data
-    completeness of its boundary meters."""
-    quantities = meter_quantities(site=site, period=period)
-    energy = site_energy(site=site, period=period, method=method, quantities=quantities)
-    emissions = site_emissions(site=site, period=period, quantities=quantities)
-    return {"energy_tce": energy["energy_tce"], "total_tco2": emissions["total_tco2"],
-            "completeness": energy["completeness"]}
+    completeness of its boundary meters; closed months as recorded at close (`carbon.kpis.site_figures`)."""
+    figures = site_figures(site=site, period=period, method=method)
+    return {"energy_tce": figures["energy"]["energy_tce"], "total_tco2": figures["emissions"]["total_tco2"],
+            "completeness": figures["energy"]["completeness"]}
 
 
 def _months_entered(*, sites, months: list[dt.date]) -> dict[dt.date, Decimal]:
@@ -117,7 +116,7 @@ def _check_period(period: Period, as_of: dt.date) -> None:
 
 def _site_quantities(*, site: Site, period: Period, as_of: dt.date, method: str) -> dict:
     complete = as_of >= period.end_month
-    to_date = period if complete else Period(period.first, period.n_months, as_of)
+    to_date = period_coverage(period=period, today=as_of).period  # the one coverage rule (carbon.periods)
     elapsed = ((min(as_of, period.end_month)) - period.first).days
     total_days = (period.end_month - period.first).days
     now = span_actuals(site=site, period=to_date, method=method)
@@ -237,6 +236,7 @@ def site_forecast(*, site: Site, period: Period, as_of: dt.date,
     year = period.first.year
     return {"scope": "site", "site": site.code, "site_id": site.pk, "enterprise": site.enterprise_id,
             "period": str(period), "as_of": as_of, "complete": core["complete"], "days_elapsed": core["days_elapsed"],
+            "coverage": period_coverage(period=period, today=as_of).as_dict(),
             "days_total": core["days_total"], "electricity_method": method,
             "data_completeness": round(core["completeness"], 4) if core["completeness"] is not None else None,
             "quantities": quantities,
@@ -270,6 +270,7 @@ def enterprise_forecast(*, enterprise: Enterprise, period: Period, as_of: dt.dat
     complete = as_of >= period.end_month
     return {"scope": "enterprise", "enterprise": enterprise.pk, "period": str(period), "as_of": as_of,
             "complete": complete, "days_elapsed": (min(as_of, period.end_month) - period.first).days,
+            "coverage": period_coverage(period=period, today=as_of).as_dict(),
             "days_total": (period.end_month - period.first).days, "electricity_method": method,
             "data_completeness": round(min(completeness), 4) if completeness else None,
             "quantities": quantities,

@@ -19,7 +19,7 @@ from accounts import tenancy
 from accounts.audit import audit_record
 from accounts.models import Membership, Role
 from carbon.kpis import enterprise_kpis, site_kpis
-from carbon.periods import Period
+from carbon.periods import Period, period_coverage
 from energy_platform.errors import ApplicationError
 from meters.models import Meter, MeterRollup, Reading
 
@@ -61,7 +61,7 @@ def _scope_meters(rule: AlertRule, now: dt.datetime):
 def _threshold(rule: AlertRule, now: dt.datetime) -> list[Finding]:
     today = timezone.localdate(now)
     whole = Period.month(today.year, today.month) if rule.window == AlertRule.Window.MONTH else Period.year(today.year)
-    period = whole.to_date(today)
+    period = period_coverage(period=whole, today=today).period  # intensities of a month in progress: no value
     if rule.site_id:
         kpis = site_kpis(site=rule.site, period=period, with_yoy=False)
     else:

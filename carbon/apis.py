@@ -24,7 +24,7 @@ from plants.models import EconomicData, Enterprise, ProductionData, ProductionUn
 from plants.services import monthly_data_import
 
 from .kpis import enterprise_kpis, meter_kpis, site_kpis, unit_kpis
-from .ledger import ledger_reverse, ledger_verify, period_close, period_restate
+from .ledger import closed_months_flag, ledger_reverse, ledger_verify, period_close, period_restate
 from .models import AccountingPeriod, ConversionMethod, LedgerEntry, MeasuredFuelProperty, Target
 from .periods import Period
 
@@ -252,7 +252,12 @@ class VersionedDataViewSet(TenantScopedViewSet):
         if not tenancy.has_role(self.request.user, tenancy.enterprise_of(instance), self.write_role):
             raise ApplicationError("permission_denied", "Your role does not allow entering data here.",
                                    status_code=403)
-        serializer.save()
+        with transaction.atomic():
+            row = serializer.save()
+            # Late or corrected data for a closed month: flagged at once, the closed figures stay until restated.
+            closed_months_flag(enterprise_id=tenancy.enterprise_of(row).pk, months=[row.month],
+                               reason=f"corrected {'value added' if self.upload_kind == 'economic' else 'output'} "
+                                      "stored")
 
 
 class EconomicDataViewSet(VersionedDataViewSet):

@@ -27,7 +27,7 @@ from .energy import (
     to_tce,
 )
 from .models import ConversionMethod, Target
-from .periods import Period
+from .periods import Coverage, Period, period_coverage
 
 Q4 = Decimal("0.0001")
 
@@ -128,7 +128,53 @@ def _yoy(out: dict, previous) -> None:
     out["yoy_change_pct"] = {k: _change(out[k]["value"], before[k]["value"]) for k in keys}
 
 
-def _site_core(site: Site, period: Period, method: str, quantities=None) -> dict:
+def _iv(value, unit, cov: Coverage) -> dict:
+    """An intensity (per value added, per product, per base station) under the coverage rule: over the complete
+    months of a period in progress, named; no value with a reason when no month is complete."""
+    out = _v(value if cov.intensity_reason is None else None, unit)
+    if cov.in_progress:
+        out["months"] = cov.complete_months
+    if cov.intensity_reason is not None:
+        out["reason"] = cov.intensity_reason
+    return out
+
+
+def period_status(*, enterprise_id: int, period: Period) -> dict:
+    """Whether the period's months are closed (figures as recorded at close) and whether late or corrected data
+    waits for a restatement of any of them."""
+    from .models import AccountingPeriod
+
+    months = [m for m in period.months() if period.until is None or m < period.until]
+    key = ("periods", enterprise_id)
+    memo = memo_active()
+    if memo is not None and key in memo:
+        rows = memo[key]
+    else:
+        rows = {m: pending for m, pending in AccountingPeriod.objects.filter(
+            enterprise_id=enterprise_id, status=AccountingPeriod.Status.CLOSED).values_list(
+            "month", "restatement_pending")}
+        if memo is not None:
+            memo[key] = rows
+    closed = [m for m in months if m in rows]
+    pending = [m for m in closed if rows[m]]
+    return {"closed": bool(months) and len(closed) == len(months), "restatement_pending": bool(pending),
+            "closed_months": [f"{m:%Y-%m}" for m in closed], "restatement_pending_months": [
+                f"{m:%Y-%m}" for m in pending]}
+
+
+def kpi_periods(cov: Coverage, *, with_yoy: bool) -> list[Period]:
+    """The periods whose meter quantities a KPI answer reads: the period, the span of its complete months when that
+    differs (intensities), and the same spans a year earlier for the year-on-year change."""
+    out = [cov.period]
+    if cov.complete is not None and cov.complete != cov.period:
+        out.append(cov.complete)
+    if with_yoy:
+        out += [p.previous_year() for p in list(out)]
+    return out
+
+
+def _live_core(site: Site, period: Period, method: str, quantities=None) -> dict:
+    """A site's figures of a period recomputed from the rollups (open months)."""
     if quantities is None:
         quantities = meter_quantities(site=site, period=period)
     energy = site_energy(site=site, period=period, method=method, quantities=quantities)
@@ -144,35 +190,161 @@ def _site_core(site: Site, period: Period, method: str, quantities=None) -> dict
     consumed_kwh = incoming + generated - exported
     # Renewable share = (self-generated renewable consumed + purchased green power) / electricity consumed (§5).
     renewable_kwh = max(generated - exported, 0) + float(green_mwh) * 1000
+    products = {}
+    for product in _site_products(site):
+        tce, allocation = _product_energy(site, period, quantities, energy["energy_tce"], method, product)
+        products[product.code] = {"output": product_output(product=product, period=period), "tce": tce,
+                                  "allocation": allocation}
     return {"energy": energy, "emissions": emissions, "value_added": va, "electricity_kwh": consumed_kwh,
-            "renewable_kwh": renewable_kwh, "quantities": quantities}
+            "renewable_kwh": renewable_kwh, "products": products,
+            "facility_kwh": electricity_kwh(quantities=quantities, roles={Meter.Role.FACILITY_TOTAL}),
+            "it_kwh": electricity_kwh(quantities=quantities, roles={Meter.Role.IT_LOAD}, top_level_only=False)}
+
+
+def _open_runs(period: Period, closed: set) -> list[Period]:
+    """The open months of `period` as contiguous spans (the last cut like the period), for recomputation."""
+    runs: list[Period] = []
+    for m in period.months():
+        if m in closed or (period.until is not None and m >= period.until):
+            continue
+        if runs and runs[-1].end_month == m:
+            runs[-1] = Period(runs[-1].first, runs[-1].n_months + 1)
+        else:
+            runs.append(Period(m, 1))
+    if runs and period.until is not None and runs[-1].end_month > period.until:
+        runs[-1] = Period(runs[-1].first, runs[-1].n_months, period.until)
+    return runs
+
+
+def _site_core(site: Site, period: Period, method: str, quantities=None) -> dict:
+    """A site's figures of a period: closed months as recorded at close (`ClosingSnapshot`), open months
+    recomputed from the rollups; closed figures never move until restated."""
+    frozen = closed_month_cores(site=site, months=period.months(), method=method)
+    if not frozen:
+        return _live_core(site, period, method, quantities)
+    live = [_live_core(site, run, method) for run in _open_runs(period, set(frozen))]
+    return combine_cores([frozen[m] for m in sorted(frozen)] + live)
+
+
+def site_figures(*, site: Site, period: Period, method: str = ConversionMethod.EQUIVALENT) -> dict:
+    """A site's unrounded figures of a period (energy, emissions with their lines, value added, output), closed
+    months as recorded at close: what reports read instead of recomputing from the rollups."""
+    return _site_core(site, period, method)
+
+
+def site_emissions_frozen(*, site: Site, period: Period) -> dict:
+    """`carbon.emissions.site_emissions`' answer with closed months as recorded at close."""
+    em = dict(site_figures(site=site, period=period)["emissions"])
+    em.update(site=site.code, period=str(period))
+    return em
+
+
+def closed_month_cores(*, site: Site, months: list, method: str) -> dict:
+    """{month: core} of the site's closed months among `months` (the latest snapshot version of each)."""
+    from .ledger import snapshot_loads
+    from .models import ClosingSnapshot
+
+    memo = memo_active()
+    key = ("snapshots", site.pk, method)
+    if memo is not None and key in memo:
+        rows = memo[key]
+    else:
+        qs = ClosingSnapshot.objects.filter(site=site, method=method)
+        if memo is None:
+            qs = qs.filter(month__in=months)
+        rows = {}
+        for snap in qs.order_by("month", "version"):
+            rows[snap.month] = snap  # the highest version wins
+        if memo is not None:
+            memo[key] = rows
+    return {m: snapshot_loads(rows[m].payload)["core"] for m in months if m in rows}
+
+
+def combine_cores(cores: list[dict]) -> dict:
+    """The figures of consecutive spans added up (closed months and open spans of one period)."""
+    if len(cores) == 1:
+        return cores[0]
+    by_carrier: dict[str, dict] = {}
+    lines: dict[tuple, dict] = {}
+    products: dict[str, dict] = {}
+    for c in cores:
+        for e in c["energy"]["by_carrier"]:
+            agg = by_carrier.setdefault(e["carrier"], {**e, "quantity": Decimal(0), "tce": Decimal(0)})
+            agg["quantity"] += e["quantity"]
+            agg["tce"] += e["tce"]
+        for ln in c["emissions"]["lines"]:
+            k = (ln["scope"], ln["source"], ln["factor_id"], ln["activity_unit"])
+            agg = lines.setdefault(k, {**ln, "activity_amount": Decimal(0), "tco2": Decimal(0)})
+            agg["activity_amount"] += ln["activity_amount"]
+            agg["tco2"] += ln["tco2"]
+        for code, p in c["products"].items():
+            agg = products.setdefault(code, {"output": None, "tce": Decimal(0), "allocation": p["allocation"]})
+            if p["output"] is not None:
+                agg["output"] = (agg["output"] or Decimal(0)) + p["output"]
+            agg["tce"] += p["tce"]
+    completeness = [c["energy"]["completeness"] for c in cores if c["energy"]["completeness"] is not None]
+    vas = [c["value_added"] for c in cores if c["value_added"] is not None]
+    em = [c["emissions"] for c in cores]
+    return {
+        "energy": {"energy_tce": sum((c["energy"]["energy_tce"] for c in cores), Decimal(0)),
+                   "by_carrier": sorted(by_carrier.values(), key=lambda e: e["carrier"]),
+                   "completeness": min(completeness) if completeness else None},
+        "emissions": {
+            "lines": list(lines.values()),
+            **{k: sum((e[k] for e in em), Decimal(0)) for k in ("scope1_tco2", "scope2_tco2", "total_tco2")},
+            "green_electricity": {
+                "metered_green_power_mwh": sum((e["green_electricity"]["metered_green_power_mwh"] for e in em),
+                                               Decimal(0)),
+                "certificates_mwh": sum((e["green_electricity"]["certificates_mwh"] for e in em), Decimal(0)),
+                "note": em[0]["green_electricity"]["note"]},
+            "factor_versions": sorted({v for e in em for v in e["factor_versions"]})},
+        "value_added": sum(vas, Decimal(0)) if vas else None,
+        "electricity_kwh": sum(c["electricity_kwh"] for c in cores),
+        "renewable_kwh": sum(c["renewable_kwh"] for c in cores),
+        "facility_kwh": sum(c["facility_kwh"] for c in cores),
+        "it_kwh": sum(c["it_kwh"] for c in cores),
+        "products": products,
+    }
 
 
 def site_kpis(*, site: Site, period: Period, method: str = ConversionMethod.EQUIVALENT,
               with_yoy: bool = True, quantities: dict | None = None) -> dict:
-    """`quantities`: meter quantities already read per period (`meter_quantities_multi`), used where present."""
-    if with_yoy:
-        period = period.to_date(timezone.localdate())
-        if quantities is None:
-            with lookup_memo():
-                quantities = meter_quantities_multi(site=site, periods=[period, period.previous_year()])
-                return site_kpis(site=site, period=period, method=method, quantities=quantities)
+    """`quantities`: meter quantities already read per period (`meter_quantities_multi`), used where present.
+    A period in progress is cut at today (`carbon.periods.period_coverage`); its intensities cover its complete
+    months only (numerator and denominator alike)."""
+    return _site_kpis(site=site, period=period, method=method, with_yoy=with_yoy, quantities=quantities)[0]
+
+
+def _site_kpis(*, site: Site, period: Period, method: str, with_yoy: bool,
+               quantities: dict | None) -> tuple[dict, tuple]:
+    """`site_kpis` and its intensity basis (tce, tCO2, value added of the complete months, unrounded)."""
+    cov = period_coverage(period=period)
+    period = cov.period
+    if with_yoy and quantities is None:
+        with lookup_memo():
+            quantities = meter_quantities_multi(site=site, periods=kpi_periods(cov, with_yoy=True))
+            return _site_kpis(site=site, period=period, method=method, with_yoy=True, quantities=quantities)
     core = _site_core(site, period, method, (quantities or {}).get(period))
     e_tce = core["energy"]["energy_tce"]
     total = core["emissions"]["total_tco2"]
     va = core["value_added"]
+    # Intensities divide like by like: the complete months' energy by the complete months' value added.
+    icore = core if cov.complete in (None, period) else _site_core(site, cov.complete, method,
+                                                                  (quantities or {}).get(cov.complete))
+    i_tce, i_total, i_va = icore["energy"]["energy_tce"], icore["emissions"]["total_tco2"], icore["value_added"]
     out = {
         "scope": "site", "site": site.code, "site_id": site.pk, "kind": site.kind, "period": str(period),
-        "to_date": period.until,
+        "to_date": period.until, "coverage": cov.as_dict(),
+        "period_status": period_status(enterprise_id=site.enterprise_id, period=period),
         "electricity_method": method,
         "energy_tce": _v(e_tce.quantize(Q4), "tce"),
         "energy_by_carrier": core["energy"]["by_carrier"],
         "value_added_10k_cny": _v(va, "10^4 CNY"),
-        "energy_per_value_added": _v(_ratio(e_tce, va), "tce/10^4 CNY"),
+        "energy_per_value_added": _iv(_ratio(i_tce, i_va), "tce/10^4 CNY", cov),
         "scope1_tco2": _v(core["emissions"]["scope1_tco2"].quantize(Q4), "tCO2"),
         "scope2_tco2": _v(core["emissions"]["scope2_tco2"].quantize(Q4), "tCO2"),
         "total_tco2": _v(total.quantize(Q4), "tCO2"),
-        "carbon_intensity": _v(_ratio(total, va), "tCO2/10^4 CNY"),
+        "carbon_intensity": _iv(_ratio(i_total, i_va), "tCO2/10^4 CNY", cov),
         "electricity_kwh": _v(round(core["electricity_kwh"], 3), "kWh"),
         "renewable_share": _v(_ratio(core["renewable_kwh"], core["electricity_kwh"]) if core["electricity_kwh"] else
                               None, "ratio"),
@@ -181,16 +353,15 @@ def site_kpis(*, site: Site, period: Period, method: str = ConversionMethod.EQUI
         "factor_versions": core["emissions"]["factor_versions"],
         "emission_lines": core["emissions"]["lines"],
         "green_electricity": core["emissions"]["green_electricity"],
-        "per_product": _per_product(site, period, core, method),
+        "per_product": _per_product(site, core, cov, icore),
     }
     if site.kind == Site.Kind.DATA_CENTER:
-        facility = electricity_kwh(quantities=core["quantities"], roles={Meter.Role.FACILITY_TOTAL})
-        it = electricity_kwh(quantities=core["quantities"], roles={Meter.Role.IT_LOAD}, top_level_only=False)
+        facility, it = core["facility_kwh"], core["it_kwh"]
         out["pue"] = _v(_ratio(facility, it, Decimal("0.001")) if it else None, "ratio")
     if site.kind == Site.Kind.BASE_STATION_FLEET:
-        out["energy_per_base_station_kwh"] = _v(
-            _ratio(core["electricity_kwh"], site.base_station_count, Decimal("0.01"))
-            if site.base_station_count else None, "kWh/site")
+        out["energy_per_base_station_kwh"] = _iv(
+            _ratio(icore["electricity_kwh"], site.base_station_count, Decimal("0.01"))
+            if site.base_station_count else None, "kWh/site", cov)
     out |= _disclosure(core["energy"]["by_carrier"], core["emissions"]["lines"])
     out["heating_values"] = heating_values(site=site, period=period,
                                            carriers={c["carrier"] for c in core["energy"]["by_carrier"]})
@@ -199,29 +370,34 @@ def site_kpis(*, site: Site, period: Period, method: str = ConversionMethod.EQUI
                                     quantities=quantities))
         out["targets"] = _targets(Target.objects.filter(site=site), out, lambda y: site_kpis(
             site=site, period=Period.year(y), method=method, with_yoy=False, quantities=quantities))
-    return out
+    return out, (i_tce, i_total, i_va)
 
 
-def _per_product(site: Site, period: Period, core: dict, method: str) -> list[dict]:
-    """Energy per unit of product: the energy of the meters of the product's production unit when it has any,
-    otherwise the whole site's energy (stated as the allocation)."""
+def _product_energy(site: Site, period: Period, quantities, site_tce: Decimal, method: str,
+                    product: Product) -> tuple[Decimal, str]:
+    """(tce, allocation) of a product: the energy of the meters of its production unit when it has any, otherwise
+    the whole site's energy."""
+    if product.unit_of_production_id:
+        unit_meters = [m for m in quantities if m.production_unit_id == product.unit_of_production_id
+                       and m.carrier != Carrier.GREEN_ELECTRICITY]
+        if unit_meters:
+            return sum((to_tce(quantity=Decimal(repr(m.quantity)), meter_unit=m.unit,
+                               coefficient=coefficient_for(carrier=m.carrier, on=period.first,
+                                                           enterprise=site.enterprise, method=method))
+                        for m in unit_meters), Decimal(0)), "production_unit_meters"
+    return site_tce, "site"
+
+
+def _per_product(site: Site, core: dict, cov: Coverage, icore: dict) -> list[dict]:
+    """Energy per unit of product (the allocation is stated); the ratio over the coverage's complete months."""
     rows = []
     for product in _site_products(site):
-        output = product_output(product=product, period=period)
-        allocation = "site"
-        tce = core["energy"]["energy_tce"]
-        if product.unit_of_production_id:
-            unit_meters = [m for m in core["quantities"] if m.production_unit_id == product.unit_of_production_id
-                           and m.carrier != Carrier.GREEN_ELECTRICITY]
-            if unit_meters:
-                allocation = "production_unit_meters"
-                tce = sum((to_tce(quantity=Decimal(repr(m.quantity)), meter_unit=m.unit,
-                                  coefficient=coefficient_for(carrier=m.carrier, on=period.first,
-                                                              enterprise=site.enterprise, method=method))
-                           for m in unit_meters), Decimal(0))
-        rows.append({"product": product.code, "name": product.name, "output": _v(output, product.unit),
-                     "energy_tce": _v(tce.quantize(Q4), "tce"), "allocation": allocation,
-                     "energy_per_unit": _v(_ratio(tce * 1000, output), f"kgce/{product.unit}")})
+        p = core["products"].get(product.code) or {"output": None, "tce": Decimal(0), "allocation": "site"}
+        i = icore["products"].get(product.code) or p
+        ratio = _ratio(i["tce"] * 1000, i["output"]) if cov.complete is not None else None
+        rows.append({"product": product.code, "name": product.name, "output": _v(p["output"], product.unit),
+                     "energy_tce": _v(p["tce"].quantize(Q4), "tce"), "allocation": p["allocation"],
+                     "energy_per_unit": _iv(ratio, f"kgce/{product.unit}", cov)})
     return rows
 
 
@@ -253,22 +429,30 @@ def _targets(targets, current: dict, year_kpis) -> list[dict]:
 def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = ConversionMethod.EQUIVALENT,
                     with_yoy: bool = True, quantities: dict | None = None) -> dict:
     """`quantities`: {site id: {period: meter quantities}} already read (see `enterprise_kpis_current`)."""
+    cov = period_coverage(period=period)
+    period = cov.period
     if with_yoy:
-        period = period.to_date(timezone.localdate())
         if quantities is None:
             # The period and the year before it: one rollup aggregate per site, shared coefficient/factor lookups.
-            periods = [period, period.previous_year()]
+            periods = kpi_periods(cov, with_yoy=True)
             with lookup_memo():
                 quantities = {s.pk: meter_quantities_multi(site=s, periods=periods)
                               for s in _enterprise_sites(enterprise)}
                 return enterprise_kpis(enterprise=enterprise, period=period, method=method, quantities=quantities)
     quantities = quantities or {}
     sites = _enterprise_sites(enterprise)
-    site_rows = [site_kpis(site=s, period=period, method=method, with_yoy=False, quantities=quantities.get(s.pk))
-                 for s in sites]
+    rows_bases = [_site_kpis(site=s, period=period, method=method, with_yoy=False, quantities=quantities.get(s.pk))
+                  for s in sites]
+    site_rows = [r for r, _b in rows_bases]
+    bases = [b for _r, b in rows_bases]
     # Value added is entered per site: the enterprise's is the sum of its sites' (None when no site has any).
     site_va = [r["value_added_10k_cny"]["value"] for r in site_rows if r["value_added_10k_cny"]["value"] is not None]
     va = sum(site_va, Decimal(0)) if site_va else None
+    # Intensities over the complete months (like by like): the sites' complete-month sums.
+    i_tce = sum((b[0] for b in bases), Decimal(0))
+    i_total = sum((b[1] for b in bases), Decimal(0))
+    i_vas = [b[2] for b in bases if b[2] is not None]
+    i_va = sum(i_vas, Decimal(0)) if i_vas else None
     by_carrier: dict[str, dict] = {}
     for row in site_rows:
         for c in row["energy_by_carrier"]:
@@ -288,14 +472,15 @@ def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = Con
     e_tce, total = cast(Decimal, energy["energy_tce"]), emissions["total_tco2"]
     out = {
         "scope": "enterprise", "enterprise": enterprise.pk, "period": str(period), "to_date": period.until,
+        "coverage": cov.as_dict(), "period_status": period_status(enterprise_id=enterprise.pk, period=period),
         "electricity_method": method,
         "energy_tce": _v(e_tce.quantize(Q4), "tce"), "energy_by_carrier": energy["by_carrier"],
         "value_added_10k_cny": _v(va, "10^4 CNY"),
-        "energy_per_value_added": _v(_ratio(e_tce, va), "tce/10^4 CNY"),
+        "energy_per_value_added": _iv(_ratio(i_tce, i_va), "tce/10^4 CNY", cov),
         "scope1_tco2": _v(emissions["scope1_tco2"].quantize(Q4), "tCO2"),
         "scope2_tco2": _v(emissions["scope2_tco2"].quantize(Q4), "tCO2"),
         "total_tco2": _v(total.quantize(Q4), "tCO2"),
-        "carbon_intensity": _v(_ratio(total, va), "tCO2/10^4 CNY"),
+        "carbon_intensity": _iv(_ratio(i_total, i_va), "tCO2/10^4 CNY", cov),
         "electricity_kwh": _v(round(elec, 3), "kWh"),
         "renewable_share": _v(_ratio(renewable, Decimal(repr(elec))) if elec else None, "ratio"),
         "data_completeness": _v(round(min(completeness), 4) if completeness else None, "ratio (worst site)"),
@@ -329,9 +514,10 @@ def enterprise_kpis_current(*, enterprise: Enterprise, today=None,
     year to date, and the same spans a year earlier) are read in one aggregate per site, and coefficient and factor
     lookups are shared between the periods."""
     today = today or timezone.localdate()
-    month = Period.month(today.year, today.month).to_date(today)
-    year = Period.year(today.year).to_date(today)
-    periods = [month, year, month.previous_year(), year.previous_year()]
+    month = period_coverage(period=Period.month(today.year, today.month), today=today).period
+    year = period_coverage(period=Period.year(today.year), today=today).period
+    periods = list(dict.fromkeys(kpi_periods(Coverage(month), with_yoy=True) + kpi_periods(Coverage(year),
+                                                                                          with_yoy=True)))
     with lookup_memo():
         quantities = {s.pk: meter_quantities_multi(site=s, periods=periods, meter_filter=KPI_METERS)
                       for s in _enterprise_sites(enterprise)}

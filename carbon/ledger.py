@@ -4,7 +4,12 @@
 - `ledger_reverse` appends a reversing entry (negated amounts) with a reason and an author;
 - `restatement_check` compares closed months with a recomputation and flags differences as pending, never silently
   changing them; `period_restate` then appends reversals of the month's live entries and new entries;
-- `ledger_verify` recomputes the chain and names the first broken entry.
+- `ledger_verify` recomputes the chain and names the first broken entry, and checks the closing snapshots;
+- closing and restating also record the month's figures per site (`ClosingSnapshot`: energy by carrier with the
+  coefficients' edition and method, value added, output, emissions); the KPIs read closed months from them. The
+  snapshots' hash is carried by the entries posted with them (`snapshot_sha256`, part of the entry hash);
+- `closed_months_flag` marks closed months *restatement pending* at once when late or corrected data for them is
+  stored (called by the ingestion, import, estimate and monthly-data writes through `meters.hooks`).
 On PostgreSQL a trigger (migration 0003) refuses UPDATE and DELETE on the table.
 """
 
@@ -24,7 +29,7 @@ from energy_platform.errors import ApplicationError
 from plants.models import Enterprise
 
 from .emissions import site_emissions
-from .models import AccountingPeriod, LedgerEntry, Restatement
+from .models import AccountingPeriod, ClosingSnapshot, ConversionMethod, EnergyCoefficient, LedgerEntry, Restatement
 from .periods import Period
 
 GENESIS = "0" * 64
@@ -49,6 +54,8 @@ def _canonical(value) -> str | int | None:
 
 def entry_hash(entry: LedgerEntry, prev_hash: str) -> str:
     payload = {f: _canonical(getattr(entry, f)) for f in HASHED_FIELDS}
+    if entry.snapshot_sha256:  # entries from before closing snapshots keep their hash
+        payload["snapshot_sha256"] = entry.snapshot_sha256
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256((prev_hash + text).encode()).hexdigest()
 
@@ -89,6 +96,124 @@ def _entries_for_month(enterprise: Enterprise, month: dt.date, *, kind: str, aut
     return out
 
 
+def _encode(value):
+    if isinstance(value, Decimal):
+        return {"$d": format(value, "f")}
+    if isinstance(value, dt.datetime):
+        return {"$dt": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(obj: dict):
+    if "$d" in obj and len(obj) == 1:
+        return Decimal(obj["$d"])
+    if "$date" in obj and len(obj) == 1:
+        return dt.date.fromisoformat(obj["$date"])
+    if "$dt" in obj and len(obj) == 1:
+        return dt.datetime.fromisoformat(obj["$dt"])
+    return obj
+
+
+def snapshot_dumps(figures: dict) -> str:
+    """Canonical JSON of a closing snapshot: Decimals exact (as tagged strings), keys sorted."""
+    return json.dumps(_encode(figures), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def snapshot_loads(text: str) -> dict:
+    return json.loads(text, object_hook=_decode)
+
+
+def _snapshot_figures(site, month: dt.date, method: str) -> dict:
+    """What a closed month records for one site: its figures (`core`, as the KPIs use them) with the coefficients'
+    edition and the conversion method."""
+    from .kpis import _live_core  # the KPIs' own recomputation, so a closed month reads exactly as it did
+
+    core = _live_core(site, Period(month, 1), method)
+    editions = dict(EnergyCoefficient.objects.filter(
+        pk__in=[c["coefficient_id"] for c in core["energy"]["by_carrier"]]).values_list("pk", "edition"))
+    for c in core["energy"]["by_carrier"]:
+        c["coefficient_edition"] = editions.get(c["coefficient_id"], "")
+        c["method"] = method
+    return {"site": site.code, "month": month, "method": method, "core": core}
+
+
+def _month_snapshots(enterprise: Enterprise, month: dt.date) -> tuple[list[ClosingSnapshot], str]:
+    """The month's closing snapshots (one per site and computable method, next version) and their joint hash."""
+    version = (ClosingSnapshot.objects.filter(enterprise=enterprise, month=month).order_by("-version")
+               .values_list("version", flat=True).first() or 0) + 1
+    out = []
+    for site in enterprise.sites.order_by("pk"):
+        for method in (ConversionMethod.EQUIVALENT, ConversionMethod.EQUAL_VALUE):
+            try:
+                figures = _snapshot_figures(site, month, method)
+            except ApplicationError:
+                if method == ConversionMethod.EQUIVALENT:
+                    raise
+                continue  # no equal-value rate for the year: that method is not recorded
+            payload = snapshot_dumps(figures)
+            out.append(ClosingSnapshot(enterprise=enterprise, site=site, month=month, version=version,
+                                       method=method, payload=payload,
+                                       sha256=hashlib.sha256(payload.encode()).hexdigest()))
+    return out, _joint_hash(out)
+
+
+def _joint_hash(snapshots) -> str:
+    return hashlib.sha256("\n".join(sorted(s.sha256 for s in snapshots)).encode()).hexdigest() if snapshots else ""
+
+
+def _post_with_snapshots(enterprise: Enterprise, month: dt.date, entries: list[LedgerEntry]) -> list[LedgerEntry]:
+    """Append entries carrying the hash of the month's new closing snapshots, and store the snapshots."""
+    snapshots, joint = _month_snapshots(enterprise, month)
+    for e in entries:
+        if e.kind != LedgerEntry.Kind.REVERSAL:
+            e.snapshot_sha256 = joint
+    posted = _append(enterprise=enterprise, entries=entries)
+    anchored = [e.seq for e in posted if e.snapshot_sha256]
+    for snap in snapshots:
+        snap.ledger_seq = anchored[-1] if anchored else None
+    ClosingSnapshot.objects.bulk_create(snapshots)
+    return posted
+
+
+def closed_months_flag(*, enterprise_id: int, months, reason: str) -> list[dt.date]:
+    """Mark the closed months among `months` *restatement pending* (late or corrected data was stored for them), in
+    the caller's transaction; their figures stay as closed until restated. Returns the months newly flagged."""
+    qs = AccountingPeriod.objects.filter(enterprise_id=enterprise_id, month__in={m.replace(day=1) for m in months},
+                                         status=AccountingPeriod.Status.CLOSED, restatement_pending=False)
+    flagged = sorted(qs.values_list("month", flat=True))
+    if flagged:
+        qs.update(restatement_pending=True, restatement_reason=reason[:500])
+    return flagged
+
+
+def meter_days_flag(*, meter_days) -> None:
+    """`meters.hooks` callback: readings stored for these (meter id, local day) pairs."""
+    from meters.models import Meter
+
+    pairs = list(meter_days)
+    if not pairs:
+        return
+    enterprise_of = dict(Meter.objects.filter(pk__in={m for m, _d in pairs}).values_list("pk", "site__enterprise_id"))
+    months: dict[int, set] = {}
+    for meter_id, day in pairs:
+        if meter_id in enterprise_of:
+            months.setdefault(enterprise_of[meter_id], set()).add(day.replace(day=1))
+    for enterprise_id, ms in months.items():
+        closed_months_flag(enterprise_id=enterprise_id, months=ms, reason="late or corrected readings stored")
+
+
+def monthly_data_flag(*, enterprise_id: int, month: dt.date, kind: str) -> None:
+    """`plants.hooks` callback: a version of a month's value added or output was stored."""
+    what = "value added" if kind == "economic" else "output"
+    closed_months_flag(enterprise_id=enterprise_id, months=[month], reason=f"corrected {what} stored")
+
+
 @transaction.atomic
 def period_close(*, enterprise: Enterprise, month: dt.date, actor=None) -> list[LedgerEntry]:
     """Close a month: post its ledger entries; from then on the ledger is the record."""
@@ -96,7 +221,7 @@ def period_close(*, enterprise: Enterprise, month: dt.date, actor=None) -> list[
     if period.status == AccountingPeriod.Status.CLOSED:
         raise ApplicationError("period_closed", f"{month:%Y-%m} is already closed; restate it instead.",
                                status_code=409)
-    entries = _append(enterprise=enterprise, entries=_entries_for_month(
+    entries = _post_with_snapshots(enterprise, month, _entries_for_month(
         enterprise, month, kind=LedgerEntry.Kind.ORIGINAL, author=actor, reason="period close"))
     period.status = AccountingPeriod.Status.CLOSED
     period.closed_at = timezone.now()
@@ -169,7 +294,7 @@ def period_restate(*, enterprise: Enterprise, month: dt.date, reason: str, actor
                                status_code=409)
     reversals = [_reversal(e, reason=reason, actor=actor) for e in _live_entries(enterprise, month)]
     new = _entries_for_month(enterprise, month, kind=LedgerEntry.Kind.RESTATEMENT, author=actor, reason=reason)
-    entries = _append(enterprise=enterprise, entries=reversals + new)
+    entries = _post_with_snapshots(enterprise, month, reversals + new)
     superseded: list[str] = []
     for hook in RESTATEMENT_HOOKS:
         superseded += hook(enterprise=enterprise, month=month)
@@ -196,6 +321,7 @@ def ledger_verify(*, enterprise: Enterprise) -> dict:
     prev = GENESIS
     expected_seq = 1
     count = 0
+    anchors: dict[int, str] = {}
     for entry in LedgerEntry.objects.filter(enterprise=enterprise).order_by("seq").iterator(chunk_size=2000):
         problem = None
         if entry.seq != expected_seq:
@@ -210,7 +336,31 @@ def ledger_verify(*, enterprise: Enterprise) -> dict:
         prev = entry.hash
         expected_seq += 1
         count += 1
+        if entry.snapshot_sha256:
+            anchors[entry.seq] = entry.snapshot_sha256
+    snapshot_problem = _snapshots_problem(enterprise, anchors)
+    if snapshot_problem:
+        return {"ok": False, "entries": count, "first_broken": snapshot_problem, "head": None}
     return {"ok": True, "entries": count, "first_broken": None, "head": prev}
+
+
+def _snapshots_problem(enterprise: Enterprise, anchors: dict[int, str]) -> dict | None:
+    """The first closing snapshot whose payload does not match its hash, or whose month's joint hash is not the one
+    its ledger entry carries."""
+    groups: dict[tuple, list[ClosingSnapshot]] = {}
+    for snap in ClosingSnapshot.objects.filter(enterprise=enterprise).order_by("month", "version", "pk"):
+        if hashlib.sha256(snap.payload.encode()).hexdigest() != snap.sha256:
+            return {"id": snap.pk, "seq": snap.ledger_seq, "snapshot": snap.pk, "month": f"{snap.month:%Y-%m}",
+                    "version": snap.version, "problem": f"closing snapshot {snap.month:%Y-%m} v{snap.version} "
+                                                        "does not match its hash"}
+        groups.setdefault((snap.month, snap.version), []).append(snap)
+    for (month, version), snaps in groups.items():
+        seq = snaps[0].ledger_seq
+        if seq is not None and anchors.get(seq) != _joint_hash(snaps):
+            return {"id": snaps[0].pk, "seq": seq, "snapshot": snaps[0].pk, "month": f"{month:%Y-%m}",
+                    "version": version, "problem": f"closing snapshots {month:%Y-%m} v{version} do not match the "
+                                                  "hash in the ledger"}
+    return None
 
 
 def months_due_for_close(*, enterprise: Enterprise, days_after: int, today: dt.date) -> list[dt.date]:

@@ -272,6 +272,9 @@ class LedgerEntry(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                related_name="+")
     created_at = models.DateTimeField()
+    #: SHA-256 of the month's closing snapshots posted with this entry (close or restatement); part of the entry's
+    #: hash when set, so the chain covers the frozen figures. Empty on entries from before snapshots existed.
+    snapshot_sha256 = models.CharField(_("closing snapshot SHA-256"), max_length=64, blank=True, default="")
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
@@ -362,3 +365,33 @@ class MeasuredFuelProperty(models.Model):
             errors["activity_unit"] = _("t or 10^4 m3.")
         if errors:
             raise ValidationError(errors)
+class ClosingSnapshot(models.Model):
+    """The figures of one site for one closed month, as recorded at close (or at a restatement): energy by carrier
+    in physical units and tce with the coefficient edition and method, the value added and output used, and the
+    emissions. Closed months are read from here, never recomputed from rollups. Append-only: a restatement adds the
+    next version. `payload` is canonical JSON (`carbon.ledger.snapshot_dumps`); `sha256` its hash; the ledger
+    entries posted with it carry the hash of the month's snapshots (`LedgerEntry.snapshot_sha256`)."""
+
+    TENANT_PATH = "enterprise"
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="closing_snapshots")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="closing_snapshots")
+    month = models.DateField(_("period month"))
+    version = models.PositiveIntegerField(_("version"), default=1)
+    method = models.CharField(_("electricity conversion method"), max_length=16, choices=ConversionMethod.choices)
+    payload = models.TextField(_("figures (canonical JSON)"))
+    sha256 = models.CharField(max_length=64)
+    #: The ledger entry (sequence number) that carries this month's snapshot hash; None when the month posted none.
+    ledger_seq = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["enterprise", "month", "site", "-version"]
+        constraints = [models.UniqueConstraint(fields=["site", "month", "method", "version"],
+                                               name="closing_snapshot_unique")]
+        indexes = [models.Index(fields=["enterprise", "month"], name="closing_snapshot_month_idx")]
+        verbose_name = _("closing snapshot")
+        verbose_name_plural = _("closing snapshots")
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.month:%Y-%m} v{self.version} {self.method}"

@@ -49,7 +49,7 @@ class Period:
 
     @property
     def granularity(self) -> str:
-        return {1: "month", 3: "quarter", 12: "year"}[self.n_months]
+        return {1: "month", 3: "quarter", 12: "year"}.get(self.n_months, "months")
 
     @property
     def end_month(self) -> dt.date:
@@ -74,13 +74,74 @@ class Period:
 
     def to_date(self, today: dt.date) -> Period:
         """This period cut at `today` (exclusive) when it is in progress; itself otherwise."""
-        if self.first < today < self.end_month:
+        if self.first <= today < self.end_month:
             return Period(self.first, self.n_months, today)
         return self
 
     def __str__(self) -> str:
         if self.n_months == 1:
             return f"{self.first:%Y-%m}"
-        if self.n_months == 3:
+        if self.n_months == 3 and self.first.month % 3 == 1:
             return f"{self.first.year}-Q{(self.first.month + 2) // 3}"
-        return str(self.first.year)
+        if self.n_months == 12 and self.first.month == 1:
+            return str(self.first.year)
+        return f"{self.first:%Y-%m}..{month_add(self.first, self.n_months - 1):%Y-%m}"
+
+
+#: Why an intensity of a period in progress has no value.
+MONTH_IN_PROGRESS = "month_in_progress"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a period's figures cover: the one definition used by the KPIs, the UI, forecasts, alerts and reports.
+
+    - `period`: the period whose totals are reported, cut at the start of today when it is in progress (figures
+      "to date, through <through>");
+    - `complete`: the span of its complete months (every month ended before the cut), over which intensities divide
+      numerator and denominator alike; None when no month of the period is complete (a month in progress has no
+      per-value-added or per-product intensity).
+    """
+
+    period: Period
+
+    @property
+    def in_progress(self) -> bool:
+        return self.period.until is not None
+
+    @property
+    def through(self) -> dt.date | None:
+        """The last day counted (inclusive) of a period in progress."""
+        return self.period.until - dt.timedelta(days=1) if self.period.until is not None else None
+
+    @property
+    def complete(self) -> Period | None:
+        if self.period.until is None:
+            return self.period
+        n = sum(1 for m in self.period.months() if month_add(m, 1) <= self.period.until)
+        return Period(self.period.first, n) if n else None
+
+    @property
+    def complete_months(self) -> list[str]:
+        return [f"{m:%Y-%m}" for m in self.complete.months()] if self.complete is not None else []
+
+    @property
+    def intensity_reason(self) -> str | None:
+        """None when intensities have a value (whole months); otherwise why not."""
+        return MONTH_IN_PROGRESS if self.complete is None else None
+
+    def as_dict(self) -> dict:
+        return {"in_progress": self.in_progress, "through": self.through,
+                "complete_months": self.complete_months}
+
+
+def period_coverage(*, period: Period, today: dt.date | None = None) -> Coverage:
+    """The coverage of `period` on `today` (the local date; default now): cut at today when in progress (a period
+    already cut keeps its cut)."""
+    if period.until is not None:
+        return Coverage(period)
+    if today is None:
+        from django.utils import timezone
+
+        today = timezone.localdate()
+    return Coverage(period.to_date(today))

@@ -15,6 +15,7 @@ from accounts.audit import audit_record
 from accounts.models import Role
 from energy_platform.errors import ApplicationError
 
+from .hooks import monthly_data_stored
 from .models import EconomicData, Product, ProductionData, Site
 
 HEADERS = {
@@ -114,4 +115,6 @@ def monthly_value_record(*, kind: str, target, month: dt.date, value: Decimal, u
                                created_by=user, source=source, note=note)
     audit_record(actor=user, action=f"{model._meta.model_name}.create", obj=row,
                  detail={"month": f"{month:%Y-%m}", "value": value, "version": row.version, "via": source})
+    enterprise_id = target.enterprise_id if kind == "economic" else target.site.enterprise_id
+    monthly_data_stored(enterprise_id=enterprise_id, month=month, kind=kind)
     return row

@@ -15,7 +15,8 @@ from accounts.models import Role
 from accounts.tenancy import has_role, scope, visible_enterprises
 from carbon.energy import lookup_memo, meter_quantities_multi
 from carbon.kpis import KPI_METERS, site_kpis
-from carbon.periods import Period, month_add
+from carbon.models import AccountingPeriod
+from carbon.periods import Period, month_add, period_coverage
 from meters.models import Carrier, ImportJob, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
 from plants.models import Enterprise, Product, Site
 
@@ -146,8 +147,11 @@ def quality_issues(*, enterprise: Enterprise, user) -> dict:
     events = (scope(RegisterEvent.objects.filter(meter__site__enterprise=enterprise).exclude(status="resolved"), user)
               .select_related("meter").order_by("-ts")[:100])
     calibration = meters.filter(Q(next_calibration__lte=today)).select_related("site").order_by("next_calibration")
+    # Closed months for which late or corrected data was stored: their figures stay as closed until restated.
+    restatements = scope(AccountingPeriod.objects.filter(enterprise=enterprise, restatement_pending=True), user)
     return {"gaps": list(gaps), "rejected": list(rejected), "conflicts": list(conflicts),
-            "events": list(events), "calibration": list(calibration)}
+            "events": list(events), "calibration": list(calibration),
+            "restatements_pending": list(restatements.order_by("month"))}
 
 
 def models_f(name: str):
@@ -351,7 +355,9 @@ def site_kpi_trend(*, site: Site, metric: str, months: int = 12, today: dt.date 
     by carbon.kpis.site_kpis from rollups; all months' meter quantities are read in one aggregate."""
     today = today or timezone.localdate()
     first = month_add(today.replace(day=1), -(months - 1))
-    periods = [Period.month(d.year, d.month).to_date(today) for d in (month_add(first, i) for i in range(months))]
+    covs = [period_coverage(period=Period.month(d.year, d.month), today=today)
+            for d in (month_add(first, i) for i in range(months))]
+    periods = [c.period for c in covs]
     with lookup_memo():
         quantities = meter_quantities_multi(site=site, periods=periods, meter_filter=KPI_METERS)
         rows = [site_kpis(site=site, period=p, with_yoy=False, quantities=quantities) for p in periods]
@@ -370,4 +376,8 @@ def site_kpi_trend(*, site: Site, metric: str, months: int = 12, today: dt.date 
     else:
         series = [{"name": _("Scope 1 (tCO₂)"), "unit": "tCO2", "data": [_f(r["scope1_tco2"]["value"]) for r in rows]},
                   {"name": _("Scope 2 (tCO₂)"), "unit": "tCO2", "data": [_f(r["scope2_tco2"]["value"]) for r in rows]}]
-    return {"labels": labels, "series": series}
+    # The month in progress: totals to date; its intensities (per base station, per product) have no point.
+    last = covs[-1] if covs else None
+    return {"labels": labels, "series": series,
+            "through": last.through.isoformat() if last is not None and last.through else None,
+            "in_progress": [f"{c.period.first:%Y-%m}" for c in covs if c.in_progress]}

@@ -25,6 +25,7 @@ from accounts.audit import audit_record
 from carbon.models import Target
 from energy_platform.errors import ApplicationError
 from energy_platform.uploads import upload_commit, upload_file_name, upload_run
+from meters.hooks import readings_stored
 from meters.models import Bill, Meter, Reading, ReadingConflict, RejectedRow, ReviewStatus
 from meters.rollup import rollup_meter_days
 from plants.models import Enterprise
@@ -74,6 +75,7 @@ def conflict_resolve(*, conflict: ReadingConflict, take_offered: bool, user) -> 
         if not updated:
             Reading.objects.create(meter_id=conflict.meter_id, ts=conflict.ts, value=conflict.offered_value)
         day = timezone.localtime(conflict.ts, timezone=_tz(conflict.meter.site.timezone)).date()
+        readings_stored(meter_days=[(conflict.meter_id, day)])  # a closed month: restatement pending at once
         transaction.on_commit(lambda: rollup_meter_days(
             meter_days={conflict.meter_id: {day, day + dt.timedelta(days=1)}}))
     conflict.status = ReviewStatus.RESOLVED
@@ -98,7 +100,8 @@ def reading_estimate(*, meter: Meter, ts: dt.datetime, value: float, reason: str
         if Reading.objects.filter(meter=meter, ts=ts).exists():
             raise ApplicationError("reading_exists", _("A reading already exists at this time."), status_code=409)
         reading = Reading.objects.create(meter=meter, ts=ts, value=value, estimated=True)
-    day = timezone.localtime(ts, timezone=_tz(meter.site.timezone)).date()
+        day = timezone.localtime(ts, timezone=_tz(meter.site.timezone)).date()
+        readings_stored(meter_days=[(meter.pk, day)])  # a closed month: restatement pending at once
     rollup_meter_days(meter_days={meter.pk: {day}})
     log.info("estimate meter=%s ts=%s value=%s by %s: %s", meter.pk, ts.isoformat(), value, user.pk, reason)
     audit_record(actor=user, action="quality.estimate.create", obj=meter,

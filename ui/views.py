@@ -50,7 +50,7 @@ def _kpi_cards(kpis: dict) -> list[dict]:
         if key == "renewable_share" and value is not None:
             value = value * 100
         cards.append({"key": key, "label": labels[key], "value": value, "unit": unit, "yoy": yoy.get(key),
-                      "fmt": f"{decimals}g"})
+                      "fmt": f"{decimals}g", "reason": kpis[key].get("reason"), "months": kpis[key].get("months")})
     return cards
 
 

@@ -32,6 +32,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from energy_platform.errors import ApplicationError
+from meters.hooks import readings_stored
 from meters.models import (
     DirtyMeterDay,
     Gateway,
@@ -669,6 +670,7 @@ def _dirty_mark_pairs(pairs: list[tuple[int, dt.date]]) -> None:
     order); marked_at is refreshed so a sweep that started before this batch does not consume the mark."""
     if not pairs:
         return
+    readings_stored(meter_days=pairs)  # e.g. a closed month becomes "restatement pending" in this transaction
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute(_DIRTY_SQL, [_array_literal(m for m, _ in pairs), _array_literal(d for _, d in pairs)])
@@ -683,6 +685,7 @@ def dirty_mark(*, site: Site, readings: Iterable[tuple[int, dt.datetime]]) -> in
     pairs = {(mid, ts.astimezone(tz).date()) for mid, ts in readings}
     # A register delta belongs to the interval starting at the previous reading, which may be the day before.
     pairs |= {(mid, day - dt.timedelta(days=1)) for mid, day in list(pairs)}
+    readings_stored(meter_days=pairs)  # e.g. a closed month becomes "restatement pending" in this transaction
     # Sorted, so concurrent batches lock the rows in the same order; marked_at is refreshed so a sweep that started
     # before this batch does not consume the mark.
     DirtyMeterDay.objects.bulk_create([DirtyMeterDay(meter_id=m, day=d) for m, d in sorted(pairs)],

@@ -61,15 +61,40 @@ META_LABELS = {
     "year": _("Year"), "period": _("Period"), "electricity_method": _("Electricity conversion method"),
     "standard": _("Standard"), "ledger_head": _("Ledger hash-chain head"), "allocation": _("Allocation rule"),
     "edition": _("Edition"), "provisional": _("Provisional reference values"), "scope": _("Scope"),
+    "through": _("To date, through"), "complete_months": _("Intensities over the complete months"),
 }
 
 
 def subject_meta(*, enterprise, site, year: int, period) -> dict:
+    """`period` as cut by `carbon.periods.period_coverage`: a period in progress names the day it runs through."""
+    from carbon.periods import Coverage
+
     meta = {"enterprise": enterprise.name, "credit_code": enterprise.credit_code}
     if site is not None:
         meta["site"] = f"{site.code} {site.name}"
     meta.update(year=year, period=str(period))
+    cov = Coverage(period)
+    if cov.in_progress:
+        meta["through"] = cov.through.isoformat() if cov.through else ""
+        meta["complete_months"] = (f"{cov.complete_months[0]}..{cov.complete_months[-1]}" if cov.complete_months
+                                   else str(_("none (month in progress)")))
     return meta
+
+
+def coverage_notes(period) -> list[str]:
+    """The sentence every document of a period in progress carries (the same cut in all four reports)."""
+    from carbon.periods import Coverage
+
+    cov = Coverage(period)
+    if not cov.in_progress:
+        return []
+    text = str(_("Period in progress: figures to date, through %(d)s.")) % {"d": cov.through}
+    if cov.complete_months:
+        text += " " + str(_("Intensities over the complete months %(a)s to %(b)s, numerator and denominator "
+                            "alike.")) % {"a": cov.complete_months[0], "b": cov.complete_months[-1]}
+    else:
+        text += " " + str(_("No intensity: month in progress."))
+    return [text]
 
 
 def builders() -> dict:

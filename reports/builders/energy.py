@@ -7,12 +7,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from carbon.kpis import enterprise_kpis, site_kpis
-from carbon.periods import Period
+from carbon.periods import Period, period_coverage
 from meters.models import Meter
 
 from ..labels import LEVEL_NAMES, METHOD_NAMES, YOY_NAMES, carrier_name
 from ..models import MeteringRequirement
-from . import Chart, Column, Document, Section, Table, subject_meta
+from . import Chart, Column, Document, Section, Table, coverage_notes, subject_meta
 from .heating import heating_values_section
 
 TARGET_NAMES = {"energy_per_value_added": gettext_lazy("Energy per value added"),
@@ -22,7 +22,7 @@ TARGET_NAMES = {"energy_per_value_added": gettext_lazy("Energy per value added")
 
 
 def build_energy(*, enterprise, year: int, site=None, options=None) -> Document:
-    period = Period.year(year)
+    period = period_coverage(period=Period.year(year)).period  # cut at today when in progress, like every report
     k = (site_kpis(site=site, period=period) if site is not None
          else enterprise_kpis(enterprise=enterprise, period=period))
     summary = Table(
@@ -90,7 +90,8 @@ def build_energy(*, enterprise, year: int, site=None, options=None) -> Document:
         meta=meta,
         sections=[
             Section("summary", _("Summary"), [summary],
-                    [_("Conversion to tce by %(ed)s, electricity by the %(m)s method.")
+                    [*coverage_notes(period),
+                     _("Conversion to tce by %(ed)s, electricity by the %(m)s method.")
                      % {"m": METHOD_NAMES.get(k["electricity_method"], k["electricity_method"]),
                         "ed": ", ".join(k["coefficient_editions"]) or "GB/T 2589"}]),
             Section("by_carrier", _("Consumption by carrier"), [carriers], charts=[carrier_chart]),

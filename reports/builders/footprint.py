@@ -19,14 +19,13 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from carbon.emissions import site_emissions
-from carbon.kpis import product_output, unit_kpis
-from carbon.periods import Period
+from carbon.kpis import site_figures, unit_kpis
+from carbon.periods import Coverage, Period, period_coverage
 from energy_platform.errors import ApplicationError
 from plants.models import Product
 
 from ..models import ProductPrice
-from . import Chart, Column, Document, Section, Table, subject_meta
+from . import Chart, Column, Document, Section, Table, coverage_notes, subject_meta
 
 Q6 = Decimal("0.000001")
 ALLOCATIONS = ("mass", "economic", "energy")
@@ -95,18 +94,23 @@ def build_footprint(*, enterprise, year: int, site=None, options=None) -> Docume
     if rule not in RULES:
         raise ApplicationError("invalid_allocation", f"allocation must be one of {', '.join(ALLOCATIONS)}.",
                                status_code=400)
-    period = Period.year(year)
+    cut = period_coverage(period=Period.year(year)).period  # cut at today when in progress, like every report
+    # A footprint per unit is an intensity: emissions and output of the complete months alike (none in a first
+    # month in progress).
+    period = Coverage(cut).complete
     sites = [site] if site is not None else list(enterprise.sites.all().order_by("code"))
     rows, versions = [], set()
-    for s in sites:
-        products = [(p, product_output(product=p, period=period) or Decimal(0))
+    for s in sites if period is not None else []:
+        # Output and emissions of closed months as recorded at close (carbon.kpis.site_figures).
+        figures = site_figures(site=s, period=period)
+        products = [(p, (figures["products"].get(p.code) or {}).get("output") or Decimal(0))
                     for p in Product.objects.filter(site=s).select_related("unit_of_production").order_by("code")]
         products = [(p, out) for p, out in products if out > 0]
         if not products:
             continue
         basis = ({products[0][0].pk: (products[0][1], products[0][0].unit)} if len(products) == 1
                  else RULES[rule](s, products, year, period))
-        em = site_emissions(site=s, period=period)
+        em = figures["emissions"]
         versions.update(em["factor_versions"])
         total_basis = sum((b for b, _u in basis.values()), Decimal(0))
         for p, out in products:
@@ -127,7 +131,8 @@ def build_footprint(*, enterprise, year: int, site=None, options=None) -> Docume
                "Upstream emissions of purchased materials are not included."),
              allocation_method_text(rule),
              _("A site with a single product gives it all the site's emissions.")]
-    meta = subject_meta(enterprise=enterprise, site=site, year=year, period=period)
+    notes = coverage_notes(cut) + notes
+    meta = subject_meta(enterprise=enterprise, site=site, year=year, period=cut)
     meta["allocation"] = rule
     return Document(
         kind="footprint", title=_("Product carbon footprint %(year)s") % {"year": year},

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils.translation import gettext as _
 
-from carbon.emissions import enterprise_emissions, enterprise_heating_values, site_emissions
+from carbon.emissions import enterprise_heating_values
+from carbon.kpis import site_emissions_frozen
 from carbon.ledger import ledger_head
-from carbon.periods import Period
+from carbon.periods import Period, period_coverage
 
 from ..labels import source_name
-from . import Chart, Column, Document, Section, Table, subject_meta
+from . import Chart, Column, Document, Section, Table, coverage_notes, subject_meta
 from .heating import heating_values_section
 
 
@@ -35,13 +38,12 @@ def _by_source(lines: list[dict]) -> list[tuple[str, object]]:
 
 
 def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
-    period = Period.year(year)
-    if site is not None:
-        one = site_emissions(site=site, period=period)
-        e = {"scope1_tco2": one["scope1_tco2"], "scope2_tco2": one["scope2_tco2"], "total_tco2": one["total_tco2"],
-             "sites": [one], "factor_versions": one["factor_versions"]}
-    else:
-        e = enterprise_emissions(enterprise=enterprise, period=period)
+    period = period_coverage(period=Period.year(year)).period  # cut at today when in progress, like every report
+    # Closed months as recorded at close (carbon.kpis), open months from the rollups.
+    per_site = [site_emissions_frozen(site=s, period=period)
+                for s in ([site] if site is not None else enterprise.sites.all())]
+    e = {k: sum((s[k] for s in per_site), Decimal(0)) for k in ("scope1_tco2", "scope2_tco2", "total_tco2")}
+    e.update(sites=per_site, factor_versions=sorted({v for s in per_site for v in s["factor_versions"]}))
     lines = [{**ln, "site": s["site"]} for s in e["sites"] for ln in s["lines"]]
     scope1 = [ln for ln in lines if ln["scope"] == "scope1"]
     scope2 = [ln for ln in lines if ln["scope"] == "scope2"]
@@ -64,7 +66,7 @@ def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
         kind="ghg", title=_("Greenhouse gas emissions report %(year)s") % {"year": year},
         meta=meta,
         sections=[
-            Section("summary", _("Summary"), [summary],
+            Section("summary", _("Summary"), [summary], coverage_notes(period),
                     charts=[Chart(_("Emissions by scope"), "tCO2", [(_("Scope 1 (direct)"), e["scope1_tco2"]),
                                                                      (_("Scope 2 (purchased energy)"),
                                                                       e["scope2_tco2"])])]),

@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from carbon.periods import Period
+from carbon.periods import Period, period_coverage
 
 from ..greenfactory import green_factory_scores, indicator_set_for
 from ..labels import GROUP_NAMES_EN, THRESHOLD_NAMES
 from ..models import RequirementEntry
-from . import Chart, Column, Document, Section, Table, subject_meta
+from . import Chart, Column, Document, Section, Table, coverage_notes, subject_meta
 
 
 def build_green_factory(*, enterprise, year: int, site=None, options=None) -> Document:
@@ -52,7 +52,10 @@ def build_green_factory(*, enterprise, year: int, site=None, options=None) -> Do
     if site is not None:
         notes.append(_("Computed indicators are those of site %(s)s; entered values and basic requirements are the "
                        "enterprise's.") % {"s": site.code})
-    meta = subject_meta(enterprise=enterprise, site=site, year=year, period=Period.year(year))
+    # The computed indicators come from carbon.kpis, which cuts a year in progress the same way.
+    period = period_coverage(period=Period.year(year)).period
+    notes = coverage_notes(period) + notes
+    meta = subject_meta(enterprise=enterprise, site=site, year=year, period=period)
     meta.update(edition=iset.edition, provisional=iset.provisional)
     chart = Chart(_("Total score by year"), _("points"), [(str(y), scored[y]["total"]) for y in years],
                   lines=[(str(THRESHOLD_NAMES.get(k, k)), v) for k, v in iset.thresholds.items()])
