@@ -70,8 +70,13 @@ class Meter(models.Model):
     unit = models.CharField(_("unit of measure"), max_length=10)
     reading_kind = models.CharField(_("reading kind"), max_length=12, choices=ReadingKind.choices)
     multiplier = models.DecimalField(_("multiplier (CT/PT ratio)"), max_digits=12, decimal_places=4, default=1)
-    rollover_value = models.DecimalField(_("register rollover value"), max_digits=20, decimal_places=4, null=True,
-                                         blank=True, help_text=_("The register wraps to 0 after this value."))
+    # The modulus, not the largest value shown: the rollup's delta across a wrap is new + rollover_value − previous
+    # (docs/ingestion.md "Register rollover"), so a register showing at most 99,999.9 has 100,000.
+    rollover_value = models.DecimalField(
+        _("register rollover modulus"), max_digits=20, decimal_places=4, null=True, blank=True,
+        help_text=_("The value at which the register returns to zero: the largest value it can show plus one step "
+                    "of its resolution (a register showing at most 99,999.9 has 100,000). Across a wrap the "
+                    "consumption is new + modulus − previous, times the multiplier."))
     interval_minutes = models.PositiveIntegerField(_("reading interval (minutes)"), default=15)
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
     level = models.CharField(_("metering level (GB 17167)"), max_length=12, choices=Level.choices)
@@ -103,6 +108,8 @@ class Meter(models.Model):
             errors["production_unit"] = _("The production unit must belong to the meter's site.")
         if self.rollover_value is not None and self.reading_kind == self.ReadingKind.INTERVAL:
             errors["rollover_value"] = _("Only cumulative registers roll over.")
+        elif self.rollover_value is not None and self.rollover_value <= 0:
+            errors["rollover_value"] = _("The rollover modulus must be positive.")
         if self.parent_id:
             if self.site_id and self.parent.site_id != self.site_id:
                 errors["parent"] = _("The parent meter must belong to the same site.")

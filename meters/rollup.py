@@ -4,7 +4,8 @@ Semantics (documented in docs/accounting.md):
 - an interval meter's value is the quantity of the interval starting at its timestamp;
 - a cumulative register's delta between two consecutive readings is the quantity of the interval starting at the
   earlier reading (LEAD over the readings); a negative delta is a rollover when the register wrapped from its top tenth
-  to its bottom tenth of `rollover_value` (delta + rollover_value), otherwise a reset (the new value counts from 0);
+  to its bottom tenth of `rollover_value` (delta + rollover_value; the value is the register's modulus, the value at
+  which it returns to zero: 100,000 for a register showing at most 99,999.9), otherwise a reset (new counts from 0);
 - quantities are multiplied by the meter's multiplier (CT/PT ratio) and kept in the meter's unit;
 - buckets are hours, days and months of the site's local time; each knows its expected intervals
   (bucket length / meter interval; a meter read monthly or less often expects one reading per month) and the
