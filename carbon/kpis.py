@@ -102,6 +102,16 @@ def _v(value, unit):
     return {"value": value, "unit": unit}
 
 
+def _excluded(core: dict) -> list[dict]:
+    """The meters the energy and emissions left out, once each."""
+    seen, out = set(), []
+    for e in core["energy"]["excluded_meters"] + core["emissions"]["excluded_meters"]:
+        if (e["meter"], e["reason"]) not in seen:
+            seen.add((e["meter"], e["reason"]))
+            out.append(e)
+    return out
+
+
 def _site_core(site: Site, period: Period, method: str, quantities=None) -> dict:
     if quantities is None:
         quantities = meter_quantities(site=site, period=period)
@@ -156,6 +166,8 @@ def site_kpis(*, site: Site, period: Period, method: str = ConversionMethod.EQUI
         "emission_lines": core["emissions"]["lines"],
         "green_electricity": core["emissions"]["green_electricity"],
         "per_product": _per_product(site, period, core, method),
+        # Meters left out because their stored data cannot be accounted (carbon.energy.meter_quantities).
+        "excluded_meters": _excluded(core), "complete": not _excluded(core),
     }
     if site.kind == Site.Kind.DATA_CENTER:
         facility = electricity_kwh(quantities=core["quantities"], roles={Meter.Role.FACILITY_TOTAL})
@@ -276,6 +288,8 @@ def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = Con
         "sites": [{"site": s["site"], "kind": s["kind"], "energy_tce": s["energy_tce"], "total_tco2": s["total_tco2"],
                    "energy_per_value_added": s["energy_per_value_added"], **({"pue": s["pue"]} if "pue" in s else {})}
                   for s in site_rows],
+        "excluded_meters": [e for s in site_rows for e in s["excluded_meters"]],
+        "complete": all(s["complete"] for s in site_rows),
     }
     if with_yoy:
         before = enterprise_kpis(enterprise=enterprise, period=period.previous_year(), method=method, with_yoy=False,
