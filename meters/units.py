@@ -98,3 +98,28 @@ def quantity_problem(*, carrier: str, unit: str, quantity: float, multiplier: De
         return "implausible_value", _("Stored readings give %(q).6g %(unit)s, more than the plausibility limit "
                                       "allows (%(bound).6g).") % {"q": quantity, "unit": unit, "bound": bound}
     return None
+
+
+def finite_rollups_q():
+    """Rollup rows a chart or export may show: finite quantities (an absurd stored reading makes its buckets
+    infinite; on PostgreSQL NaN sorts above infinity, so it is left out too)."""
+    from django.db.models import Q
+
+    return Q(quantity__gte=-1e300, quantity__lte=1e300)
+
+
+def plausible_readings_q():
+    """Raw readings a chart may show: within the absolute ceiling."""
+    from django.db.models import Q
+
+    return Q(value__gte=-READING_VALUE_CEILING, value__lte=READING_VALUE_CEILING)
+
+
+def usable_meters_q():
+    """Meters whose unit their carrier allows (others are left out of every figure and listed as unusable)."""
+    from django.db.models import Q
+
+    q = Q(pk__in=[])
+    for carrier, units in _table().allowed.items():
+        q |= Q(carrier=carrier, unit__in=list(units))
+    return q
