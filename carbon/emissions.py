@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 
 from energy_platform.errors import ApplicationError
+from energy_platform.numbers import exact
 from meters.models import Carrier, Meter
 from meters.units import unit_scale
 from plants.models import Enterprise, Site
@@ -92,12 +93,12 @@ def site_emissions(*, site: Site, period: Period, purpose: str = FactorSet.Purpo
         sign = _sign(m)
         if m.carrier == Carrier.GREEN_ELECTRICITY and m.parent_id is None and m.role in (
                 Meter.Role.PURCHASE, Meter.Role.FACILITY_TOTAL):
-            green_kwh += Decimal(repr(m.quantity)) * (unit_scale(from_unit=m.unit, to_unit="kWh") or Decimal(0))
+            green_kwh += exact(m.quantity) * (unit_scale(from_unit=m.unit, to_unit="kWh") or Decimal(0))
             continue
         if sign == 0 or (m.carrier not in FUEL_CARRIERS and m.carrier not in SCOPE2_CARRIERS):
             continue
         key = (m.carrier, m.unit)
-        per_carrier[key] = per_carrier.get(key, Decimal(0)) + Decimal(repr(m.quantity)) * sign
+        per_carrier[key] = per_carrier.get(key, Decimal(0)) + exact(m.quantity) * sign
 
     lines = []
     excluded = excluded_of(quantities)

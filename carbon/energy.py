@@ -21,6 +21,7 @@ from typing import NamedTuple
 from django.db.models import BooleanField, ExpressionWrapper, Q, Sum
 
 from energy_platform.errors import ApplicationError
+from energy_platform.numbers import exact
 from meters.models import Carrier, Meter, MeterRollup
 from meters.units import quantity_problem, unit_scale
 from plants.models import Enterprise, Site
@@ -239,7 +240,7 @@ def site_energy(*, site: Site, period: Period, method: str = ConversionMethod.EQ
         if coef is None:
             coef = coefficients[m.carrier] = coefficient_for(carrier=m.carrier, on=on, enterprise=site.enterprise,
                                                              method=method)
-        qty = Decimal(repr(m.quantity)) * sign
+        qty = exact(m.quantity) * sign
         try:
             tce = to_tce(quantity=qty, meter_unit=m.unit, coefficient=coef)
         except ApplicationError as exc:  # an allowed unit the coefficient cannot take: leave the meter out
@@ -280,7 +281,9 @@ def enterprise_energy(*, enterprise: Enterprise, period: Period, method: str = C
 
 
 def electricity_kwh(*, quantities: list[MeterQuantity], roles: set[str], top_level_only: bool = True,
-                    carriers: tuple[str, ...] = (Carrier.ELECTRICITY,)) -> float:
-    """Sum of electricity meters of the given roles (kWh, multiplier applied; units scaled by the units table)."""
-    return sum(m.quantity * float(unit_scale(from_unit=m.unit, to_unit="kWh") or 0) for m in quantities
-               if m.carrier in carriers and m.role in roles and (m.parent_id is None or not top_level_only))
+                    carriers: tuple[str, ...] = (Carrier.ELECTRICITY,)) -> Decimal:
+    """Sum of electricity meters of the given roles (kWh, multiplier applied; units scaled by the units table), as
+    an exact decimal: summing the floats would print 6612.835999999999 for 6612.836."""
+    return sum((exact(m.quantity) * (unit_scale(from_unit=m.unit, to_unit="kWh") or Decimal(0)) for m in quantities
+                if m.carrier in carriers and m.role in roles and (m.parent_id is None or not top_level_only)),
+               Decimal(0))

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
+from energy_platform.numbers import exact
 from meters.models import Carrier, Meter
 from plants.models import EconomicData, Enterprise, Product, ProductionData, Site
 
@@ -127,7 +128,7 @@ def _site_core(site: Site, period: Period, method: str, quantities=None) -> dict
         emissions["green_electricity"]["certificates_mwh"]
     consumed_kwh = incoming + generated - exported
     # Renewable share = (self-generated renewable consumed + purchased green power) / electricity consumed (§5).
-    renewable_kwh = max(generated - exported, 0) + float(green_mwh) * 1000
+    renewable_kwh = max(generated - exported, Decimal(0)) + green_mwh * 1000
     return {"energy": energy, "emissions": emissions, "value_added": va, "electricity_kwh": consumed_kwh,
             "renewable_kwh": renewable_kwh, "quantities": quantities}
 
@@ -266,8 +267,8 @@ def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = Con
     emissions = {k: sum((r[k]["value"] for r in site_rows), Decimal(0)) for k in ("scope1_tco2", "scope2_tco2",
                                                                                  "total_tco2")}
     emissions["factor_versions"] = sorted({v for r in site_rows for v in r["factor_versions"]})
-    elec = sum(s["electricity_kwh"]["value"] for s in site_rows)
-    renewable = sum((s["renewable_share"]["value"] or 0) * Decimal(repr(s["electricity_kwh"]["value"]))
+    elec = sum((s["electricity_kwh"]["value"] for s in site_rows), Decimal(0))
+    renewable = sum((s["renewable_share"]["value"] or 0) * exact(s["electricity_kwh"]["value"])
                     for s in site_rows)
     completeness = [s["data_completeness"]["value"] for s in site_rows if s["data_completeness"]["value"] is not None]
     e_tce, total = energy["energy_tce"], emissions["total_tco2"]
@@ -282,7 +283,7 @@ def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = Con
         "total_tco2": _v(total.quantize(Q4), "tCO2"),
         "carbon_intensity": _v(_ratio(total, va), "tCO2/10^4 CNY"),
         "electricity_kwh": _v(round(elec, 3), "kWh"),
-        "renewable_share": _v(_ratio(renewable, Decimal(repr(elec))) if elec else None, "ratio"),
+        "renewable_share": _v(_ratio(renewable, exact(elec)) if elec else None, "ratio"),
         "data_completeness": _v(round(min(completeness), 4) if completeness else None, "ratio (worst site)"),
         "factor_versions": emissions["factor_versions"],
         "sites": [{"site": s["site"], "kind": s["kind"], "energy_tce": s["energy_tce"], "total_tco2": s["total_tco2"],

@@ -96,7 +96,7 @@ def poisoned(tenants):
     """Site A1 (Shanghai), March 2025: a good grid meter with 100,000 kWh; next to it a meter whose unit is `0` and
     one with 1e308 and 1.7e308 stored (both written before the checks existed, so straight into the tables)."""
     site = tenants["site_a"]
-    good = MeterFactory(site=site, code="E-GOOD", carrier=Carrier.ELECTRICITY, unit="kWh", interval_minutes=MONTHLY)
+    MeterFactory(site=site, code="E-GOOD", carrier=Carrier.ELECTRICITY, unit="kWh", interval_minutes=MONTHLY)
     assert readings_ingest(site=site, rows=[RawRow(0, "E-GOOD", MARCH.isoformat(), 100_000)]).rejected == []
     zero = MeterFactory(site=site, code="E-ZERO", carrier=Carrier.ELECTRICITY, unit="kWh", interval_minutes=MONTHLY)
     Meter.objects.filter(pk=zero.pk).update(unit="0")
