@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
+from typing import overload
 
 #: Decimal places per kind of quantity, at presentation.
 PLACES = {"tce": 3, "tco2": 3, "ratio": 4, "percent": 2, "physical": 3, "money": 2}
@@ -21,6 +22,10 @@ UNIT_KIND = {"tce": "tce", "tCO2": "tco2", "tCO2e": "tco2", "ratio": "ratio", "%
              "10^4 CNY": "money"}
 
 
+@overload
+def exact(value: None) -> None: ...
+@overload
+def exact(value: Decimal | float | int | str) -> Decimal: ...
 def exact(value: Decimal | float | int | str | None) -> Decimal | None:
     """The exact decimal of a stored number: a float as it prints (shortest repr), never its binary expansion;
     None for None. Non-finite floats are refused: the accounting leaves such meters out before this point."""
