@@ -1,8 +1,9 @@
 """Print formatting of report figures (PDF, portal pages): exact decimals, thousands separators, no float noise.
 
 Rounding is the platform's one presentation rule (energy_platform.numbers.present): by the quantity's unit, tce and
-tCO₂ to 3 decimals, ratios to 4, physical quantities to 3. A figure without a unit prints exactly, trailing zeros
-dropped (never 94,968,233.073000).
+tCO₂ to 3 decimals, ratios to 4, physical quantities to 3. Factors and intensities (a unit with "/", already rounded
+by the engine: KPI ratios to 4) and figures without a unit print exactly, trailing zeros dropped (never
+94,968,233.073000).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def fmt_number(value, *, places: int | None = None, unit: str | None = None) -> 
     value = Decimal(value)
     if places is not None:
         value = value.quantize(Decimal(1).scaleb(-places))
-    elif unit is not None:
+    elif unit is not None and "/" not in unit:  # a quantity; factors and intensities print as the engine gave them
         value = present_in(value, unit)
     else:
         if value.as_tuple().exponent < -6:
