@@ -18,10 +18,12 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 
 from energy_platform.errors import ApplicationError
+from energy_platform.numbers import exact
 from meters.models import Carrier, Meter
+from meters.units import unit_scale
 from plants.models import Enterprise, Site
 
-from .energy import MeterQuantity, _sign, coefficient_for, memo_active, memoized, meter_quantities
+from .energy import MeterQuantity, _sign, coefficient_for, excluded_of, memo_active, memoized, meter_quantities
 from .models import (
     EmissionFactor,
     EnergyCoefficient,
@@ -38,10 +40,6 @@ FUEL_CARRIERS = {Carrier.RAW_COAL, Carrier.WASHED_COAL, Carrier.COKE, Carrier.NA
 SCOPE2_CARRIERS: dict[str, str] = {Carrier.ELECTRICITY: EmissionFactor.Kind.GRID,
                                    Carrier.HEAT: EmissionFactor.Kind.HEAT, Carrier.STEAM: EmissionFactor.Kind.STEAM}
 
-#: Meter unit → factor activity unit: multiply the meter quantity by this.
-ACTIVITY_SCALE = {("kWh", "MWh"): Decimal("0.001"), ("MWh", "MWh"): Decimal(1), ("t", "t"): Decimal(1),
-                  ("m3", "10^4 m3"): Decimal("0.0001"), ("10^4 m3", "10^4 m3"): Decimal(1), ("GJ", "GJ"): Decimal(1),
-                  ("MJ", "GJ"): Decimal("0.001")}
 
 
 def grid_region_of(site: Site) -> str | None:
@@ -136,21 +134,24 @@ def site_emissions(*, site: Site, period: Period, purpose: str = FactorSet.Purpo
         sign = _sign(m)
         if m.carrier == Carrier.GREEN_ELECTRICITY and m.parent_id is None and m.role in (
                 Meter.Role.PURCHASE, Meter.Role.FACILITY_TOTAL):
-            green_kwh += Decimal(repr(m.quantity)) * (1000 if m.unit == "MWh" else 1)
+            green_kwh += exact(m.quantity) * (unit_scale(from_unit=m.unit, to_unit="kWh") or Decimal(0))
             continue
         if sign == 0 or (m.carrier not in FUEL_CARRIERS and m.carrier not in SCOPE2_CARRIERS):
             continue
         key = (m.carrier, m.unit)
-        per_carrier[key] = per_carrier.get(key, Decimal(0)) + Decimal(repr(m.quantity)) * sign
+        per_carrier[key] = per_carrier.get(key, Decimal(0)) + exact(m.quantity) * sign
 
     lines = []
     measured = _measured_rows(site, period, {c for c, _u in per_carrier if c in FUEL_CARRIERS})
+    excluded = excluded_of(quantities)
     for (carrier, unit), qty in sorted(per_carrier.items()):
         factor = factor_select(site=site, carrier=carrier, year=year, purpose=purpose)
-        scale = ACTIVITY_SCALE.get((unit, factor.activity_unit))
-        if scale is None:
-            raise ApplicationError("unit_mismatch", f"{carrier} metered in {unit} but its factor is per "
-                                                    f"{factor.activity_unit}.")
+        scale = unit_scale(from_unit=unit, to_unit=factor.activity_unit)  # the units table (meters.units)
+        if scale is None:  # an allowed unit this factor cannot take: those meters are left out, not the figure
+            excluded.extend({"meter": m.code, "site": site.code, "reason": "unit_mismatch",
+                             "detail": f"{carrier} metered in {unit} but its factor is per {factor.activity_unit}."}
+                            for m in quantities if (m.carrier, m.unit) == (carrier, unit) and _sign(m) != 0)
+            continue
         scope = "scope1" if carrier in FUEL_CARRIERS else "scope2"
         # Months with the enterprise's measured NCV and carbon content take them instead of the default; the rest of
         # the period keeps the default factor.
@@ -183,6 +184,7 @@ def site_emissions(*, site: Site, period: Period, purpose: str = FactorSet.Purpo
         "green_electricity": {"metered_green_power_mwh": green_kwh / 1000, "certificates_mwh": gec_mwh,
                               "note": "market-based instruments, reported separately and not netted"},
         "factor_versions": sorted({ln["factor_version"] for ln in lines}),
+        "excluded_meters": excluded, "complete": not excluded,
     }
 
 
@@ -204,13 +206,13 @@ def _month_quantity(site: Site, period: Period, month, carrier: str, unit: str) 
     if period.until is not None:
         one = one.to_date(period.until)
     rows = meter_quantities(site=site, period=one, meter_filter=Q(carrier=carrier, unit=unit))
-    return sum((Decimal(repr(m.quantity)) * _sign(m) for m in rows), Decimal(0))
+    return sum((exact(m.quantity) * _sign(m) for m in rows), Decimal(0))
 
 
 def _measured_line(*, row: MeasuredFuelProperty, amount: Decimal, meter_unit: str, default: EmissionFactor) -> dict:
     """An emission line of a fuel in a month with the enterprise's measured NCV and carbon content (GB/T 32150:
     measured values take precedence over defaults); the oxidation rate is the default's unless measured."""
-    scale = ACTIVITY_SCALE.get((meter_unit, row.activity_unit))
+    scale = unit_scale(from_unit=meter_unit, to_unit=row.activity_unit)  # the units table (meters.units)
     if scale is None:
         raise ApplicationError("unit_mismatch", f"{row.carrier} metered in {meter_unit} but its measured heating "
                                                 f"value is per {row.activity_unit}.")
@@ -308,6 +310,8 @@ def enterprise_emissions(*, enterprise: Enterprise, period: Period) -> dict:
     sites = [site_emissions(site=s, period=period) for s in enterprise.sites.all()]
     scope1 = sum((s["scope1_tco2"] for s in sites), Decimal(0))
     scope2 = sum((s["scope2_tco2"] for s in sites), Decimal(0))
+    excluded = [e for s in sites for e in s["excluded_meters"]]
     return {"enterprise": enterprise.pk, "period": str(period), "scope1_tco2": scope1, "scope2_tco2": scope2,
             "total_tco2": scope1 + scope2, "sites": sites,
-            "factor_versions": sorted({v for s in sites for v in s["factor_versions"]})}
+            "factor_versions": sorted({v for s in sites for v in s["factor_versions"]}),
+            "excluded_meters": excluded, "complete": not excluded}

@@ -21,7 +21,9 @@ from typing import NamedTuple
 from django.db.models import BooleanField, ExpressionWrapper, Q, Sum
 
 from energy_platform.errors import ApplicationError
+from energy_platform.numbers import exact
 from meters.models import Carrier, Meter, MeterRollup
+from meters.units import quantity_problem, unit_scale
 from plants.models import Enterprise, Site
 
 from .models import ConversionMethod, EnergyCoefficient
@@ -30,14 +32,6 @@ from .periods import Period
 BOUNDARY_IN = {Meter.Role.PURCHASE, Meter.Role.FACILITY_TOTAL}
 NOT_CONSUMPTION = {Carrier.GREEN_ELECTRICITY}
 
-#: How many units of the coefficient's denominator one meter unit holds.
-UNIT_SCALE = {
-    ("t", "kg"): Decimal(1000), ("kg", "kg"): Decimal(1),
-    ("m3", "m3"): Decimal(1), ("10^4 m3", "m3"): Decimal(10000),
-    ("kWh", "kWh"): Decimal(1), ("MWh", "kWh"): Decimal(1000),
-    ("GJ", "MJ"): Decimal(1000), ("MJ", "MJ"): Decimal(1),
-    ("t", "t"): Decimal(1),
-}
 
 
 class MeterQuantity(NamedTuple):  # a tuple: built ~4x faster than a frozen dataclass, 1,000 times a dashboard read
@@ -51,6 +45,24 @@ class MeterQuantity(NamedTuple):  # a tuple: built ~4x faster than a frozen data
     quantity: float
     received: int
     expected: int
+
+
+class MeterQuantities(list):
+    """The usable meters' quantities of a period (a list of MeterQuantity), with `excluded`: the meters left out
+    because their data cannot be accounted ({"meter", "reason", "detail"}: a unit their carrier does not allow, a
+    non-finite, negative or implausibly large quantity). Deciding it here, once, keeps one bad meter from breaking
+    any figure, page or report built on these quantities; each of them reports the exclusions as incomplete."""
+
+    excluded: list[dict]
+
+    def __init__(self, rows=(), excluded: list[dict] | None = None):
+        super().__init__(rows)
+        self.excluded = excluded or []
+
+
+def excluded_of(quantities: list[MeterQuantity]) -> list[dict]:
+    """The meters left out of these quantities (see MeterQuantities); none for a plain list."""
+    return list(getattr(quantities, "excluded", []))
 
 
 def meter_quantities(*, site: Site, period: Period, meter_filter: Q | None = None) -> list[MeterQuantity]:
@@ -79,7 +91,8 @@ def meter_quantities_multi(*, site: Site, periods: list[Period],
                                          output_field=BooleanField())
               for i, (start, end) in enumerate((p.start(site.timezone), p.end(site.timezone)) for p in windows)}
     meters = list(Meter.objects.filter(site=site).filter(meter_filter or Q()).annotate(**active).values_list(
-        "id", "code", "carrier", "unit", "role", "parent_id", "production_unit_id", "interval_minutes", *active))
+        "id", "code", "carrier", "unit", "role", "parent_id", "production_unit_id", "interval_minutes",
+        "multiplier", "max_reading", *active))
     sums: list[dict[int, tuple]] = [{} for _ in windows]  # per period (in `windows` order): meter id -> sums
     for granularity in {w[0] for w in windows.values()}:
         mine = [(i, w) for i, w in enumerate(windows.values()) if w[0] == granularity]
@@ -101,18 +114,25 @@ def meter_quantities_multi(*, site: Site, periods: list[Period],
     out: dict[Period, list[MeterQuantity]] = {}
     for i, period in enumerate(windows):
         expected_of: dict[int, int] = {}  # meters without rollup rows, per reading interval
-        found, rows = sums[i], []
-        for mid, code, carrier, unit, role, parent_id, unit_id, ivl, *flags in meters:
+        mine, rows, excluded = sums[i], MeterQuantities(), []
+        for mid, code, carrier, unit, role, parent_id, unit_id, ivl, mult, own_max, *flags in meters:
             if not flags[i]:
                 continue
-            row = found.get(mid)
+            row = mine.get(mid)
+            quantity = float(row[0] or 0) if row is not None else 0.0
+            problem = quantity_problem(carrier=carrier, unit=unit, quantity=quantity, multiplier=mult,
+                                       own_max=own_max, intervals=int(row[2]) if row is not None else 1)
+            if problem is not None:
+                excluded.append({"meter": code, "site": site.code, "reason": problem[0], "detail": problem[1]})
+                continue
             if row is not None:
-                rows.append(MeterQuantity(mid, code, carrier, unit, role, parent_id, unit_id, float(row[0] or 0),
+                rows.append(MeterQuantity(mid, code, carrier, unit, role, parent_id, unit_id, quantity,
                                           int(row[1] or 0), int(row[2])))
                 continue
             if ivl not in expected_of:
                 expected_of[ivl] = _expected_intervals(period, site, ivl)
             rows.append(MeterQuantity(mid, code, carrier, unit, role, parent_id, unit_id, 0.0, 0, expected_of[ivl]))
+        rows.excluded = excluded
         out[period] = rows
     return out
 
@@ -206,7 +226,7 @@ def coefficient_disclosure(coefficient: EnergyCoefficient) -> dict:
 def to_tce(*, quantity: Decimal, meter_unit: str, coefficient: EnergyCoefficient) -> Decimal:
     """quantity (meter unit) × scale to the coefficient's denominator × kgce per unit ÷ 1000 = tce."""
     denominator = coefficient.coefficient_unit.split("/")[1]
-    scale = UNIT_SCALE.get((meter_unit, denominator))
+    scale = unit_scale(from_unit=meter_unit, to_unit=denominator)  # the units table (meters.units)
     if scale is None:
         raise ApplicationError("unit_mismatch", f"Cannot convert {meter_unit} with a coefficient in "
                                                 f"{coefficient.coefficient_unit}.")
@@ -235,6 +255,7 @@ def site_energy(*, site: Site, period: Period, method: str = ConversionMethod.EQ
     received = expected = 0
     coefficients: dict[str, EnergyCoefficient] = {}
     spans: dict[str, list[str]] = {}
+    excluded = excluded_of(quantities)
     for m in quantities:
         sign = _sign(m)
         if sign == 0:
@@ -249,8 +270,12 @@ def site_energy(*, site: Site, period: Period, method: str = ConversionMethod.EQ
                 if last.pk != coef.pk:
                     spans[m.carrier] = [coefficient_disclosure(coef)["coefficient_edition"],
                                         coefficient_disclosure(last)["coefficient_edition"]]
-        qty = Decimal(repr(m.quantity)) * sign
-        tce = to_tce(quantity=qty, meter_unit=m.unit, coefficient=coef)
+        qty = exact(m.quantity) * sign
+        try:
+            tce = to_tce(quantity=qty, meter_unit=m.unit, coefficient=coef)
+        except ApplicationError as exc:  # an allowed unit the coefficient cannot take: leave the meter out
+            excluded.append({"meter": m.code, "site": site.code, "reason": exc.code, "detail": exc.detail})
+            continue
         entry = by_carrier.setdefault(m.carrier, {"carrier": m.carrier, "unit": m.unit, "quantity": Decimal(0),
                                                   "tce": Decimal(0), "coefficient": str(coef.coefficient),
                                                   "coefficient_unit": coef.coefficient_unit,
@@ -268,6 +293,7 @@ def site_energy(*, site: Site, period: Period, method: str = ConversionMethod.EQ
         "site": site.code, "period": str(period), "method": method, "energy_tce": total,
         "by_carrier": sorted(by_carrier.values(), key=lambda e: e["carrier"]),
         "completeness": (received / expected) if expected else None,
+        "excluded_meters": excluded, "complete": not excluded,
     }
 
 
@@ -280,14 +306,17 @@ def enterprise_energy(*, enterprise: Enterprise, period: Period, method: str = C
             agg.update(carrier=c["carrier"], unit=c["unit"])
             agg["quantity"] += c["quantity"]
             agg["tce"] += c["tce"]
+    excluded = [e for s in sites for e in s["excluded_meters"]]
     return {"enterprise": enterprise.pk, "period": str(period), "method": method,
             "energy_tce": sum((s["energy_tce"] for s in sites), Decimal(0)),
-            "by_carrier": sorted(by_carrier.values(), key=lambda e: e["carrier"]), "sites": sites}
+            "by_carrier": sorted(by_carrier.values(), key=lambda e: e["carrier"]), "sites": sites,
+            "excluded_meters": excluded, "complete": not excluded}
 
 
 def electricity_kwh(*, quantities: list[MeterQuantity], roles: set[str], top_level_only: bool = True,
-                    carriers: tuple[str, ...] = (Carrier.ELECTRICITY,)) -> float:
-    """Sum of electricity meters of the given roles (kWh, multiplier applied)."""
-    scale = {"kWh": 1.0, "MWh": 1000.0}
-    return sum(m.quantity * scale.get(m.unit, 1.0) for m in quantities
-               if m.carrier in carriers and m.role in roles and (m.parent_id is None or not top_level_only))
+                    carriers: tuple[str, ...] = (Carrier.ELECTRICITY,)) -> Decimal:
+    """Sum of electricity meters of the given roles (kWh, multiplier applied; units scaled by the units table), as
+    an exact decimal: summing the floats would print 6612.835999999999 for 6612.836."""
+    return sum((exact(m.quantity) * (unit_scale(from_unit=m.unit, to_unit="kWh") or Decimal(0)) for m in quantities
+                if m.carrier in carriers and m.role in roles and (m.parent_id is None or not top_level_only)),
+               Decimal(0))

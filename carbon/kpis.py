@@ -12,6 +12,7 @@ from django.db.models import Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from energy_platform.errors import ApplicationError
+from energy_platform.numbers import exact
 from meters.models import Carrier, Meter
 from plants.models import EconomicData, Enterprise, Product, ProductionData, Site
 
@@ -173,6 +174,16 @@ def kpi_periods(cov: Coverage, *, with_yoy: bool) -> list[Period]:
     return out
 
 
+def _excluded(core: dict) -> list[dict]:
+    """The meters the energy and emissions left out, once each."""
+    seen, out = set(), []
+    for e in core["energy"].get("excluded_meters", []) + core["emissions"].get("excluded_meters", []):
+        if (e["meter"], e["reason"]) not in seen:
+            seen.add((e["meter"], e["reason"]))
+            out.append(e)
+    return out
+
+
 def _live_core(site: Site, period: Period, method: str, quantities=None) -> dict:
     """A site's figures of a period recomputed from the rollups (open months)."""
     if quantities is None:
@@ -189,7 +200,7 @@ def _live_core(site: Site, period: Period, method: str, quantities=None) -> dict
         emissions["green_electricity"]["certificates_mwh"]
     consumed_kwh = incoming + generated - exported
     # Renewable share = (self-generated renewable consumed + purchased green power) / electricity consumed (§5).
-    renewable_kwh = max(generated - exported, 0) + float(green_mwh) * 1000
+    renewable_kwh = max(generated - exported, Decimal(0)) + green_mwh * 1000
     products = {}
     for product in _site_products(site):
         tce, allocation = _product_energy(site, period, quantities, energy["energy_tce"], method, product)
@@ -288,7 +299,8 @@ def combine_cores(cores: list[dict]) -> dict:
     return {
         "energy": {"energy_tce": sum((c["energy"]["energy_tce"] for c in cores), Decimal(0)),
                    "by_carrier": sorted(by_carrier.values(), key=lambda e: e["carrier"]),
-                   "completeness": min(completeness) if completeness else None},
+                   "completeness": min(completeness) if completeness else None,
+                   "excluded_meters": [e for c in cores for e in c["energy"].get("excluded_meters", [])]},
         "emissions": {
             "lines": list(lines.values()),
             **{k: sum((e[k] for e in em), Decimal(0)) for k in ("scope1_tco2", "scope2_tco2", "total_tco2")},
@@ -297,7 +309,8 @@ def combine_cores(cores: list[dict]) -> dict:
                                                Decimal(0)),
                 "certificates_mwh": sum((e["green_electricity"]["certificates_mwh"] for e in em), Decimal(0)),
                 "note": em[0]["green_electricity"]["note"]},
-            "factor_versions": sorted({v for e in em for v in e["factor_versions"]})},
+            "factor_versions": sorted({v for e in em for v in e["factor_versions"]}),
+            "excluded_meters": [x for e in em for x in e.get("excluded_meters", [])]},
         "value_added": sum(vas, Decimal(0)) if vas else None,
         "electricity_kwh": sum(c["electricity_kwh"] for c in cores),
         "renewable_kwh": sum(c["renewable_kwh"] for c in cores),
@@ -354,6 +367,8 @@ def _site_kpis(*, site: Site, period: Period, method: str, with_yoy: bool,
         "emission_lines": core["emissions"]["lines"],
         "green_electricity": core["emissions"]["green_electricity"],
         "per_product": _per_product(site, core, cov, icore),
+        # Meters left out because their stored data cannot be accounted (carbon.energy.meter_quantities).
+        "excluded_meters": _excluded(core), "complete": not _excluded(core),
     }
     if site.kind == Site.Kind.DATA_CENTER:
         facility, it = core["facility_kwh"], core["it_kwh"]
@@ -465,8 +480,8 @@ def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = Con
     emissions = {k: sum((r[k]["value"] for r in site_rows), Decimal(0)) for k in ("scope1_tco2", "scope2_tco2",
                                                                                  "total_tco2")}
     emissions["factor_versions"] = sorted({v for r in site_rows for v in r["factor_versions"]})
-    elec = sum(s["electricity_kwh"]["value"] for s in site_rows)
-    renewable = sum((s["renewable_share"]["value"] or 0) * Decimal(repr(s["electricity_kwh"]["value"]))
+    elec = sum((s["electricity_kwh"]["value"] for s in site_rows), Decimal(0))
+    renewable = sum((s["renewable_share"]["value"] or 0) * exact(s["electricity_kwh"]["value"])
                     for s in site_rows)
     completeness = [s["data_completeness"]["value"] for s in site_rows if s["data_completeness"]["value"] is not None]
     e_tce, total = cast(Decimal, energy["energy_tce"]), emissions["total_tco2"]
@@ -482,12 +497,14 @@ def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = Con
         "total_tco2": _v(total.quantize(Q4), "tCO2"),
         "carbon_intensity": _iv(_ratio(i_total, i_va), "tCO2/10^4 CNY", cov),
         "electricity_kwh": _v(round(elec, 3), "kWh"),
-        "renewable_share": _v(_ratio(renewable, Decimal(repr(elec))) if elec else None, "ratio"),
+        "renewable_share": _v(_ratio(renewable, exact(elec)) if elec else None, "ratio"),
         "data_completeness": _v(round(min(completeness), 4) if completeness else None, "ratio (worst site)"),
         "factor_versions": emissions["factor_versions"],
         "sites": [{"site": s["site"], "kind": s["kind"], "energy_tce": s["energy_tce"], "total_tco2": s["total_tco2"],
                    "energy_per_value_added": s["energy_per_value_added"], **({"pue": s["pue"]} if "pue" in s else {})}
                   for s in site_rows],
+        "excluded_meters": [e for s in site_rows for e in s["excluded_meters"]],
+        "complete": all(s["complete"] for s in site_rows),
     }
     out["coefficient_editions"] = sorted({e for r in site_rows for e in r["coefficient_editions"]})
     out["substitutions"] = sorted({x for r in site_rows for x in r["substitutions"]})

@@ -23,11 +23,12 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from carbon.energy import UNIT_SCALE, coefficient_for, meter_quantities, to_tce
+from carbon.energy import coefficient_for, excluded_of, meter_quantities, to_tce
 from carbon.models import ConversionMethod
 from carbon.periods import Period
 from energy_platform.errors import ApplicationError
 from meters.models import CARRIER_UNITS, Carrier, Meter
+from meters.units import unit_scale
 from plants.models import ProductionUnit, Site
 
 INPUT_ROLES = {Meter.Role.PURCHASE: "purchased", Meter.Role.FACILITY_TOTAL: "purchased",
@@ -37,7 +38,7 @@ INPUT_ROLES = {Meter.Role.PURCHASE: "purchased", Meter.Role.FACILITY_TOTAL: "pur
 def _carrier_scale(meter_unit: str, carrier_unit: str) -> Decimal:
     if meter_unit == carrier_unit:
         return Decimal(1)
-    scale = UNIT_SCALE.get((meter_unit, carrier_unit))
+    scale = unit_scale(from_unit=meter_unit, to_unit=carrier_unit)
     if scale is None:
         raise ApplicationError("unit_mismatch", f"A meter in {meter_unit} cannot be shown in {carrier_unit}.")
     return scale
@@ -169,4 +170,5 @@ def energy_flow(*, site: Site, period: Period, unit: str = "tce", carrier: str |
         "balance": inputs_total + surplus_total - end_use_total - loss_total,
         "losses": losses, "exports": exports, "unattached": unattached,
         "green_electricity_kwh": [{"meter": m.code, "value": Decimal(repr(m.quantity))} for m in green],
+        "excluded_meters": excluded_of(everything), "complete": not excluded_of(everything),
     }

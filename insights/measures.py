@@ -33,7 +33,7 @@ def measure_value(*, site: Site, period: Period, measure: str,
                                     carriers=(Carrier.PV_GENERATION, Carrier.ELECTRICITY))
         exported = electricity_kwh(quantities=quantities, roles={Meter.Role.EXPORT},
                                    carriers=(Carrier.ELECTRICITY, Carrier.PV_GENERATION))
-        value = Decimal(repr(incoming + generated - exported))
+        value = incoming + generated - exported  # exact decimals (carbon.energy.electricity_kwh)
     elif measure == "emissions_tco2":
         value = site_emissions(site=site, period=period, quantities=quantities)["total_tco2"]
     else:

@@ -4,15 +4,17 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_base import TenantScopedAdmin
+from accounts.admin_base import AuditedAdminMixin, TenantScopedAdmin
 from accounts.models import Role
 
 from .models import (
     Bill,
+    CarrierUnit,
     Gateway,
     GatewayToken,
     ImportJob,
     IngestBatch,
+    MeasurementUnit,
     Meter,
     MeterRollup,
     ReadingConflict,
@@ -21,6 +23,7 @@ from .models import (
     ReviewStatus,
 )
 from .services.review import register_reset_accept
+from .units import units_cache_clear
 
 
 @admin.register(Meter)
@@ -31,6 +34,45 @@ class MeterAdmin(TenantScopedAdmin):
     search_fields = ["code", "name", "site__code"]
     list_select_related = ["site", "parent"]
     autocomplete_fields = ["parent"]
+
+
+class UnitTableAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """The unit tables are platform reference data: every staff user reads them, platform superusers change them."""
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
+
+    def has_module_permission(self, request):
+        return request.user.is_staff
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        units_cache_clear()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        units_cache_clear()
+
+
+@admin.register(MeasurementUnit)
+class MeasurementUnitAdmin(UnitTableAdmin):
+    list_display = ["code", "dimension", "base_factor"]
+    list_filter = ["dimension"]
+
+
+@admin.register(CarrierUnit)
+class CarrierUnitAdmin(UnitTableAdmin):
+    list_display = ["carrier", "unit", "default_max_reading"]
+    list_filter = ["carrier"]
 
 
 class GatewayTokenInline(admin.TabularInline):

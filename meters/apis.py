@@ -6,8 +6,10 @@ import django_filters
 from rest_framework import serializers
 
 from accounts.api import TenantScopedSerializer, TenantScopedViewSet
+from energy_platform.errors import ApplicationError
 
 from .models import Meter
+from .units import allowed_units, unit_allowed, unit_not_allowed_message
 
 
 class MeterFilter(django_filters.FilterSet):
@@ -21,7 +23,7 @@ class MeterSerializer(TenantScopedSerializer):
     class Meta:
         model = Meter
         fields = ["id", "site", "production_unit", "code", "name", "carrier", "unit", "reading_kind", "multiplier",
-                  "rollover_value", "interval_minutes", "parent", "level", "role", "accuracy_class",
+                  "rollover_value", "max_reading", "interval_minutes", "parent", "level", "role", "accuracy_class",
                   "last_calibration", "next_calibration", "active_from", "active_to"]
 
     def _plausible(self, value):
@@ -31,6 +33,15 @@ class MeterSerializer(TenantScopedSerializer):
         return value
 
     validate_active_from = validate_active_to = _plausible
+
+    def validate(self, attrs):
+        """The unit must be one the carrier allows (table CarrierUnit), on create and on any update."""
+        carrier = attrs.get("carrier", getattr(self.instance, "carrier", None))
+        unit = attrs.get("unit", getattr(self.instance, "unit", None))
+        if carrier and unit is not None and not unit_allowed(carrier=carrier, unit=unit):
+            raise ApplicationError("unit_not_allowed", unit_not_allowed_message(carrier=carrier, unit=unit),
+                                   extra={"allowed_units": allowed_units(carrier)})
+        return attrs
 
 
 class MeterViewSet(TenantScopedViewSet):

@@ -30,7 +30,49 @@ class Carrier(models.TextChoices):
     OXYGEN = "oxygen", _("oxygen")
 
 
-#: The unit each carrier is metered and converted in (coefficients in carbon are per this unit).
+class MeasurementUnit(models.Model):
+    """A unit of measure and its size in the base unit of its dimension (data: migration 0010, editable by platform
+    staff). Conversions between two units of one dimension (a meter's t to a coefficient's kg) use these sizes."""
+
+    code = models.CharField(_("unit"), max_length=10, unique=True)
+    dimension = models.CharField(_("dimension"), max_length=30)
+    base_factor = models.DecimalField(_("size in the dimension's base unit"), max_digits=24, decimal_places=6,
+                                      help_text=_("1 of this unit = this many of the dimension's base unit."))
+
+    class Meta:
+        ordering = ["dimension", "base_factor"]
+        constraints = [models.CheckConstraint(condition=models.Q(base_factor__gt=0), name="unit_base_factor_positive")]
+        verbose_name = _("unit of measure")
+        verbose_name_plural = _("units of measure")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class CarrierUnit(models.Model):
+    """A unit a carrier may be metered in, with the default plausibility limit of one reading in that unit (a meter's
+    own `max_reading` replaces it). Meters are checked against this table on create and update (API, admin) and
+    readings against the limit at ingestion (`implausible_value`)."""
+
+    carrier = models.CharField(_("energy carrier"), max_length=30, choices=Carrier.choices)
+    unit = models.ForeignKey(MeasurementUnit, on_delete=models.PROTECT, related_name="carriers", to_field="code",
+                             db_column="unit")
+    default_max_reading = models.DecimalField(
+        _("default plausibility limit of one reading"), max_digits=24, decimal_places=4,
+        help_text=_("The largest value one reading can plausibly have in this unit: an interval meter's quantity of "
+                    "one interval, a cumulative register's value."))
+
+    class Meta:
+        ordering = ["carrier", "unit"]
+        constraints = [models.UniqueConstraint(fields=["carrier", "unit"], name="carrier_unit_unique")]
+        verbose_name = _("allowed unit of a carrier")
+        verbose_name_plural = _("allowed units of carriers")
+
+    def __str__(self) -> str:
+        return f"{self.carrier}: {self.unit_id}"
+
+
+#: The unit each carrier is metered in by default (the allowed units are the CarrierUnit table).
 CARRIER_UNITS = {
     Carrier.ELECTRICITY: "kWh", Carrier.PV_GENERATION: "kWh", Carrier.GREEN_ELECTRICITY: "kWh",
     Carrier.RAW_COAL: "t", Carrier.WASHED_COAL: "t", Carrier.COKE: "t",
@@ -70,9 +112,19 @@ class Meter(models.Model):
     unit = models.CharField(_("unit of measure"), max_length=10)
     reading_kind = models.CharField(_("reading kind"), max_length=12, choices=ReadingKind.choices)
     multiplier = models.DecimalField(_("multiplier (CT/PT ratio)"), max_digits=12, decimal_places=4, default=1)
-    rollover_value = models.DecimalField(_("register rollover value"), max_digits=20, decimal_places=4, null=True,
-                                         blank=True, help_text=_("The register wraps to 0 after this value."))
+    # The modulus, not the largest value shown: the rollup's delta across a wrap is new + rollover_value − previous
+    # (docs/ingestion.md "Register rollover"), so a register showing at most 99,999.9 has 100,000.
+    rollover_value = models.DecimalField(
+        _("register rollover modulus"), max_digits=20, decimal_places=4, null=True, blank=True,
+        help_text=_("The value at which the register returns to zero: the largest value it can show plus one step "
+                    "of its resolution (a register showing at most 99,999.9 has 100,000). Across a wrap the "
+                    "consumption is new + modulus − previous, times the multiplier."))
     interval_minutes = models.PositiveIntegerField(_("reading interval (minutes)"), default=15)
+    max_reading = models.DecimalField(
+        _("plausibility limit of one reading"), max_digits=24, decimal_places=4, null=True, blank=True,
+        help_text=_("The largest plausible value of one reading in the meter's unit (an interval's quantity, or the "
+                    "register's value); empty: the default of the carrier's unit. Larger readings are refused "
+                    "(implausible_value)."))
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
     level = models.CharField(_("metering level (GB 17167)"), max_length=12, choices=Level.choices)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.SUB)
@@ -104,6 +156,14 @@ class Meter(models.Model):
             errors["production_unit"] = _("The production unit must belong to the meter's site.")
         if self.rollover_value is not None and self.reading_kind == self.ReadingKind.INTERVAL:
             errors["rollover_value"] = _("Only cumulative registers roll over.")
+        elif self.rollover_value is not None and self.rollover_value <= 0:
+            errors["rollover_value"] = _("The rollover modulus must be positive.")
+        if self.max_reading is not None and self.max_reading <= 0:
+            errors["max_reading"] = _("The plausibility limit must be positive.")
+        if self.carrier and not CarrierUnit.objects.filter(carrier=self.carrier, unit_id=self.unit).exists():
+            from .units import unit_not_allowed_message
+
+            errors["unit"] = unit_not_allowed_message(carrier=self.carrier, unit=self.unit)
         parent = self.parent if self.parent_id else None
         if parent is not None:
             if self.site_id and parent.site_id != self.site_id:

@@ -4,7 +4,8 @@ Semantics (documented in docs/accounting.md):
 - an interval meter's value is the quantity of the interval starting at its timestamp;
 - a cumulative register's delta between two consecutive readings is the quantity of the interval starting at the
   earlier reading (LEAD over the readings); a negative delta is a rollover when the register wrapped from its top tenth
-  to its bottom tenth of `rollover_value` (delta + rollover_value), otherwise a reset (the new value counts from 0);
+  to its bottom tenth of `rollover_value` (delta + rollover_value; the value is the register's modulus, the value at
+  which it returns to zero: 100,000 for a register showing at most 99,999.9), otherwise a reset (new counts from 0);
 - quantities are multiplied by the meter's multiplier (CT/PT ratio) and kept in the meter's unit;
 - buckets are hours, days and months of the site's local time; each knows its expected intervals
   (bucket length / meter interval; a meter read monthly or less often expects one reading per month) and the
@@ -35,6 +36,9 @@ from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from .models import DirtyMeterDay, Meter, Reading
+from .units import READING_VALUE_CEILING
+
+_CEIL = f"{READING_VALUE_CEILING:.0e}"  # a float literal in SQL: 1e+15
 
 MONTHLY_MINUTES = 28 * 1440  # meters read this rarely (bills) expect one reading per month
 
@@ -101,6 +105,16 @@ class _Sql:
     def true(self) -> str:
         return "true" if self.pg else "1"
 
+    @property
+    def inf(self) -> str:
+        return "CAST('Infinity' AS double precision)" if self.pg else "9e999"
+
+    def sane(self, expr: str) -> str:
+        """A reading's value, or +infinity for one beyond READING_VALUE_CEILING (1e308 stored before ingestion checked
+        plausibility): its buckets become infinite, which the accounting leaves out with a reason, instead of an
+        overflow error that would stop the rollup of every meter in the statement."""
+        return f"(CASE WHEN {expr} BETWEEN -{_CEIL} AND {_CEIL} THEN {expr} ELSE {self.inf} END)"
+
 
 def _ranges_table(cur, rows: list[tuple[int, dt.datetime, dt.datetime]]) -> None:
     if connection.vendor == "postgresql":
@@ -132,6 +146,7 @@ def _hour_insert(sql: _Sql, *, source: str) -> str:
         INSERT INTO meters_meterrollup ({_ROLLUP_COLUMNS})
         SELECT x.meter_id, 'hour', {hour},
                SUM(CASE WHEN x.kind = 'interval' THEN x.v
+                        WHEN x.v > {_CEIL} OR x.nv > {_CEIL} THEN {sql.inf}
                         WHEN x.nv >= x.v THEN x.nv - x.v
                         WHEN x.roll IS NOT NULL AND x.v >= 0.9 * x.roll AND x.nv <= 0.1 * x.roll
                              THEN x.nv + x.roll - x.v
@@ -212,10 +227,10 @@ def _recompute(cur, sql: _Sql) -> None:
                         "SELECT 1 FROM rollup_ranges g WHERE g.meter_id = meters_meterrollup.meter_id "
                         "AND meters_meterrollup.bucket_start >= g.lo AND meters_meterrollup.bucket_start < g.hi)")
     source = f"""(
-            SELECT r.meter_id, r.ts, r.value AS v, r.estimated AS est, g.hi, m.reading_kind AS kind,
+            SELECT r.meter_id, r.ts, {sql.sane("r.value")} AS v, r.estimated AS est, g.hi, m.reading_kind AS kind,
                    m.interval_minutes AS ivl, CAST(m.multiplier AS double precision) AS mult,
                    CAST(m.rollover_value AS double precision) AS roll,
-                   LEAD(r.value) OVER (PARTITION BY r.meter_id ORDER BY r.ts) AS nv
+                   LEAD({sql.sane("r.value")}) OVER (PARTITION BY r.meter_id ORDER BY r.ts) AS nv
             FROM rollup_ranges g
             JOIN meters_reading r ON r.meter_id = g.meter_id AND r.ts >= g.lo
                                   AND r.ts <= COALESCE(g.next_ts, {sql.infinity})
@@ -280,25 +295,29 @@ def _rebuild_chunk_sql(sql: _Sql, offset: dt.timedelta | None) -> str:
     hour = _bin(sql, "hour", "ts", offset)
     day = _bin(sql, "day", "h.b", offset)
     month = sql.trunc("month", "d.b")
-    window = "LEAD(r.value) OVER (PARTITION BY r.meter_id ORDER BY r.ts) AS nv"
+    value = sql.sane("r.value")
+    window = f"LEAD({value}) OVER (PARTITION BY r.meter_id ORDER BY r.ts) AS nv"
     columns = f"INSERT INTO {_REBUILD} ({_ROLLUP_COLUMNS})"
     return f"""
         WITH hi AS (
-            SELECT meter_id, {hour} AS b, SUM(value) AS q, COUNT(*) AS c, COUNT(*) FILTER (WHERE estimated) AS e
+            SELECT meter_id, {hour} AS b, SUM({sql.sane("value")}) AS q, COUNT(*) AS c,
+                   COUNT(*) FILTER (WHERE estimated) AS e
             FROM meters_reading WHERE meter_id = ANY(%(interval)s) GROUP BY 1, 2
         ), hc AS (
-            SELECT meter_id, {hour} AS b, SUM(CASE WHEN nv >= v THEN nv - v ELSE nv END) AS q, COUNT(*) AS c,
-                   COUNT(*) FILTER (WHERE est) AS e
-            FROM (SELECT r.meter_id, r.ts, r.value AS v, r.estimated AS est, {window}
+            SELECT meter_id, {hour} AS b,
+                   SUM(CASE WHEN v > {_CEIL} OR nv > {_CEIL} THEN {sql.inf} WHEN nv >= v THEN nv - v ELSE nv END) AS q,
+                   COUNT(*) AS c, COUNT(*) FILTER (WHERE est) AS e
+            FROM (SELECT r.meter_id, r.ts, {value} AS v, r.estimated AS est, {window}
                   FROM meters_reading r WHERE r.meter_id = ANY(%(cumulative)s)) w
             WHERE nv IS NOT NULL GROUP BY 1, 2
         ), hr AS (
             SELECT meter_id, {hour} AS b,
-                   SUM(CASE WHEN nv >= v THEN nv - v
+                   SUM(CASE WHEN v > {_CEIL} OR nv > {_CEIL} THEN {sql.inf}
+                            WHEN nv >= v THEN nv - v
                             WHEN v >= 0.9 * roll AND nv <= 0.1 * roll THEN nv + roll - v
                             ELSE nv END) AS q,
                    COUNT(*) AS c, COUNT(*) FILTER (WHERE est) AS e
-            FROM (SELECT r.meter_id, r.ts, r.value AS v, r.estimated AS est, {window},
+            FROM (SELECT r.meter_id, r.ts, {value} AS v, r.estimated AS est, {window},
                          CAST(m.rollover_value AS double precision) AS roll
                   FROM meters_reading r JOIN meters_meter m ON m.id = r.meter_id
                   WHERE r.meter_id = ANY(%(rollover)s)) w

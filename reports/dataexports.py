@@ -26,6 +26,7 @@ from django.db.models.functions import Cast
 
 from energy_platform.errors import ApplicationError
 from meters.models import Carrier, Meter, MeterRollup
+from meters.units import finite_rollups_q
 
 GRANULARITIES = ("hour", "day", "month")
 ROWS = ("total", "meters")
@@ -117,7 +118,9 @@ def iter_rows(*, subject: Subject, granularity: str, start: dt.datetime, end: dt
     if rows not in ROWS:
         raise ApplicationError("invalid_rows", "rows must be total or meters.", status_code=400)
     zone = zoneinfo.ZoneInfo(subject.site.timezone)
-    base = MeterRollup.objects.filter(granularity=granularity, bucket_start__gte=start, bucket_start__lt=end)
+    # Non-finite buckets (absurd stored readings; the meter is listed on the data-quality page) are left out.
+    base = MeterRollup.objects.filter(finite_rollups_q(), granularity=granularity, bucket_start__gte=start,
+                                      bucket_start__lt=end)
     if subject.kind == "meter" or rows == "meters":
         qs = (base.filter(meter_id__in=subject.meter_ids)
               .order_by("bucket_start", "meter__code")

@@ -48,7 +48,7 @@ def _columns() -> list[dict]:
 
 
 def _cells(kpis: dict) -> list[str]:
-    return [fmt_cell(kpis[key]) for key, _unit in selectors.KPI_COLUMNS]
+    return [fmt_cell(kpis[key], unit or None) for key, unit in selectors.KPI_COLUMNS]
 
 
 def _context(request, **extra) -> dict:

@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from .builders import META_LABELS, Document
-from .formatting import fmt_cell
+from .formatting import fmt_cell, row_units
 
 
 def _plain(value):
@@ -95,7 +95,8 @@ def _cards(doc: Document) -> list[dict]:
         rows = sections[key].tables[0].rows
         if i < len(rows):
             label, value, unit = rows[i][:3]
-            cards.append({"label": label, "value": fmt_cell(value), "unit": unit})
+            cards.append({"label": label, "value": fmt_cell(value, unit if isinstance(unit, str) else None),
+                          "unit": unit})
     if doc.kind == "green_factory":
         totals = sections["totals"].tables[0]
         last = totals.rows[-1]
@@ -115,8 +116,10 @@ def pdf_context(doc: Document) -> dict:
         {"key": s.key, "title": s.title, "notes": s.notes,
          "charts": [svg for svg in (bar_chart_svg(c) for c in s.charts) if svg],
          "tables": [{"columns": t.columns,
-                     "rows": [[{"text": fmt_cell(v), "num": isinstance(v, Decimal | float | int)
-                                and not isinstance(v, bool)} for v in row] for row in t.rows]}
+                     "rows": [[{"text": fmt_cell(v, u), "num": isinstance(v, Decimal | float | int)
+                                and not isinstance(v, bool)}
+                               for v, u in zip(row, row_units(row, [c.unit for c in t.columns]), strict=True)]
+                              for row in t.rows]}
                     for t in s.tables]}
         for s in doc.sections
     ]

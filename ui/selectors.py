@@ -18,6 +18,7 @@ from carbon.kpis import KPI_METERS, site_kpis
 from carbon.models import AccountingPeriod
 from carbon.periods import Period, month_add, period_coverage
 from meters.models import Carrier, ImportJob, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
+from meters.units import finite_rollups_q, plausible_readings_q, usable_meters_q
 from plants.models import Enterprise, Product, Site
 
 from .models import GapAcknowledgement, MonthlyUpload
@@ -62,7 +63,7 @@ def meter_tree(*, site: Site, user) -> list[dict]:
     meters = list(scope(Meter.objects.filter(site=site), user).order_by("code"))
     newest = (MeterRollup.objects.filter(meter_id=OuterRef("meter_id"), granularity=MeterRollup.Granularity.MONTH)
               .order_by("-bucket_start").values("bucket_start")[:1])
-    last = (MeterRollup.objects.filter(meter__in=meters, granularity=MeterRollup.Granularity.MONTH,
+    last = (MeterRollup.objects.filter(finite_rollups_q(), meter__in=meters, granularity=MeterRollup.Granularity.MONTH,
                                        bucket_start=Subquery(newest))  # portable: no DISTINCT ON (SQLite demo)
             .values("meter_id", "bucket_start", "quantity", "expected_intervals", "received_intervals",
                     "estimated_intervals"))
@@ -151,7 +152,22 @@ def quality_issues(*, enterprise: Enterprise, user) -> dict:
     restatements = scope(AccountingPeriod.objects.filter(enterprise=enterprise, restatement_pending=True), user)
     return {"gaps": list(gaps), "rejected": list(rejected), "conflicts": list(conflicts),
             "events": list(events), "calibration": list(calibration),
-            "restatements_pending": list(restatements.order_by("month"))}
+            "restatements_pending": list(restatements.order_by("month")),
+            "unusable": unusable_meters(enterprise=enterprise, user=user, today=today)}
+
+
+def unusable_meters(*, enterprise: Enterprise, user, today: dt.date) -> list[dict]:
+    """Meters the accounting leaves out of this year's or last year's figures, with the reason (the one rule of
+    carbon.energy.meter_quantities): a unit their carrier does not allow, non-finite or implausible quantities."""
+    periods = [Period.year(today.year), Period.year(today.year - 1)]
+    seen: dict[tuple[str, str], dict] = {}
+    sites = scope(Site.objects.filter(enterprise=enterprise), user).order_by("code")
+    with lookup_memo():
+        for site in sites:
+            for period, rows in meter_quantities_multi(site=site, periods=periods).items():
+                for e in getattr(rows, "excluded", []):
+                    seen.setdefault((e["site"], e["meter"]), {**e, "period": str(period)})
+    return list(seen.values())
 
 
 def models_f(name: str):
@@ -162,9 +178,9 @@ def models_f(name: str):
 
 def monthly_by_carrier(*, site: Site, user, months: int = 12) -> dict:
     """Monthly quantities of the site's top-level meters by carrier, from month rollups."""
-    meters = scope(Meter.objects.filter(site=site, parent__isnull=True), user)
+    meters = scope(Meter.objects.filter(usable_meters_q(), site=site, parent__isnull=True), user)
     since = timezone.now() - dt.timedelta(days=31 * months)
-    rows = (MeterRollup.objects.filter(meter__in=meters, granularity=MeterRollup.Granularity.MONTH,
+    rows = (MeterRollup.objects.filter(finite_rollups_q(), meter__in=meters, granularity=MeterRollup.Granularity.MONTH,
                                        bucket_start__gte=since)
             .values("bucket_start", "meter__carrier", "meter__unit").annotate(q=Sum("quantity"))
             .order_by("bucket_start"))
@@ -207,12 +223,12 @@ def load_curve(*, site: Site, user, day: dt.date, days: int) -> dict:
     tz = _zone(site.timezone)
     start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
     end = start + dt.timedelta(days=days)
-    meters = {m.pk: m for m in scope(Meter.objects.filter(site=site, parent__isnull=True, carrier="electricity"),
-                                     user)}
+    meters = {m.pk: m for m in scope(Meter.objects.filter(usable_meters_q(), site=site, parent__isnull=True,
+                                                          carrier="electricity"), user)}
     slots: dict[int, float] = {}
     previous: tuple[int, dt.datetime, float, bool] | None = None
-    rows = (Reading.objects.filter(meter_id__in=list(meters), ts__gte=start - dt.timedelta(days=1),
-                                   ts__lt=end + dt.timedelta(days=1))
+    rows = (Reading.objects.filter(plausible_readings_q(), meter_id__in=list(meters),
+                                   ts__gte=start - dt.timedelta(days=1), ts__lt=end + dt.timedelta(days=1))
             .order_by("meter_id", "ts").values_list("meter_id", "ts", "value", "estimated"))
     estimated: set[int] = set()  # slots holding (part of) an estimated reading
     for meter_id, ts, value, is_estimate in rows:
@@ -251,7 +267,7 @@ def meter_series(*, meter: Meter, days: int = 60) -> dict:
     end_day = timezone.localdate(timezone=tz) + dt.timedelta(days=1)
     start = dt.datetime.combine(end_day - dt.timedelta(days=days), dt.time(), tzinfo=tz)
     rows = {r[0]: r for r in MeterRollup.objects.filter(
-        meter=meter, granularity=MeterRollup.Granularity.DAY, bucket_start__gte=start)
+        finite_rollups_q(), meter=meter, granularity=MeterRollup.Granularity.DAY, bucket_start__gte=start)
         .values_list("bucket_start", "quantity", "received_intervals", "estimated_intervals")}
     labels, data, estimated = [], [], []
     for i in range(days):

@@ -44,6 +44,7 @@ from meters.models import (
 )
 from plants.models import Site
 
+from ..units import READING_VALUE_CEILING, max_reading, unit_allowed
 from .partitions import reading_partitions_for
 
 
@@ -58,6 +59,8 @@ class RowError(StrEnum):
     NOT_FINITE = "not_finite"
     NEGATIVE_INTERVAL_QUANTITY = "negative_interval_quantity"
     REGISTER_BACKWARDS = "register_backwards"
+    IMPLAUSIBLE_VALUE = "implausible_value"
+    UNIT_NOT_ALLOWED = "unit_not_allowed"
 
 
 ROW_ERROR_DETAILS = {
@@ -71,6 +74,9 @@ ROW_ERROR_DETAILS = {
     RowError.NOT_FINITE: "The value is not a finite number.",
     RowError.NEGATIVE_INTERVAL_QUANTITY: "An interval quantity cannot be negative.",
     RowError.REGISTER_BACKWARDS: "The cumulative register went backwards; held for review as a reset/anomaly.",
+    RowError.IMPLAUSIBLE_VALUE: "The value is larger than the meter's plausibility limit (max_reading, or its unit's "
+                                "default), or a register value at or past its rollover modulus.",
+    RowError.UNIT_NOT_ALLOWED: "The meter's unit is not one its carrier allows; correct the meter first.",
 }
 
 
@@ -189,11 +195,13 @@ class _MeterInfo:
     active_to: dt.datetime | None
     allowed: bool
     interval_minutes: int = 15
+    max_value: float = READING_VALUE_CEILING  # plausibility limit of one reading (meters.units.max_reading)
+    unit_ok: bool = True  # the meter's unit is one its carrier allows
 
 
 _METERS_SQL = """
 SELECT m.id, m.code, m.reading_kind, m.rollover_value, m.active_from, m.active_to, m.interval_minutes,
-       {listed}
+       ({listed}), m.carrier, m.unit, m.max_reading
 FROM meters_meter m WHERE m.site_id = %(site)s AND m.code IN (SELECT unnest(%(codes)s::text[]))
 """
 _LISTED = {
@@ -218,11 +226,14 @@ def _meters_resolve(*, site: Site, gateway: Gateway | None, codes: Iterable[str]
     else:
         qs = Meter.objects.filter(site=site, code__in=codes)
         allow = set(gateway.allowed_meters.values_list("id", flat=True)) if gateway is not None else set()
-        found = [(*m, not allow or m[0] in allow) for m in qs.values_list(
-            "id", "code", "reading_kind", "rollover_value", "active_from", "active_to", "interval_minutes")]
-    for mid, code, kind, rollover, afrom, ato, interval, allowed in found:
+        found = [(*m[:7], not allow or m[0] in allow, *m[7:]) for m in qs.values_list(
+            "id", "code", "reading_kind", "rollover_value", "active_from", "active_to", "interval_minutes",
+            "carrier", "unit", "max_reading")]
+    for mid, code, kind, rollover, afrom, ato, interval, allowed, carrier, unit, own_max in found:
         out[code] = _MeterInfo(mid, kind == Meter.ReadingKind.CUMULATIVE,
-                               float(rollover) if rollover is not None else None, afrom, ato, bool(allowed), interval)
+                               float(rollover) if rollover is not None else None, afrom, ato, bool(allowed), interval,
+                               max_reading(carrier=carrier, unit=unit, own=own_max),
+                               unit_allowed(carrier=carrier, unit=unit))
     return out
 
 
@@ -284,6 +295,9 @@ def _validate(rows: list[RawRow], meters: dict[str, _MeterInfo], now: dt.datetim
         if not info.allowed:
             rejected.append((row, RowError.METER_NOT_ALLOWED, None))
             continue
+        if not info.unit_ok:  # a meter stored before units were checked: its readings could not be accounted
+            rejected.append((row, RowError.UNIT_NOT_ALLOWED, None))
+            continue
         text = row.ts
         parsed = ts_cache.get(text) if isinstance(text, str) else None
         if parsed is None:
@@ -306,6 +320,10 @@ def _validate(rows: list[RawRow], meters: dict[str, _MeterInfo], now: dt.datetim
                 value, err = _parse_value(raw)
         if err is None and value is not None and value < 0 and not info.cumulative:
             err = RowError.NEGATIVE_INTERVAL_QUANTITY
+        if err is None and (abs(value) > info.max_value
+                            or (info.cumulative and info.rollover is not None and value >= info.rollover)):
+            # Larger than the meter's plausibility limit, or a register value at or past its rollover modulus.
+            err = RowError.IMPLAUSIBLE_VALUE
         if err is not None:
             rejected.append((row, err, None))
             continue
