@@ -26,7 +26,7 @@ class TenantWritePermission(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return True
         minimum = view.delete_role if request.method == "DELETE" else view.write_role
-        return tenancy.has_role(request.user, tenancy.enterprise_of(obj), minimum)
+        return tenancy.may_write(request.user, obj, minimum)
 
 
 class TenantScopedSerializer(serializers.ModelSerializer):
@@ -61,7 +61,7 @@ class TenantScopedViewSet(viewsets.ModelViewSet):
         for key, value in serializer.validated_data.items():
             if key not in m2m:
                 setattr(instance, key, value)
-        if not tenancy.has_role(self.request.user, tenancy.enterprise_of(instance), self.write_role):
+        if not tenancy.may_write(self.request.user, instance, self.write_role):
             raise ApplicationError("permission_denied", "Your role does not allow this change here.", status_code=403)
         instance.full_clean(validate_unique=True)
 
