@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounts import tenancy
 from accounts.api import TenantScopedSerializer, TenantScopedViewSet
+from accounts.audit import audit_record
 from accounts.models import Role
 from energy_platform.errors import ApplicationError
 from meters.models import Meter
@@ -253,10 +254,12 @@ class VersionedDataViewSet(TenantScopedViewSet):
 
     def perform_create(self, serializer):
         instance = serializer.Meta.model(**serializer.validated_data)
-        if not tenancy.has_role(self.request.user, tenancy.enterprise_of(instance), self.write_role):
+        if not tenancy.may_write(self.request.user, instance, self.write_role):
             raise ApplicationError("permission_denied", "Your role does not allow entering data here.",
                                    status_code=403)
-        serializer.save()
+        obj = serializer.save()
+        audit_record(action=f"{obj._meta.model_name}.create", obj=obj, request=self.request,
+                     detail={"via": "api", "version": obj.version})
 
 
 class EconomicDataViewSet(VersionedDataViewSet):

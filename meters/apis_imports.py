@@ -10,6 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts import tenancy
+from accounts.audit import audit_record
 from accounts.models import Role
 from energy_platform.errors import ApplicationError
 from plants.models import Site
@@ -75,6 +76,7 @@ class GatewayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         site = _site_for(request.user, data.validated_data["site"], Role.ENTERPRISE_ADMIN)
         gateway, token = gateway_provision(site=site, name=data.validated_data["name"],
                                            meter_codes=data.validated_data["meters"] or None)
+        audit_record(action="gateway.create", obj=gateway, request=request, detail={"via": "api"})
         return Response({"gateway": GatewaySerializer(gateway).data, "token": token}, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: inline_serializer("Revoked", {"revoked": serializers.IntegerField()})})
@@ -82,7 +84,9 @@ class GatewayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def revoke_tokens(self, request, pk=None):
         gateway = self.get_object()
         self._check_admin(gateway)
-        return Response({"revoked": gateway_tokens_revoke(gateway=gateway)})
+        revoked = gateway_tokens_revoke(gateway=gateway)
+        audit_record(action="gateway.tokens_revoke", obj=gateway, request=request, detail={"revoked": revoked})
+        return Response({"revoked": revoked})
 
     @extend_schema(request=None, responses={201: _token_out})
     @action(detail=True, methods=["post"], url_path="tokens")
@@ -91,6 +95,7 @@ class GatewayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         gateway = self.get_object()
         self._check_admin(gateway)
         token = gateway_token_issue(gateway=gateway)
+        audit_record(action="gateway.token_issue", obj=gateway, request=request, detail={"via": "api"})
         return Response({"gateway": GatewaySerializer(gateway).data, "token": token}, status=status.HTTP_201_CREATED)
 
 

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.audit import audit_record
 from energy_platform.errors import ApplicationError
 from energy_platform.uploads import upload_commit, upload_file_name, upload_run
 from meters.models import Bill, ImportJob
@@ -183,6 +184,7 @@ def import_job_create(*, site, kind: str, uploaded_file, user) -> ImportJob:
     with transaction.atomic():
         job = ImportJob.objects.create(site=site, kind=kind, file=uploaded_file, original_name=name,
                                        created_by=user, status=ImportJob.Status.VALIDATING)
+        audit_record(actor=user, action="import.create", obj=job, detail={"kind": kind, "file": name})
         from meters.tasks import import_job_validate_task
 
         transaction.on_commit(lambda: import_job_validate_task.delay(job.pk))
@@ -235,7 +237,9 @@ def import_job_commit(*, job: ImportJob, user=None) -> ImportJob:
     from meters.tasks import import_job_run_task
 
     return upload_commit(job, task=import_job_run_task, refusal="This import is {status}; only a validated import "
-                         "(status preview) can be committed.")
+                         "(status preview) can be committed.",
+                         on_queued=lambda queued: audit_record(actor=user, action="import.commit", obj=queued,
+                                                               detail={"kind": queued.kind}))
 
 
 def import_job_run(*, job_id: int) -> ImportJob:
