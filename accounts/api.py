@@ -29,7 +29,30 @@ class TenantWritePermission(permissions.BasePermission):
         return tenancy.may_write(request.user, obj, minimum)
 
 
-class TenantScopedSerializer(serializers.ModelSerializer):
+def _has_code(codes, wanted: str) -> bool:
+    if isinstance(codes, dict):
+        return any(_has_code(c, wanted) for c in codes.values())
+    if isinstance(codes, list):
+        return any(_has_code(c, wanted) for c in codes)
+    return codes == wanted
+
+
+class CodeErrorMixin:
+    """A refused code (`plants.validators.validate_code`) answers 400 with the code `invalid_code`, the field
+    errors alongside, rather than the generic `invalid`."""
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if _has_code(exc.get_codes(), "invalid_code"):
+                raise ApplicationError(
+                    "invalid_code", "A code may contain only letters, digits, '-', '_' and '.' (see the README).",
+                    extra={"errors": exc.detail}) from exc
+            raise
+
+
+class TenantScopedSerializer(CodeErrorMixin, serializers.ModelSerializer):
     """Limits every related-object field to objects the requesting user may see, so foreign ids read as 'not found'."""
 
     def get_fields(self):

@@ -12,7 +12,6 @@ from django.db.models import Model, Q, QuerySet
 from . import tenancy
 from .models import AuditEvent, Role
 
-
 #: Shared reference data: a change to one of its global rows (no enterprise) concerns every tenant, so its audit events
 #: are read by every enterprise admin. tests/accounts/test_admin_roles.py checks that every model of the reference
 #: data admin is listed.

@@ -10,10 +10,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts import tenancy
+from accounts.api import CodeErrorMixin
 from accounts.audit import audit_record
 from accounts.models import Role
 from energy_platform.errors import ApplicationError
 from plants.models import Site
+from plants.validators import validate_code
 
 from .models import Gateway, ImportJob
 from .services.gateways import gateway_provision, gateway_token_issue, gateway_tokens_revoke
@@ -41,9 +43,9 @@ class GatewaySerializer(serializers.ModelSerializer):
         return sum(1 for t in obj.tokens.all() if t.revoked_at is None)
 
 
-class GatewayCreateSerializer(serializers.Serializer):
+class GatewayCreateSerializer(CodeErrorMixin, serializers.Serializer):
     site = serializers.IntegerField()
-    name = serializers.CharField(max_length=100)
+    name = serializers.CharField(max_length=100, validators=[validate_code])
     meters = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list)
 
 
