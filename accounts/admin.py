@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from accounts import tenancy
-from accounts.admin_base import TenantScopedAdmin
+from accounts.admin_base import AuditedAdminMixin, ReferenceDataAdmin, TenantScopedAdmin
 from accounts.audit import audit_events_for
 
 from .models import ApiToken, AuditEvent, Membership, RegulatorJurisdiction, Role
@@ -18,7 +18,9 @@ class MembershipAdmin(TenantScopedAdmin):
 
 
 @admin.register(RegulatorJurisdiction)
-class RegulatorJurisdictionAdmin(admin.ModelAdmin):
+class RegulatorJurisdictionAdmin(ReferenceDataAdmin):
+    """Who regulates which region: platform staff only."""
+
     list_display = ["user", "region_prefix", "authority"]
     search_fields = ["user__username", "region_prefix", "authority"]
 
@@ -27,7 +29,9 @@ class RegulatorJurisdictionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Personal tokens: each user revokes their own (superusers any); revocations are audited."""
+
     list_display = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["user", "prefix", "created_at", "last_used_at"]
     search_fields = ["user__username", "prefix"]

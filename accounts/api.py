@@ -28,10 +28,33 @@ class TenantWritePermission(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return True
         minimum = view.delete_role if request.method == "DELETE" else view.write_role
-        return tenancy.has_role(request.user, tenancy.enterprise_of(obj), minimum)
+        return tenancy.may_write(request.user, obj, minimum)
 
 
-class TenantScopedSerializer(serializers.ModelSerializer):
+def _has_code(codes, wanted: str) -> bool:
+    if isinstance(codes, dict):
+        return any(_has_code(c, wanted) for c in codes.values())
+    if isinstance(codes, list):
+        return any(_has_code(c, wanted) for c in codes)
+    return codes == wanted
+
+
+class CodeErrorMixin:
+    """A refused code (`plants.validators.validate_code`) answers 400 with the code `invalid_code`, the field
+    errors alongside, rather than the generic `invalid`."""
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if _has_code(exc.get_codes(), "invalid_code"):
+                raise ApplicationError(
+                    "invalid_code", "A code may contain only letters, digits, '-', '_' and '.' (see the README).",
+                    extra={"errors": exc.detail}) from exc
+            raise
+
+
+class TenantScopedSerializer(CodeErrorMixin, serializers.ModelSerializer):
     """Limits every related-object field to objects the requesting user may see, so foreign ids read as 'not found'."""
 
     def get_fields(self):
@@ -63,7 +86,7 @@ class TenantScopedViewSet(viewsets.ModelViewSet):
         for key, value in serializer.validated_data.items():
             if key not in m2m:
                 setattr(instance, key, value)
-        if not tenancy.has_role(self.request.user, tenancy.enterprise_of(instance), self.write_role):
+        if not tenancy.may_write(self.request.user, instance, self.write_role):
             raise ApplicationError("permission_denied", "Your role does not allow this change here.", status_code=403)
         instance.full_clean(validate_unique=True)
 

@@ -7,10 +7,18 @@ import decimal
 import uuid
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from . import tenancy
 from .models import AuditEvent, Role
+
+#: Shared reference data: a change to one of its global rows (no enterprise) concerns every tenant, so its audit events
+#: are read by every enterprise admin. tests/accounts/test_admin_roles.py checks that every model of the reference
+#: data admin is listed.
+GLOBAL_REFERENCE_TYPES = frozenset({
+    "carbon.EnergyCoefficient", "carbon.FactorSet", "carbon.EmissionFactor", "insights.BenchmarkReference",
+    "insights.QualityCriterion", "reports.IndicatorSet", "reports.MeteringRequirement",
+})
 
 
 def _jsonable(value: Any) -> Any:
@@ -79,9 +87,14 @@ def changes(before: dict[str, Any], obj: Model) -> dict[str, list]:
 
 
 def audit_events_for(user) -> QuerySet[AuditEvent]:
-    """Events an enterprise admin may read: those of the enterprises they administer (superusers: all)."""
+    """Events an enterprise admin may read: those of the enterprises they administer, and those of global reference
+    rows, which every tenant's accounts use (superusers: all)."""
     if user is None or not user.is_authenticated:
         return AuditEvent.objects.none()
     if user.is_superuser:
         return AuditEvent.objects.all()
-    return AuditEvent.objects.filter(enterprise__in=tenancy.writable_enterprises(user, Role.ENTERPRISE_ADMIN))
+    administered = tenancy.writable_enterprises(user, Role.ENTERPRISE_ADMIN)
+    if not administered.exists():
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.filter(Q(enterprise__in=administered) |
+                                     Q(enterprise__isnull=True, object_type__in=GLOBAL_REFERENCE_TYPES))

@@ -10,6 +10,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, Q, QuerySet
 
 from plants.models import Enterprise
@@ -90,3 +91,52 @@ def writable_enterprises(user, minimum: str = Role.ENERGY_MANAGER) -> QuerySet[E
         return Enterprise.objects.all()
     allowed = [r for r, rank in ROLE_RANK.items() if rank >= ROLE_RANK[Role(minimum)]]
     return Enterprise.objects.filter(memberships__user=user, memberships__role__in=allowed)
+
+
+# -- the write rule: one definition for the API, the admin and the UI ------------------------------------------------
+
+def is_tenant_model(model: type[Model]) -> bool:
+    """True for models whose rows can belong to an enterprise (a `TENANT_PATH`, or a nullable `enterprise` field on
+    reference data that is otherwise global)."""
+    if hasattr(model, "TENANT_PATH"):
+        return True
+    return any(f.name == "enterprise" for f in model._meta.concrete_fields)
+
+
+def enterprise_or_none(obj: Model) -> Enterprise | None:
+    """The enterprise `obj` belongs to, or None for a global reference row (a coefficient, emission factor, benchmark
+    or indicator set shared by every tenant) and for an object not yet attached to an enterprise."""
+    path = getattr(type(obj), "TENANT_PATH", None)
+    if path is None:
+        return getattr(obj, "enterprise", None)
+    try:
+        return enterprise_of(obj)
+    except (AttributeError, ObjectDoesNotExist):  # an unsaved object whose parent is not set yet
+        return None
+
+
+def may_write(user, obj: Model, minimum: str = Role.ENERGY_MANAGER) -> bool:
+    """THE write rule. Platform staff (superusers) write everything. A global reference row (no enterprise) and a new
+    enterprise are written by platform staff only. Any other row needs a membership role of at least `minimum` in
+    its enterprise: regulators (no membership) and viewers (rank too low) never write."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    enterprise = enterprise_or_none(obj)
+    if enterprise is None or enterprise.pk is None:
+        return False
+    return has_role(user, enterprise, minimum)
+
+
+def may_create(user, model: type[Model], minimum: str = Role.ENERGY_MANAGER) -> bool:
+    """Whether `user` may create `model` rows at all (for the admin's add views): enterprises and rows that cannot
+    belong to an enterprise only for platform staff; others for a role of at least `minimum` somewhere. Which
+    enterprise the new row may name is then checked by `may_write` on the row itself."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if model is Enterprise or not is_tenant_model(model):
+        return False
+    return writable_enterprises(user, minimum).exists()

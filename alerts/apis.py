@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts import tenancy
 from accounts.api import TenantScopedSerializer, TenantScopedViewSet
+from accounts.audit import audit_record
 from carbon.apis import METHOD_PARAM, _method, site_for
 from carbon.periods import Period
 from energy_platform.errors import ApplicationError
@@ -121,7 +122,8 @@ class AlertRuleViewSet(TenantScopedViewSet):
 
     def perform_create(self, serializer):
         self._apply(serializer, AlertRule())
-        serializer.save(created_by=self.request.user)
+        rule = serializer.save(created_by=self.request.user)
+        audit_record(action="alertrule.create", obj=rule, request=self.request, detail={"via": "api"})
 
 
 class AlertSerializer(serializers.ModelSerializer):

@@ -1,10 +1,8 @@
 """Admin for coefficients, emission factors, targets, activity data, periods and the (read-only) ledger."""
 
 from django.contrib import admin, messages
-from django.db.models import Q
 
-from accounts import tenancy
-from accounts.admin_base import AuditedAdminMixin, TenantScopedAdmin
+from accounts.admin_base import ReferenceDataAdmin, TenantScopedAdmin
 from accounts.models import Role
 
 from .ledger import ledger_verify, period_close, restatement_check
@@ -19,39 +17,6 @@ from .models import (
     ProcessEmission,
     Target,
 )
-
-
-class ReferenceDataAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    """National reference rows are visible to every staff user and changed by platform superusers only; an
-    enterprise's own rows (overrides) only by that enterprise's staff."""
-
-    enterprise_path = "enterprise"
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        visible = tenancy.visible_enterprises(request.user)
-        return qs.filter(Q(**{f"{self.enterprise_path}__isnull": True}) |
-                         Q(**{f"{self.enterprise_path}__in": visible}))
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        # The enterprise choice of an override lists only enterprises the user may see (no foreign names).
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if field is not None and field.queryset is not None and hasattr(field.queryset.model, "TENANT_PATH"):
-            field.queryset = tenancy.scope(field.queryset, request.user)
-        return field
-
-    def has_change_permission(self, request, obj=None):
-        if not super().has_change_permission(request, obj):
-            return False
-        if obj is None or request.user.is_superuser:
-            return True
-        enterprise = getattr(obj, "enterprise", None)
-        return enterprise is not None and tenancy.has_role(request.user, enterprise, Role.ENTERPRISE_ADMIN)
-
-    def has_delete_permission(self, request, obj=None):
-        return self.has_change_permission(request, obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(EnergyCoefficient)

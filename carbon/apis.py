@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from accounts import tenancy
 from accounts.api import TenantScopedSerializer, TenantScopedViewSet
+from accounts.audit import audit_record
 from accounts.models import Role
 from energy_platform.errors import ApplicationError
 from meters.models import Meter
@@ -249,7 +250,7 @@ class VersionedDataViewSet(TenantScopedViewSet):
 
     def perform_create(self, serializer):
         instance = serializer.Meta.model(**serializer.validated_data)
-        if not tenancy.has_role(self.request.user, tenancy.enterprise_of(instance), self.write_role):
+        if not tenancy.may_write(self.request.user, instance, self.write_role):
             raise ApplicationError("permission_denied", "Your role does not allow entering data here.",
                                    status_code=403)
         with transaction.atomic():
@@ -258,6 +259,8 @@ class VersionedDataViewSet(TenantScopedViewSet):
             closed_months_flag(enterprise_id=tenancy.enterprise_of(row).pk, months=[row.month],
                                reason=f"corrected {'value added' if self.upload_kind == 'economic' else 'output'} "
                                       "stored")
+            audit_record(action=f"{row._meta.model_name}.create", obj=row, request=self.request,
+                         detail={"via": "api", "version": row.version})
 
 
 class EconomicDataViewSet(VersionedDataViewSet):

@@ -1,12 +1,9 @@
 """Admin of the centre's reference values, product categories, weather, baselines (read-only) and projects."""
 
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts import tenancy
-from accounts.admin_base import AuditedAdminMixin, TenantScopedAdmin
-from accounts.models import Role
+from accounts.admin_base import ReferenceDataAdmin, TenantScopedAdmin
 from energy_platform.errors import ApplicationError
 
 from .models import (
@@ -22,7 +19,7 @@ from .services import degree_days_compute
 
 
 @admin.register(BenchmarkReference)
-class BenchmarkReferenceAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class BenchmarkReferenceAdmin(ReferenceDataAdmin):
     """National rows are visible to all staff and changed by platform superusers; an enterprise's own rows by its
     enterprise admins (as for coefficients and emission factors)."""
 
@@ -31,42 +28,10 @@ class BenchmarkReferenceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_filter = ["indicator", "kind", "provisional", "site_kind"]
     search_fields = ["product_category", "label", "source"]
 
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(Q(enterprise__isnull=True) | Q(enterprise__in=tenancy.visible_enterprises(request.user)))
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name == "enterprise" and not request.user.is_superuser:
-            field.queryset = tenancy.writable_enterprises(request.user, Role.ENTERPRISE_ADMIN)
-            field.required = True
-        return field
-
-    def has_change_permission(self, request, obj=None):
-        if not super().has_change_permission(request, obj):
-            return False
-        if obj is None or request.user.is_superuser:
-            return True
-        return obj.enterprise is not None and tenancy.has_role(request.user, obj.enterprise, Role.ENTERPRISE_ADMIN)
-
-    def has_delete_permission(self, request, obj=None):
-        return self.has_change_permission(request, obj) and super().has_delete_permission(request, obj)
-
 
 @admin.register(QualityCriterion)
-class QualityCriterionAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class QualityCriterionAdmin(ReferenceDataAdmin):
     list_display = ["statistic", "max_abs_pct", "provisional", "source"]
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
 
 @admin.register(ProductCategory)

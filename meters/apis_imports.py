@@ -10,9 +10,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts import tenancy
+from accounts.api import CodeErrorMixin
+from accounts.audit import audit_record
 from accounts.models import Role
 from energy_platform.errors import ApplicationError
 from plants.models import Site
+from plants.validators import validate_code
 
 from .models import Gateway, ImportJob
 from .services.gateways import gateway_provision, gateway_token_issue, gateway_tokens_revoke
@@ -43,9 +46,9 @@ class GatewaySerializer(serializers.ModelSerializer):
         return sum(1 for t in obj.tokens.all() if t.revoked_at is None)
 
 
-class GatewayCreateSerializer(serializers.Serializer):
+class GatewayCreateSerializer(CodeErrorMixin, serializers.Serializer):
     site = serializers.IntegerField()
-    name = serializers.CharField(max_length=100)
+    name = serializers.CharField(max_length=100, validators=[validate_code])
     meters = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list)
 
 
@@ -78,6 +81,7 @@ class GatewayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         site = _site_for(request.user, data.validated_data["site"], Role.ENTERPRISE_ADMIN)
         gateway, token = gateway_provision(site=site, name=data.validated_data["name"],
                                            meter_codes=data.validated_data["meters"] or None)
+        audit_record(action="gateway.create", obj=gateway, request=request, detail={"via": "api"})
         return Response({"gateway": GatewaySerializer(gateway).data, "token": token}, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: inline_serializer("Revoked", {"revoked": serializers.IntegerField()})})
@@ -85,7 +89,9 @@ class GatewayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def revoke_tokens(self, request, pk=None):
         gateway = self.get_object()
         self._check_admin(gateway)
-        return Response({"revoked": gateway_tokens_revoke(gateway=gateway)})
+        revoked = gateway_tokens_revoke(gateway=gateway)
+        audit_record(action="gateway.tokens_revoke", obj=gateway, request=request, detail={"revoked": revoked})
+        return Response({"revoked": revoked})
 
     @extend_schema(request=None, responses={201: _token_out})
     @action(detail=True, methods=["post"], url_path="tokens")
@@ -94,6 +100,7 @@ class GatewayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         gateway = self.get_object()
         self._check_admin(gateway)
         token = gateway_token_issue(gateway=gateway)
+        audit_record(action="gateway.token_issue", obj=gateway, request=request, detail={"via": "api"})
         return Response({"gateway": GatewaySerializer(gateway).data, "token": token}, status=status.HTTP_201_CREATED)
 
 

@@ -6,6 +6,8 @@ from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from accounts.throttling import auth_failure_record, auth_failures_check
+
 from .services.gateways import gateway_authenticate
 
 
@@ -27,14 +29,18 @@ class GatewayTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword:
             return None
+        auth_failures_check(request)  # failed attempts are throttled per address (AUTH_FAILURE_THROTTLE_RATE)
         if len(header) != 2:
+            auth_failure_record(request)
             raise exceptions.AuthenticationFailed("Invalid bearer header: give `Bearer <gateway token>`.")
         try:
             token = header[1].decode()
         except UnicodeDecodeError as exc:
+            auth_failure_record(request)
             raise exceptions.AuthenticationFailed("Invalid gateway token.") from exc
         gateway = gateway_authenticate(token=token)
         if gateway is None:
+            auth_failure_record(request)
             raise exceptions.AuthenticationFailed("Unknown or revoked gateway token.")
         return GatewayUser(gateway), gateway
 

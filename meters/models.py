@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from energy_platform.uploads import UploadJob
-from plants.models import ProductionUnit, Site
+from plants.models import CodeField, ProductionUnit, Site
 
 
 class Carrier(models.TextChoices):
@@ -106,7 +106,7 @@ class Meter(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="meters")
     production_unit = models.ForeignKey(ProductionUnit, on_delete=models.PROTECT, null=True, blank=True,
                                         related_name="meters")
-    code = models.CharField(_("code"), max_length=64)
+    code = CodeField(_("code"), max_length=64)
     name = models.CharField(_("name"), max_length=200, blank=True)
     carrier = models.CharField(_("energy carrier"), max_length=30, choices=Carrier.choices)
     unit = models.CharField(_("unit of measure"), max_length=10)
@@ -188,7 +188,7 @@ class Gateway(models.Model):
     TENANT_PATH = "site__enterprise"
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="gateways")
-    name = models.CharField(_("name"), max_length=100)
+    name = CodeField(_("name"), max_length=100)  # the gateway's identifier: the code rule applies
     allowed_meters = models.ManyToManyField(Meter, blank=True, related_name="gateways",
                                             help_text=_("Empty: every meter of the site."))
     created_at = models.DateTimeField(auto_now_add=True)

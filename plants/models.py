@@ -7,7 +7,31 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .validators import validate_credit_code, validate_industry_code, validate_region_code
+from .validators import (
+    normalize_code,
+    validate_code,
+    validate_credit_code,
+    validate_industry_code,
+    validate_region_code,
+)
+
+
+class CodeField(models.CharField):
+    """The code of a site, production unit, product, meter or gateway: NFC-normalised whenever it is cleaned, saved
+    or looked up, and limited to the characters of `validate_code` (README, *Codes*). Deconstructed as a CharField:
+    the column is the same, so no migration."""
+
+    default_validators = [validate_code]
+
+    def to_python(self, value):
+        return normalize_code(super().to_python(value))
+
+    def get_prep_value(self, value):
+        return normalize_code(super().get_prep_value(value))
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
 
 
 class Enterprise(models.Model):
@@ -45,7 +69,7 @@ class Site(models.Model):
         INDUSTRIAL_PARK = "industrial_park", _("industrial park")
 
     enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="sites")
-    code = models.CharField(_("code"), max_length=50)
+    code = CodeField(_("code"), max_length=50)
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     region_code = models.CharField(_("region code (GB/T 2260)"), max_length=6, validators=[validate_region_code])
@@ -85,7 +109,7 @@ class ProductionUnit(models.Model):
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="units")
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
-    code = models.CharField(_("code"), max_length=50)
+    code = CodeField(_("code"), max_length=50)
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
 
@@ -129,7 +153,7 @@ class Product(models.Model):
         ProductionUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="products",
         verbose_name=_("production unit"),
     )
-    code = models.CharField(_("code"), max_length=50)
+    code = CodeField(_("code"), max_length=50)
     name = models.CharField(_("name"), max_length=200)
     unit = models.CharField(_("unit of output"), max_length=10, choices=Unit.choices)
     cn_code = models.CharField(_("CN code (CBAM)"), max_length=10, blank=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -62,4 +63,42 @@ def validate_industry_code(value: str) -> None:
     if not INDUSTRY_CODE_RE.fullmatch(value or ""):
         raise ValidationError(
             _("An industry code is a GB/T 4754 section letter plus 2 to 4 digits, e.g. C3120."), code="industry_code"
+        )
+
+
+# -- codes of sites, production units, products, meters and gateways -------------------------------------------------
+
+#: Characters a code may contain besides letters (any script, CJK included) and decimal digits.
+CODE_PUNCTUATION = "-_."
+#: Letters (Unicode category Lo) that render as nothing: Hangul fillers. Everything invisible or direction-changing
+#: (bidi controls U+202A–U+202E, U+2066–U+2069, zero-width U+200B–U+200D, U+FEFF, …) is category C or Z and so is
+#: refused anyway.
+_INVISIBLE_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0"}
+_LETTER_OR_DIGIT = {"Lu", "Ll", "Lt", "Lm", "Lo", "Nd"}
+
+
+def normalize_code(value: str) -> str:
+    """A code as stored and looked up: Unicode NFC, so that the composed and decomposed spellings of one code are one
+    code."""
+    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
+
+def code_problems(value: str) -> list[str]:
+    """The characters of `value` (after NFC) that a code may not contain, as `U+XXXX` names."""
+    return [f"U+{ord(ch):04X}" for ch in dict.fromkeys(normalize_code(value))
+            if ch not in CODE_PUNCTUATION and (unicodedata.category(ch) not in _LETTER_OR_DIGIT
+                                               or ch in _INVISIBLE_LETTERS)]
+
+
+def validate_code(value: str) -> None:
+    """The one rule for the codes of sites, production units, products, meters and gateways (README, *Codes*):
+    letters of any script (CJK included), decimal digits and `-`, `_`, `.`, after NFC normalisation; no spaces,
+    control, format (bidi, zero-width) or symbol characters, so that two codes that look alike are alike."""
+    if not value:
+        raise ValidationError(_("A code cannot be empty."), code="invalid_code")
+    bad = code_problems(value)
+    if bad:
+        raise ValidationError(
+            _("A code may contain only letters, digits, '-', '_' and '.'; not %(chars)s."),
+            code="invalid_code", params={"chars": " ".join(bad)},
         )

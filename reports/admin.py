@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from accounts import tenancy
-from accounts.admin_base import TenantScopedAdmin
+from accounts.admin_base import ReferenceDataAdmin, TenantScopedAdmin
 from accounts.models import Role
 from energy_platform.errors import ApplicationError
 from plants.models import Enterprise, Site
@@ -109,7 +109,7 @@ class BasicRequirementInline(admin.TabularInline):
 
 
 @admin.register(IndicatorSet)
-class IndicatorSetAdmin(admin.ModelAdmin):
+class IndicatorSetAdmin(ReferenceDataAdmin):
     list_display = ["edition", "industry_prefix", "name", "provisional", "source"]
     inlines = [IndicatorInline, BasicRequirementInline]
 

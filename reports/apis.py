@@ -114,6 +114,8 @@ class ReportListApi(APIView):
         with transaction.atomic():
             snap = report_create(kind=d["kind"], enterprise=enterprise, site=site, year=d["year"], fmt=d["format"],
                                  lang=d["lang"], user=request.user, options=options)
+            _audit(request, "report.create", snap, {"kind": snap.kind, "year": snap.year, "format": snap.format},
+                   enterprise=enterprise)
             transaction.on_commit(lambda: report_generate_task.delay(snap.pk))
         return Response(ReportSnapshotSerializer(snap).data, status=status.HTTP_202_ACCEPTED)
 

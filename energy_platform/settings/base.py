@@ -140,8 +140,15 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "energy_platform.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"gateway": env("GATEWAY_THROTTLE_RATE", default="600/min")},
+    # Gateways have their own throttle on the readings endpoint; every other view counts personal-token requests.
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.PersonalTokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"gateway": env("GATEWAY_THROTTLE_RATE", default="600/min"),
+                               "personal_token": env("API_TOKEN_THROTTLE_RATE", default="1200/min")},
 }
+
+#: Failed token authentications (personal or gateway) per client address; above it every token attempt from that
+#: address answers 429 until the window ends.
+AUTH_FAILURE_THROTTLE_RATE = env("AUTH_FAILURE_THROTTLE_RATE", default="30/min")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Nengtan API",

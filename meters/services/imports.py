@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.audit import audit_record
 from energy_platform.errors import ApplicationError
 from energy_platform.uploads import upload_commit, upload_file_name, upload_run
 from meters.models import Bill, ImportJob
@@ -186,6 +187,7 @@ def import_job_create(*, site, kind: str, uploaded_file, user, enqueue: Callable
     with transaction.atomic():
         job = ImportJob.objects.create(site=site, kind=kind, file=uploaded_file, original_name=name,
                                        created_by=user, status=ImportJob.Status.VALIDATING)
+        audit_record(actor=user, action="import.create", obj=job, detail={"kind": kind, "file": name})
         transaction.on_commit(lambda: enqueue(job.pk))
     return job
 
@@ -236,7 +238,9 @@ def import_job_commit(*, job: ImportJob, enqueue: Callable[[int], object], user=
     """Queue the ingestion of a validated upload (`enqueue(job.pk)`, a Celery task's delay, after this transaction
     commits)."""
     return upload_commit(job, enqueue=enqueue, refusal="This import is {status}; only a validated import "
-                         "(status preview) can be committed.")
+                         "(status preview) can be committed.",
+                         on_queued=lambda queued: audit_record(actor=user, action="import.commit", obj=queued,
+                                                               detail={"kind": queued.kind}))
 
 
 def import_job_run(*, job_id: int) -> ImportJob:

@@ -94,6 +94,84 @@ def _csv(name: str, text: str):
     return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
 
 
+#: Writes through the admin, for every registered model: the status of an empty POST to its add view, a POST to the
+#: change view of enterprise A's object, and a confirmed POST to that object's delete view, as the staff energy
+#: manager of A (view/add/change permissions on plants, meters, carbon and reports, no delete permission). 200 is the
+#: form again with its errors (the role rules let the user in); 403 is the role rules or the model permissions
+#: refusing; 302 is a missing object (no row of A) or a saved change. A model registered in the admin without an
+#: entry here fails `test_every_admin_model_has_write_expectations`, so a new admin model states its rules.
+_P, _N = 200, 403  # permitted (form errors), refused
+ADMIN_WRITES: dict[str, tuple[int, int, int]] = {
+    # add, change, delete
+    "auth.Group": (_N, _N, _N),
+    "auth.User": (_N, _N, _N),
+    "axes.AccessAttempt": (_N, _N, _N),
+    "axes.AccessLog": (_N, _N, _N),
+    "axes.AccessFailureLog": (_N, _N, _N),
+    "accounts.Membership": (_N, _N, _N),
+    "accounts.RegulatorJurisdiction": (_N, _N, _N),
+    "accounts.ApiToken": (_N, _N, _N),
+    "accounts.AuditEvent": (_N, _N, _N),
+    # The API refuses an energy manager a new enterprise or site, and so does the admin.
+    "plants.Enterprise": (_N, _N, _N),
+    "plants.Site": (_N, _N, _N),
+    "plants.ProductionUnit": (_P, _P, _N),
+    "plants.Product": (_P, _P, _N),
+    "plants.EconomicData": (_P, _N, _N),  # versions are immutable
+    "plants.ProductionData": (_P, _N, _N),
+    "meters.Meter": (_P, _P, _N),
+    "meters.Gateway": (_N, _N, _N),
+    "meters.GatewayToken": (_N, _N, _N),
+    "meters.MeterRollup": (_N, _N, _N),
+    "meters.IngestBatch": (_N, 302, _N),
+    "meters.RejectedRow": (_N, 302, _N),
+    "meters.ReadingConflict": (_N, 302, _N),
+    "meters.RegisterEvent": (_N, 302, _N),
+    "meters.ImportJob": (_N, 302, _N),
+    "meters.Bill": (_P, 302, _N),
+    # Reference data: the global rows only platform staff write; an enterprise's own rows only its admins.
+    "carbon.EnergyCoefficient": (_N, 302, _N),
+    "carbon.FactorSet": (_N, _N, _N),
+    "carbon.EmissionFactor": (_N, _N, _N),
+    "carbon.Target": (_P, _P, _N),
+    "carbon.ProcessEmission": (_P, 302, _N),
+    "carbon.GreenCertificate": (_P, 302, _N),
+    "carbon.AccountingPeriod": (_N, _N, _N),
+    "carbon.LedgerEntry": (_N, _N, _N),
+    "reports.ReportSnapshot": (_N, _N, _N),
+    "reports.ReportFile": (_N, _N, _N),
+    "reports.IndicatorSet": (_N, _N, _N),
+    "reports.ProductPrice": (_P, 302, _N),
+    "reports.IndicatorEntry": (_P, 302, _N),
+    "reports.RequirementEntry": (_P, 302, _N),
+    "alerts.EnergyQuota": (_N, _N, _N),
+    "alerts.CarbonAllowance": (_N, _N, _N),
+    "alerts.AlertRule": (_N, _N, _N),
+    "alerts.Alert": (_N, _N, _N),
+    "insights.BenchmarkReference": (_N, _N, _N),
+    "insights.QualityCriterion": (_N, _N, _N),
+    "insights.ProductCategory": (_N, _N, _N),
+    "insights.MonthlyWeather": (_N, _N, _N),
+    "insights.DailyTemperature": (_N, _N, _N),
+    "insights.EnergyBaseline": (_N, _N, _N),
+    "insights.SavingsProject": (_N, _N, _N),
+}
+_STAFF_APPS = {"plants", "meters", "carbon", "reports"}
+ADMIN_SUPERUSER = frozenset({200, 302, 403})
+
+
+def _admin_write_rows() -> list[Row]:
+    rows = []
+    for label, statuses in ADMIN_WRITES.items():
+        app, model = label.split(".")
+        get = ADMIN_PERMITTED if app in _STAFF_APPS else ADMIN_NO_PERMS
+        for view, status in zip(("add", "change", "delete"), statuses, strict=True):
+            post = profile(default=302, staff_manager=status, superuser=set(ADMIN_SUPERUSER))
+            rows.append(Row(f"admin:{app}_{model.lower()}_{view}", {"GET": get, "POST": post}, target="admin",
+                            body=(lambda w: {"post": "yes"}) if view == "delete" else None))
+    return rows
+
+
 MATRIX: list[Row] = [
     # --- platform plumbing ---
     Row("healthz", {"GET": PUBLIC}),
@@ -276,6 +354,7 @@ MATRIX: list[Row] = [
     Row("admin:autocomplete", {"GET": profile(default=302, staff_manager=403, superuser=403)}),
     Row("admin:view_on_site", {"GET": profile(default=302, staff_manager=404, superuser=404)}, target="site"),
     Row("admin:app_list", {"GET": ADMIN_STAFF}),
+    *_admin_write_rows(),
     Row("admin:plants_*", {"GET": ADMIN_PERMITTED}, target="admin"),
     Row("admin:meters_*", {"GET": ADMIN_PERMITTED}, target="admin"),
     Row("admin:carbon_*", {"GET": ADMIN_PERMITTED}, target="admin"),

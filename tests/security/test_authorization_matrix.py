@@ -21,7 +21,7 @@ from plants.models import Site
 
 from .conftest import MARKERS, ROLES
 from .endpoints import Endpoint, api_operations, url_endpoints
-from .expectations import MATRIX, Row, row_for
+from .expectations import ADMIN_WRITES, MATRIX, Row, row_for
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +39,13 @@ def test_every_endpoint_has_an_expectation():
     assert unmatched == [], f"URL patterns without a row in tests/security/expectations.py: {unmatched}"
     missing = sorted(op.label for op in operations if op.method not in row_for(op.url_name).methods)
     assert missing == [], f"OpenAPI operations whose method has no expectation: {missing}"
+
+
+def test_every_admin_model_has_write_expectations():
+    """A model registered in the admin fails the suite until ADMIN_WRITES states who may add, change and delete it."""
+    registered = {model._meta.label for model in admin.site._registry}
+    assert sorted(registered - set(ADMIN_WRITES)) == []
+    assert sorted(set(ADMIN_WRITES) - registered) == []
 
 
 def test_no_row_is_stale():
@@ -343,6 +350,15 @@ def _foreign_objects_for(world, role) -> list[str]:
     return failures
 
 
+def test_admin_writes_as_the_staff_manager(world):
+    """The admin's add, change and delete views of every model, as the staff energy manager of A (quicker to rerun
+    than the whole matrix; the matrix repeats these requests)."""
+    failures = _matrix_for(world, "staff_manager", only="admin:*_add") + \
+        _matrix_for(world, "staff_manager", only="admin:*_change") + \
+        _matrix_for(world, "staff_manager", only="admin:*_delete")
+    assert failures == [], "\n".join(failures)
+
+
 def test_the_matrix_catches_a_scoping_hole(world, monkeypatch):
     """The checker itself: with the tenancy layer switched off for sites, B's admin sees A's site, and the matrix
     reports both the status and the leaked names."""
@@ -369,3 +385,77 @@ def test_a_gateway_cannot_write_or_probe_another_enterprises_meters(world):
     assert foreign.json()["accepted"] == 0
     assert foreign.json()["rejected"][0]["code"] == missing.json()["rejected"][0]["code"] == "unknown_meter"
     assert _normalize(foreign.content.decode()) == _normalize(missing.content.decode())
+
+
+# --- audit: every write through the API and the UI leaves an event with its enterprise --------------------------
+
+_WRITE_SQL = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+#: Tables whose writes are bookkeeping, not a change of the tenant's data: sessions, sign-in attempts, the audit log
+#: itself, the rollup's to-do list.
+_BOOKKEEPING_TABLES = {"django_session", "axes_accessattempt", "axes_accesslog", "axes_accessfailurelog",
+                       "accounts_auditevent", "meters_dirtymeterday"}
+#: Writes recorded elsewhere than the audit log: readings arrive by the million, and each batch is its own record
+#: (meters.IngestBatch: gateway, time, counts, rejected rows); signing in and out and choosing a language change only
+#: the caller's session.
+_AUDIT_EXEMPT = {"readings-ingest", "login", "logout", "set_language"}
+
+
+def _written_tables(client, method: str, url: str, row: Row, world):
+    """Send like `_send`, and return (response, tables written, audit events of A created)."""
+    from django.db import connection
+
+    from accounts.models import AuditEvent
+
+    tables: set[str] = set()
+
+    def spy(execute, sql, params, many, context):
+        if match := _WRITE_SQL.match(sql):
+            tables.add(match.group(1).lower())
+        return execute(sql, params, many, context)
+
+    data = row.body(world) if row.body else {}
+    cookies = copy.deepcopy(client.cookies)
+    with transaction.atomic():
+        last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        if method == "PUT" and not data:
+            current = client.get(url)
+            data = current.json() if current.status_code == 200 else {}
+        with connection.execute_wrapper(spy):
+            if row.multipart or not url.startswith("/api/"):
+                response = getattr(client, method.lower())(url, data)
+            else:
+                response = getattr(client, method.lower())(url, json.dumps(data), content_type="application/json")
+        events = list(AuditEvent.objects.filter(pk__gt=last).values_list("action", "enterprise_id"))
+        transaction.set_rollback(True)
+    client.cookies = cookies
+    return response, tables - _BOOKKEEPING_TABLES, events
+
+
+def test_every_write_through_the_api_and_the_ui_is_audited_with_its_enterprise(world):
+    """Every write endpoint (each URL pattern's row in the matrix with POST, PUT, PATCH or DELETE; a new endpoint
+    has to get a row) is called as the energy manager of A, or as the superuser where the manager may not; when the
+    request wrote any table of the tenant's data, an audit event with enterprise A must have been recorded. Every
+    pattern is also sent a POST even when its row has none, so a view that writes on POST is not missed."""
+    failures = []
+    writes = 0
+    for endpoint, row in _cases():
+        if endpoint.label.startswith("admin") or endpoint.label in _AUDIT_EXEMPT:
+            continue  # the admin: tests/accounts/test_admin_roles.py and AuditedAdminMixin on every writing admin
+        url = _url(endpoint, row, world)
+        for method in sorted(set(row.methods) - {"GET"} | {"POST"}):
+            for role in ("manager", "superuser"):
+                client = world.clients[role]
+                client.role = role
+                response, tables, events = _written_tables(client, method, url, row, world)
+                if response.status_code < 400:
+                    break
+            if not tables:
+                continue
+            writes += 1
+            # A new enterprise is audited with itself; everything else the walk writes belongs to A.
+            expected = None if endpoint.label == "enterprise-list" else world.a.enterprise.pk
+            if not any(enterprise is not None and enterprise == (expected or enterprise) for _, enterprise in events):
+                failures.append(f"{method} {url} [{endpoint.label}] as {role}: {response.status_code}, wrote "
+                                f"{sorted(tables)}, audit events {events}")
+    assert writes > 25  # the walk reached the writes
+    assert failures == [], "\n".join(failures)
