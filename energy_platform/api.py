@@ -6,7 +6,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -41,10 +41,19 @@ def database_unavailable() -> ApplicationError:
                             extra={"retry_after": DATABASE_RETRY_AFTER})
 
 
+def invalid_value() -> ApplicationError:
+    """A value the database refused (out of range, malformed): the request's fault, which a retry cannot cure."""
+    return ApplicationError("invalid_value", "A value of the request is out of range or malformed for its field.")
+
+
 def exception_handler(exc, context):
     """Map ApplicationError, Django and DRF errors to `{"code": ..., "detail": ...}` bodies; an unreachable database
-    (OperationalError, InterfaceError, e.g. during a PostgreSQL restart) is a retryable 503, not a 500."""
-    if isinstance(exc, OperationalError | InterfaceError):
+    (OperationalError, InterfaceError, e.g. during a PostgreSQL restart) is a retryable 503, not a 500. A DataError
+    (a value PostgreSQL refuses) is a 400: 503 means only that the database is unavailable."""
+    if isinstance(exc, DataError):
+        logger.warning("value refused by the database: %s", exc)
+        exc = invalid_value()
+    elif isinstance(exc, OperationalError | InterfaceError):
         logger.warning("database unavailable: %s", exc)
         exc = database_unavailable()
     if isinstance(exc, ApplicationError):

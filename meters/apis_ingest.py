@@ -6,7 +6,7 @@ import gc
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, throttling
 from rest_framework.permissions import BasePermission
@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from energy_platform.api import DATABASE_RETRY_AFTER
 from energy_platform.errors import ApplicationError
+from energy_platform.middleware import body_check
 
 from .authentication import GatewayTokenAuthentication, GatewayUser
 from .services.ingest import body_decode, body_parse_csv, body_parse_json, readings_ingest
@@ -91,11 +92,14 @@ class ReadingsIngestApi(APIView):
             "answer without writing. Row codes: unknown_meter, meter_not_allowed, meter_inactive, missing_field, "
             "invalid_timestamp, timestamp_without_offset, timestamp_in_future, not_finite, "
             "negative_interval_quantity, register_backwards. Whole-request errors: 400 malformed_json / "
-            "malformed_csv / malformed_body, 413 too_many_rows / payload_too_large, 401, 415, 429 with Retry-After."
+            "malformed_csv / malformed_body / invalid_characters (a control character such as NUL anywhere) / "
+            "too_long (an X-Batch-Id over 100 characters), 413 too_many_rows / payload_too_large, 401, 415, 429 "
+            "with Retry-After."
         ),
         request={"application/json": ReadingBatchIn, "text/csv": {"type": "string"}},
         responses={200: IngestResultOut, 400: _error, 401: _error, 413: _error, 415: _error, 429: _error,
-                   503: OpenApiResponse(_error, description="Database unavailable; retry the same batch_id.")},
+                   503: OpenApiResponse(_error, description="Database unavailable (nothing committed); retry the same "
+                                                                         "batch_id.")},
         examples=[OpenApiExample("answer", response_only=True, status_codes=["200"], value={
             "accepted": 2, "duplicates": 1, "conflicts": 1,
             "rejected": [{"index": 4, "meter": "E-OLD", "code": "meter_inactive",
@@ -121,18 +125,32 @@ class ReadingsIngestApi(APIView):
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            return self._ingest(request)
-        except DatabaseError as exc:
-            # Nothing of the batch was committed; the gateway retries with the same batch_id.
+            result = self._ingest(request)
+        except (OperationalError, InterfaceError) as exc:
+            # Only a database that cannot be reached or is locked (SQLite) gets here: nothing of the batch was
+            # committed and the same batch_id can be retried. Bad input is refused before (400), and a DataError,
+            # which a retry cannot cure, is a 400 of the API's exception handler.
             logger.exception("readings batch failed on the database")
             raise ApplicationError("database_unavailable", "The database is unavailable; retry the same batch later.",
                                    status_code=503, extra={"retry_after": DATABASE_RETRY_AFTER}) from exc
         finally:
             if gc_was_enabled:
                 gc.enable()
+        if result.accepted:
+            # After the commit: the batch is stored and answered 200 whatever happens here. Its meter-days are marked
+            # dirty in the batch's transaction, so rollups that fail now (SQLite locked by another writer) are made
+            # by the next sweep.
+            try:
+                rollups_after_write()
+            except Exception:  # noqa: BLE001
+                logger.warning("rollup after a committed batch failed; the sweep will redo it", exc_info=True)
+        return Response(result.as_response(), status=200)
 
     def _ingest(self, request):
-        data = body_decode(body=request.body, content_encoding=request.META.get("HTTP_CONTENT_ENCODING"))
+        encoding = request.META.get("HTTP_CONTENT_ENCODING")
+        data = body_decode(body=request.body, content_encoding=encoding)
+        if (encoding or "identity").strip().lower() not in ("identity", ""):
+            body_check(data)  # the input guard middleware checked plain bodies; this one was compressed
         content_type = (request.content_type or "application/json").split(";")[0].strip().lower()
         if content_type == "text/csv":
             batch_key, rows = body_parse_csv(data, batch_key=request.META.get("HTTP_X_BATCH_ID") or None)
@@ -143,7 +161,4 @@ class ReadingsIngestApi(APIView):
                                    f"Content-Type {content_type!r} is not supported; use application/json or text/csv.",
                                    status_code=415)
         gateway = request.user.gateway
-        result = readings_ingest(site=gateway.site, gateway=gateway, rows=rows, batch_key=batch_key)
-        if result.accepted:
-            rollups_after_write()
-        return Response(result.as_response(), status=200)
+        return readings_ingest(site=gateway.site, gateway=gateway, rows=rows, batch_key=batch_key)

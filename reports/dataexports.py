@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from django.db.models import Case, F, FloatField, IntegerField, Sum, Value, When
 from django.db.models.functions import Cast
 
+from energy_platform.cells import cell_row
 from energy_platform.errors import ApplicationError
 from meters.models import Carrier, Meter, MeterRollup
 from meters.units import finite_rollups_q
@@ -159,10 +160,10 @@ class _Echo:
 def csv_chunks(head: list[str], rows: Iterator[list]) -> Iterator[str]:
     """CSV text in pieces for a StreamingHttpResponse (UTF-8 BOM first so spreadsheet programs read it as UTF-8)."""
     writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(head)
+    yield "\ufeff" + writer.writerow(cell_row(head))
     batch = []
     for row in rows:
-        batch.append(writer.writerow(row))
+        batch.append(writer.writerow(cell_row(row)))
         if len(batch) >= 1000:
             yield "".join(batch)
             batch = []
@@ -181,12 +182,12 @@ def xlsx_file(head: list[str], rows: Iterator[list], *, title: str) -> tempfile.
         if n >= XLSX_MAX_ROWS:
             sheet_no += 1
             ws = wb.create_sheet(title[:28] if sheet_no == 1 else f"{title[:24]}_{sheet_no}")
-            ws.append(head)
+            ws.append(cell_row(head))
             n = 0
-        ws.append(row)
+        ws.append(cell_row(row))
         n += 1
     if ws is None:
-        wb.create_sheet(title[:28]).append(head)
+        wb.create_sheet(title[:28]).append(cell_row(head))
     out = tempfile.TemporaryFile()  # noqa: SIM115 - handed to FileResponse, which closes it
     wb.save(out)
     out.seek(0)

@@ -103,8 +103,8 @@ def portal_export(request):
     rows = selectors.kpi_export_rows(user=request.user, period=period)
     name = f"kpis_{period}.{fmt}"
     if fmt == "csv":
-        plain = ([str(v) if isinstance(v, Decimal) else v for v in row] for row in rows)
-        resp = StreamingHttpResponse(dataexports.csv_chunks(selectors.KPI_EXPORT_HEADER, plain),
+        # Decimals go to the CSV writer as numbers (str() by csv), so a negative value is not taken for a formula.
+        resp = StreamingHttpResponse(dataexports.csv_chunks(selectors.KPI_EXPORT_HEADER, rows),
                                      content_type="text/csv; charset=utf-8")
         resp["Content-Disposition"] = f'attachment; filename="{name}"'
         return resp

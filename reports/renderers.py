@@ -15,6 +15,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from energy_platform.cells import cell_row, cell_value
+
 from .builders import META_LABELS, Document
 from .formatting import fmt_cell, row_units
 
@@ -51,7 +53,7 @@ def render_csv(doc: Document) -> bytes:
         for ti, t in enumerate(s.tables):
             for ri, row in enumerate(t.rows):
                 for c, v in zip(t.columns, row, strict=True):
-                    w.writerow([s.key, ti, ri, c.key, c.unit, _plain(v)])
+                    w.writerow(cell_row([s.key, ti, ri, c.key, c.unit, v]))
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -61,23 +63,23 @@ def render_xlsx(doc: Document) -> bytes:
     wb = Workbook()
     info = wb.active
     info.title = "info"
-    info.append([str(doc.title)])
+    info.append(cell_row([doc.title]))
     for k, v in doc.meta.items():
-        info.append([str(META_LABELS.get(k, k)), _plain(v), k])
+        info.append(cell_row([META_LABELS.get(k, k), _plain(v), k]))
     for s in doc.sections:
         ws = wb.create_sheet(s.key[:31])
-        ws.append([str(s.title)])
+        ws.append(cell_row([s.title]))
         for t in s.tables:
-            ws.append([f"{c.label} ({c.unit})" if c.unit else str(c.label) for c in t.columns])
+            ws.append(cell_row(f"{c.label} ({c.unit})" if c.unit else str(c.label) for c in t.columns))
             for row in t.rows:
-                cells = [float(v) if isinstance(v, Decimal) else _plain(v) for v in row]
+                cells = [float(v) if isinstance(v, Decimal) else cell_value(_plain(v)) for v in row]
                 ws.append(cells)
                 for cell in ws[ws.max_row]:
                     if isinstance(cell.value, float):
                         cell.number_format = "#,##0.0000"
             ws.append([])
         for n in s.notes:
-            ws.append([str(n)])
+            ws.append(cell_row([n]))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -3,6 +3,10 @@
   "use strict";
   var COLORS = { input: "#0b6e4f", meter: "#3b6ea5", end_use: "#8a6d3b", loss: "#b3261e", surplus: "#9a6700" };
   function fmt(v) { return Number(v).toLocaleString(document.documentElement.lang, { maximumFractionDigits: 3 }); }
+  // ECharts inserts a tooltip formatter's string as HTML: every name from the data is escaped first. (Labels drawn on
+  // the canvas are text and need no escaping.)
+  var ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  function esc(v) { return String(v === null || v === undefined ? "" : v).replace(/[&<>"']/g, function (c) { return ENTITIES[c]; }); }
   function sankey(el) {
     fetch(el.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.json().then(function (j) { if (!r.ok) { throw new Error(j.detail || r.status); } return j; }); })
@@ -14,8 +18,10 @@
         chart.setOption({
           animation: false,
           tooltip: { trigger: "item", formatter: function (p) {
-            if (p.dataType === "edge") { return labels[p.data.source] + " → " + labels[p.data.target] + ": " + fmt(p.data.value) + " " + d.unit; }
-            return labels[p.name] + ": " + fmt(p.value) + " " + d.unit; } },
+            if (p.dataType === "edge") {
+              return esc(labels[p.data.source]) + " → " + esc(labels[p.data.target]) + ": " + esc(fmt(p.data.value)) + " " + esc(d.unit);
+            }
+            return esc(labels[p.name]) + ": " + esc(fmt(p.value)) + " " + esc(d.unit); } },
           series: [{
             type: "sankey", left: 10, right: 290, top: 20, bottom: 20, nodeGap: 10, draggable: false,
             emphasis: { focus: "adjacency" }, lineStyle: { color: "gradient", opacity: 0.4 },

@@ -81,7 +81,7 @@
       var list = function () {
         getJSON(rp.dataset.url).then(function (d) {
           var items = (d.results || d).filter(function (r) { return r.enterprise === ent; });
-          rp.innerHTML = "";
+          rp.replaceChildren();
           if (!items.length) { rp.textContent = rp.dataset.lEmpty; return; }
           var t = document.createElement("table"), busy = false;
           items.forEach(function (r) {
