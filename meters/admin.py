@@ -20,6 +20,7 @@ from .models import (
     RejectedRow,
     ReviewStatus,
 )
+from .models_gateways import GatewayTag
 from .services.review import register_reset_accept
 
 
@@ -51,6 +52,16 @@ class GatewayAdmin(TenantScopedAdmin):
     search_fields = ["name", "site__code"]
     filter_horizontal = ["allowed_meters"]
     inlines = [GatewayTokenInline]
+    write_role = Role.ENTERPRISE_ADMIN
+
+
+@admin.register(GatewayTag)
+class GatewayTagAdmin(TenantScopedAdmin):
+    list_display = ["tag", "gateway", "meter", "created_at"]
+    list_filter = ["gateway__site"]
+    search_fields = ["tag", "gateway__name", "meter__code"]
+    list_select_related = ["gateway__site", "meter"]
+    autocomplete_fields = ["meter"]
     write_role = Role.ENTERPRISE_ADMIN
 
 

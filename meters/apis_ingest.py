@@ -17,6 +17,9 @@ from energy_platform.api import DATABASE_RETRY_AFTER
 from energy_platform.errors import ApplicationError
 
 from .authentication import GatewayTokenAuthentication, GatewayUser
+from .payloads import CONTENT_TYPES
+from .payloads.sparkplug import topic_parse
+from .services.gateway_ingest import payload_ingest
 from .services.ingest import body_decode, body_parse_csv, body_parse_json, readings_ingest
 from .tasks import rollups_after_write
 
@@ -91,7 +94,12 @@ class ReadingsIngestApi(APIView):
             "answer without writing. Row codes: unknown_meter, meter_not_allowed, meter_inactive, missing_field, "
             "invalid_timestamp, timestamp_without_offset, timestamp_in_future, not_finite, "
             "negative_interval_quantity, register_backwards. Whole-request errors: 400 malformed_json / "
-            "malformed_csv / malformed_body, 413 too_many_rows / payload_too_large, 401, 415, 429 with Retry-After."
+            "malformed_csv / malformed_body, 413 too_many_rows / payload_too_large, 401, 415, 429 with Retry-After. "
+            "Gateway formats by Content-Type (docs/ingestion.md): application/vnd.neuron+json (EMQX Neuron), "
+            "application/vnd.thingsboard+json (ThingsBoard gateway), application/senml+json (RFC 8428), "
+            "text/plain or application/vnd.influx.line-protocol (Telegraf, ?precision=ns|us|ms|s), "
+            "application/vnd.sparkplug-b+protobuf (Sparkplug B, topic in X-Sparkplug-Topic); tag names map to "
+            "meters through the gateway's tag map."
         ),
         request={"application/json": ReadingBatchIn, "text/csv": {"type": "string"}},
         responses={200: IngestResultOut, 400: _error, 401: _error, 413: _error, 415: _error, 429: _error,
@@ -138,12 +146,29 @@ class ReadingsIngestApi(APIView):
             batch_key, rows = body_parse_csv(data, batch_key=request.META.get("HTTP_X_BATCH_ID") or None)
         elif content_type in ("application/json", ""):
             batch_key, rows = body_parse_json(data)
+        elif content_type in CONTENT_TYPES:
+            return self._ingest_payload(request, data, CONTENT_TYPES[content_type])
         else:
             raise ApplicationError("unsupported_media_type",
-                                   f"Content-Type {content_type!r} is not supported; use application/json or text/csv.",
+                                   f"Content-Type {content_type!r} is not supported; use application/json, text/csv "
+                                   f"or a gateway format ({', '.join(CONTENT_TYPES)}).",
                                    status_code=415)
         gateway = request.user.gateway
         result = readings_ingest(site=gateway.site, gateway=gateway, rows=rows, batch_key=batch_key)
+        if result.accepted:
+            rollups_after_write()
+        return Response(result.as_response(), status=200)
+
+    def _ingest_payload(self, request, data: bytes, fmt: str):
+        """A gateway's own format (meters/payloads): Sparkplug B names its topic in X-Sparkplug-Topic, line protocol
+        takes InfluxDB's ?precision=."""
+        options: dict = {}
+        if fmt == "sparkplug":
+            topic = topic_parse(request.META.get("HTTP_X_SPARKPLUG_TOPIC", ""))
+            options = {k: topic[k] for k in ("message_type", "edge_node", "device")}
+        elif fmt == "influx":
+            options = {"precision": request.query_params.get("precision", "ns")}
+        result = payload_ingest(gateway=request.user.gateway, fmt=fmt, data=data, options=options)
         if result.accepted:
             rollups_after_write()
         return Response(result.as_response(), status=200)

@@ -398,3 +398,5 @@ class Bill(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meter_id} {self.period_start}..{self.period_end}"
+
+from .models_gateways import GatewayState, GatewayTag  # noqa: E402, F401  (models in their own module)
