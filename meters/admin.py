@@ -21,6 +21,7 @@ from .models import (
     ReviewStatus,
 )
 from .models_gateways import GatewayTag
+from .services.mqtt_auth import broker_credentials_sync
 from .services.review import register_reset_accept
 
 
@@ -79,6 +80,7 @@ class GatewayTokenAdmin(TenantScopedAdmin):
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):
         n = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        broker_credentials_sync()  # the MQTT broker refuses revoked tokens
         self.message_user(request, f"{n} token(s) revoked.")
 
 

@@ -18,8 +18,9 @@ def rows(parsed) -> list[tuple[int, str, str | None, object]]:
 
 
 def test_nengtan_json_keeps_meter_codes_and_maps_listed_tags():
-    body = orjson.dumps({"batch_id": "b1", "readings": [{"meter": "E1", "ts": "2025-03-01T00:00:00+00:00", "value": 1},
-                                                         {"meter": "tag-7", "ts": "2025-03-01T00:00:00+00:00", "value": 2}]})
+    at = "2025-03-01T00:00:00+00:00"
+    body = orjson.dumps({"batch_id": "b1", "readings": [{"meter": "E1", "ts": at, "value": 1},
+                                                         {"meter": "tag-7", "ts": at, "value": 2}]})
     parsed = nengtan_json.parse(body, tags={"tag-7": "C1"}, received_at=NOW)
     assert parsed.batch_key == "b1"
     assert [r.meter for r in parsed.rows] == ["E1", "C1"]

@@ -26,7 +26,8 @@ def test_neuron_payload_stores_mapped_tags_once_and_reports_tag_errors(gw_client
     r = post(gw_client, NEURON, "application/vnd.neuron+json")
     assert r.status_code == 200, r.content
     assert r.json() == {"accepted": 2, "duplicates": 0, "conflicts": 0, "conflict_rows": [], "rejected": [
-        {"index": 2, "meter": "tag1", "code": "tag_error", "detail": "The gateway reported error 2014 for tag 'tag1'."}]}
+        {"index": 2, "meter": "tag1", "code": "tag_error",
+         "detail": "The gateway reported error 2014 for tag 'tag1'."}]}
     assert sorted(Reading.objects.values_list("meter__code", "value")) == [("C1", 5.5), ("E1", 1.0)]
     assert list(RejectedRow.objects.values_list("index", "code")) == [(2, "tag_error")]
     assert IngestBatch.objects.get().source == "http:neuron"
