@@ -1,6 +1,7 @@
 """Admin for meters, gateways and their tokens, and rollups (read-only)."""
 
 from django.contrib import admin
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +21,7 @@ from .models import (
     RejectedRow,
     ReviewStatus,
 )
-from .models_gateways import GatewayTag
+from .models_gateways import GatewayTag, ModbusDevice, ModbusPoint
 from .services.mqtt_auth import broker_credentials_sync
 from .services.review import register_reset_accept
 
@@ -66,6 +67,26 @@ class GatewayTagAdmin(TenantScopedAdmin):
     write_role = Role.ENTERPRISE_ADMIN
 
 
+@admin.register(ModbusDevice)
+class ModbusDeviceAdmin(TenantScopedAdmin):
+    list_display = ["name", "site", "host", "port", "unit_id", "interval_seconds", "enabled", "last_polled_at",
+                    "last_error"]
+    list_filter = ["enabled", "site"]
+    search_fields = ["name", "host", "site__code"]
+    readonly_fields = ["last_polled_at", "last_error"]
+
+
+@admin.register(ModbusPoint)
+class ModbusPointAdmin(TenantScopedAdmin):
+    """The point tables: one row per meter read from a device."""
+
+    list_display = ["device", "register", "function", "data_type", "byte_order", "word_order", "scale", "meter"]
+    list_filter = ["device__site", "device"]
+    search_fields = ["device__name", "meter__code"]
+    list_select_related = ["device", "meter"]
+    autocomplete_fields = ["meter"]
+
+
 @admin.register(GatewayToken)
 class GatewayTokenAdmin(TenantScopedAdmin):
     list_display = ["prefix", "gateway", "created_at", "last_used_at", "revoked_at"]
@@ -80,7 +101,7 @@ class GatewayTokenAdmin(TenantScopedAdmin):
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):
         n = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        broker_credentials_sync()  # the MQTT broker refuses revoked tokens
+        transaction.on_commit(broker_credentials_sync)  # the MQTT broker refuses revoked tokens
         self.message_user(request, f"{n} token(s) revoked.")
 
 

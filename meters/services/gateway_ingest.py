@@ -46,13 +46,14 @@ def payload_ingest(
     result = readings_ingest(site=gateway.site, gateway=gateway, rows=parsed.rows, batch_key=parsed.batch_key,
                              source=f"{transport}:{fmt}"[:20])
     if parsed.errors and not result.replayed:
-        _parse_errors_record(result=result, errors=parsed.errors)
+        batch_errors_record(result=result, errors=parsed.errors)
     return result
 
 
 @transaction.atomic
-def _parse_errors_record(*, result: IngestResult, errors: list[dict]) -> None:
-    """Merge the parser's row errors into the stored batch, so a replayed batch answers the same."""
+def batch_errors_record(*, result: IngestResult, errors: list[dict]) -> None:
+    """Merge row errors found before ingestion (a parser's, a collector's) into the stored batch and the answer, so
+    a replayed batch answers the same."""
     result.rejected = sorted([*result.rejected, *errors], key=lambda row: row["index"])
     RejectedRow.objects.bulk_create(
         RejectedRow(batch_id=result.batch_id, index=e["index"], meter_code=str(e["meter"])[:64], code=e["code"],
