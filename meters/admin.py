@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin_base import TenantScopedAdmin
 from accounts.models import Role
 
+from .gateway_health import gateway_health, gateway_last_seen, gateways_with_health
 from .models import (
     Bill,
     Gateway,
@@ -22,7 +23,7 @@ from .models import (
     ReviewStatus,
 )
 from .models_gateways import GatewayTag, ModbusDevice, ModbusPoint
-from .services.mqtt_auth import broker_credentials_sync
+from .services.mqtt_auth import broker_credentials_sync, gateway_code
 from .services.review import register_reset_accept
 
 
@@ -49,12 +50,39 @@ class GatewayTokenInline(admin.TabularInline):
 
 @admin.register(Gateway)
 class GatewayAdmin(TenantScopedAdmin):
-    list_display = ["name", "site", "created_at"]
+    """The gateways page: health over the last hour next to each gateway (meters.gateway_health)."""
+
+    list_display = ["name", "site", "mqtt_code", "last_seen", "messages_per_minute", "rejected_share", "session",
+                    "created_at"]
     list_filter = ["site__enterprise", "site"]
     search_fields = ["name", "site__code"]
     filter_horizontal = ["allowed_meters"]
     inlines = [GatewayTokenInline]
     write_role = Role.ENTERPRISE_ADMIN
+
+    def get_queryset(self, request):
+        return gateways_with_health(super().get_queryset(request), now=timezone.now())
+
+    @admin.display(description=_("MQTT user / code"))
+    def mqtt_code(self, obj):
+        return gateway_code(obj)
+
+    @admin.display(description=_("last seen"))
+    def last_seen(self, obj):
+        return gateway_last_seen(obj)
+
+    @admin.display(description=_("messages / min (1 h)"))
+    def messages_per_minute(self, obj):
+        return gateway_health(obj)["messages_per_minute"]
+
+    @admin.display(description=_("rejected rows (1 h)"))
+    def rejected_share(self, obj):
+        share = gateway_health(obj)["rejected_share"]
+        return "—" if share is None else f"{share:.1%}"
+
+    @admin.display(description=_("session"))
+    def session(self, obj):
+        return obj.session_state
 
 
 @admin.register(GatewayTag)
