@@ -14,7 +14,7 @@ COPY . .
 # collectstatic needs settings to import; a throwaway key is used for this build step only.
 RUN SECRET_KEY=build-only-not-secret-build-only-not-secret-build-only DEBUG=False \
     python manage.py collectstatic --noinput
-RUN mkdir -p /app/media && chown -R nengtan /app/media
+RUN mkdir -p /app/media /mqtt-auth && chown -R nengtan /app/media /mqtt-auth
 USER nengtan
 EXPOSE 8000
 ENTRYPOINT ["/app/docker/entrypoint.sh"]

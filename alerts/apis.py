@@ -105,7 +105,7 @@ class AlertRuleSerializer(TenantScopedSerializer):
     class Meta:
         model = AlertRule
         fields = ["id", "enterprise", "site", "meter", "name", "kind", "enabled", "metric", "window", "operator",
-                  "threshold", "intervals", "baseline_days", "email_to", "created_by", "created_at",
+                  "threshold", "intervals", "offline_minutes", "baseline_days", "email_to", "created_by", "created_at",
                   "last_evaluated_at", "last_error"]
         read_only_fields = ["created_by", "created_at", "last_evaluated_at", "last_error"]
 

@@ -59,4 +59,9 @@ def alert_text(alert: Alert) -> str:
             "meter": d["meter"], "site": d["site"], "quantity": _n(d["quantity"]), "unit": d["meter_unit"],
             "hour": _time(d["hour"]), "change": ("+" if (alert.value or 0) > 0 else "") + _n(alert.value),
             "baseline": _n(d["baseline"]), "days": d["baseline_hours"], "limit": _n(alert.limit)}
+    if kind == AlertRule.Kind.GATEWAY_OFFLINE:
+        return _("Gateway %(gateway)s (%(site)s) has not been heard from for %(value)s min (limit %(limit)s min); "
+                 "last seen: %(last)s, session: %(session)s.") % {
+            "gateway": d["gateway"], "site": d["site"], "value": int(alert.value or 0),
+            "limit": int(alert.limit or 0), "last": _time(d.get("last_seen")), "session": d.get("session")}
     return alert.condition_key

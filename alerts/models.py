@@ -82,6 +82,7 @@ class AlertRule(models.Model):
         PROJECTION = "projection", _("projection breaches a target or quota")
         SILENT_METER = "silent_meter", _("meter silent")
         LOAD_CHANGE = "load_change", _("sudden load change")
+        GATEWAY_OFFLINE = "gateway_offline", _("gateway offline")
 
     class Metric(models.TextChoices):
         ENERGY_TCE = "energy_tce", _("energy consumption (tce)")
@@ -117,6 +118,9 @@ class AlertRule(models.Model):
     intervals = models.PositiveIntegerField(
         _("silent intervals"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100_000)],
         help_text=_("Silent-meter rules: fire after this many reading intervals without a reading."))
+    offline_minutes = models.PositiveIntegerField(
+        _("offline minutes"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100_000)],
+        help_text=_("Gateway-offline rules: fire when a gateway of the scope has not been heard from for this long."))
     baseline_days = models.PositiveIntegerField(
         _("baseline days"), default=7, validators=[MinValueValidator(1), MaxValueValidator(366)],
         help_text=_("Load-change rules: the same hour on this many previous days is the baseline."))
@@ -160,6 +164,11 @@ class AlertRule(models.Model):
                 errors["site"] = _("PUE is a data center's KPI: choose the site.")
         if self.kind == self.Kind.SILENT_METER and not self.intervals:
             errors["intervals"] = _("Give the number of silent intervals (at least 1).")
+        if self.kind == self.Kind.GATEWAY_OFFLINE:
+            if not self.offline_minutes:
+                errors["offline_minutes"] = _("Give the number of minutes (at least 1).")
+            if self.meter_id:
+                errors["meter"] = _("Gateway-offline rules apply to a site or the enterprise, not a meter.")
         if self.kind == self.Kind.LOAD_CHANGE and (self.threshold is None or self.threshold <= 0):
             errors["threshold"] = _("Give the change in percent that raises an alert (above 0).")
         if errors:

@@ -21,7 +21,8 @@ from accounts.models import Membership, Role
 from carbon.kpis import enterprise_kpis, site_kpis
 from carbon.periods import Period, period_coverage
 from energy_platform.errors import ApplicationError
-from meters.models import Meter, MeterRollup, Reading
+from meters.gateway_health import gateway_last_seen, gateways_with_health
+from meters.models import Gateway, Meter, MeterRollup, Reading
 
 from .forecast import enterprise_forecast, site_forecast
 from .messages import alert_subject, alert_text
@@ -151,8 +152,28 @@ def _load_change(rule: AlertRule, now: dt.datetime) -> list[Finding]:
     return out
 
 
+def _gateway_offline(rule: AlertRule, now: dt.datetime) -> list[Finding]:
+    """A gateway is offline when nothing was heard from it (a batch, a token use, an MQTT message) for
+    `offline_minutes`; never heard from: since it was created."""
+    qs = Gateway.objects.filter(site__enterprise_id=rule.enterprise_id).select_related("site")
+    if rule.site_id:
+        qs = qs.filter(site_id=rule.site_id)
+    out = []
+    for gateway in gateways_with_health(qs, now=now):
+        last_seen = gateway_last_seen(gateway)
+        minutes = (now - (last_seen or gateway.created_at)) / dt.timedelta(minutes=1)
+        if minutes >= rule.offline_minutes:
+            out.append(Finding(key=f"gateway:{gateway.pk}", value=_dec(int(minutes)),
+                               limit=Decimal(rule.offline_minutes), unit="min", site_id=gateway.site_id,
+                               detail={"kind": rule.kind, "gateway": gateway.name, "site": gateway.site.code,
+                                       "last_seen": last_seen.isoformat() if last_seen else None,
+                                       "session": gateway.session_state}))
+    return out
+
+
 EVALUATORS = {AlertRule.Kind.THRESHOLD: _threshold, AlertRule.Kind.PROJECTION: _projection,
-              AlertRule.Kind.SILENT_METER: _silent, AlertRule.Kind.LOAD_CHANGE: _load_change}
+              AlertRule.Kind.SILENT_METER: _silent, AlertRule.Kind.LOAD_CHANGE: _load_change,
+              AlertRule.Kind.GATEWAY_OFFLINE: _gateway_offline}
 
 
 @transaction.atomic

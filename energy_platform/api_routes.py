@@ -60,3 +60,7 @@ from alerts.urls import register as alerts_register  # noqa: E402
 
 alerts_register(router)
 extra_urlpatterns += alerts_api_urlpatterns
+
+from meters.apis_gateways import GatewayTagViewSet  # noqa: E402
+
+router.register("gateway-tags", GatewayTagViewSet, basename="gatewaytag")

@@ -1,12 +1,14 @@
 """Admin for meters, gateways and their tokens, and rollups (read-only)."""
 
 from django.contrib import admin
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import AuditedAdminMixin, TenantScopedAdmin
 from accounts.models import Role
 
+from .gateway_health import gateway_health, gateway_last_seen, gateways_with_health
 from .models import (
     Bill,
     CarrierUnit,
@@ -22,6 +24,8 @@ from .models import (
     RejectedRow,
     ReviewStatus,
 )
+from .models_gateways import GatewayTag, ModbusDevice, ModbusPoint
+from .services.mqtt_auth import broker_credentials_sync, gateway_code
 from .services.review import register_reset_accept
 from .units import units_cache_clear
 
@@ -88,12 +92,69 @@ class GatewayTokenInline(admin.TabularInline):
 
 @admin.register(Gateway)
 class GatewayAdmin(TenantScopedAdmin):
-    list_display = ["name", "site", "created_at"]
+    """The gateways page: health over the last hour next to each gateway (meters.gateway_health)."""
+
+    list_display = ["name", "site", "mqtt_code", "last_seen", "messages_per_minute", "rejected_share", "session",
+                    "created_at"]
     list_filter = ["site__enterprise", "site"]
     search_fields = ["name", "site__code"]
     filter_horizontal = ["allowed_meters"]
     inlines = [GatewayTokenInline]
     write_role = Role.ENTERPRISE_ADMIN
+
+    def get_queryset(self, request):
+        return gateways_with_health(super().get_queryset(request), now=timezone.now())
+
+    @admin.display(description=_("MQTT user / code"))
+    def mqtt_code(self, obj):
+        return gateway_code(obj)
+
+    @admin.display(description=_("last seen"))
+    def last_seen(self, obj):
+        return gateway_last_seen(obj)
+
+    @admin.display(description=_("messages / min (1 h)"))
+    def messages_per_minute(self, obj):
+        return gateway_health(obj)["messages_per_minute"]
+
+    @admin.display(description=_("rejected rows (1 h)"))
+    def rejected_share(self, obj):
+        share = gateway_health(obj)["rejected_share"]
+        return "—" if share is None else f"{share:.1%}"
+
+    @admin.display(description=_("session"))
+    def session(self, obj):
+        return obj.session_state
+
+
+@admin.register(GatewayTag)
+class GatewayTagAdmin(TenantScopedAdmin):
+    list_display = ["tag", "gateway", "meter", "created_at"]
+    list_filter = ["gateway__site"]
+    search_fields = ["tag", "gateway__name", "meter__code"]
+    list_select_related = ["gateway__site", "meter"]
+    autocomplete_fields = ["meter"]
+    write_role = Role.ENTERPRISE_ADMIN
+
+
+@admin.register(ModbusDevice)
+class ModbusDeviceAdmin(TenantScopedAdmin):
+    list_display = ["name", "site", "host", "port", "unit_id", "interval_seconds", "enabled", "last_polled_at",
+                    "last_error"]
+    list_filter = ["enabled", "site"]
+    search_fields = ["name", "host", "site__code"]
+    readonly_fields = ["last_polled_at", "last_error"]
+
+
+@admin.register(ModbusPoint)
+class ModbusPointAdmin(TenantScopedAdmin):
+    """The point tables: one row per meter read from a device."""
+
+    list_display = ["device", "register", "function", "data_type", "byte_order", "word_order", "scale", "meter"]
+    list_filter = ["device__site", "device"]
+    search_fields = ["device__name", "meter__code"]
+    list_select_related = ["device", "meter"]
+    autocomplete_fields = ["meter"]
 
 
 @admin.register(GatewayToken)
@@ -110,6 +171,7 @@ class GatewayTokenAdmin(TenantScopedAdmin):
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):
         n = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        transaction.on_commit(broker_credentials_sync)  # the MQTT broker refuses revoked tokens
         self.message_user(request, f"{n} token(s) revoked.")
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -17,9 +18,11 @@ from energy_platform.errors import ApplicationError
 from plants.models import Site
 from plants.validators import validate_code
 
+from .gateway_health import gateway_health, gateways_with_health
 from .models import Gateway, ImportJob
 from .services.gateways import gateway_provision, gateway_token_issue, gateway_tokens_revoke
 from .services.imports import import_job_commit, import_job_create, import_job_preview
+from .services.mqtt_auth import gateway_code
 from .tasks import import_job_run_task, import_job_validate_task
 
 
@@ -37,13 +40,25 @@ class GatewaySerializer(serializers.ModelSerializer):
     meters = serializers.SlugRelatedField(  # type: ignore[var-annotated]
         source="allowed_meters", many=True, read_only=True, slug_field="code")
     active_tokens = serializers.SerializerMethodField()
+    code = serializers.SerializerMethodField(help_text="MQTT user name and topic segment (docs/ingestion.md).")
+    health = serializers.SerializerMethodField()
 
     class Meta:
         model = Gateway
-        fields = ["id", "site", "name", "meters", "created_at", "active_tokens"]
+        fields = ["id", "site", "name", "code", "meters", "created_at", "active_tokens", "health"]
 
     def get_active_tokens(self, obj) -> int:
         return sum(1 for t in obj.tokens.all() if t.revoked_at is None)
+
+    def get_code(self, obj) -> str:
+        return gateway_code(obj)
+
+    @extend_schema_field(inline_serializer("GatewayHealth", {
+        "last_seen": serializers.DateTimeField(allow_null=True), "messages_per_minute": serializers.FloatField(),
+        "rejected_share": serializers.FloatField(allow_null=True), "session": serializers.CharField(),
+        "window_minutes": serializers.IntegerField()}))
+    def get_health(self, obj) -> dict:
+        return gateway_health(obj)
 
 
 class GatewayCreateSerializer(CodeErrorMixin, serializers.Serializer):
@@ -64,8 +79,9 @@ class GatewayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     filterset_fields = ["site"]
 
     def get_queryset(self):
-        return tenancy.scope(Gateway.objects.select_related("site").prefetch_related("allowed_meters", "tokens"),
-                             self.request.user)
+        qs = tenancy.scope(Gateway.objects.select_related("site").prefetch_related("allowed_meters", "tokens"),
+                           self.request.user)
+        return gateways_with_health(qs, now=timezone.now())
 
     def _check_admin(self, gateway: Gateway) -> None:
         if not tenancy.has_role(self.request.user, gateway.site.enterprise_id, Role.ENTERPRISE_ADMIN):

@@ -18,6 +18,9 @@ from energy_platform.errors import ApplicationError
 from energy_platform.middleware import body_check
 
 from .authentication import GatewayTokenAuthentication, GatewayUser
+from .payloads import CONTENT_TYPES
+from .payloads.sparkplug import topic_parse
+from .services.gateway_ingest import payload_ingest
 from .services.ingest import body_decode, body_parse_csv, body_parse_json, readings_ingest
 from .tasks import rollups_after_write
 
@@ -94,7 +97,13 @@ class ReadingsIngestApi(APIView):
             "negative_interval_quantity, register_backwards. Whole-request errors: 400 malformed_json / "
             "malformed_csv / malformed_body / invalid_characters (a control character such as NUL anywhere) / "
             "too_long (an X-Batch-Id over 100 characters), 413 too_many_rows / payload_too_large, 401, 415, 429 "
-            "with Retry-After."
+            "with Retry-After. "
+
+            "Gateway formats by Content-Type (docs/ingestion.md): application/vnd.neuron+json (EMQX Neuron), "
+            "application/vnd.thingsboard+json (ThingsBoard gateway), application/senml+json (RFC 8428), "
+            "text/plain or application/vnd.influx.line-protocol (Telegraf, ?precision=ns|us|ms|s), "
+            "application/vnd.sparkplug-b+protobuf (Sparkplug B, topic in X-Sparkplug-Topic); tag names map to "
+            "meters through the gateway's tag map."
         ),
         request={"application/json": ReadingBatchIn, "text/csv": {"type": "string"}},
         responses={200: IngestResultOut, 400: _error, 401: _error, 413: _error, 415: _error, 429: _error,
@@ -156,9 +165,23 @@ class ReadingsIngestApi(APIView):
             batch_key, rows = body_parse_csv(data, batch_key=request.META.get("HTTP_X_BATCH_ID") or None)
         elif content_type in ("application/json", ""):
             batch_key, rows = body_parse_json(data)
+        elif content_type in CONTENT_TYPES:
+            return self._ingest_payload(request, data, CONTENT_TYPES[content_type])
         else:
             raise ApplicationError("unsupported_media_type",
-                                   f"Content-Type {content_type!r} is not supported; use application/json or text/csv.",
+                                   f"Content-Type {content_type!r} is not supported; use application/json, text/csv "
+                                   f"or a gateway format ({', '.join(CONTENT_TYPES)}).",
                                    status_code=415)
         gateway = request.user.gateway
         return readings_ingest(site=gateway.site, gateway=gateway, rows=rows, batch_key=batch_key)
+
+    def _ingest_payload(self, request, data: bytes, fmt: str):
+        """A gateway's own format (meters/payloads): Sparkplug B names its topic in X-Sparkplug-Topic, line protocol
+        takes InfluxDB's ?precision=."""
+        options: dict = {}
+        if fmt == "sparkplug":
+            topic = topic_parse(request.META.get("HTTP_X_SPARKPLUG_TOPIC", ""))
+            options = {k: topic[k] for k in ("message_type", "edge_node", "device")}
+        elif fmt == "influx":
+            options = {"precision": request.query_params.get("precision", "ns")}
+        return payload_ingest(gateway=request.user.gateway, fmt=fmt, data=data, options=options)

@@ -460,3 +460,5 @@ class Bill(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meter_id} {self.period_start}..{self.period_end}"
+
+from .models_gateways import GatewayState, GatewayTag, ModbusDevice, ModbusPoint  # noqa: E402, F401  (models in their own module)

@@ -30,6 +30,7 @@ system_needs() {
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)  # report tests read PDFs with pdftotext, pdffonts
   command -v runuser >/dev/null 2>&1 || need+=(util-linux)
   command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
+  command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)  # the MQTT tests start a broker
   command -v make >/dev/null 2>&1 || need+=(make)
   command -v python3.11 >/dev/null 2>&1 || need+=(python3.11)
   python3.11 -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3.11-venv)

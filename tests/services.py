@@ -105,6 +105,38 @@ def start_redis(workdir: str) -> tuple[str, subprocess.Popen]:
     return f"redis://127.0.0.1:{port}/0", proc
 
 
+def start_mosquitto(workdir: str, *, password_file: str, acl_file: str) -> tuple[int, str, subprocess.Popen]:
+    """A mosquitto broker on a free port with the platform's password and ACL files (created empty when missing);
+    returns its port, pid file and process. Used by the MQTT tests (each starts its own, so parallel workers do not
+    share credentials); Debian package `mosquitto`."""
+    mosquitto = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None)
+    if not mosquitto:
+        _missing("mosquitto", "mosquitto")
+    port = _free_port()
+    os.makedirs(workdir, exist_ok=True)
+    for path in (password_file, acl_file):
+        if not os.path.exists(path):
+            open(path, "w").close()  # noqa: SIM115
+    pid_file = os.path.join(workdir, "mosquitto.pid")
+    conf = os.path.join(workdir, "mosquitto.conf")
+    user = pwd.getpwuid(os.geteuid()).pw_name  # as root, mosquitto would otherwise switch to the `mosquitto` user
+    with open(conf, "w") as fh:
+        fh.write(f"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {password_file}\n"
+                 f"acl_file {acl_file}\npid_file {pid_file}\npersistence false\nuser {user}\nlog_dest none\n")
+    proc = subprocess.Popen([mosquitto, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.05)
+    for _ in range(100):
+        if os.path.exists(pid_file) and open(pid_file).read().strip():  # noqa: SIM115
+            break
+        time.sleep(0.05)
+    return port, pid_file, proc
+
+
 def main(argv: list[str]) -> int:
     if not argv:
         sys.exit("usage: python tests/services.py <command> [args...]")

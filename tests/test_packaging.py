@@ -1,4 +1,4 @@
-"""Production packaging: the compose file defines the five services with health checks; /healthz answers."""
+"""Production packaging: the compose file defines its services with health checks; /healthz answers."""
 
 from pathlib import Path
 
@@ -11,11 +11,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_compose_has_every_service_with_a_health_check():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services) == {"postgres", "redis", "web", "worker", "beat", "mosquitto", "mqtt_ingest"}
     for name, service in services.items():
         assert "healthcheck" in service, name
     assert "gunicorn" in (ROOT / "Dockerfile").read_text()
     assert services["worker"]["command"][:3] == ["celery", "-A", "energy_platform"]
+    assert services["mqtt_ingest"]["command"] == ["python", "manage.py", "mqtt_ingest"]
 
 
 @pytest.mark.django_db

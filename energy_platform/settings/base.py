@@ -261,3 +261,16 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+
+# MQTT ingestion (docs/ingestion.md). No MQTT_HOST: no broker, as in the embedded default. The credential files are
+# written for mosquitto whenever gateway tokens change (empty paths: nothing is written); mosquitto re-reads them on
+# SIGHUP, sent to the pid in MQTT_PID_FILE, or by MQTT_RELOAD_COMMAND when set.
+MQTT_HOST = env("MQTT_HOST", default="")
+MQTT_PORT = env.int("MQTT_PORT", default=1883)
+MQTT_CLIENT_ID = env("MQTT_CLIENT_ID", default="nengtan-ingest")
+MQTT_INGEST_USERNAME = env("MQTT_INGEST_USERNAME", default="nengtan-ingest")
+MQTT_INGEST_PASSWORD = env("MQTT_INGEST_PASSWORD", default="")
+MQTT_PASSWORD_FILE = env("MQTT_PASSWORD_FILE", default="")
+MQTT_ACL_FILE = env("MQTT_ACL_FILE", default="")
+MQTT_PID_FILE = env("MQTT_PID_FILE", default="")
+MQTT_RELOAD_COMMAND = env("MQTT_RELOAD_COMMAND", default="")

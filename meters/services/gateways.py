@@ -12,6 +12,8 @@ from energy_platform.errors import ApplicationError
 from meters.models import Gateway, GatewayToken, Meter
 from plants.models import Site
 
+from .mqtt_auth import broker_credentials_sync, gateway_mqtt_password_set
+
 
 @transaction.atomic
 def gateway_provision(*, site: Site, name: str, meter_codes: list[str] | None = None) -> tuple[Gateway, str]:
@@ -29,14 +31,21 @@ def gateway_provision(*, site: Site, name: str, meter_codes: list[str] | None = 
     return gateway, gateway_token_issue(gateway=gateway)
 
 
+@transaction.atomic
 def gateway_token_issue(*, gateway: Gateway) -> str:
+    """A new token; it also becomes the gateway's MQTT password (the broker's files are rewritten on commit)."""
     token, digest = token_generate("ntg_")
-    GatewayToken.objects.create(gateway=gateway, prefix=token[:12], key_hash=digest)
+    row = GatewayToken.objects.create(gateway=gateway, prefix=token[:12], key_hash=digest)
+    gateway_mqtt_password_set(gateway=gateway, token_row=row, token=token)
     return token
 
 
+@transaction.atomic
 def gateway_tokens_revoke(*, gateway: Gateway) -> int:
-    return GatewayToken.objects.filter(gateway=gateway, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    """Revoke every token of the gateway; the broker refuses it from the next connection on."""
+    n = GatewayToken.objects.filter(gateway=gateway, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    transaction.on_commit(broker_credentials_sync)
+    return n
 
 
 def gateway_authenticate(*, token: str) -> Gateway | None:

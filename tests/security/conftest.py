@@ -22,6 +22,7 @@ from carbon.ledger import period_close
 from carbon.models import AccountingPeriod, LedgerEntry, Target
 from insights.models import BenchmarkReference, Indicator, MonthlyWeather, SavingsProject
 from meters.models import Carrier, Meter, RejectedRow
+from meters.models_gateways import GatewayTag
 from meters.rollup import rollup_sweep
 from meters.services.gateways import gateway_provision
 from meters.services.imports import import_job_create, import_job_validate
@@ -91,6 +92,7 @@ def _populate(key: str, enterprise: Enterprise, site: Site, manager) -> Tenant:
     rollup_sweep()
     period_close(enterprise=enterprise, month=dt.date(2025, 3, 1), actor=manager)
     gateway, token = gateway_provision(site=site, name=f"{m}-gw", meter_codes=[meter.code])
+    gateway_tag = GatewayTag.objects.create(gateway=gateway, tag=f"{m}-tag", meter=meter)
     job = import_job_create(site=site, kind="readings", user=manager, enqueue=import_job_validate_task.delay,
                             uploaded_file=SimpleUploadedFile(
         f"{m}-readings.csv", f"meter,ts,value\n{meter.code},2025-04-01T00:00:00+08:00,5\n".encode()))
@@ -117,7 +119,8 @@ def _populate(key: str, enterprise: Enterprise, site: Site, manager) -> Tenant:
         "reference": reference, "project": project,
         "baseline": None,  # a fitted baseline needs a year of monthly data: its URLs are asked with a missing id
         "enterprise": enterprise, "site": site, "unit": unit, "product": product, "meter": meter, "econ": econ,
-        "prod": prod, "target": target, "gateway": gateway, "gateway_token": token, "import": job,
+        "prod": prod, "target": target, "gateway": gateway, "gateway_token": token, "gateway_tag": gateway_tag,
+        "import": job,
         "report": report, "report_file": report.files.first(), "audit": audit,
         "ledger": LedgerEntry.objects.filter(enterprise=enterprise).order_by("seq").first(),
         "period": AccountingPeriod.objects.get(enterprise=enterprise, month=dt.date(2025, 3, 1)),

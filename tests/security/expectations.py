@@ -211,6 +211,11 @@ MATRIX: list[Row] = [
     Row("gateway-detail", {"GET": READ}, target="gateway"),
     Row("gateway-new-token", {"POST": WRITE_ADMIN | {"superuser": frozenset({201})}}, target="gateway"),
     Row("gateway-revoke-tokens", {"POST": WRITE_ADMIN}, target="gateway"),
+    Row("gatewaytag-list", {"GET": LIST, "POST": CREATE_ADMIN}, lists=True,
+        body=lambda w: {"gateway": _a(w, "gateway"), "tag": "ZQALPHA-tag-2", "meter": _a(w, "meter")}),
+    Row("gatewaytag-detail", {"GET": READ, "PUT": WRITE_ADMIN, "PATCH": WRITE_ADMIN, "DELETE": DELETE_ADMIN},
+        target="gateway_tag",
+        body=lambda w: {"gateway": _a(w, "gateway"), "tag": "ZQALPHA-tag-3", "meter": _a(w, "meter")}),
     Row("readings-ingest", {"POST": profile(default=401, gateway=200)},
         body=lambda w: {"batch_id": "matrix-1", "readings": [
             {"meter": w.a.objects["meter"].code, "ts": "2025-04-01T00:00:00+08:00", "value": 1.5}]}),
