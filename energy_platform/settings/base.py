@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "ui",
     "alerts",
     "insights",
+    "costs",
 ]
 
 MIDDLEWARE = [
