@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "alerts",
     "insights",
     "demo",
+    "costs",
 ]
 
 MIDDLEWARE = [
