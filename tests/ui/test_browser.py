@@ -1,5 +1,5 @@
 """Real-browser test: headless Debian chromium via Playwright (never downloads a browser) against live_server, on the
-demo data (plants.demo, small variant up to now), with a real Celery worker for the background upload."""
+demo data (demo.loader, small variant up to now), with a real Celery worker for the background upload."""
 
 from __future__ import annotations
 
