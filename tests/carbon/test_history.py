@@ -11,7 +11,14 @@ from django.utils import translation
 from accounts.models import AuditEvent
 from carbon.emissions import factor_select, heating_values
 from carbon.kpis import site_kpis
-from carbon.models import ConversionMethod, EmissionFactor, EnergyCoefficient, FactorSet, MeasuredFuelProperty
+from carbon.models import (
+    ConversionMethod,
+    EmissionFactor,
+    EnergyCoefficient,
+    FactorSet,
+    MeasuredFuelProperty,
+    Target,
+)
 from carbon.periods import Period
 from meters.models import Carrier
 from meters.rollup import rollup_sweep
@@ -157,6 +164,9 @@ def test_an_equal_value_year_without_the_previous_years_rate_answers_with_an_emp
     EnergyCoefficient.objects.create(carrier="electricity", method="equal_value", coefficient=Decimal("0.3000"),
                                      coefficient_unit="kgce/kWh", year=2025, valid_from=dt.date(2025, 1, 1),
                                      valid_to=dt.date(2025, 12, 31), source="test rate", edition="equal value 2025")
+    # A target whose baseline year (2024) has no rate either: no baseline, no failure.
+    Target.objects.create(enterprise=tenants["a"], indicator=Target.Indicator.ENERGY_TCE, baseline_year=2024,
+                          target_year=2025, reduction_pct=Decimal("5"))
     api_client.force_authenticate(tenants["viewer_a"])
     for url in ("/api/v1/sites/A1/kpis/?period=2025-03&method=equal_value",
                 f"/api/v1/enterprises/{tenants['a'].pk}/kpis/?period=2025-03&method=equal_value"):
@@ -169,6 +179,8 @@ def test_an_equal_value_year_without_the_previous_years_rate_answers_with_an_emp
                                           "carbon_intensity": None}
         assert body["yoy_unavailable"]["code"] == "no_equal_value_rate"
         assert "2024" in body["yoy_unavailable"]["detail"]
+    assert [(t["baseline_year"], t["baseline"], _q3(t["current"])) for t in body["targets"]] == [
+        (2024, None, Decimal("3.000"))]
 
 
 def test_raw_coal_and_natural_gas_show_both_heating_values_with_sources(shanghai):
