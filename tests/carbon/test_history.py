@@ -289,3 +289,16 @@ def test_measured_fuel_properties_api_is_tenant_scoped_audited_and_keeps_the_evi
         "enterprise": tenants["a"].pk, "carrier": "diesel", "month": "2025-04-01", "ncv_gj_per_unit": "43",
         "activity_unit": "t", "carbon_content_tc_per_tj": "20", "lab_report_number": "LAB-10"}, format="json")
     assert denied.status_code == 403
+
+
+def test_the_2008_edition_rows_carry_the_same_published_values_as_2020_and_are_provisional():
+    # DOMAIN.md §1 "Earlier years": raw coal 0.7143, …, electricity 0.1229, heat 0.03412 in both editions
+    rows = EnergyCoefficient.objects.filter(enterprise__isnull=True, method="equivalent")
+    old = {c.carrier: c for c in rows.filter(edition="GB/T 2589-2008")}
+    new = {c.carrier: c for c in rows.filter(edition="GB/T 2589-2020")}
+    assert set(old) == set(new)
+    assert {k: (c.coefficient, c.coefficient_unit) for k, c in old.items()} == {
+        k: (c.coefficient, c.coefficient_unit) for k, c in new.items()}
+    assert {(c.valid_from, c.valid_to, c.provisional) for c in old.values()} == {
+        (dt.date(2008, 6, 1), dt.date(2021, 3, 31), True)}
+    assert (old["raw_coal"].ncv_kj, new["raw_coal"].ncv_kj) == (Decimal("20908"), Decimal("20908"))
