@@ -291,6 +291,9 @@ class TargetViewSet(TenantScopedViewSet):
 
 
 class MeasuredFuelPropertySerializer(TenantScopedSerializer):
+    # null (what a read returns when no file is attached) leaves the stored lab report as it is
+    evidence_file = serializers.FileField(required=False, allow_null=True)
+
     class Meta:
         model = MeasuredFuelProperty
         fields = ["id", "enterprise", "carrier", "month", "ncv_gj_per_unit", "activity_unit",
@@ -307,6 +310,11 @@ class MeasuredFuelPropertySerializer(TenantScopedSerializer):
         if value and value.size > 10 * 1024 * 1024:
             raise serializers.ValidationError("The lab report exceeds 10 MB.")
         return value
+
+    def validate(self, attrs):
+        if "evidence_file" in attrs and attrs["evidence_file"] is None:
+            del attrs["evidence_file"]
+        return attrs
 
 
 class MeasuredFuelPropertyViewSet(TenantScopedViewSet):

@@ -193,9 +193,18 @@ def _measured_rows(site: Site, period: Period, carriers: set[str]) -> dict[str, 
     if not carriers:
         return {}
     months = [m for m in period.months() if period.until is None or m < period.until]
+    memo = memo_active()
+    if memo is None:
+        rows = list(MeasuredFuelProperty.objects.filter(enterprise_id=site.enterprise_id, carrier__in=carriers,
+                                                        month__in=months).order_by("month"))
+    else:  # a dashboard's periods and sites share one read of the enterprise's measurements
+        key = ("measured", site.enterprise_id)
+        if key not in memo:
+            memo[key] = list(MeasuredFuelProperty.objects.filter(enterprise_id=site.enterprise_id).order_by("month"))
+        wanted = set(months)
+        rows = [r for r in memo[key] if r.carrier in carriers and r.month in wanted]
     out: dict[str, list[MeasuredFuelProperty]] = {}
-    for row in MeasuredFuelProperty.objects.filter(enterprise_id=site.enterprise_id, carrier__in=carriers,
-                                                   month__in=months).order_by("month"):
+    for row in rows:
         out.setdefault(row.carrier, []).append(row)
     return out
 

@@ -1,4 +1,4 @@
-"""Energy accounting: meter quantities from monthly rollups, converted to standard coal (GB/T 2589-2020).
+"""Energy accounting: meter quantities from monthly rollups, converted to standard coal (GB/T 2589 in force).
 
 Comprehensive energy consumption of a site (DOMAIN.md §1): E = Σ purchased + Σ self-generated − Σ supplied to others,
 per carrier, each times its coefficient. Only boundary meters count: top-level meters (no parent) whose role is

@@ -426,7 +426,11 @@ def _targets(targets, current: dict, year_kpis) -> list[dict]:
         key = key_of[t.indicator]
         baseline = t.baseline_value
         if baseline is None:
-            baseline = year_kpis(t.baseline_year).get(key, {}).get("value")
+            try:
+                baseline = year_kpis(t.baseline_year).get(key, {}).get("value")
+            except ApplicationError as exc:  # e.g. no equal-value rate for the baseline year: no baseline, no failure
+                if exc.code not in ("no_equal_value_rate", "no_coefficient"):
+                    raise
         now = current.get(key, {}).get("value")
         goal = baseline * (1 - t.reduction_pct / 100) if baseline is not None else None
         achieved = _change(now, baseline)

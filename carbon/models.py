@@ -19,7 +19,7 @@ class ConversionMethod(models.TextChoices):
 
 
 class EnergyCoefficient(models.Model):
-    """A standard-coal conversion coefficient as published (GB/T 2589-2020), with its source and validity.
+    """A standard-coal conversion coefficient as published (GB/T 2589-2020 or -2008), with its source and validity.
 
     `coefficient` is stored exactly as published in `coefficient_unit` (kgce/kg, kgce/m3, kgce/kWh, kgce/MJ, kgce/t);
     conversion code scales the meter's unit to the denominator. An enterprise row (e.g. a supplier's measured natural

@@ -11,7 +11,14 @@ from django.utils import translation
 from accounts.models import AuditEvent
 from carbon.emissions import factor_select, heating_values
 from carbon.kpis import site_kpis
-from carbon.models import ConversionMethod, EmissionFactor, EnergyCoefficient, FactorSet, MeasuredFuelProperty
+from carbon.models import (
+    ConversionMethod,
+    EmissionFactor,
+    EnergyCoefficient,
+    FactorSet,
+    MeasuredFuelProperty,
+    Target,
+)
 from carbon.periods import Period
 from meters.models import Carrier
 from meters.rollup import rollup_sweep
@@ -157,6 +164,9 @@ def test_an_equal_value_year_without_the_previous_years_rate_answers_with_an_emp
     EnergyCoefficient.objects.create(carrier="electricity", method="equal_value", coefficient=Decimal("0.3000"),
                                      coefficient_unit="kgce/kWh", year=2025, valid_from=dt.date(2025, 1, 1),
                                      valid_to=dt.date(2025, 12, 31), source="test rate", edition="equal value 2025")
+    # A target whose baseline year (2024) has no rate either: no baseline, no failure.
+    Target.objects.create(enterprise=tenants["a"], indicator=Target.Indicator.ENERGY_TCE, baseline_year=2024,
+                          target_year=2025, reduction_pct=Decimal("5"))
     api_client.force_authenticate(tenants["viewer_a"])
     for url in ("/api/v1/sites/A1/kpis/?period=2025-03&method=equal_value",
                 f"/api/v1/enterprises/{tenants['a'].pk}/kpis/?period=2025-03&method=equal_value"):
@@ -169,6 +179,8 @@ def test_an_equal_value_year_without_the_previous_years_rate_answers_with_an_emp
                                           "carbon_intensity": None}
         assert body["yoy_unavailable"]["code"] == "no_equal_value_rate"
         assert "2024" in body["yoy_unavailable"]["detail"]
+    assert [(t["baseline_year"], t["baseline"], _q3(t["current"])) for t in body["targets"]] == [
+        (2024, None, Decimal("3.000"))]
 
 
 def test_raw_coal_and_natural_gas_show_both_heating_values_with_sources(shanghai):
@@ -277,3 +289,16 @@ def test_measured_fuel_properties_api_is_tenant_scoped_audited_and_keeps_the_evi
         "enterprise": tenants["a"].pk, "carrier": "diesel", "month": "2025-04-01", "ncv_gj_per_unit": "43",
         "activity_unit": "t", "carbon_content_tc_per_tj": "20", "lab_report_number": "LAB-10"}, format="json")
     assert denied.status_code == 403
+
+
+def test_the_2008_edition_rows_carry_the_same_published_values_as_2020_and_are_provisional():
+    # DOMAIN.md §1 "Earlier years": raw coal 0.7143, …, electricity 0.1229, heat 0.03412 in both editions
+    rows = EnergyCoefficient.objects.filter(enterprise__isnull=True, method="equivalent")
+    old = {c.carrier: c for c in rows.filter(edition="GB/T 2589-2008")}
+    new = {c.carrier: c for c in rows.filter(edition="GB/T 2589-2020")}
+    assert set(old) == set(new)
+    assert {k: (c.coefficient, c.coefficient_unit) for k, c in old.items()} == {
+        k: (c.coefficient, c.coefficient_unit) for k, c in new.items()}
+    assert {(c.valid_from, c.valid_to, c.provisional) for c in old.values()} == {
+        (dt.date(2008, 6, 1), dt.date(2021, 3, 31), True)}
+    assert (old["raw_coal"].ncv_kj, new["raw_coal"].ncv_kj) == (Decimal("20908"), Decimal("20908"))

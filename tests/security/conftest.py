@@ -19,7 +19,7 @@ from accounts.models import Role
 from alerts.models import Alert, AlertRule, CarbonAllowance, EnergyQuota
 from alerts.services import alert_rule_evaluate
 from carbon.ledger import period_close
-from carbon.models import AccountingPeriod, LedgerEntry, Target
+from carbon.models import AccountingPeriod, LedgerEntry, MeasuredFuelProperty, Target
 from insights.models import BenchmarkReference, Indicator, MonthlyWeather, SavingsProject
 from meters.models import Carrier, Meter, RejectedRow
 from meters.models_gateways import GatewayTag
@@ -114,7 +114,11 @@ def _populate(key: str, enterprise: Enterprise, site: Site, manager) -> Tenant:
     project = SavingsProject.objects.create(site=site, name=f"{m} heat recovery",
                                             kind=SavingsProject.Kind.ENERGY_SAVING,
                                             commissioned_on=dt.date(2025, 1, 1), expected_savings_tce_per_year=10)
+    measured = MeasuredFuelProperty.objects.create(
+        enterprise=enterprise, carrier=Carrier.RAW_COAL, month=dt.date(2025, 2, 1), ncv_gj_per_unit=21,
+        activity_unit="t", carbon_content_tc_per_tj=26, lab_report_number=f"{m} lab report")
     objects = {
+        "measured": measured,
         "quota": quota, "allowance": allowance, "rule": rule, "alert": alert, "weather": weather,
         "reference": reference, "project": project,
         "baseline": None,  # a fitted baseline needs a year of monthly data: its URLs are asked with a missing id
