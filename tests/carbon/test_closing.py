@@ -162,3 +162,12 @@ def test_a_tampered_snapshot_breaks_verification(closed):
     result = ledger_verify(enterprise=closed["a"])
     assert result["ok"] is False
     assert "does not match its hash" in result["first_broken"]["problem"]
+
+
+def test_data_quality_page_lists_a_closed_month_with_restatement_pending(closed, client):
+    readings_ingest(site=closed["site_a"], rows=[RawRow(0, "DSL", "2025-03-28T00:00:00+08:00", 3)])
+    client.force_login(closed["manager_a"])
+    html = client.get(f"/quality/?enterprise={closed['a'].pk}").content.decode()
+    assert 'id="restatements"' in html
+    assert "<td>2025-03</td><td>late or corrected readings stored</td>" in html
+    assert "已结账月份：待重述" in html
