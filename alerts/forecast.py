@@ -26,6 +26,7 @@ from django.db.models import Sum
 
 from carbon.kpis import (
     _current,  # the "latest version per month" rule of the versioned monthly tables
+    closed_month_cores,
     site_figures,
 )
 from carbon.models import ConversionMethod, Target
@@ -70,8 +71,20 @@ def span_actuals(*, site: Site, period: Period, method: str = ConversionMethod.E
 
 
 def _months_entered(*, sites, months: list[dt.date]) -> dict[dt.date, Decimal]:
+    """Value added per month (the sites' sum); a closed month's as recorded at close."""
     qs = _current(EconomicData.objects.filter(site__in=sites, month__in=months), "site")
-    return {r["month"]: r["s"] for r in qs.values("month").annotate(s=Sum("value_added_10k_cny")).order_by()}
+    per_site = {(r["site"], r["month"]): r["s"]
+                for r in qs.values("site", "month").annotate(s=Sum("value_added_10k_cny")).order_by()}
+    for site in sites:
+        for month, core in closed_month_cores(site=site, months=months, method=ConversionMethod.EQUIVALENT).items():
+            if core["value_added"] is None:
+                per_site.pop((site.pk, month), None)
+            else:
+                per_site[(site.pk, month)] = core["value_added"]
+    out: dict[dt.date, Decimal] = {}
+    for (_site, month), value in per_site.items():
+        out[month] = out.get(month, Decimal(0)) + value
+    return out
 
 
 def _value_added(*, sites, period: Period, as_of: dt.date) -> dict:

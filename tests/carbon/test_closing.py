@@ -162,3 +162,29 @@ def test_a_tampered_snapshot_breaks_verification(closed):
     result = ledger_verify(enterprise=closed["a"])
     assert result["ok"] is False
     assert "does not match its hash" in result["first_broken"]["problem"]
+
+
+def test_data_quality_page_lists_a_closed_month_with_restatement_pending(closed, client):
+    readings_ingest(site=closed["site_a"], rows=[RawRow(0, "DSL", "2025-03-28T00:00:00+08:00", 3)])
+    client.force_login(closed["manager_a"])
+    html = client.get(f"/quality/?enterprise={closed['a'].pk}").content.decode()
+    assert 'id="restatements"' in html
+    assert "<td>2025-03</td><td>late or corrected readings stored</td>" in html
+    assert "已结账月份：待重述" in html
+
+
+def test_forecast_reads_a_closed_month_as_closed(closed, api_client):
+    from alerts.forecast import site_forecast
+
+    readings_ingest(site=closed["site_a"], rows=[RawRow(0, "DSL", "2025-03-28T00:00:00+08:00", 2)])  # late
+    rollup_sweep()
+    api_client.force_authenticate(closed["manager_a"])
+    assert api_client.post("/api/v1/economic-data/", {"site": closed["site_a"].pk, "month": "2025-03-01",
+                                                      "value_added_10k_cny": "200"}, format="json").status_code == 201
+    f = site_forecast(site=closed["site_a"], period=Period.parse("2025"), as_of=dt.date(2026, 1, 1))
+    # the whole year's data is March alone: the closed 39.151 tce (not 42.0652 with the late 2 t × 1.4571) and value
+    # added 100 (not the corrected 200); value added is projected by run rate over the one month entered:
+    # 100 × 12 / 1 = 1,200, so 39.151 / 1,200 = 0.0326 (with the corrected 200: 39.151 / 2,400 = 0.0163)
+    assert f["quantities"]["energy_tce"]["to_date"] == CLOSED_TCE
+    assert f["quantities"]["value_added_10k_cny"]["to_date"] == Decimal("100.0000")
+    assert f["quantities"]["energy_per_value_added"]["projected"] == Decimal("0.0326")
