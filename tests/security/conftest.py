@@ -117,7 +117,8 @@ def _populate(key: str, enterprise: Enterprise, site: Site, manager) -> Tenant:
         "reference": reference, "project": project,
         "baseline": None,  # a fitted baseline needs a year of monthly data: its URLs are asked with a missing id
         "enterprise": enterprise, "site": site, "unit": unit, "product": product, "meter": meter, "econ": econ,
-        "prod": prod, "target": target, "gateway": gateway, "gateway_token": token, "gateway_tag": gateway_tag, "import": job,
+        "prod": prod, "target": target, "gateway": gateway, "gateway_token": token, "import": job,
+        "gateway_tag": gateway_tag,
         "report": report, "report_file": report.files.first(), "audit": audit,
         "ledger": LedgerEntry.objects.filter(enterprise=enterprise).order_by("seq").first(),
         "period": AccountingPeriod.objects.get(enterprise=enterprise, month=dt.date(2025, 3, 1)),
