@@ -7,6 +7,7 @@ Topics (meters/services/mqtt_auth.py has the ACL that confines each gateway to i
     spBv1.0/<group>/<type>/<code>[/<device>]   Sparkplug B; the edge node id is the gateway code
     nengtan/<code>/reply                the answer: {"topic", "accepted", "duplicates", "conflicts", "rejected",
                                         "conflict_rows"} or {"topic", "code", "detail"} for an unreadable message
+    spBv1.0/<group>/NCMD/<code>         "Node Control/Rebirth" when data names an alias no birth declared
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .models import Gateway
 from .models_gateways import GatewayState
 from .payloads import FORMATS
 from .payloads.sparkplug import topic_parse
+from .payloads.sparkplug_b_pb2 import Payload
 from .services.gateway_ingest import payload_ingest
 from .services.mqtt_auth import gateway_code, gateway_from_code
 from .tasks import rollups_after_write
@@ -175,9 +177,20 @@ class MqttIngest:
             return self._error(topic, exc.code, exc.detail)
         if result.accepted:
             rollups_after_write()
-        if fmt == "sparkplug" and options.get("message_type") in ("NDEATH", "DDEATH", "NCMD", "DCMD"):
-            return None
+        if fmt == "sparkplug":
+            if any(row["code"] == "unknown_alias" for row in result.rejected):
+                self._rebirth_request(group=str(route["group"]), edge_node=code)
+            if options.get("message_type") in ("NDEATH", "DDEATH", "NCMD", "DCMD"):
+                return None
         return f"nengtan/{gateway_code(gateway)}/reply", {"topic": topic, **result.as_response()}
+
+    def _rebirth_request(self, *, group: str, edge_node: str) -> None:
+        """Data with aliases no birth declared (the birth was missed, e.g. sent before this process subscribed): ask
+        the edge node to publish its births again, as a Sparkplug host application does (NCMD Node Control/Rebirth).
+        """
+        payload = Payload(timestamp=int(time.time() * 1000))
+        payload.metrics.add(name="Node Control/Rebirth", datatype=11, boolean_value=True)
+        self.client.publish(f"spBv1.0/{group}/NCMD/{edge_node}", payload.SerializeToString(), qos=0)
 
     def _error(self, topic: str, code: str, detail: str) -> tuple[str, dict]:
         return self._reply_topic(topic), {"topic": topic, "code": code, "detail": detail}
