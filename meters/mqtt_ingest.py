@@ -7,10 +7,12 @@ Topics (meters/services/mqtt_auth.py has the ACL that confines each gateway to i
     spBv1.0/<group>/<type>/<code>[/<device>]   Sparkplug B; the edge node id is the gateway code
     nengtan/<code>/reply                the answer: {"topic", "accepted", "duplicates", "conflicts", "rejected",
                                         "conflict_rows"} or {"topic", "code", "detail"} for an unreadable message
+    spBv1.0/<group>/NCMD/<code>         "Node Control/Rebirth" when data names an alias no birth declared
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -28,6 +30,7 @@ from .models import Gateway
 from .models_gateways import GatewayState
 from .payloads import FORMATS
 from .payloads.sparkplug import topic_parse
+from .payloads.sparkplug_b_pb2 import Payload
 from .services.gateway_ingest import payload_ingest
 from .services.mqtt_auth import gateway_code, gateway_from_code
 from .tasks import rollups_after_write
@@ -103,6 +106,10 @@ class MqttIngest:
         # paho acknowledges a QoS 1 message after this returns, so a crash here leaves it with the broker.
         if not connection.in_atomic_block:  # (a test drives the loop inside its transaction)
             close_old_connections()
+        # As in the REST view: a batch allocates many short-lived acyclic objects; the cyclic collector would walk
+        # the whole heap several times per message. Reference counting still frees them.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
         try:
             reply = self.handle(message.topic, message.payload)
         except DatabaseError:
@@ -111,6 +118,9 @@ class MqttIngest:
             reply = (self._reply_topic(message.topic), {
                 "topic": message.topic, "code": "database_unavailable",
                 "detail": "The database is unavailable; publish the message again later."})
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         self.handled += 1
         if reply is not None:
             topic, body = reply
@@ -167,9 +177,20 @@ class MqttIngest:
             return self._error(topic, exc.code, exc.detail)
         if result.accepted:
             rollups_after_write()
-        if fmt == "sparkplug" and options.get("message_type") in ("NDEATH", "DDEATH", "NCMD", "DCMD"):
-            return None
+        if fmt == "sparkplug":
+            if any(row["code"] == "unknown_alias" for row in result.rejected):
+                self._rebirth_request(group=str(route["group"]), edge_node=code)
+            if options.get("message_type") in ("NDEATH", "DDEATH", "NCMD", "DCMD"):
+                return None
         return f"nengtan/{gateway_code(gateway)}/reply", {"topic": topic, **result.as_response()}
+
+    def _rebirth_request(self, *, group: str, edge_node: str) -> None:
+        """Data with aliases no birth declared (the birth was missed, e.g. sent before this process subscribed): ask
+        the edge node to publish its births again, as a Sparkplug host application does (NCMD Node Control/Rebirth).
+        """
+        payload = Payload(timestamp=int(time.time() * 1000))
+        payload.metrics.add(name="Node Control/Rebirth", datatype=11, boolean_value=True)
+        self.client.publish(f"spBv1.0/{group}/NCMD/{edge_node}", payload.SerializeToString(), qos=0)
 
     def _error(self, topic: str, code: str, detail: str) -> tuple[str, dict]:
         return self._reply_topic(topic), {"topic": topic, "code": code, "detail": detail}

@@ -59,6 +59,7 @@ def parse(data: bytes, *, tags: Mapping[str, str], received_at: dt.datetime) -> 
         else:
             value = None
         t = record.get("t", 0)
+        ts: str | None
         if not _number(t):
             ts = bad_ts(t)
         else:

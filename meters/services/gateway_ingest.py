@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from energy_platform.errors import ApplicationError
 from meters.models import Gateway, IngestBatch, RejectedRow
 from meters.models_gateways import GatewayState, GatewayTag
 from meters.payloads import FORMATS, PayloadError
@@ -32,6 +34,9 @@ def payload_ingest(
     parser = FORMATS.get(fmt)
     if parser is None:
         raise PayloadError("unsupported_format", f"{fmt!r} is not a payload format; use one of {', '.join(FORMATS)}.")
+    if len(data) > settings.INGEST_MAX_BYTES:  # the REST view checks before reading; MQTT messages arrive whole
+        raise ApplicationError("payload_too_large", f"The payload exceeds {settings.INGEST_MAX_BYTES} bytes.",
+                               status_code=413)
     received_at = received_at or timezone.now()
     kwargs = dict(options or {})
     state = None
@@ -39,6 +44,9 @@ def payload_ingest(
         state, _ = GatewayState.objects.get_or_create(gateway=gateway)
         kwargs["aliases"] = state.sparkplug_aliases
     parsed = parser.parse(data, tags=gateway_tag_map(gateway=gateway), received_at=received_at, **kwargs)
+    if parsed.next_index > settings.INGEST_MAX_ROWS:
+        raise ApplicationError("too_many_rows", f"A batch may hold at most {settings.INGEST_MAX_ROWS} readings; "
+                               f"this one has {parsed.next_index}.", status_code=413)
     if parsed.aliases or parsed.session:
         _state_update(gateway=gateway, aliases=parsed.aliases, session=parsed.session, at=received_at)
     if not parsed.rows and not parsed.errors:

@@ -72,7 +72,7 @@ def broker_password_lines() -> list[str]:
 
 def broker_acl_lines() -> list[str]:
     lines = [f"user {settings.MQTT_INGEST_USERNAME}", "topic read nengtan/+/up/#", "topic read nengtan/+/status",
-             "topic write nengtan/+/reply", "topic read spBv1.0/#", ""]
+             "topic write nengtan/+/reply", "topic read spBv1.0/#", "topic write spBv1.0/+/NCMD/+", ""]
     for pk in Gateway.objects.order_by("pk").values_list("pk", flat=True):
         code = f"gw{pk}"
         lines += [f"user {code}", f"topic write nengtan/{code}/up/#", f"topic write nengtan/{code}/status",

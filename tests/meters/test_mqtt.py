@@ -50,8 +50,10 @@ def mqtt_plant(plant, broker, settings):
 class GatewayClient:
     """A gateway: publishes with QoS 1 and collects the replies on its reply topic (network loop in a thread)."""
 
-    def __init__(self, port: int, username: str, password: str) -> None:
+    def __init__(self, port: int, username: str, password: str, extra_topic: str | None = None) -> None:
         self.replies: list[dict] = []
+        self.commands: list[bytes] = []
+        self.extra_topic = extra_topic
         self.connack = threading.Event()
         self.ready = threading.Event()
         self.refused = False
@@ -59,7 +61,7 @@ class GatewayClient:
         self.client.username_pw_set(username, password)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda *a: self.ready.set()
-        self.client.on_message = lambda c, u, m: self.replies.append(orjson.loads(m.payload))
+        self.client.on_message = self._on_message
         self.reply_topic = f"nengtan/{username}/reply"
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
@@ -68,8 +70,14 @@ class GatewayClient:
     def _on_connect(self, client, userdata, flags, reason_code, properties):
         self.refused = reason_code.is_failure
         if not self.refused:
-            client.subscribe(self.reply_topic, qos=1)
+            client.subscribe([(t, 1) for t in (self.reply_topic, self.extra_topic) if t])
         self.connack.set()
+
+    def _on_message(self, client, userdata, message):
+        if message.topic == self.reply_topic:
+            self.replies.append(orjson.loads(message.payload))
+        else:
+            self.commands.append(message.payload)
 
     def publish(self, topic: str, payload: bytes) -> None:
         assert self.ready.wait(5)
@@ -201,5 +209,19 @@ def test_persistent_session_delivers_what_was_published_while_ingestion_was_down
     assert ingest.loop_until(lambda: len(gw.replies) >= 1, timeout=10)
     assert gw.replies[0]["accepted"] == 1
     assert list(Reading.objects.values_list("value", flat=True)) == [2.0]
+    gw.close()
+    ingest.disconnect()
+
+
+def test_sparkplug_data_with_an_unknown_alias_asks_the_edge_node_for_a_rebirth(mqtt_plant, broker):
+    code, token = gateway_code(mqtt_plant["gateway"]), mqtt_plant["token"]
+    ingest = ingest_client(broker["port"])
+    gw = GatewayClient(broker["port"], code, token, extra_topic=f"spBv1.0/plant/NCMD/{code}")
+    gw.publish(f"spBv1.0/plant/NDATA/{code}", sparkplug(1740787200000, alias=5, double_value=1.0))
+    (reply,) = wait_replies(ingest, gw, 1)
+    assert [e["code"] for e in reply["rejected"]] == ["unknown_alias"]
+    assert ingest.loop_until(lambda: len(gw.commands) == 1, timeout=5)
+    (metric,) = Payload.FromString(gw.commands[0]).metrics
+    assert (metric.name, metric.boolean_value) == ("Node Control/Rebirth", True)
     gw.close()
     ingest.disconnect()

@@ -98,3 +98,11 @@ def test_tag_map_api_is_tenant_scoped_and_audited(client, plant):
                         content_type="application/json")
         assert r.status_code == 400, r.content
     assert GatewayTag.objects.count() == 1
+
+
+def test_a_payload_with_more_rows_than_the_limit_is_413_and_writes_nothing(gw_client, settings):
+    settings.INGEST_MAX_ROWS = 2
+    body = b'{"timestamp": 1740787200000, "node": "n", "group": "g", "values": {"E1": 1, "C1": 2, "C2": 3}}'
+    r = post(gw_client, body, "application/vnd.neuron+json")
+    assert (r.status_code, r.json()["code"]) == (413, "too_many_rows")
+    assert IngestBatch.objects.count() == 0

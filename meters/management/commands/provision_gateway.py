@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from energy_platform.errors import ApplicationError
 from meters.services.gateways import gateway_provision
+from meters.services.mqtt_auth import gateway_code
 from plants.models import Site
 
 
@@ -32,5 +33,6 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(exc.detail) from exc
         scope = f"{len(codes)} meters" if codes else "all meters of the site"
-        self.stdout.write(f"Gateway {gateway.pk} '{name}' at site {site} ({scope}). Token (shown once):")
+        self.stdout.write(f"Gateway {gateway.pk} '{name}' at site {site} ({scope}); MQTT user name "
+                          f"{gateway_code(gateway)}. Token (shown once):")
         self.stdout.write(token)
