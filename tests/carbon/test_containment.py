@@ -15,6 +15,13 @@ from meters.services.ingest import RawRow, readings_ingest
 from tests.factories import EconomicDataFactory, MeterFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def freeze_today(day: dt.date):
+    """Patch the local date the overview computes the current month and year from."""
+    from unittest import mock
+
+    return mock.patch("django.utils.timezone.localdate", return_value=day)
 MONTHLY = 43200
 MARCH = dt.datetime(2025, 3, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
@@ -148,6 +155,9 @@ def test_every_read_path_answers_200_with_a_poisoned_meter(poisoned, api_client,
     assert Decimal(str(flow["inputs_total"])) == Decimal("12.29")
     assert _excluded(flow) == {"E-ZERO": "unit_not_allowed", "E-HUGE": "implausible_value"}
     client.force_login(poisoned["manager_a"])
+    with freeze_today(dt.date(2025, 3, 20)):  # the overview shows March 2025 and the year to date
+        page = client.get("/").content.decode()
+    assert 'id="figures-incomplete"' in page and "E-HUGE" in page and "E-ZERO" in page
     for url in ["/", "/alerts/", f"/sites/{site.pk}/", f"/sites/{site.pk}/meters/", "/quality/",
                 "/insights/energy-flow/", "/reports/"]:
         assert client.get(url).status_code == 200, url
@@ -184,3 +194,29 @@ def test_rollup_csv_prints_no_infinity(poisoned, api_client):
     assert resp.status_code == 200
     text = b"".join(resp.streaming_content).decode() if resp.streaming else resp.content.decode()
     assert text.lstrip("\ufeff").startswith("meter,") and "inf" not in text.lower() and "nan" not in text.lower()
+
+
+def test_rollup_of_absurd_stored_readings_does_not_stop_other_meters(tenants):
+    """1e308 × multiplier 200 overflowed double precision and failed the whole statement, good meters included."""
+    import math
+
+    from meters.models import MeterRollup
+    from meters.rollup import rollup_sweep
+
+    site = tenants["site_a"]
+    good = MeterFactory(site=site, code="G", reading_kind="cumulative")
+    bad = MeterFactory(site=site, code="B", reading_kind="cumulative", multiplier=200)
+    Reading.objects.bulk_create([Reading(meter=bad, ts=MARCH + dt.timedelta(minutes=15 * k), value=v)
+                                 for k, v in enumerate([10.0, 1e308, 1.7e308, 20.0])])
+    DirtyMeterDay.objects.create(meter=bad, day=dt.date(2025, 3, 1))
+    assert readings_ingest(site=site, rows=[RawRow(0, "G", MARCH.isoformat(), 100.0),
+                                            RawRow(1, "G", (MARCH + dt.timedelta(minutes=15)).isoformat(), 130.0)
+                                            ]).accepted == 2
+    rollup_sweep()
+    swept = {m: MeterRollup.objects.get(meter=m, granularity="day").quantity for m in (good, bad)}
+    assert swept[good] == 30.0  # 130 − 100, multiplier 1
+    assert math.isinf(swept[bad])  # left out of every figure by meter_quantities
+    MeterRollup.objects.all().delete()
+    rollup_all()  # the full rebuild gives the same
+    assert MeterRollup.objects.get(meter=good, granularity="day").quantity == 30.0
+    assert math.isinf(MeterRollup.objects.get(meter=bad, granularity="day").quantity)
