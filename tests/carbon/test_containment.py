@@ -150,6 +150,10 @@ def test_every_read_path_answers_200_with_a_poisoned_meter(poisoned, api_client,
                 *[f"/api/v1/ui/meters/{m.pk}/series/" for m in Meter.objects.filter(site=site)]]:
         resp = api_client.get(url)
         assert resp.status_code == 200, (url, resp.content[:300])
+    huge = Meter.objects.get(code="E-HUGE")
+    meter = api_client.get(f"/api/v1/meters/{huge.pk}/kpis/?period=2025-03")
+    assert meter.status_code == 200
+    assert (meter.json()["quantity"]["value"], meter.json()["excluded"]["reason"]) == (None, "implausible_value")
     flow = api_client.get("/api/v1/sites/A1/energy-flow/?period=2025-03").json()
     # The good meter alone: 12.29 tce in (as above).
     assert Decimal(str(flow["inputs_total"])) == Decimal("12.29")
