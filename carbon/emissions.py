@@ -33,7 +33,6 @@ SCOPE2_CARRIERS = {Carrier.ELECTRICITY: EmissionFactor.Kind.GRID, Carrier.HEAT: 
                    Carrier.STEAM: EmissionFactor.Kind.STEAM}
 
 
-
 def grid_region_of(site: Site) -> str | None:
     return PROVINCE_GRID_REGION.get(site.region_code[:2])
 

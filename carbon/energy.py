@@ -33,7 +33,6 @@ BOUNDARY_IN = {Meter.Role.PURCHASE, Meter.Role.FACILITY_TOTAL}
 NOT_CONSUMPTION = {Carrier.GREEN_ELECTRICITY}
 
 
-
 class MeterQuantity(NamedTuple):  # a tuple: built ~4x faster than a frozen dataclass, 1,000 times a dashboard read
     meter_id: int
     code: str
