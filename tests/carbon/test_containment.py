@@ -144,7 +144,7 @@ def test_every_read_path_answers_200_with_a_poisoned_meter(poisoned, api_client,
     api_client.force_authenticate(poisoned["manager_a"])
     for url in ["/api/v1/sites/A1/kpis/?period=2025", "/api/v1/sites/A1/forecast/?period=2025&as_of=2025-03-20",
                 f"/api/v1/enterprises/{ent.pk}/forecast/?period=2025&as_of=2025-03-20",
-                "/api/v1/sites/A1/energy-flow/?period=2025-03",
+                "/api/v1/sites/A1/energy-flow/?period=2025-03", "/api/v1/sites/A1/benchmark/?period=2025",
                 f"/api/v1/ui/sites/{site.pk}/monthly/", f"/api/v1/ui/sites/{site.pk}/load/?day=2025-03-01",
                 f"/api/v1/ui/sites/{site.pk}/kpi-trend/",
                 *[f"/api/v1/ui/meters/{m.pk}/series/" for m in Meter.objects.filter(site=site)]]:
@@ -162,8 +162,8 @@ def test_every_read_path_answers_200_with_a_poisoned_meter(poisoned, api_client,
     with freeze_today(dt.date(2025, 3, 20)):  # the overview shows March 2025 and the year to date
         page = client.get("/").content.decode()
     assert 'id="figures-incomplete"' in page and "E-HUGE" in page and "E-ZERO" in page
-    for url in ["/", "/alerts/", f"/sites/{site.pk}/", f"/sites/{site.pk}/meters/", "/quality/",
-                "/insights/energy-flow/", "/reports/"]:
+    for url in ["/", "/alerts/", f"/sites/{site.pk}/", f"/sites/{site.pk}/meters/", "/quality/", "/insights/",
+                "/insights/energy-flow/", "/insights/benchmark/", "/insights/baselines/", "/reports/"]:
         assert client.get(url).status_code == 200, url
 
 
@@ -185,9 +185,12 @@ def test_regulator_pages_exports_and_reports_work_with_a_poisoned_meter(poisoned
     api_client.force_authenticate(poisoned["regulator_sh"])
     for fmt in ("json", "csv", "xlsx"):
         assert api_client.get(f"/api/v1/regulator/exports/?year=2025&kind=energy&format={fmt}").status_code == 200
-    for kind in ("energy", "ghg", "green_factory"):
+    for kind in ("energy", "ghg", "green_factory", "footprint"):
         snap = report_generate(kind=kind, enterprise=poisoned["a"], year=2025, fmt="json", lang="en")
         assert snap.status == "done", (kind, snap.error)
+    for fmt in ("pdf", "xlsx", "csv"):
+        snap = report_generate(kind="energy", enterprise=poisoned["a"], year=2025, fmt=fmt, lang="zh-hans")
+        assert snap.status == "done", (fmt, snap.error)
 
 
 def test_rollup_csv_prints_no_infinity(poisoned, api_client):
