@@ -10,6 +10,7 @@ from carbon.kpis import enterprise_kpis, site_kpis
 from carbon.periods import Period
 from meters.models import Meter
 
+from ..formatting import excluded_note
 from ..labels import LEVEL_NAMES, METHOD_NAMES, YOY_NAMES, carrier_name
 from ..models import MeteringRequirement
 from . import Chart, Column, Document, Section, Table, subject_meta
@@ -90,7 +91,8 @@ def build_energy(*, enterprise, year: int, site=None, options=None) -> Document:
         sections=[
             Section("summary", _("Summary"), [summary],
                     [_("Conversion to tce by GB/T 2589-2020, electricity by the %(m)s method.")
-                     % {"m": METHOD_NAMES.get(k["electricity_method"], k["electricity_method"])}]),
+                     % {"m": METHOD_NAMES.get(k["electricity_method"], k["electricity_method"])},
+                     *excluded_note(k.get("excluded_meters", []))]),
             Section("by_carrier", _("Consumption by carrier"), [carriers], charts=[carrier_chart]),
             second,
             Section("yoy", _("Year-on-year change"), [yoy]),

@@ -8,6 +8,7 @@ from carbon.emissions import enterprise_emissions, site_emissions
 from carbon.ledger import ledger_head
 from carbon.periods import Period
 
+from ..formatting import excluded_note
 from ..labels import source_name
 from . import Chart, Column, Document, Section, Table, subject_meta
 
@@ -38,7 +39,7 @@ def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
     if site is not None:
         one = site_emissions(site=site, period=period)
         e = {"scope1_tco2": one["scope1_tco2"], "scope2_tco2": one["scope2_tco2"], "total_tco2": one["total_tco2"],
-             "sites": [one], "factor_versions": one["factor_versions"]}
+             "sites": [one], "factor_versions": one["factor_versions"], "excluded_meters": one["excluded_meters"]}
     else:
         e = enterprise_emissions(enterprise=enterprise, period=period)
     lines = [{**ln, "site": s["site"]} for s in e["sites"] for ln in s["lines"]]
@@ -63,7 +64,7 @@ def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
         kind="ghg", title=_("Greenhouse gas emissions report %(year)s") % {"year": year},
         meta=meta,
         sections=[
-            Section("summary", _("Summary"), [summary],
+            Section("summary", _("Summary"), [summary], excluded_note(e.get("excluded_meters", [])),
                     charts=[Chart(_("Emissions by scope"), "tCO2", [(_("Scope 1 (direct)"), e["scope1_tco2"]),
                                                                      (_("Scope 2 (purchased energy)"),
                                                                       e["scope2_tco2"])])]),

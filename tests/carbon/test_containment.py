@@ -57,7 +57,9 @@ def test_admin_form_refuses_a_unit_the_carrier_does_not_allow(tenants, client):
             "role": "purchase", "active_from_0": "2025-01-01", "active_from_1": "00:00:00"}
     resp = client.post("/admin/meters/meter/add/", body)
     assert resp.status_code == 200  # the form again, with the error
-    assert "is not allowed for natural_gas" in resp.content.decode()
+    errors = resp.context["adminform"].form.errors
+    assert list(errors) == ["unit"]
+    assert "“kWh”" in errors["unit"][0] and "natural_gas" in errors["unit"][0] and "m3, 10^4 m3" in errors["unit"][0]
     assert not Meter.objects.filter(code="ADM").exists()
     resp = client.post("/admin/meters/meter/add/", {**body, "unit": "10^4 m3"})
     assert resp.status_code == 302
@@ -188,6 +190,12 @@ def test_regulator_pages_exports_and_reports_work_with_a_poisoned_meter(poisoned
     for kind in ("energy", "ghg", "green_factory", "footprint"):
         snap = report_generate(kind=kind, enterprise=poisoned["a"], year=2025, fmt="json", lang="en")
         assert snap.status == "done", (kind, snap.error)
+    import json
+
+    snap = report_generate(kind="ghg", enterprise=poisoned["a"], year=2025, fmt="json", lang="en")
+    with snap.files.get().file.open("rb") as fh:
+        notes = json.loads(fh.read())["sections"][0]["notes"]
+    assert any("E-HUGE (implausible_value)" in n and "E-ZERO (unit_not_allowed)" in n for n in notes), notes
     for fmt in ("pdf", "xlsx", "csv"):
         snap = report_generate(kind="energy", enterprise=poisoned["a"], year=2025, fmt=fmt, lang="zh-hans")
         assert snap.status == "done", (fmt, snap.error)
