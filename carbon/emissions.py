@@ -41,7 +41,6 @@ SCOPE2_CARRIERS: dict[str, str] = {Carrier.ELECTRICITY: EmissionFactor.Kind.GRID
                                    Carrier.HEAT: EmissionFactor.Kind.HEAT, Carrier.STEAM: EmissionFactor.Kind.STEAM}
 
 
-
 def grid_region_of(site: Site) -> str | None:
     return PROVINCE_GRID_REGION.get(site.region_code[:2])
 

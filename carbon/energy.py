@@ -21,7 +21,7 @@ from typing import NamedTuple
 from django.db.models import BooleanField, ExpressionWrapper, Q, Sum
 
 from energy_platform.errors import ApplicationError
-from energy_platform.numbers import exact
+from energy_platform.numbers import exact, metered
 from meters.models import Carrier, Meter, MeterRollup
 from meters.units import quantity_problem, unit_scale
 from plants.models import Enterprise, Site
@@ -31,7 +31,6 @@ from .periods import Period
 
 BOUNDARY_IN = {Meter.Role.PURCHASE, Meter.Role.FACILITY_TOTAL}
 NOT_CONSUMPTION = {Carrier.GREEN_ELECTRICITY}
-
 
 
 class MeterQuantity(NamedTuple):  # a tuple: built ~4x faster than a frozen dataclass, 1,000 times a dashboard read
@@ -119,7 +118,7 @@ def meter_quantities_multi(*, site: Site, periods: list[Period],
             if not flags[i]:
                 continue
             row = mine.get(mid)
-            quantity = float(row[0] or 0) if row is not None else 0.0
+            quantity = metered(float(row[0] or 0)) if row is not None else 0.0
             problem = quantity_problem(carrier=carrier, unit=unit, quantity=quantity, multiplier=mult,
                                        own_max=own_max, intervals=int(row[2]) if row is not None else 1)
             if problem is not None:

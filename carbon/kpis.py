@@ -594,10 +594,12 @@ def unit_kpis(*, unit, period: Period, method: str = ConversionMethod.EQUIVALENT
 def meter_kpis(*, meter, period: Period, method: str = ConversionMethod.EQUIVALENT) -> dict:
     """A meter's consumption, its standard-coal equivalent, completeness, and the unmetered remainder below it
     (its quantity minus the sum of its direct children)."""
-    quantities = {m.meter_id: m for m in meter_quantities(site=meter.site, period=period)}
+    rows = meter_quantities(site=meter.site, period=period)
+    quantities = {m.meter_id: m for m in rows}
     own = quantities.get(meter.pk)
-    if own is None:
-        return {"scope": "meter", "meter": meter.code, "period": str(period), "quantity": _v(None, meter.unit)}
+    if own is None:  # inactive in the period, or left out because its data cannot be accounted (with the reason)
+        return {"scope": "meter", "meter": meter.code, "period": str(period), "quantity": _v(None, meter.unit),
+                "excluded": next((e for e in getattr(rows, "excluded", []) if e["meter"] == meter.code), None)}
     children = [m for m in quantities.values() if m.parent_id == meter.pk]
     tce = None
     if meter.carrier != Carrier.GREEN_ELECTRICITY:

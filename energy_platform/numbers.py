@@ -40,6 +40,17 @@ def exact(value: Decimal | float | int | str | None) -> Decimal | None:
     return Decimal(value)
 
 
+#: Decimal places a metered quantity is read with from the rollups: they sum doubles, so digits below a millionth of
+#: the unit are float noise (0.1 + 0.1 + 0.1 = 0.30000000000000004), never measurement.
+METERED_PLACES = 6
+
+
+def metered(value: float) -> float:
+    """A rollup's float sum with its float noise removed (6612.835999999999 → 6612.836); non-finite values pass
+    through for the caller to refuse."""
+    return round(value, METERED_PLACES) if math.isfinite(value) else value
+
+
 def kind_of_unit(unit: str | None) -> str:
     if not unit:
         return "physical"

@@ -63,3 +63,12 @@ def row_units(row: list, column_units: list[str | None]) -> list[str | None]:
             unit = row[i + 1]
         out.append(unit or None)
     return out
+
+
+def excluded_note(excluded: list[dict]) -> list[str]:
+    """A report note naming the meters left out of its figures (carbon.energy.meter_quantities), or none."""
+    if not excluded:
+        return []
+    names = ", ".join(sorted({f"{e.get('site', '')}/{e['meter']} ({e['reason']})" for e in excluded}))
+    return [_("Incomplete: these meters are left out because their data cannot be accounted (see the data-quality "
+              "page): %(meters)s.") % {"meters": names}]

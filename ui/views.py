@@ -19,6 +19,7 @@ from carbon.kpis import enterprise_kpis_current
 from carbon.models import Target
 from carbon.periods import Period
 from energy_platform.errors import ApplicationError
+from energy_platform.numbers import PLACES
 from meters.models import Carrier, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
 from meters.services.imports import import_job_commit, import_job_create
 from meters.services.review import register_reset_accept
@@ -30,12 +31,12 @@ from . import selectors, services
 from .forms import BillForm, EstimateForm, MonthlyValueForm, TargetForm, UploadForm
 from .tasks import monthly_upload_run_task, monthly_upload_validate_task
 
-KPI_KEYS = [  # (key, unit, decimals shown)
-    ("energy_tce", "tce", 2),
-    ("energy_per_value_added", "tce/10⁴ CNY", 4),
-    ("total_tco2", "tCO₂", 2),
-    ("carbon_intensity", "tCO₂/10⁴ CNY", 4),
-    ("renewable_share", "%", 1),
+KPI_KEYS = [  # (key, unit, decimals shown: the one presentation rule, energy_platform.numbers.PLACES)
+    ("energy_tce", "tce", PLACES["tce"]),
+    ("energy_per_value_added", "tce/10⁴ CNY", PLACES["ratio"]),
+    ("total_tco2", "tCO₂", PLACES["tco2"]),
+    ("carbon_intensity", "tCO₂/10⁴ CNY", PLACES["ratio"]),
+    ("renewable_share", "%", PLACES["percent"]),
 ]
 
 

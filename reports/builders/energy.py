@@ -10,6 +10,7 @@ from carbon.kpis import enterprise_kpis, site_kpis
 from carbon.periods import Period, period_coverage
 from meters.models import Meter
 
+from ..formatting import excluded_note
 from ..labels import LEVEL_NAMES, METHOD_NAMES, YOY_NAMES, carrier_name
 from ..models import MeteringRequirement
 from . import Chart, Column, Document, Section, Table, coverage_notes, subject_meta
@@ -93,7 +94,8 @@ def build_energy(*, enterprise, year: int, site=None, options=None) -> Document:
                     [*coverage_notes(period),
                      _("Conversion to tce by %(ed)s, electricity by the %(m)s method.")
                      % {"m": METHOD_NAMES.get(k["electricity_method"], k["electricity_method"]),
-                        "ed": ", ".join(k["coefficient_editions"]) or "GB/T 2589"}]),
+                        "ed": ", ".join(k["coefficient_editions"]) or "GB/T 2589"},
+                     *excluded_note(k.get("excluded_meters", []))]),
             Section("by_carrier", _("Consumption by carrier"), [carriers], charts=[carrier_chart]),
             second,
             heating_values_section(k["heating_values"], k["substitutions"]),

@@ -11,6 +11,7 @@ from carbon.kpis import site_emissions_frozen
 from carbon.ledger import ledger_head
 from carbon.periods import Period, period_coverage
 
+from ..formatting import excluded_note
 from ..labels import source_name
 from . import Chart, Column, Document, Section, Table, coverage_notes, subject_meta
 from .heating import heating_values_section
@@ -44,6 +45,7 @@ def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
                 for s in ([site] if site is not None else enterprise.sites.all())]
     e = {k: sum((s[k] for s in per_site), Decimal(0)) for k in ("scope1_tco2", "scope2_tco2", "total_tco2")}
     e.update(sites=per_site, factor_versions=sorted({v for s in per_site for v in s["factor_versions"]}))
+    e["excluded_meters"] = [x for s in per_site for x in s.get("excluded_meters", [])]
     lines = [{**ln, "site": s["site"]} for s in e["sites"] for ln in s["lines"]]
     scope1 = [ln for ln in lines if ln["scope"] == "scope1"]
     scope2 = [ln for ln in lines if ln["scope"] == "scope2"]
@@ -66,7 +68,7 @@ def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
         kind="ghg", title=_("Greenhouse gas emissions report %(year)s") % {"year": year},
         meta=meta,
         sections=[
-            Section("summary", _("Summary"), [summary], coverage_notes(period),
+            Section("summary", _("Summary"), [summary], [*coverage_notes(period), *excluded_note(e["excluded_meters"])],
                     charts=[Chart(_("Emissions by scope"), "tCO2", [(_("Scope 1 (direct)"), e["scope1_tco2"]),
                                                                      (_("Scope 2 (purchased energy)"),
                                                                       e["scope2_tco2"])])]),

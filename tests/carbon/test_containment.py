@@ -15,6 +15,13 @@ from meters.services.ingest import RawRow, readings_ingest
 from tests.factories import EconomicDataFactory, MeterFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def freeze_today(day: dt.date):
+    """Patch the local date the overview computes the current month and year from."""
+    from unittest import mock
+
+    return mock.patch("django.utils.timezone.localdate", return_value=day)
 MONTHLY = 43200
 MARCH = dt.datetime(2025, 3, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
@@ -50,7 +57,9 @@ def test_admin_form_refuses_a_unit_the_carrier_does_not_allow(tenants, client):
             "role": "purchase", "active_from_0": "2025-01-01", "active_from_1": "00:00:00"}
     resp = client.post("/admin/meters/meter/add/", body)
     assert resp.status_code == 200  # the form again, with the error
-    assert "is not allowed for natural_gas" in resp.content.decode()
+    errors = resp.context["adminform"].form.errors
+    assert list(errors) == ["unit"]
+    assert "“kWh”" in errors["unit"][0] and "natural_gas" in errors["unit"][0] and "m3, 10^4 m3" in errors["unit"][0]
     assert not Meter.objects.filter(code="ADM").exists()
     resp = client.post("/admin/meters/meter/add/", {**body, "unit": "10^4 m3"})
     assert resp.status_code == 302
@@ -137,19 +146,26 @@ def test_every_read_path_answers_200_with_a_poisoned_meter(poisoned, api_client,
     api_client.force_authenticate(poisoned["manager_a"])
     for url in ["/api/v1/sites/A1/kpis/?period=2025", "/api/v1/sites/A1/forecast/?period=2025&as_of=2025-03-20",
                 f"/api/v1/enterprises/{ent.pk}/forecast/?period=2025&as_of=2025-03-20",
-                "/api/v1/sites/A1/energy-flow/?period=2025-03",
+                "/api/v1/sites/A1/energy-flow/?period=2025-03", "/api/v1/sites/A1/benchmark/?period=2025",
                 f"/api/v1/ui/sites/{site.pk}/monthly/", f"/api/v1/ui/sites/{site.pk}/load/?day=2025-03-01",
                 f"/api/v1/ui/sites/{site.pk}/kpi-trend/",
                 *[f"/api/v1/ui/meters/{m.pk}/series/" for m in Meter.objects.filter(site=site)]]:
         resp = api_client.get(url)
         assert resp.status_code == 200, (url, resp.content[:300])
+    huge = Meter.objects.get(code="E-HUGE")
+    meter = api_client.get(f"/api/v1/meters/{huge.pk}/kpis/?period=2025-03")
+    assert meter.status_code == 200
+    assert (meter.json()["quantity"]["value"], meter.json()["excluded"]["reason"]) == (None, "implausible_value")
     flow = api_client.get("/api/v1/sites/A1/energy-flow/?period=2025-03").json()
     # The good meter alone: 12.29 tce in (as above).
     assert Decimal(str(flow["inputs_total"])) == Decimal("12.29")
     assert _excluded(flow) == {"E-ZERO": "unit_not_allowed", "E-HUGE": "implausible_value"}
     client.force_login(poisoned["manager_a"])
-    for url in ["/", "/alerts/", f"/sites/{site.pk}/", f"/sites/{site.pk}/meters/", "/quality/",
-                "/insights/energy-flow/", "/reports/"]:
+    with freeze_today(dt.date(2025, 3, 20)):  # the overview shows March 2025 and the year to date
+        page = client.get("/").content.decode()
+    assert 'id="figures-incomplete"' in page and "E-HUGE" in page and "E-ZERO" in page
+    for url in ["/", "/alerts/", f"/sites/{site.pk}/", f"/sites/{site.pk}/meters/", "/quality/", "/insights/",
+                "/insights/energy-flow/", "/insights/benchmark/", "/insights/baselines/", "/reports/"]:
         assert client.get(url).status_code == 200, url
 
 
@@ -171,9 +187,18 @@ def test_regulator_pages_exports_and_reports_work_with_a_poisoned_meter(poisoned
     api_client.force_authenticate(poisoned["regulator_sh"])
     for fmt in ("json", "csv", "xlsx"):
         assert api_client.get(f"/api/v1/regulator/exports/?year=2025&kind=energy&format={fmt}").status_code == 200
-    for kind in ("energy", "ghg", "green_factory"):
+    for kind in ("energy", "ghg", "green_factory", "footprint"):
         snap = report_generate(kind=kind, enterprise=poisoned["a"], year=2025, fmt="json", lang="en")
         assert snap.status == "done", (kind, snap.error)
+    import json
+
+    snap = report_generate(kind="ghg", enterprise=poisoned["a"], year=2025, fmt="json", lang="en")
+    with snap.files.get().file.open("rb") as fh:
+        notes = json.loads(fh.read())["sections"][0]["notes"]
+    assert any("E-HUGE (implausible_value)" in n and "E-ZERO (unit_not_allowed)" in n for n in notes), notes
+    for fmt in ("pdf", "xlsx", "csv"):
+        snap = report_generate(kind="energy", enterprise=poisoned["a"], year=2025, fmt=fmt, lang="zh-hans")
+        assert snap.status == "done", (fmt, snap.error)
 
 
 def test_rollup_csv_prints_no_infinity(poisoned, api_client):
@@ -184,3 +209,29 @@ def test_rollup_csv_prints_no_infinity(poisoned, api_client):
     assert resp.status_code == 200
     text = b"".join(resp.streaming_content).decode() if resp.streaming else resp.content.decode()
     assert text.lstrip("\ufeff").startswith("meter,") and "inf" not in text.lower() and "nan" not in text.lower()
+
+
+def test_rollup_of_absurd_stored_readings_does_not_stop_other_meters(tenants):
+    """1e308 × multiplier 200 overflowed double precision and failed the whole statement, good meters included."""
+    import math
+
+    from meters.models import MeterRollup
+    from meters.rollup import rollup_sweep
+
+    site = tenants["site_a"]
+    good = MeterFactory(site=site, code="G", reading_kind="cumulative")
+    bad = MeterFactory(site=site, code="B", reading_kind="cumulative", multiplier=200)
+    Reading.objects.bulk_create([Reading(meter=bad, ts=MARCH + dt.timedelta(minutes=15 * k), value=v)
+                                 for k, v in enumerate([10.0, 1e308, 1.7e308, 20.0])])
+    DirtyMeterDay.objects.create(meter=bad, day=dt.date(2025, 3, 1))
+    assert readings_ingest(site=site, rows=[RawRow(0, "G", MARCH.isoformat(), 100.0),
+                                            RawRow(1, "G", (MARCH + dt.timedelta(minutes=15)).isoformat(), 130.0)
+                                            ]).accepted == 2
+    rollup_sweep()
+    swept = {m: MeterRollup.objects.get(meter=m, granularity="day").quantity for m in (good, bad)}
+    assert swept[good] == 30.0  # 130 − 100, multiplier 1
+    assert math.isinf(swept[bad])  # left out of every figure by meter_quantities
+    MeterRollup.objects.all().delete()
+    rollup_all()  # the full rebuild gives the same
+    assert MeterRollup.objects.get(meter=good, granularity="day").quantity == 30.0
+    assert math.isinf(MeterRollup.objects.get(meter=bad, granularity="day").quantity)

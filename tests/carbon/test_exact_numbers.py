@@ -52,3 +52,18 @@ def test_report_cells_print_no_six_decimal_noise():
     assert fmt_cell(Decimal("100000.000000")) == "100,000"
     # [label, value, unit] rows: the value's unit is the text after it.
     assert row_units(["Electricity consumed", Decimal("1.5"), "kWh"], ["", "", ""]) == [None, "kWh", None]
+
+
+@pytest.mark.django_db
+def test_rollup_float_noise_does_not_reach_the_kpi_answer(tenants, api_client):
+    # Three quarter-hours of 0.1 kWh: the rollups sum doubles, 0.1 + 0.1 + 0.1 = 0.30000000000000004.
+    site = tenants["site_a"]
+    MeterFactory(site=site, code="E-Q", carrier=Carrier.ELECTRICITY, unit="kWh")
+    rows = [RawRow(k, "E-Q", f"2025-03-01T00:{15 * k:02d}:00+08:00", 0.1) for k in range(3)]
+    assert readings_ingest(site=site, rows=rows).accepted == 3
+    rollup_sweep()
+    api_client.force_authenticate(tenants["manager_a"])
+    body = api_client.get("/api/v1/sites/A1/kpis/?period=2025-03")
+    assert body.status_code == 200
+    assert body.json()["energy_by_carrier"][0]["quantity"] == 0.3  # 3 × 0.1 kWh
+    assert b"0.30000000000000004" not in body.content

@@ -73,9 +73,9 @@ def test_demo_reports_match_the_accounting_engine_in_every_format(tmp_path):
     assert Decimal(_csv_value(energy["csv"], "summary", 0, "value")) == tce
     assert _xlsx_sheet(energy["xlsx"], "summary")[2][1] == pytest.approx(float(tce))
     text, fonts = _pdf_text(energy["pdf"], tmp_path)
-    assert f"综合能源消费量 {fmt_number(tce)} tce" in text
+    assert f"综合能源消费量 {fmt_number(tce, unit='tce')} tce" in text  # rounded once, by unit
     for c in k["energy_by_carrier"]:
-        assert fmt_number(c["tce"]) in text, c
+        assert fmt_number(c["tce"], unit="tce") in text, c
     _cjk_fonts_only(fonts)
 
     e = enterprise_emissions(enterprise=ent, period=period)
@@ -85,7 +85,7 @@ def test_demo_reports_match_the_accounting_engine_in_every_format(tmp_path):
     assert Decimal(_csv_value(ghg["csv"], "summary", 2, "value")) == e["total_tco2"]
     assert _xlsx_sheet(ghg["xlsx"], "summary")[4][1] == pytest.approx(float(e["total_tco2"]))
     text, fonts = _pdf_text(ghg["pdf"], tmp_path)
-    assert f"合计 {fmt_number(e['total_tco2'])} tCO2" in text
+    assert f"合计 {fmt_number(e['total_tco2'], unit='tCO2')} tCO2" in text
     _cjk_fonts_only(fonts)
 
     footprint = _files(ent, "footprint")
@@ -95,7 +95,7 @@ def test_demo_reports_match_the_accounting_engine_in_every_format(tmp_path):
         allocated = sum(Decimal(r["tco2"]) for r in rows if r["site"] == site_code)
         assert abs(allocated - by_site[site_code]) <= Decimal("0.000001") * 2  # shares add to 1 (rounded lines)
     text, _fonts = _pdf_text(footprint["pdf"], tmp_path)
-    assert all(fmt_number(Decimal(r["tco2"])) in text for r in rows)
+    assert all(fmt_number(Decimal(r["tco2"]), unit="tCO2") in text for r in rows)
 
     scores = green_factory_scores(enterprise=ent, year=2025, indicator_set=indicator_set_for(enterprise=ent,
                                                                                             year=2025))
