@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import admin
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
@@ -66,6 +68,33 @@ class RoleRulesAdminMixin:
         if not super().has_delete_permission(request, obj):
             return False
         return obj is None or tenancy.may_write(request.user, obj, self.delete_role)
+
+    def get_action(self, action):
+        """Changelist actions (close a period, revoke tokens, acknowledge rows, …) run only when the user may write
+        every selected object, at the action's `minimum_role` (default: the admin's `write_role`), and are audited
+        per enterprise. Deleting goes through `delete_queryset`."""
+        found = super().get_action(action)
+        if found is None or action == "delete_selected":
+            return found
+        func, name, description = found
+        minimum = getattr(func, "minimum_role", self.write_role)
+
+        @functools.wraps(func)
+        def guarded(modeladmin, request, queryset):
+            selected = list(queryset)
+            for obj in selected:
+                self._require_write(request, obj, minimum)
+            result = func(modeladmin, request, queryset)
+            if minimum != Role.VIEWER:  # a reading action (verify) changes nothing
+                by_enterprise: dict = {}
+                for obj in selected:
+                    by_enterprise.setdefault(tenancy.enterprise_or_none(obj), []).append(obj.pk)
+                for enterprise, ids in by_enterprise.items():
+                    audit_record(action=f"{self.model._meta.model_name}.{name}"[:60], request=request,
+                                 enterprise=enterprise, detail={"via": "admin action", "ids": ids})
+            return result
+
+        return guarded, name, description
 
     def _require_write(self, request, obj, minimum: str) -> None:
         if not tenancy.may_write(request.user, obj, minimum):
