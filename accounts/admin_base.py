@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from django.contrib import admin
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
@@ -47,7 +48,13 @@ class AuditedAdminMixin:
         super().delete_queryset(request, queryset)
 
 
-class RoleRulesAdminMixin:
+if TYPE_CHECKING:
+    _AdminBase = admin.ModelAdmin
+else:
+    _AdminBase = object
+
+
+class RoleRulesAdminMixin(_AdminBase):
     """The API's role rules (`tenancy.may_create`, `tenancy.may_write`) on every admin add, change and delete view:
     Django's model permissions are necessary, never sufficient. The object as it is about to be saved is checked
     again, so an enterprise left empty (a global reference row) or changed to another enterprise is refused too."""
@@ -184,6 +191,6 @@ class ReferenceDataAdmin(RoleRulesAdminMixin, AuditedAdminMixin, admin.ModelAdmi
             # Staff who are not platform staff write only their own enterprises' rows: the enterprise is required.
             field.queryset = tenancy.writable_enterprises(request.user, self.write_role)
             field.required = True
-        elif hasattr(field.queryset.model, "TENANT_PATH"):
+        elif field.queryset is not None and hasattr(field.queryset.model, "TENANT_PATH"):
             field.queryset = tenancy.scope(field.queryset, request.user)
         return field
