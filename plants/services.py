@@ -16,6 +16,7 @@ from accounts.models import Role
 from energy_platform.errors import ApplicationError
 
 from .models import EconomicData, Product, ProductionData, Site
+from .validators import normalize_code
 
 HEADERS = {
     "economic": ["site", "month", "value_added_10k_cny"],
@@ -74,7 +75,7 @@ def monthly_data_import(*, kind: str, name: str, data: bytes, user, commit: bool
                 for p in Product.objects.filter(site__in=sites.values()).select_related("site")}
     valid, rejected = [], []
     for i, row in enumerate(body, start=2):
-        cells = [str(c).strip() for c in row] + [""] * len(expected)
+        cells = [normalize_code(str(c).strip()) for c in row] + [""] * len(expected)  # codes are stored NFC
         try:
             site = sites.get(cells[0])
             if site is None:

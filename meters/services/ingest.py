@@ -42,6 +42,7 @@ from meters.models import (
     RejectedRow,
 )
 from plants.models import Site
+from plants.validators import normalize_code
 
 from .partitions import reading_partitions_for
 
@@ -203,7 +204,11 @@ _LISTED = {
 
 def _meters_resolve(*, site: Site, gateway: Gateway | None, codes: Iterable[str]) -> dict[str, _MeterInfo]:
     """The batch's meters by code, in one query (with the gateway's allow-list)."""
-    codes = sorted({c for c in codes if isinstance(c, str)})
+    # Stored codes are NFC (plants.models.CodeField): look the NFC form up, answer under the code as sent.
+    sent: dict[str, list[str]] = {}
+    for c in {c for c in codes if isinstance(c, str)}:
+        sent.setdefault(normalize_code(c), []).append(c)
+    codes = sorted(sent)
     if not codes:
         return {}
     out = {}
@@ -218,8 +223,10 @@ def _meters_resolve(*, site: Site, gateway: Gateway | None, codes: Iterable[str]
         found = [(*m, not allow or m[0] in allow) for m in qs.values_list(
             "id", "code", "reading_kind", "rollover_value", "active_from", "active_to", "interval_minutes")]
     for mid, code, kind, rollover, afrom, ato, interval, allowed in found:
-        out[code] = _MeterInfo(mid, kind == Meter.ReadingKind.CUMULATIVE,
-                               float(rollover) if rollover is not None else None, afrom, ato, bool(allowed), interval)
+        info = _MeterInfo(mid, kind == Meter.ReadingKind.CUMULATIVE,
+                          float(rollover) if rollover is not None else None, afrom, ato, bool(allowed), interval)
+        for as_sent in sent.get(code, [code]):
+            out[as_sent] = info
     return out
 
 
