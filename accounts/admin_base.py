@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
@@ -45,7 +48,13 @@ class AuditedAdminMixin(admin.ModelAdmin):
         super().delete_queryset(request, queryset)
 
 
-class RoleRulesAdminMixin:
+if TYPE_CHECKING:
+    _AdminBase = admin.ModelAdmin
+else:
+    _AdminBase = object
+
+
+class RoleRulesAdminMixin(_AdminBase):
     """The API's role rules (`tenancy.may_create`, `tenancy.may_write`) on every admin add, change and delete view:
     Django's model permissions are necessary, never sufficient. The object as it is about to be saved is checked
     again, so an enterprise left empty (a global reference row) or changed to another enterprise is refused too."""
@@ -66,6 +75,33 @@ class RoleRulesAdminMixin:
         if not super().has_delete_permission(request, obj):
             return False
         return obj is None or tenancy.may_write(request.user, obj, self.delete_role)
+
+    def get_action(self, action):
+        """Changelist actions (close a period, revoke tokens, acknowledge rows, …) run only when the user may write
+        every selected object, at the action's `minimum_role` (default: the admin's `write_role`), and are audited
+        per enterprise. Deleting goes through `delete_queryset`."""
+        found = super().get_action(action)
+        if found is None or action == "delete_selected":
+            return found
+        func, name, description = found
+        minimum = getattr(func, "minimum_role", self.write_role)
+
+        @functools.wraps(func)
+        def guarded(modeladmin, request, queryset):
+            selected = list(queryset)
+            for obj in selected:
+                self._require_write(request, obj, minimum)
+            result = func(modeladmin, request, queryset)
+            if minimum != Role.VIEWER:  # a reading action (verify) changes nothing
+                by_enterprise: dict = {}
+                for obj in selected:
+                    by_enterprise.setdefault(tenancy.enterprise_or_none(obj), []).append(obj.pk)
+                for enterprise, ids in by_enterprise.items():
+                    audit_record(action=f"{self.model._meta.model_name}.{name}"[:60], request=request,
+                                 enterprise=enterprise, detail={"via": "admin action", "ids": ids})
+            return result
+
+        return guarded, name, description
 
     def _require_write(self, request, obj, minimum: str) -> None:
         if not tenancy.may_write(request.user, obj, minimum):
@@ -155,6 +191,6 @@ class ReferenceDataAdmin(RoleRulesAdminMixin, AuditedAdminMixin, admin.ModelAdmi
             # Staff who are not platform staff write only their own enterprises' rows: the enterprise is required.
             field.queryset = tenancy.writable_enterprises(request.user, self.write_role)
             field.required = True
-        elif hasattr(field.queryset.model, "TENANT_PATH"):
+        elif field.queryset is not None and hasattr(field.queryset.model, "TENANT_PATH"):
             field.queryset = tenancy.scope(field.queryset, request.user)
         return field

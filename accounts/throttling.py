@@ -36,9 +36,9 @@ class PersonalTokenRateThrottle(throttling.SimpleRateThrottle):
 
 
 def _failure_rate() -> tuple[int, int]:
-    rate = settings.AUTH_FAILURE_THROTTLE_RATE
-    num, period = throttling.SimpleRateThrottle.parse_rate(None, rate)
-    return int(num), int(period)
+    """AUTH_FAILURE_THROTTLE_RATE as (requests, seconds), in DRF's rate syntax (`30/min`, `5/s`, `100/hour`)."""
+    num, per = settings.AUTH_FAILURE_THROTTLE_RATE.split("/")
+    return int(num), {"s": 1, "m": 60, "h": 3600, "d": 86400}[per[0]]
 
 
 def _failure_key(request) -> str:

@@ -133,6 +133,7 @@ class LedgerEntryAdmin(TenantScopedAdmin):
 
     @admin.action(description="Verify the hash chain of these entries' enterprises")
     def verify(self, request, queryset):
+        """Reads only: every member of the enterprise may run it."""
         for enterprise_id in set(queryset.values_list("enterprise", flat=True)):
             ent = queryset.filter(enterprise_id=enterprise_id).first().enterprise
             result = ledger_verify(enterprise=ent)
@@ -140,3 +141,5 @@ class LedgerEntryAdmin(TenantScopedAdmin):
             text = f"{ent}: OK ({result['entries']} entries)" if result["ok"] else \
                 f"{ent}: broken at #{result['first_broken']['seq']}: {result['first_broken']['problem']}"
             self.message_user(request, text, level)
+
+    verify.minimum_role = Role.VIEWER

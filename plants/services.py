@@ -17,6 +17,7 @@ from energy_platform.errors import ApplicationError
 
 from .hooks import monthly_data_stored
 from .models import EconomicData, Product, ProductionData, Site
+from .validators import normalize_code
 
 HEADERS = {
     "economic": ["site", "month", "value_added_10k_cny"],
@@ -75,7 +76,7 @@ def monthly_data_import(*, kind: str, name: str, data: bytes, user, commit: bool
                 for p in Product.objects.filter(site__in=sites.values()).select_related("site")}
     valid, rejected = [], []
     for i, row in enumerate(body, start=2):
-        cells = [str(c).strip() for c in row] + [""] * len(expected)
+        cells = [normalize_code(str(c).strip()) for c in row] + [""] * len(expected)  # codes are stored NFC
         try:
             site = sites.get(cells[0])
             if site is None:

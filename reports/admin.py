@@ -82,6 +82,7 @@ def _make_action(kind: str, label, of_sites: bool):
         _generate(modeladmin, request, subjects, kind)
 
     action.__name__ = f"generate_{kind}_report{'_site' if of_sites else ''}"
+    action.minimum_role = Role.ENERGY_MANAGER  # as the API's report generation (the admin's write role is higher)
     action.short_description = label
     return action
 

@@ -43,6 +43,7 @@ from meters.models import (
     RejectedRow,
 )
 from plants.models import Site
+from plants.validators import normalize_code
 
 from ..units import READING_VALUE_CEILING, max_reading, unit_allowed
 from .partitions import reading_partitions_for
@@ -214,7 +215,11 @@ _LISTED = {
 
 def _meters_resolve(*, site: Site, gateway: Gateway | None, codes: Iterable[str]) -> dict[str, _MeterInfo]:
     """The batch's meters by code, in one query (with the gateway's allow-list)."""
-    codes = sorted({c for c in codes if isinstance(c, str)})
+    # Stored codes are NFC (plants.models.CodeField): look the NFC form up, answer under the code as sent.
+    sent: dict[str, list[str]] = {}
+    for c in {c for c in codes if isinstance(c, str)}:
+        sent.setdefault(normalize_code(c), []).append(c)
+    codes = sorted(sent)
     if not codes:
         return {}
     out = {}
@@ -230,10 +235,12 @@ def _meters_resolve(*, site: Site, gateway: Gateway | None, codes: Iterable[str]
             "id", "code", "reading_kind", "rollover_value", "active_from", "active_to", "interval_minutes",
             "carrier", "unit", "max_reading")]
     for mid, code, kind, rollover, afrom, ato, interval, allowed, carrier, unit, own_max in found:
-        out[code] = _MeterInfo(mid, kind == Meter.ReadingKind.CUMULATIVE,
-                               float(rollover) if rollover is not None else None, afrom, ato, bool(allowed), interval,
-                               max_reading(carrier=carrier, unit=unit, own=own_max),
-                               unit_allowed(carrier=carrier, unit=unit))
+        info = _MeterInfo(mid, kind == Meter.ReadingKind.CUMULATIVE,
+                          float(rollover) if rollover is not None else None, afrom, ato, bool(allowed), interval,
+                          max_reading(carrier=carrier, unit=unit, own=own_max),
+                          unit_allowed(carrier=carrier, unit=unit))
+        for as_sent in sent.get(code, [code]):
+            out[as_sent] = info
     return out
 
 

@@ -165,3 +165,53 @@ def test_every_reference_data_admin_is_listed_as_global_reference_data():
     reference = {m._meta.label for m, ma in admin.site._registry.items()
                  if isinstance(ma, ReferenceDataAdmin) and m is not RegulatorJurisdiction}
     assert reference <= GLOBAL_REFERENCE_TYPES
+
+
+def _action(client, model: str, action: str, pk: int):
+    return client.post(f"/admin/{model}/", {"action": action, "_selected_action": [pk]})
+
+
+def test_a_viewer_with_admin_permissions_cannot_close_a_period_by_action(tenants):
+    import datetime as dt
+
+    from carbon.models import AccountingPeriod
+
+    period = AccountingPeriod.objects.create(enterprise=tenants["a"], month=dt.date(2025, 4, 1))
+    client = _staff_client(tenants["viewer_a"])
+
+    response = _action(client, "carbon/accountingperiod", "close", period.pk)
+
+    assert response.status_code == 403
+    assert AccountingPeriod.objects.get(pk=period.pk).status == "open"
+
+
+def test_an_energy_manager_cannot_revoke_gateway_tokens_by_action(tenants):
+    from meters.models import GatewayToken
+    from meters.services.gateways import gateway_provision
+
+    gateway, _ = gateway_provision(site=tenants["site_a"], name="gw-a")
+    token = GatewayToken.objects.get(gateway=gateway)
+    client = _staff_client(tenants["manager_a"])
+
+    response = _action(client, "meters/gatewaytoken", "revoke", token.pk)
+
+    assert response.status_code == 403
+    assert GatewayToken.objects.get(pk=token.pk).revoked_at is None
+
+
+def test_an_admin_action_is_audited_with_the_enterprise(tenants):
+    from meters.models import RejectedRow
+    from meters.services.ingest import RawRow, readings_ingest
+
+    readings_ingest(site=tenants["site_a"], rows=[RawRow(0, "GHOST", "2025-03-01T00:00:00+08:00", 1)],
+                    batch_key="ghost-1")
+    row = RejectedRow.objects.get(meter_code="GHOST")
+    client = _staff_client(tenants["manager_a"])
+
+    response = _action(client, "meters/rejectedrow", "acknowledge", row.pk)
+
+    assert response.status_code == 302
+    assert RejectedRow.objects.get(pk=row.pk).acknowledged_at is not None
+    event = AuditEvent.objects.get(action="rejectedrow.acknowledge")
+    assert event.enterprise == tenants["a"]
+    assert event.detail == {"via": "admin action", "ids": [row.pk]}

@@ -114,3 +114,28 @@ def test_every_code_of_the_demo_data_is_a_valid_code():
     assert len(codes) > 10
     for code in codes:
         validate_code(code)
+
+
+@pytest.mark.django_db
+def test_ingestion_finds_a_meter_whose_code_arrives_decomposed(tenants):
+    from meters.services.ingest import RawRow, readings_ingest
+    from tests.factories import MeterFactory
+
+    MeterFactory(site=tenants["site_a"], code="Ae\u0301-1", interval_minutes=15)  # stored NFC: "Aé-1"
+
+    result = readings_ingest(site=tenants["site_a"], rows=[RawRow(0, "Ae\u0301-1", "2025-03-01T00:00:00+08:00", 1)],
+                             batch_key="nfd-1")
+
+    assert result.accepted == 1
+
+
+@pytest.mark.django_db
+def test_a_monthly_upload_finds_a_site_whose_code_arrives_decomposed(tenants):
+    from plants.services import monthly_data_import
+
+    Site.objects.filter(pk=tenants["site_a"].pk).update(code="A\u00e9")  # NFC "Aé"
+    data = "site,month,value_added_10k_cny\nAe\u0301,2025-05,7\n".encode()
+
+    result = monthly_data_import(kind="economic", name="m.csv", data=data, user=tenants["manager_a"], commit=False)
+
+    assert (result["valid"], result["rejected"]) == (1, [])
