@@ -22,7 +22,7 @@ from reports.builders import builders
 from reports.renderers import RENDERERS
 from reports.services import report_generate
 
-from .endpoints import api_operations
+from .endpoints import api_operations, openapi_schema
 from .test_api_fuzzing import _keep_connection, _with_real_ids, fuzz_world, schema  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
@@ -114,9 +114,14 @@ def _api_reads(api: APIClient, world: dict, enterprise) -> int:
             urls = [op.path.replace("{id}", str(pk)) for pk in listed.get(base, [])]
         # A report's file exists only once a worker has run it (none runs here).
         expected = (200, 404) if op.operation_id == "reports_download" else (200,)
+        required = {p["name"] for p in openapi_schema()["paths"][op.path]["get"].get("parameters", [])
+                    if p.get("in") == "query" and p.get("required")}
+        assert required <= {"period"}, (op.path, required)
+        queries = ["?period=2025", "?period=2025-03"] if required else [""]
         for url in urls:
-            _get(api, url, expected)
-            done += 1
+            for query in queries:
+                _get(api, url + query, expected)
+                done += 1
     return done
 
 
