@@ -58,6 +58,10 @@ def _fuzz(operation, headers: dict, world: dict, statuses: list[tuple[str, int]]
             if params:
                 params.update(_printable(params))
         _with_real_ids(case, world, every=True)
+        if isinstance(case.body, dict) and isinstance(case.body.get("readings"), list):
+            for row in case.body["readings"]:  # half of the gateway's rows name its real meter
+                if isinstance(row, dict) and isinstance(row.get("meter"), str) and len(row["meter"]) % 2 == 0:
+                    row["meter"] = "E1"
         response = case.call(headers=headers)
         statuses.append((operation.label, response.status_code))
         assert response.status_code < 500, (operation.label, response.status_code, response.text[:300])
