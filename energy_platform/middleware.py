@@ -27,7 +27,10 @@ logger = logging.getLogger(__name__)
 #: In one-line text (path, query, headers): every C0 control character, DEL and the C1 controls.
 _CONTROL_LINE = re.compile("[\x00-\x1f\x7f-\x9f]")
 #: In a body (free text and CSV may hold tabs and line breaks): the same without tab, line feed and carriage return.
-_CONTROL_BODY = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]")  # \xc2\x80-\x9f: UTF-8 of C1
+#: C0 and DEL are found by deleting them (bytes.translate: 2 ms for a 10,000-row batch of 740 kB, 15 ms with a
+#: regular expression); the C1 controls are \xc2\x80-\x9f in UTF-8, looked for only when \xc2 occurs at all.
+_CONTROL_BODY_BYTES = bytes(range(0x00, 0x09)) + b"\x0b\x0c" + bytes(range(0x0E, 0x20)) + b"\x7f"
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
 #: A JSON escape of such a character (`\u0000`), not preceded by an odd number of backslashes (`\\u0000` is text).
 _CONTROL_JSON_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])")
 
@@ -49,7 +52,9 @@ def invalid_characters(where: str) -> ApplicationError:
 def body_check(data: bytes, *, where: str = "The request body") -> None:
     """Refuse a text body (JSON, CSV, form) holding control characters other than tab and line breaks, raw or as a
     JSON escape."""
-    if _CONTROL_BODY.search(data) or (b"\\u00" in data and _CONTROL_JSON_ESCAPE.search(data)):
+    if len(data.translate(None, _CONTROL_BODY_BYTES)) != len(data) \
+            or (b"\xc2" in data and _C1_UTF8.search(data)) \
+            or (b"\\u00" in data and _CONTROL_JSON_ESCAPE.search(data)):
         raise invalid_characters(where)
 
 
