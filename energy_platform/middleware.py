@@ -34,8 +34,9 @@ _C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
 #: A JSON escape of such a character (`\u0000`), not preceded by an odd number of backslashes (`\\u0000` is text).
 _CONTROL_JSON_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])")
 
-#: Longest accepted query parameter value and header value, in characters; some headers have their own limit.
+#: Longest accepted path, query parameter value and header value, in characters; some headers have their own limit.
 MAX_QUERY_VALUE = 2000
+MAX_PATH = 2000
 MAX_HEADER_VALUE = 8190  # as gunicorn's limit_request_field_size
 HEADER_LIMITS = {"HTTP_X_BATCH_ID": 100}
 #: Bodies checked as text (without a Content-Encoding; the readings endpoint checks a gzip body after inflating it).
@@ -67,7 +68,7 @@ def line_check(text: str, *, where: str, limit: int | None = None) -> None:
 
 
 def _check(request) -> None:
-    line_check(request.path_info, where="The path")
+    line_check(request.path_info, where="The path", limit=MAX_PATH)
     for key, values in request.GET.lists():
         line_check(key, where="A query parameter name", limit=100)
         for value in values:

@@ -84,6 +84,7 @@ def test_nul_in_a_path_parameter_or_query_parameter_is_a_400(tenants, api_client
     _refused(api_client.get("/api/v1/sites/SZ%00/kpis/"))
     _refused(api_client.get("/api/v1/sites/", {"search": "A\x001"}))
     _refused(api_client.get("/api/v1/sites/", {"search": "A" * 2001}), "too_long")
+    _refused(api_client.get(f"/api/v1/sites/{'S' * 2000}/kpis/"), "too_long")
     client.force_login(tenants["manager_a"])
     page = client.get("/quality/", {"q": "\x00"})
     assert page.status_code == 400
