@@ -7,7 +7,8 @@ files, and over-long headers and query values. It answers 400 `invalid_character
 with a DataError that was answered as an outage (503) or a 500.
 
 `ApplicationErrorMiddleware` turns an ApplicationError raised in a (non-API) page into a 4xx page with its message
-instead of a 500, and an unreachable database (PostgreSQL restarting) into a retryable 503 page with Retry-After.
+instead of a 500, a value the database refuses (DataError) into a 400, and an unreachable database (PostgreSQL
+restarting) into a retryable 503 page with Retry-After.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 import re
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.utils.html import escape
 
@@ -136,7 +137,12 @@ class ApplicationErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, OperationalError | InterfaceError):
+        if isinstance(exception, DataError):  # a value the database refuses: the request's fault, not an outage
+            from .api import invalid_value
+
+            logger.warning("value refused by the database: %s", exception)
+            exception = invalid_value()
+        elif isinstance(exception, OperationalError | InterfaceError):
             from .api import database_unavailable
 
             logger.warning("database unavailable: %s", exception)
