@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.shortcuts import get_object_or_404
@@ -26,7 +27,7 @@ from plants.services import monthly_data_import
 
 from .kpis import enterprise_kpis, meter_kpis, site_kpis, unit_kpis
 from .ledger import closed_months_flag, ledger_reverse, ledger_verify, period_close, period_restate
-from .models import AccountingPeriod, ConversionMethod, LedgerEntry, MeasuredFuelProperty, Target
+from .models import AccountingPeriod, ConversionMethod, LedgerEntry, MeasuredFuelProperty, Target, target_years_check
 from .periods import Period
 
 PERIOD_PARAM = OpenApiParameter("period", str, required=True, description="2025-03, 2025-Q1 or 2025")
@@ -282,6 +283,15 @@ class TargetSerializer(TenantScopedSerializer):
         model = Target
         fields = ["id", "enterprise", "site", "indicator", "baseline_year", "baseline_value", "target_year",
                   "reduction_pct", "note"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        years = {k: attrs.get(k, getattr(self.instance, k, None)) for k in ("baseline_year", "target_year")}
+        try:
+            target_years_check(**years)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return attrs
 
 
 class TargetViewSet(TenantScopedViewSet):

@@ -6,7 +6,9 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from meters.models import Carrier
@@ -168,6 +170,25 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator} −{self.reduction_pct}% {self.baseline_year}→{self.target_year}"
+
+    def clean(self) -> None:
+        target_years_check(baseline_year=self.baseline_year, target_year=self.target_year)
+
+
+#: Years a target may name: a year outside them was stored through the API and made every KPI read of its
+#: enterprise fail (the KPIs compute the baseline year's figures).
+TARGET_YEARS = (1990, 2100)
+
+
+def target_years_check(*, baseline_year: int | None, target_year: int | None) -> None:
+    """Refuse baseline or target years outside TARGET_YEARS (field errors, for the admin, UI and API)."""
+    message = gettext("Give a year between %(first)d and %(last)d.") % {"first": TARGET_YEARS[0],
+                                                                        "last": TARGET_YEARS[1]}
+    errors = {name: message
+              for name, year in (("baseline_year", baseline_year), ("target_year", target_year))
+              if year is not None and not TARGET_YEARS[0] <= year <= TARGET_YEARS[1]}
+    if errors:
+        raise ValidationError(errors)
 
 
 class ProcessEmission(models.Model):

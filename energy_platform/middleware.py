@@ -7,7 +7,8 @@ files, and over-long headers and query values. It answers 400 `invalid_character
 with a DataError that was answered as an outage (503) or a 500.
 
 `ApplicationErrorMiddleware` turns an ApplicationError raised in a (non-API) page into a 4xx page with its message
-instead of a 500, and an unreachable database (PostgreSQL restarting) into a retryable 503 page with Retry-After.
+instead of a 500, a value the database refuses (DataError) into a 400, and an unreachable database (PostgreSQL
+restarting) into a retryable 503 page with Retry-After.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 import re
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.utils.html import escape
 
@@ -27,12 +28,16 @@ logger = logging.getLogger(__name__)
 #: In one-line text (path, query, headers): every C0 control character, DEL and the C1 controls.
 _CONTROL_LINE = re.compile("[\x00-\x1f\x7f-\x9f]")
 #: In a body (free text and CSV may hold tabs and line breaks): the same without tab, line feed and carriage return.
-_CONTROL_BODY = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]")  # \xc2\x80-\x9f: UTF-8 of C1
+#: C0 and DEL are found by deleting them (bytes.translate: 2 ms for a 10,000-row batch of 740 kB, 15 ms with a
+#: regular expression); the C1 controls are \xc2\x80-\x9f in UTF-8, looked for only when \xc2 occurs at all.
+_CONTROL_BODY_BYTES = bytes(range(0x00, 0x09)) + b"\x0b\x0c" + bytes(range(0x0E, 0x20)) + b"\x7f"
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
 #: A JSON escape of such a character (`\u0000`), not preceded by an odd number of backslashes (`\\u0000` is text).
 _CONTROL_JSON_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])")
 
-#: Longest accepted query parameter value and header value, in characters; some headers have their own limit.
+#: Longest accepted path, query parameter value and header value, in characters; some headers have their own limit.
 MAX_QUERY_VALUE = 2000
+MAX_PATH = 2000
 MAX_HEADER_VALUE = 8190  # as gunicorn's limit_request_field_size
 HEADER_LIMITS = {"HTTP_X_BATCH_ID": 100}
 #: Bodies checked as text (without a Content-Encoding; the readings endpoint checks a gzip body after inflating it).
@@ -49,7 +54,9 @@ def invalid_characters(where: str) -> ApplicationError:
 def body_check(data: bytes, *, where: str = "The request body") -> None:
     """Refuse a text body (JSON, CSV, form) holding control characters other than tab and line breaks, raw or as a
     JSON escape."""
-    if _CONTROL_BODY.search(data) or (b"\\u00" in data and _CONTROL_JSON_ESCAPE.search(data)):
+    if len(data.translate(None, _CONTROL_BODY_BYTES)) != len(data) \
+            or (b"\xc2" in data and _C1_UTF8.search(data)) \
+            or (b"\\u00" in data and _CONTROL_JSON_ESCAPE.search(data)):
         raise invalid_characters(where)
 
 
@@ -62,7 +69,7 @@ def line_check(text: str, *, where: str, limit: int | None = None) -> None:
 
 
 def _check(request) -> None:
-    line_check(request.path_info, where="The path")
+    line_check(request.path_info, where="The path", limit=MAX_PATH)
     for key, values in request.GET.lists():
         line_check(key, where="A query parameter name", limit=100)
         for value in values:
@@ -130,7 +137,12 @@ class ApplicationErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, OperationalError | InterfaceError):
+        if isinstance(exception, DataError):  # a value the database refuses: the request's fault, not an outage
+            from .api import invalid_value
+
+            logger.warning("value refused by the database: %s", exception)
+            exception = invalid_value()
+        elif isinstance(exception, OperationalError | InterfaceError):
             from .api import database_unavailable
 
             logger.warning("database unavailable: %s", exception)

@@ -92,21 +92,23 @@ _BODY_REFS = {"site": "sites", "enterprise": "enterprises", "product": "products
               "meter": "meters"}
 
 
-def _with_real_ids(case, world) -> None:
-    """Half of the generated ids (the even ones) in the path and in related fields of the body are replaced by the id
-    of a real object of enterprise A, so writes and actions reach validation and the database instead of 404/400."""
+def _with_real_ids(case, world, *, every: bool = False) -> None:
+    """Half of the generated ids (the even ones; all with `every`) in the path and in related fields of the body are
+    replaced by the id of a real object of enterprise A, so writes and actions reach validation and the database
+    instead of 404/400."""
     parts = [p for p in case.path.split("/") if p and p not in ("api", "v1", "ui")]
     if isinstance(case.body, dict):
         for key, kind in _BODY_REFS.items():
             value = case.body.get(key)
             kind = kind or parts[0]
-            if isinstance(value, int) and not isinstance(value, bool) and value % 2 == 0 and kind in world["ids"]:
+            if isinstance(value, int) and not isinstance(value, bool) and (every or value % 2 == 0) \
+                    and kind in world["ids"]:
                 case.body[key] = world["ids"][kind]
     params = case.path_parameters or {}
     for name, value in params.items():
-        if name in ("id", "pk") and isinstance(value, int) and value % 2 == 0 and parts[0] in world["ids"]:
+        if name in ("id", "pk") and isinstance(value, int) and (every or value % 2 == 0) and parts[0] in world["ids"]:
             params[name] = world["ids"][parts[0]]
-        elif name == "code" and isinstance(value, str) and len(value) % 2 == 0:
+        elif name == "code" and isinstance(value, str) and (every or len(value) % 2 == 0):
             params[name] = world["site_code"]
 
 

@@ -78,3 +78,15 @@ def test_report_admin_lists_only_the_staff_members_enterprises(tenants):
     page = client.get("/admin/reports/reportsnapshot/")
     assert page.status_code == 200
     assert list(page.context["cl"].result_list) == [own]
+
+
+@pytest.mark.parametrize(("field", "year"), [("baseline_year", 1785383), ("target_year", 1989), ("target_year", 2101)])
+def test_target_years_outside_1990_2100_are_a_400(tenants, api_client, field, year):
+    # Found by fuzz-then-browse: a target with baseline year 1785383 was stored, then every KPI read of the site
+    # ended in 500 (the KPIs compute the baseline year's figures: date(1785383, 1, 1) is out of range).
+    api_client.force_authenticate(tenants["manager_a"])
+    body = {"enterprise": tenants["a"].pk, "indicator": "energy_tce", "baseline_year": 2020, "target_year": 2025,
+            "reduction_pct": "5", field: year}
+    resp = api_client.post("/api/v1/targets/", body, format="json")
+    assert resp.status_code == 400, resp.content
+    assert list(resp.json()["errors"]) == [field]

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from energy_platform.api import exception_handler
 from energy_platform.errors import ApplicationError
-from energy_platform.middleware import body_check
+from energy_platform.middleware import ApplicationErrorMiddleware, body_check
 from meters.models import DirtyMeterDay, IngestBatch, MeterRollup, Reading
 from meters.rollup import rollup_sweep
 from meters.services.gateways import gateway_provision
@@ -84,6 +84,7 @@ def test_nul_in_a_path_parameter_or_query_parameter_is_a_400(tenants, api_client
     _refused(api_client.get("/api/v1/sites/SZ%00/kpis/"))
     _refused(api_client.get("/api/v1/sites/", {"search": "A\x001"}))
     _refused(api_client.get("/api/v1/sites/", {"search": "A" * 2001}), "too_long")
+    _refused(api_client.get(f"/api/v1/sites/{'S' * 2000}/kpis/"), "too_long")
     client.force_login(tenants["manager_a"])
     page = client.get("/quality/", {"q": "\x00"})
     assert page.status_code == 400
@@ -117,11 +118,16 @@ def test_body_check_allows_line_breaks_tabs_and_an_escaped_backslash():
             body_check(bad)
 
 
-def test_only_an_unreachable_database_is_a_503():
+def test_only_an_unreachable_database_is_a_503(rf):
     invalid = exception_handler(DataError("invalid byte sequence"), {})
     assert (invalid.status_code, invalid.data["code"]) == (400, "invalid_value")
     down = exception_handler(OperationalError("connection refused"), {})
     assert (down.status_code, down.data["code"], down["Retry-After"]) == (503, "database_unavailable", "5")
+    # The pages alike.
+    pages = ApplicationErrorMiddleware(lambda request: None)
+    page = pages.process_exception(rf.get("/quality/"), DataError("value too long"))
+    assert page.status_code == 400 and b"invalid_value" in page.content
+    assert pages.process_exception(rf.get("/quality/"), OperationalError("connection refused")).status_code == 503
 
 
 def test_a_committed_batch_answers_200_when_the_rollup_after_it_fails(gateway, monkeypatch):
