@@ -467,3 +467,33 @@ def costs_freeze_month(*, enterprise: Enterprise, month: dt.date) -> int:
     costs_compute(ranges={m: (month, end) for m in meters if m not in already})
     return MeterCostMonth.objects.filter(meter_id__in=meters, month=month, frozen_at__isnull=True).update(
         frozen_at=timezone.now())
+
+
+def quarter_hour_load(*, meter_ids: list[int], day: dt.date, tz: str) -> dict[int, float]:
+    """The summed average load (kW) of the meters in each quarter-hour of a local day, from their readings (a
+    register's delta needs the reading after it: readings up to a day later are read)."""
+    if not meter_ids:
+        return {}
+    loc = _Local(tz)
+    zone = zoneinfo.ZoneInfo(tz)
+    lo = dt.datetime.combine(day, dt.time(), zone)
+    hi = lo + dt.timedelta(days=1)
+    marks = ",".join(["%s"] * len(meter_ids))
+    with connection.cursor() as cur:
+        cur.execute(f"""
+            SELECT {loc.slot('x.ts')}, SUM(
+                   (CASE WHEN x.kind = 'interval' THEN x.v
+                         WHEN x.nv >= x.v THEN x.nv - x.v
+                         WHEN x.roll IS NOT NULL AND x.v >= 0.9 * x.roll AND x.nv <= 0.1 * x.roll
+                              THEN x.nv + x.roll - x.v
+                         ELSE x.nv END) * x.mult * 60.0 / x.ivl)
+            FROM (SELECT r.ts, r.value AS v, m.reading_kind AS kind, m.interval_minutes AS ivl,
+                         CAST(m.multiplier AS double precision) AS mult,
+                         CAST(m.rollover_value AS double precision) AS roll,
+                         LEAD(r.value) OVER (PARTITION BY r.meter_id ORDER BY r.ts) AS nv
+                  FROM meters_reading r JOIN meters_meter m ON m.id = r.meter_id
+                  WHERE r.meter_id IN ({marks}) AND r.ts >= %s AND r.ts < %s) x
+            WHERE x.ts < %s AND (x.kind = 'interval' OR x.nv IS NOT NULL) AND x.ivl <= 60
+            GROUP BY 1
+        """, [*meter_ids, _adapt(lo), _adapt(hi + dt.timedelta(days=1)), _adapt(hi)])
+        return {int(slot): round(float(kw), 3) for slot, kw in cur.fetchall()}

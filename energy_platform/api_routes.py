@@ -59,3 +59,7 @@ from alerts.urls import register as alerts_register  # noqa: E402
 
 alerts_register(router)
 extra_urlpatterns += alerts_api_urlpatterns
+
+from costs.urls import api_urlpatterns as costs_api_urlpatterns  # noqa: E402
+
+extra_urlpatterns += costs_api_urlpatterns

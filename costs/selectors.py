@@ -1,0 +1,174 @@
+"""Reads of the computed cost: a site's, an enterprise's or a production unit's cost for a period, as lines that add
+up to the total, with the tariff versions used (the API and the cost page share these)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Max, Q, Sum
+
+from carbon.kpis import product_output, value_added
+from carbon.periods import Period
+from meters.models import CARRIER_UNITS, Carrier, Meter
+from plants.models import Enterprise, Product, ProductionUnit, Site
+
+from .models import BANDS, Band, CarrierPrice, ElectricityTariff, MeterBandDay, MeterCostDay, MeterCostMonth
+
+CENT = Decimal("0.01")
+#: Meters whose cost is the site's: top-level meters buying energy into the site (the bills' meters).
+SITE_COST_METERS = Q(parent__isnull=True, role__in=[Meter.Role.PURCHASE, Meter.Role.FACILITY_TOTAL])
+
+
+def _cny(value) -> Decimal:
+    return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _days(period: Period) -> tuple[dt.date, dt.date]:
+    return period.first, period.end_month
+
+
+def cost_summary(*, meters: list[Meter], period: Period) -> dict:
+    """The cost of these meters in the period: one line per time-of-use band, government funds, capacity charge,
+    power-factor adjustment and one line per other carrier; each line rounded to the fen and the total their sum
+    (as on a bill). Names the tariff versions and carrier prices used, and the meters without a price."""
+    ids = [m.pk for m in meters]
+    lo, hi = _days(period)
+    months = MeterCostMonth.objects.filter(meter_id__in=ids, month__gte=lo, month__lt=hi)
+    elec = months.filter(meter__carrier=Carrier.ELECTRICITY)
+    bands = {row["band"]: row for row in MeterBandDay.objects.filter(meter_id__in=ids, day__gte=lo, day__lt=hi)
+             .values("band").annotate(kwh=Sum("energy_kwh"), cny=Sum("energy_cny"))}
+    lines = [{"kind": "energy", "band": b.value, "label": str(b.label), "quantity": bands[b.value]["kwh"],
+              "unit": "kWh", "cost_cny": _cny(bands[b.value]["cny"])} for b in BANDS if b.value in bands]
+    totals = elec.aggregate(funds=Sum("funds_cny"), capacity=Sum("capacity_cny"), pf=Sum("pf_adjustment_cny"),
+                            kwh=Sum("quantity"))
+    electricity_kwh = totals["kwh"] or Decimal(0)
+    for kind, key in (("funds", "funds"), ("capacity", "capacity"), ("power_factor", "pf")):
+        if totals[key]:
+            lines.append({"kind": kind, "cost_cny": _cny(totals[key])})
+    others = (months.exclude(meter__carrier=Carrier.ELECTRICITY).filter(energy_cny__isnull=False)
+              .values("meter__carrier").annotate(q=Sum("quantity"), cny=Sum("energy_cny")).order_by("meter__carrier"))
+    for row in others:
+        carrier = row["meter__carrier"]
+        lines.append({"kind": "carrier", "carrier": carrier, "label": str(Carrier(carrier).label),
+                      "quantity": row["q"], "unit": CARRIER_UNITS.get(Carrier(carrier), ""),
+                      "cost_cny": _cny(row["cny"])})
+    used = MeterCostDay.objects.filter(meter_id__in=ids, day__gte=lo, day__lt=hi)
+    tariff_ids = set(used.exclude(tariff=None).values_list("tariff_id", flat=True).distinct())
+    price_ids = set(used.exclude(carrier_price=None).values_list("carrier_price_id", flat=True).distinct())
+    unpriced = sorted(set(used.filter(energy_cny__isnull=True, quantity__gt=0)
+                          .values_list("meter__code", flat=True).distinct()))
+    demand = [{"month": f"{r['month']:%Y-%m}", "meter": r["meter__code"], "max_demand_kw": r["max_demand_kw"],
+               "at": r["max_demand_at"]}
+              for r in elec.filter(billing=True, max_demand_kw__isnull=False).order_by("month", "meter__code")
+              .values("month", "meter__code", "max_demand_kw", "max_demand_at")]
+    state = months.aggregate(n=Count("pk"), frozen=Count("pk", filter=Q(frozen_at__isnull=False)))
+    return {
+        "period": str(period), "currency": "CNY",
+        "lines": lines,
+        "total_cny": sum((line["cost_cny"] for line in lines), Decimal("0.00")),
+        "electricity_kwh": electricity_kwh,
+        "max_demand": demand,
+        "tariff_versions": [
+            {"id": t.pk, "name": t.name, "site": t.site.code, "kind": t.kind, "valid_from": t.valid_from,
+             "valid_to": t.valid_to, "source": t.source, "provisional": t.provisional,
+             "calendar": str(t.calendar), "calendar_provisional": t.calendar.provisional}
+            for t in ElectricityTariff.objects.filter(pk__in=tariff_ids).select_related("site", "calendar")],
+        "carrier_prices": [
+            {"id": p.pk, "carrier": p.carrier, "price_cny": p.price_cny, "valid_from": p.valid_from,
+             "valid_to": p.valid_to, "source": p.source, "provisional": p.provisional}
+            for p in CarrierPrice.objects.filter(pk__in=price_ids)],
+        "unpriced_meters": unpriced,
+        "frozen": bool(state["n"]) and state["n"] == state["frozen"],
+    }
+
+
+def site_cost_meters(site: Site) -> list[Meter]:
+    return list(Meter.objects.filter(SITE_COST_METERS, site=site))
+
+
+def _per_value_added(summary: dict, va: Decimal | None) -> dict:
+    value = (summary["total_cny"] / va).quantize(CENT) if va else None
+    return {"value": value, "unit": "CNY/10^4 CNY"}
+
+
+def site_costs(*, site: Site, period: Period) -> dict:
+    """A site's cost (its billing meters and other purchased carriers), per 10⁴ CNY of value added and per unit of
+    each product (the product's production-unit meters' cost when it has metered ones, else the site's)."""
+    summary = cost_summary(meters=site_cost_meters(site), period=period)
+    summary.update({"scope": "site", "site": site.code, "enterprise": site.enterprise_id})
+    summary["cost_per_value_added"] = _per_value_added(summary, value_added(sites=[site], period=period))
+    products = []
+    for product in Product.objects.filter(site=site).select_related("unit_of_production"):
+        output = product_output(product=product, period=period)
+        allocation, total = "site", summary["total_cny"]
+        if product.unit_of_production_id:
+            unit_meters = unit_cost_meters(product.unit_of_production)
+            if unit_meters:
+                allocation = "production_unit_meters"
+                total = cost_summary(meters=unit_meters, period=period)["total_cny"]
+        products.append({"product": product.code, "name": product.name, "output": output, "unit": product.unit,
+                         "cost_cny": total, "allocation": allocation,
+                         "cost_per_unit": (total / output).quantize(Decimal("0.0001")) if output else None,
+                         "cost_per_unit_unit": f"CNY/{product.unit}"})
+    summary["per_product"] = products
+    return summary
+
+
+def enterprise_costs(*, enterprise: Enterprise, period: Period) -> dict:
+    sites = list(enterprise.sites.all())
+    meters = list(Meter.objects.filter(SITE_COST_METERS, site__in=sites))
+    summary = cost_summary(meters=meters, period=period)
+    summary.update({"scope": "enterprise", "enterprise": enterprise.pk})
+    summary["cost_per_value_added"] = _per_value_added(summary, value_added(sites=sites, period=period))
+    summary["sites"] = [{"site": s.code, "total_cny": cost_summary(meters=site_cost_meters(s), period=period)
+                         ["total_cny"]} for s in sites]
+    return summary
+
+
+def unit_cost_meters(unit: ProductionUnit) -> list[Meter]:
+    """A production unit's meters (its sub-units' too) that are not below another of its meters."""
+    ids, frontier = {unit.pk}, [unit.pk]
+    while frontier:
+        frontier = list(ProductionUnit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        ids.update(frontier)
+    meters = list(Meter.objects.filter(production_unit_id__in=ids))
+    inside = {m.pk for m in meters}
+    return [m for m in meters if m.parent_id not in inside]
+
+
+def unit_costs(*, unit: ProductionUnit, period: Period) -> dict:
+    meters = unit_cost_meters(unit)
+    summary = cost_summary(meters=meters, period=period)
+    summary.update({"scope": "production_unit", "unit": unit.code, "site": unit.site.code,
+                    "meters": [m.code for m in meters]})
+    return summary
+
+
+def site_daily_load(*, site: Site, day: dt.date) -> dict:
+    """The billing meters' load of one local day by quarter-hour (kW) with each quarter-hour's band: the cost
+    page's curve."""
+    from .services import tariff_slots
+
+    meters = [m for m in site_cost_meters(site) if m.carrier == Carrier.ELECTRICITY]
+    tariff = (ElectricityTariff.objects.filter(site=site, valid_from__lte=day)
+              .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day)).order_by("meter_id", "-valid_from").first())
+    from .services import quarter_hour_load
+
+    load = quarter_hour_load(meter_ids=[m.pk for m in meters], day=day, tz=site.timezone)
+    holiday = bool(tariff and tariff.calendar.holidays.filter(day=day).exists())
+    bands = tariff_slots(tariff)[(day.month, holiday)] if tariff else [None] * 96
+    return {"day": day, "slots": [{"time": f"{k // 4:02d}:{k % 4 * 15:02d}", "kw": load.get(k),
+                                   "band": bands[k]} for k in range(96)],
+            "tariff": tariff.name if tariff else None}
+
+
+def site_monthly_demand(*, site: Site, year: int) -> list[dict]:
+    """Each month's maximum demand of the site's billing meters (the highest of them) in a year."""
+    rows = (MeterCostMonth.objects.filter(meter__in=site_cost_meters(site), billing=True,
+                                          month__year=year, max_demand_kw__isnull=False)
+            .values("month").annotate(kw=Max("max_demand_kw")).order_by("month"))
+    return [{"month": f"{r['month']:%Y-%m}", "max_demand_kw": r["kw"]} for r in rows]
+
+
+__all__ = ["Band", "cost_summary", "enterprise_costs", "site_costs", "unit_costs"]

@@ -1,0 +1,14 @@
+"""URLs of the costs app: the UI page (included at the site root) and the API routes (registered by
+energy_platform.api_routes)."""
+
+from django.urls import path
+
+from . import apis
+
+api_urlpatterns = [
+    path("sites/<str:code>/costs/", apis.SiteCostsApi.as_view(), name="site-costs"),
+    path("enterprises/<int:pk>/costs/", apis.EnterpriseCostsApi.as_view(), name="enterprise-costs"),
+    path("production-units/<int:pk>/costs/", apis.UnitCostsApi.as_view(), name="unit-costs"),
+]
+
+urlpatterns: list = []
