@@ -10,6 +10,7 @@ from django.db.models import Count, Max, Q, Sum
 
 from carbon.kpis import product_output, value_added
 from carbon.periods import Period
+from energy_platform.errors import ApplicationError
 from meters.models import CARRIER_UNITS, Carrier, Meter
 from plants.models import Enterprise, Product, ProductionUnit, Site
 
@@ -171,4 +172,34 @@ def site_monthly_demand(*, site: Site, year: int) -> list[dict]:
     return [{"month": f"{r['month']:%Y-%m}", "max_demand_kw": r["kw"]} for r in rows]
 
 
-__all__ = ["Band", "cost_summary", "enterprise_costs", "site_costs", "unit_costs"]
+
+def load_shift_saving(*, site: Site, month: dt.date, kwh_per_day: Decimal, from_band: str, to_band: str,
+                      demand_cap_kw: Decimal | None = None) -> dict:
+    """What-if on the current tariff: moving `kwh_per_day` from one band to another every day of the month, and
+    capping the month's maximum demand at `demand_cap_kw`, saves (price difference × kWh × days) + (demand above
+    the cap × demand price, for a tariff charged by maximum demand)."""
+    if from_band not in Band.values or to_band not in Band.values:
+        raise ApplicationError("invalid_band", f"Bands are {', '.join(Band.values)}.")
+    if kwh_per_day < 0 or (demand_cap_kw is not None and demand_cap_kw < 0):
+        raise ApplicationError("invalid_amount", "Amounts must not be negative.")
+    month = month.replace(day=1)
+    end = (month + dt.timedelta(days=32)).replace(day=1)
+    last = end - dt.timedelta(days=1)
+    tariff = (ElectricityTariff.objects.filter(site=site, meter__isnull=True, valid_from__lte=last)
+              .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=last)).order_by("-valid_from").first())
+    if tariff is None:
+        raise ApplicationError("no_tariff", f"Site {site.code} has no tariff valid in {month:%Y-%m}.")
+    p_from, p_to = tariff.price(from_band), tariff.price(to_band)
+    if p_from is None or p_to is None:
+        raise ApplicationError("invalid_band", "The tariff has no price for that band.")
+    days = (end - month).days
+    energy = (p_from - p_to) * kwh_per_day * days
+    demand = Decimal(0)
+    current = (MeterCostMonth.objects.filter(meter__in=site_cost_meters(site), month=month, billing=True)
+               .aggregate(kw=Max("max_demand_kw"))["kw"])
+    if (demand_cap_kw is not None and current is not None and current > demand_cap_kw
+            and tariff.capacity_basis == ElectricityTariff.CapacityBasis.MAX_DEMAND_KW):
+        demand = (current - demand_cap_kw) * (tariff.capacity_price_cny or 0)
+    return {"tariff": tariff.name, "days": days, "energy_saving_cny": _cny(energy),
+            "demand_saving_cny": _cny(demand), "saving_cny": _cny(energy) + _cny(demand),
+            "current_max_demand_kw": current}

@@ -1,9 +1,9 @@
-"""URLs of the costs app: the UI page (included at the site root) and the API routes (registered by
+"""URLs of the costs app: the UI pages (included at the site root) and the API routes (registered by
 energy_platform.api_routes)."""
 
 from django.urls import path
 
-from . import apis
+from . import apis, views
 
 api_urlpatterns = [
     path("sites/<str:code>/costs/", apis.SiteCostsApi.as_view(), name="site-costs"),
@@ -11,4 +11,7 @@ api_urlpatterns = [
     path("production-units/<int:pk>/costs/", apis.UnitCostsApi.as_view(), name="unit-costs"),
 ]
 
-urlpatterns: list = []
+urlpatterns = [
+    path("costs/", views.costs_page, name="costs-page"),
+    path("costs/sites/<int:pk>/", views.site_costs_page, name="costs-site"),
+]

@@ -232,6 +232,8 @@ MATRIX: list[Row] = [
     Row("site-costs", {"GET": READ}, target="site", query="period=2025-03"),
     Row("enterprise-costs", {"GET": READ}, target="enterprise", query="period=2025"),
     Row("unit-costs", {"GET": READ}, target="unit", query="period=2025-Q1"),
+    Row("costs-page", {"GET": UI_OBJECT}, lists=True, query="enterprise={enterprise}"),
+    Row("costs-site", {"GET": UI_OBJECT}, target="site", query="period=2025-03"),
     # --- exports ---
     Row("rollups-export", {"GET": READ}, query="site={site}&granularity=day&start=2025-03-01&end=2025-04-01"),
     # Regulator pages are for regulators only (platform staff use the admin).
