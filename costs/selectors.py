@@ -203,3 +203,55 @@ def load_shift_saving(*, site: Site, month: dt.date, kwh_per_day: Decimal, from_
     return {"tariff": tariff.name, "days": days, "energy_saving_cny": _cny(energy),
             "demand_saving_cny": _cny(demand), "saving_cny": _cny(energy) + _cny(demand),
             "current_max_demand_kw": current}
+
+
+def bill_reconciliation(*, bills, tolerance: Decimal) -> list[dict]:
+    """Each bill beside the metered quantity and the computed cost of its meter over the billing period (days from
+    `MeterCostDay`; plus the capacity charge and power-factor adjustment of the months starting inside the period),
+    with the differences as shares; `flagged` when either exceeds `tolerance` (e.g. 0.02). One query."""
+    from django.db.models import DecimalField, F, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    money = DecimalField(max_digits=18, decimal_places=4)
+    days = MeterCostDay.objects.filter(meter_id=OuterRef("meter_id"), day__gte=OuterRef("period_start"),
+                                       day__lte=OuterRef("period_end")).values("meter_id")
+    months = MeterCostMonth.objects.filter(meter_id=OuterRef("meter_id"), month__gte=OuterRef("period_start"),
+                                           month__lte=OuterRef("period_end")).values("meter_id")
+    zero = Decimal(0)
+    rows = bills.select_related("meter__site").annotate(
+        metered=Subquery(days.annotate(s=Sum("quantity")).values("s")),
+        energy=Subquery(days.annotate(s=Sum(F("energy_cny") + Coalesce("funds_cny", zero, output_field=money),
+                                            output_field=money)).values("s")),
+        unpriced=Subquery(days.annotate(n=Count("pk", filter=Q(energy_cny__isnull=True))).values("n")),
+        charges=Subquery(months.annotate(s=Sum(Coalesce("capacity_cny", zero, output_field=money)
+                                               + Coalesce("pf_adjustment_cny", zero, output_field=money),
+                                               output_field=money)).values("s")),
+    ).order_by("meter__site__code", "meter__code", "period_start")
+    out = []
+    for bill in rows:
+        computed = None if bill.energy is None or bill.unpriced else bill.energy + (bill.charges or zero)
+        q_share = ((bill.quantity - bill.metered) / bill.metered).quantize(Decimal("0.0001")) \
+            if bill.metered else None
+        c_share = ((bill.amount_cny - computed) / computed).quantize(Decimal("0.0001")) \
+            if computed and bill.amount_cny is not None else None
+        flagged = any(s is not None and abs(s) > tolerance for s in (q_share, c_share)) or (
+            bill.metered is None and bill.quantity > 0)
+        out.append({"bill": bill, "meter": bill.meter, "metered_quantity": bill.metered,
+                    "computed_cny": _cny(computed) if computed is not None else None,
+                    "quantity_difference": q_share, "cost_difference": c_share, "flagged": flagged,
+                    "quantity_difference_pct": None if q_share is None else q_share * 100,
+                    "cost_difference_pct": None if c_share is None else c_share * 100})
+    return out
+
+
+def bill_mismatches(*, enterprise: Enterprise, user) -> list[dict]:
+    """The bills of an enterprise (that the user may read) whose quantity or amount differs from the meter's by more
+    than settings.COST_BILL_TOLERANCE: the data-quality page's list."""
+    from django.conf import settings
+
+    from accounts.tenancy import scope
+    from meters.models import Bill
+
+    bills = scope(Bill.objects.filter(meter__site__enterprise=enterprise), user)
+    tolerance = Decimal(str(settings.COST_BILL_TOLERANCE))
+    return [row for row in bill_reconciliation(bills=bills, tolerance=tolerance) if row["flagged"]]
