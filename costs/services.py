@@ -21,6 +21,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from energy_platform.errors import ApplicationError
@@ -445,10 +446,12 @@ def costs_stale_days(*, limit: int = 50_000) -> dict[int, set[dt.date]]:
 
 
 def costs_sweep(*, limit: int = 50_000) -> int:
-    """Recompute the cost of the stale meter-days (after the rollup sweep); returns the number of meter-days."""
+    """Recompute the cost of the stale meter-days (after the rollup sweep), then freeze closed months not frozen yet;
+    returns the number of meter-days recomputed."""
     stale = costs_stale_days(limit=limit)
     ranges = {m: (min(days), max(days) + dt.timedelta(days=1)) for m, days in stale.items()}
     costs_compute(ranges=ranges)
+    costs_freeze_closed()
     return sum(len(d) for d in stale.values())
 
 
@@ -497,3 +500,33 @@ def quarter_hour_load(*, meter_ids: list[int], day: dt.date, tz: str) -> dict[in
             GROUP BY 1
         """, [*meter_ids, _adapt(lo), _adapt(hi + dt.timedelta(days=1)), _adapt(hi)])
         return {int(slot): round(float(kw), 3) for slot, kw in cur.fetchall()}
+
+
+def costs_freeze_hook(*, enterprise: Enterprise, month: dt.date) -> list[str]:
+    """Period-close hook: freeze the month's cost."""
+    costs_freeze_month(enterprise=enterprise, month=month)
+    return []
+
+
+@transaction.atomic
+def costs_restate_hook(*, enterprise: Enterprise, month: dt.date) -> list[str]:
+    """Restatement hook: the restated month's cost is recomputed from the data as it now is, and frozen again."""
+    month = month.replace(day=1)
+    MeterCostMonth.objects.filter(meter__site__enterprise=enterprise, month=month).update(frozen_at=None)
+    costs_freeze_month(enterprise=enterprise, month=month)
+    return []
+
+
+def costs_freeze_closed() -> int:
+    """Freeze the cost of every closed accounting month not frozen yet (the sweep's safety net when the close did not
+    call the hook). Returns the number of enterprise-months frozen."""
+    from carbon.models import AccountingPeriod
+
+    pending = AccountingPeriod.objects.filter(status=AccountingPeriod.Status.CLOSED).filter(
+        Exists(MeterCostMonth.objects.filter(meter__site__enterprise=OuterRef("enterprise"), month=OuterRef("month"),
+                                             frozen_at__isnull=True))).select_related("enterprise")
+    done = 0
+    for period in pending:
+        costs_freeze_month(enterprise=period.enterprise, month=period.month)
+        done += 1
+    return done

@@ -238,3 +238,26 @@ def test_incremental_cost_equals_a_full_recompute(batches):
         model.objects.all().delete()
     costs_recompute_all()
     assert _snapshot(interval, cumulative) == incremental
+
+
+def test_closing_and_restating_the_period_freezes_and_refreezes_the_cost(tenants):
+    from carbon.ledger import period_close, period_restate
+
+    site = tenants["site_a"]
+    meter = MeterFactory(site=site, code="E")
+    t = tariff(site, five_band_calendar())
+    ingest(site, quarter_hours("E", dt.date(2025, 7, 1), 10.0, {dt.time(19): 30.0}))
+    period_close(enterprise=site.enterprise, month=dt.date(2025, 7, 1), actor=tenants["admin_a"])
+    costs_sweep()  # the safety net freezes a closed month whatever the close called
+    month = MeterCostMonth.objects.get(meter=meter)
+    assert month.frozen_at is not None and month.energy_cny == D("624.0000")
+    t.price_flat = D("1.6")
+    t.save()
+    costs_recompute_all()
+    assert MeterCostMonth.objects.get(meter=meter).energy_cny == D("624.0000")  # frozen
+    period_restate(enterprise=site.enterprise, month=dt.date(2025, 7, 1), actor=tenants["admin_a"],
+                   reason="tariff corrected")
+    month = MeterCostMonth.objects.get(meter=meter)
+    # 平段 320 kWh now at 1.6 instead of 0.6: 624 + 320 × 1.0 = 944, frozen again.
+    assert month.energy_cny == D("944.0000")
+    assert month.frozen_at is not None
