@@ -94,7 +94,8 @@ def site_costs_page(request, pk: int):
     chart = {
         "load": {"labels": [s["time"] for s in load["slots"]], "kw": [s["kw"] for s in load["slots"]],
                  "bands": [s["band"] for s in load["slots"]], "band_labels": band_labels},
-        "split": [{"name": line["label"], "value": float(line["cost_cny"])} for line in costs["lines"]
+        "split": [{"name": line["label"], "band": line["band"], "value": float(line["cost_cny"])}
+                  for line in costs["lines"]
                   if line["kind"] == "energy"],
         "demand": site_monthly_demand(site=site, year=period.first.year),
     }

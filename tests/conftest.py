@@ -46,6 +46,7 @@ REFERENCE_DATA = [
     ("carbon.migrations.0002_reference_data", "carbon.EnergyCoefficient"),
     ("reports.migrations.0003_default_indicator_sets", "reports.IndicatorSet"),
     ("reports.migrations.0005_metering_requirements", "reports.MeteringRequirement"),
+    ("costs.migrations.0002_reference_tariffs", "costs.PowerFactorTable"),
 ]
 
 

@@ -10,7 +10,8 @@
     if (split) {
       echarts.init(split).setOption({
         title: { text: split.dataset.title, textStyle: { fontSize: 13 } }, animation: false, tooltip: {},
-        series: [{ type: "pie", radius: "60%", data: data.split }]
+        series: [{ type: "pie", radius: "60%", data: data.split.map(function (d) {
+          return { name: d.name, value: d.value, itemStyle: { color: COLORS[d.band] } }; }) }]
       });
     }
     var load = document.getElementById("band-load");
@@ -37,7 +38,7 @@
         title: { text: md.dataset.title, textStyle: { fontSize: 13 } }, animation: false, tooltip: { trigger: "axis" },
         grid: { top: 40, left: 10, right: 20, bottom: 10, containLabel: true },
         xAxis: { type: "category", data: data.demand.map(function (r) { return r.month; }) }, yAxis: { type: "value" },
-        series: [{ type: "bar", data: data.demand.map(function (r) { return r.max_demand_kw; }) }]
+        series: [{ type: "bar", barMaxWidth: 40, data: data.demand.map(function (r) { return r.max_demand_kw; }) }]
       });
     }
   });
