@@ -255,3 +255,22 @@ def bill_mismatches(*, enterprise: Enterprise, user) -> list[dict]:
     bills = scope(Bill.objects.filter(meter__site__enterprise=enterprise), user)
     tolerance = Decimal(str(settings.COST_BILL_TOLERANCE))
     return [row for row in bill_reconciliation(bills=bills, tolerance=tolerance) if row["flagged"]]
+
+
+EXPORT_HEADER = ["site", "meter", "carrier", "unit", "month", "billing_meter", "quantity", "energy_cny", "funds_cny",
+                 "capacity_cny", "power_factor", "pf_adjustment_cny", "total_cny", "max_demand_kw", "max_demand_at",
+                 "tariff", "tariff_provisional", "frozen"]
+
+
+def cost_export_rows(*, site: Site, period: Period) -> list[list]:
+    """Every meter-month of a site in the period (one query), for the CSV export; timestamps in the site's zone."""
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(site.timezone)
+    rows = (MeterCostMonth.objects.filter(meter__site=site, month__gte=period.first, month__lt=period.end_month)
+            .select_related("meter", "tariff").order_by("meter__code", "month"))
+    return [[site.code, r.meter.code, r.meter.carrier, r.meter.unit, f"{r.month:%Y-%m}", r.billing, r.quantity,
+             r.energy_cny, r.funds_cny, r.capacity_cny, r.power_factor, r.pf_adjustment_cny, r.total_cny,
+             r.max_demand_kw, r.max_demand_at.astimezone(zone).isoformat() if r.max_demand_at else None,
+             r.tariff.name if r.tariff else None, r.tariff.provisional if r.tariff else None,
+             r.frozen_at is not None] for r in rows]

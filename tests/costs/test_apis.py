@@ -49,3 +49,20 @@ def test_foreign_costs_are_not_found_and_bad_period_is_400(costed, api_client):
     r = api_client.get("/api/v1/sites/A1/costs/?period=2025-13")
     assert r.status_code == 400
     assert r.json()["code"] == "invalid_period"
+
+
+def test_site_cost_export_is_csv_per_meter_and_month_and_audited(costed, api_client):
+    from accounts.models import AuditEvent
+
+    api_client.force_authenticate(costed["viewer_a"])
+    r = api_client.get("/api/v1/sites/A1/costs/export/?period=2025")
+    assert r.status_code == 200
+    assert r["Content-Type"].startswith("text/csv")
+    lines = r.content.decode().splitlines()
+    assert lines[0].startswith("site,meter,carrier,unit,month,billing_meter,quantity,energy_cny")
+    main = next(line.split(",") for line in lines[1:] if line.split(",")[1] == "E")
+    # The hand-worked month: 980 kWh, 624 energy, 29.4 funds, 4800 capacity, total 5453.4, 120 kW at 19:00.
+    assert main[4:10] == ["2025-07", "True", "980.0000", "624.0000", "29.4000", "4800.0000"]
+    assert main[12:15] == ["5453.4000", "120.0000", "2025-07-01T19:00:00+08:00"]
+    assert len(lines) == 4  # header + E, E-W1, G
+    assert AuditEvent.objects.filter(action="data.export", detail__subject="site_costs").count() == 1

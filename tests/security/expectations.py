@@ -231,6 +231,7 @@ MATRIX: list[Row] = [
     # --- costs ---
     Row("site-costs", {"GET": READ}, target="site", query="period=2025-03"),
     Row("enterprise-costs", {"GET": READ}, target="enterprise", query="period=2025"),
+    Row("site-costs-export", {"GET": READ}, target="site", query="period=2025"),
     Row("unit-costs", {"GET": READ}, target="unit", query="period=2025-Q1"),
     Row("costs-page", {"GET": UI_OBJECT}, lists=True, query="enterprise={enterprise}"),
     Row("costs-site", {"GET": UI_OBJECT}, target="site", query="period=2025-03"),
