@@ -274,3 +274,22 @@ def cost_export_rows(*, site: Site, period: Period) -> list[list]:
              r.max_demand_kw, r.max_demand_at.astimezone(zone).isoformat() if r.max_demand_at else None,
              r.tariff.name if r.tariff else None, r.tariff.provisional if r.tariff else None,
              r.frozen_at is not None] for r in rows]
+
+
+def site_cost_cards(*, site: Site, month: dt.date) -> list[dict]:
+    """The month's and the year-to-date cost (sums of the site's meter-month totals) with the same spans a year
+    earlier and the change in percent."""
+    meters = site_cost_meters(site)
+    month = month.replace(day=1)
+
+    def total(lo: dt.date, hi: dt.date) -> Decimal | None:
+        got = MeterCostMonth.objects.filter(meter__in=meters, month__gte=lo, month__lte=hi).aggregate(
+            s=Sum("total_cny"))["s"]
+        return None if got is None else _cny(got)
+
+    before = month.replace(year=month.year - 1)
+    cards = [("month", total(month, month), total(before, before)),
+             ("ytd", total(month.replace(month=1), month), total(before.replace(month=1), before))]
+    return [{"key": key, "value": now, "before": then,
+             "yoy": ((now - then) / then * 100).quantize(CENT) if now is not None and then else None}
+            for key, now, then in cards]

@@ -19,6 +19,7 @@ from plants.models import Enterprise, Site
 from .models import BANDS, MeterCostMonth
 from .selectors import (
     load_shift_saving,
+    site_cost_cards,
     site_cost_meters,
     site_costs,
     site_daily_load,
@@ -103,5 +104,6 @@ def site_costs_page(request, pk: int):
         row["max_demand_kw"] = float(row["max_demand_kw"])
     return render(request, "costs/site_costs.html", _common(
         request, site.enterprise, site=site, period=period, costs=costs, day=day.isoformat(), chart=chart,
-        bands=BANDS, whatif=whatif, whatif_error=whatif_error, month_value=f"{period.first:%Y-%m}",
+        bands=BANDS, cards=site_cost_cards(site=site, month=period.first),
+        whatif=whatif, whatif_error=whatif_error, month_value=f"{period.first:%Y-%m}",
         query=request.GET))

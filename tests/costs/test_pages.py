@@ -51,3 +51,17 @@ def test_site_cost_page_speaks_chinese_and_english(costed, client):
     assert "按分时时段和费用项目的费用" in zh and "基本电费" in zh and ">尖峰<" in zh
     en = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Cost by time-of-use band and charge" in en and "Capacity charge" in en
+
+
+def test_cost_cards_give_month_and_year_to_date_with_year_on_year(costed, client):
+    from costs.models import MeterCostMonth
+
+    # A year earlier the same billing meter cost 5000.00 in July (a stored month row stands in for last year's data).
+    MeterCostMonth.objects.create(meter=MeterCostMonth.objects.get(meter__code="E").meter, month="2024-07-01",
+                                  quantity=1, energy_cny=5000, total_cny=5000)
+    client.force_login(costed["viewer_a"])
+    cards = client.get(f"/costs/sites/{costed['site_a'].pk}/?period=2025-07").context["cards"]
+    month, ytd = cards
+    # This July: 5803.40 (E 5453.40 + gas 350); (5803.40 − 5000) / 5000 = 16.068 % → 16.07.
+    assert (str(month["value"]), str(month["before"]), str(month["yoy"])) == ("5803.40", "5000.00", "16.07")
+    assert (str(ytd["value"]), str(ytd["yoy"])) == ("5803.40", "16.07")
