@@ -60,8 +60,21 @@ def _recompute(modeladmin, request, queryset) -> None:
 _recompute.short_description = "Recompute the cost of these sites' meters"  # type: ignore[attr-defined]
 
 
+class RecomputeOnSaveMixin:
+    """A saved tariff or price recomputes its site's cost from its validity on (after the commit, as a task)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        from django.db import transaction
+
+        from .tasks import costs_recompute_task
+
+        site_id, since = obj.site_id, obj.valid_from.isoformat()
+        transaction.on_commit(lambda: costs_recompute_task.delay(site_id, since))
+
+
 @admin.register(ElectricityTariff)
-class ElectricityTariffAdmin(TenantScopedAdmin):
+class ElectricityTariffAdmin(RecomputeOnSaveMixin, TenantScopedAdmin):
     list_display = ["name", "site", "meter", "kind", "calendar", "valid_from", "valid_to", "capacity_basis",
                     "provisional"]
     list_filter = ["kind", "capacity_basis", "provisional", "site"]
@@ -70,7 +83,7 @@ class ElectricityTariffAdmin(TenantScopedAdmin):
 
 
 @admin.register(CarrierPrice)
-class CarrierPriceAdmin(TenantScopedAdmin):
+class CarrierPriceAdmin(RecomputeOnSaveMixin, TenantScopedAdmin):
     list_display = ["site", "carrier", "price_cny", "valid_from", "valid_to", "provisional", "source"]
     list_filter = ["carrier", "provisional", "site"]
     actions = [_recompute]

@@ -21,6 +21,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from energy_platform.errors import ApplicationError
@@ -163,6 +164,15 @@ def _compute_zone(cur, loc: _Local, ranges: dict[int, tuple[dt.date, dt.date]]) 
                 "WHERE r.meter_id = costs_ranges.meter_id AND r.ts >= costs_ranges.hi)")
     # Interval quantities of the ranges (the delta of a register's last reading needs the next reading after hi).
     cur.execute("DELETE FROM costs_q")
+    # The local time is converted once per reading (`lt`); day, month and quarter-hour come from it.
+    if loc.pg:
+        lt = f"(r.ts AT TIME ZONE {loc.q})"
+        day, month = "CAST(x.lt AS date)", "CAST(EXTRACT(MONTH FROM x.lt) AS integer)"
+        slot = "(CAST(EXTRACT(HOUR FROM x.lt) AS integer) * 4 + CAST(EXTRACT(MINUTE FROM x.lt) AS integer) / 15)"
+    else:
+        lt = f"datetime(r.ts, '{loc.off:+d} minutes')"
+        day, month = "date(x.lt)", "CAST(strftime('%m', x.lt) AS integer)"
+        slot = "(CAST(strftime('%H', x.lt) AS integer) * 4 + CAST(strftime('%M', x.lt) AS integer) / 15)"
     cur.execute(f"""
         INSERT INTO costs_q (meter_id, ts, q, ivl, day, month, slot)
         SELECT x.meter_id, x.ts,
@@ -170,10 +180,11 @@ def _compute_zone(cur, loc: _Local, ranges: dict[int, tuple[dt.date, dt.date]]) 
                      WHEN x.nv >= x.v THEN x.nv - x.v
                      WHEN x.roll IS NOT NULL AND x.v >= 0.9 * x.roll AND x.nv <= 0.1 * x.roll THEN x.nv + x.roll - x.v
                      ELSE x.nv END) * x.mult,
-               x.ivl, {loc.day('x.ts')}, {loc.month('x.ts')}, {loc.slot('x.ts')}
+               x.ivl, {day}, {month}, {slot}
         FROM (
-            SELECT r.meter_id, r.ts, r.value AS v, g.hi, m.reading_kind AS kind, m.interval_minutes AS ivl,
-                   CAST(m.multiplier AS double precision) AS mult, CAST(m.rollover_value AS double precision) AS roll,
+            SELECT r.meter_id, r.ts, {lt} AS lt, r.value AS v, g.hi, m.reading_kind AS kind,
+                   m.interval_minutes AS ivl, CAST(m.multiplier AS double precision) AS mult,
+                   CAST(m.rollover_value AS double precision) AS roll,
                    LEAD(r.value) OVER (PARTITION BY r.meter_id ORDER BY r.ts) AS nv
             FROM costs_ranges g
             JOIN meters_reading r ON r.meter_id = g.meter_id AND r.ts >= g.lo
@@ -218,6 +229,8 @@ def _compute_zone(cur, loc: _Local, ranges: dict[int, tuple[dt.date, dt.date]]) 
     cur.execute("SELECT DISTINCT tariff_id FROM costs_md WHERE tariff_id IS NOT NULL")
     _fill(cur, "costs_slots", "tariff_id, month, holiday, slot, band, price",
           _slot_rows([row[0] for row in cur.fetchall()]))
+    if loc.pg:  # temporary tables have no statistics until analysed: without them the joins below nest loops
+        cur.execute("ANALYZE costs_q, costs_md, costs_slots")
     # Replace the ranges' unfrozen days.
     for table in ("costs_meterbandday", "costs_metercostday"):
         cur.execute(f"""
@@ -241,9 +254,7 @@ def _compute_zone(cur, loc: _Local, ranges: dict[int, tuple[dt.date, dt.date]]) 
         INSERT INTO costs_metercostday (meter_id, day, quantity, energy_cny, funds_cny, max_demand_kw, max_demand_at,
                                         tariff_id, carrier_price_id, rollup_quantity, rollup_received, computed_at)
         SELECT d.meter_id, d.day, COALESCE(a.quantity, 0),
-               CASE WHEN d.tariff_id IS NOT NULL
-                    THEN COALESCE((SELECT SUM(b.energy_cny) FROM costs_meterbandday b
-                                   WHERE b.meter_id = d.meter_id AND b.day = d.day), 0)
+               CASE WHEN d.tariff_id IS NOT NULL THEN COALESCE(bd.cny, 0)
                     WHEN d.price_id IS NOT NULL
                     THEN ROUND(COALESCE(a.quantity, 0) * (SELECT p.price_cny FROM costs_carrierprice p
                                                           WHERE p.id = d.price_id), 4) END,
@@ -259,6 +270,9 @@ def _compute_zone(cur, loc: _Local, ranges: dict[int, tuple[dt.date, dt.date]]) 
                        FROM costs_q c JOIN meters_meter m ON m.id = c.meter_id
                        WHERE m.carrier = '{Carrier.ELECTRICITY.value}' AND c.ivl <= 60) w
                    WHERE n = 1) pk ON pk.meter_id = d.meter_id AND pk.day = d.day
+        LEFT JOIN (SELECT b.meter_id, b.day, SUM(b.energy_cny) AS cny FROM costs_meterbandday b
+                   JOIN costs_md d2 ON d2.meter_id = b.meter_id AND d2.day = b.day
+                   GROUP BY b.meter_id, b.day) bd ON bd.meter_id = d.meter_id AND bd.day = d.day
         LEFT JOIN meters_meterrollup r ON r.meter_id = d.meter_id AND r.granularity = 'day'
                                        AND r.bucket_start = {loc.day_start('d.day')}
     """)
@@ -445,10 +459,12 @@ def costs_stale_days(*, limit: int = 50_000) -> dict[int, set[dt.date]]:
 
 
 def costs_sweep(*, limit: int = 50_000) -> int:
-    """Recompute the cost of the stale meter-days (after the rollup sweep); returns the number of meter-days."""
+    """Recompute the cost of the stale meter-days (after the rollup sweep), then freeze closed months not frozen yet;
+    returns the number of meter-days recomputed."""
     stale = costs_stale_days(limit=limit)
     ranges = {m: (min(days), max(days) + dt.timedelta(days=1)) for m, days in stale.items()}
     costs_compute(ranges=ranges)
+    costs_freeze_closed()
     return sum(len(d) for d in stale.values())
 
 
@@ -467,3 +483,63 @@ def costs_freeze_month(*, enterprise: Enterprise, month: dt.date) -> int:
     costs_compute(ranges={m: (month, end) for m in meters if m not in already})
     return MeterCostMonth.objects.filter(meter_id__in=meters, month=month, frozen_at__isnull=True).update(
         frozen_at=timezone.now())
+
+
+def quarter_hour_load(*, meter_ids: list[int], day: dt.date, tz: str) -> dict[int, float]:
+    """The summed average load (kW) of the meters in each quarter-hour of a local day, from their readings (a
+    register's delta needs the reading after it: readings up to a day later are read)."""
+    if not meter_ids:
+        return {}
+    loc = _Local(tz)
+    zone = zoneinfo.ZoneInfo(tz)
+    lo = dt.datetime.combine(day, dt.time(), zone)
+    hi = lo + dt.timedelta(days=1)
+    marks = ",".join(["%s"] * len(meter_ids))
+    with connection.cursor() as cur:
+        cur.execute(f"""
+            SELECT {loc.slot('x.ts')}, SUM(
+                   (CASE WHEN x.kind = 'interval' THEN x.v
+                         WHEN x.nv >= x.v THEN x.nv - x.v
+                         WHEN x.roll IS NOT NULL AND x.v >= 0.9 * x.roll AND x.nv <= 0.1 * x.roll
+                              THEN x.nv + x.roll - x.v
+                         ELSE x.nv END) * x.mult * 60.0 / x.ivl)
+            FROM (SELECT r.ts, r.value AS v, m.reading_kind AS kind, m.interval_minutes AS ivl,
+                         CAST(m.multiplier AS double precision) AS mult,
+                         CAST(m.rollover_value AS double precision) AS roll,
+                         LEAD(r.value) OVER (PARTITION BY r.meter_id ORDER BY r.ts) AS nv
+                  FROM meters_reading r JOIN meters_meter m ON m.id = r.meter_id
+                  WHERE r.meter_id IN ({marks}) AND r.ts >= %s AND r.ts < %s) x
+            WHERE x.ts < %s AND (x.kind = 'interval' OR x.nv IS NOT NULL) AND x.ivl <= 60
+            GROUP BY 1
+        """, [*meter_ids, _adapt(lo), _adapt(hi + dt.timedelta(days=1)), _adapt(hi)])
+        return {int(slot): round(float(kw), 3) for slot, kw in cur.fetchall()}
+
+
+def costs_freeze_hook(*, enterprise: Enterprise, month: dt.date) -> list[str]:
+    """Period-close hook: freeze the month's cost."""
+    costs_freeze_month(enterprise=enterprise, month=month)
+    return []
+
+
+@transaction.atomic
+def costs_restate_hook(*, enterprise: Enterprise, month: dt.date) -> list[str]:
+    """Restatement hook: the restated month's cost is recomputed from the data as it now is, and frozen again."""
+    month = month.replace(day=1)
+    MeterCostMonth.objects.filter(meter__site__enterprise=enterprise, month=month).update(frozen_at=None)
+    costs_freeze_month(enterprise=enterprise, month=month)
+    return []
+
+
+def costs_freeze_closed() -> int:
+    """Freeze the cost of every closed accounting month not frozen yet (the sweep's safety net when the close did not
+    call the hook). Returns the number of enterprise-months frozen."""
+    from carbon.models import AccountingPeriod
+
+    pending = AccountingPeriod.objects.filter(status=AccountingPeriod.Status.CLOSED).filter(
+        Exists(MeterCostMonth.objects.filter(meter__site__enterprise=OuterRef("enterprise"), month=OuterRef("month"),
+                                             frozen_at__isnull=True))).select_related("enterprise")
+    done = 0
+    for period in pending:
+        costs_freeze_month(enterprise=period.enterprise, month=period.month)
+        done += 1
+    return done

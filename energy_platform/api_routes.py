@@ -64,3 +64,6 @@ extra_urlpatterns += alerts_api_urlpatterns
 from meters.apis_gateways import GatewayTagViewSet  # noqa: E402
 
 router.register("gateway-tags", GatewayTagViewSet, basename="gatewaytag")
+from costs.urls import api_urlpatterns as costs_api_urlpatterns  # noqa: E402
+
+extra_urlpatterns += costs_api_urlpatterns

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("", include("insights.urls")),
     path("", include("alerts.urls")),
+    path("", include("costs.urls")),
     path("regulator/", include("reports.portal_urls")),
     path("", include("ui.urls")),
 ]

@@ -48,6 +48,7 @@ REFERENCE_DATA = [
     ("reports.migrations.0005_metering_requirements", "reports.MeteringRequirement"),
     # (module, model, rows whose absence means "not loaded") where the model already has rows of an earlier migration
     ("carbon.migrations.0006_coefficient_history_data", "carbon.EnergyCoefficient", {"edition": "GB/T 2589-2008"}),
+    ("costs.migrations.0002_reference_tariffs", "costs.PowerFactorTable"),
 ]
 
 

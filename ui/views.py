@@ -18,6 +18,7 @@ from accounts.tenancy import is_regulator, scope, visible_enterprises
 from carbon.kpis import enterprise_kpis_current
 from carbon.models import Target
 from carbon.periods import Period
+from costs.selectors import bill_mismatches
 from energy_platform.errors import ApplicationError
 from energy_platform.numbers import PLACES
 from meters.models import Carrier, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
@@ -169,6 +170,7 @@ def quality_page(request):
     estimate_form.fields["meter"].widget.choices = [(m.pk, f"{m.site.code} / {m.code}") for m in meters]
     return render(request, "ui/quality.html", _common(
         request, enterprise, estimate_form=estimate_form,
+        bill_mismatches=bill_mismatches(enterprise=enterprise, user=request.user),
         **selectors.quality_issues(enterprise=enterprise, user=request.user)))
 
 

@@ -214,6 +214,11 @@ CELERY_BEAT_SCHEDULE["carbon-periods-autoclose"] = {"task": "carbon.tasks.period
 
 # Forecasting and early warning (alerts app): evaluate alert rules every 15 minutes and e-mail new alerts.
 CELERY_BEAT_SCHEDULE["alerts-rules-evaluate"] = {"task": "alerts.tasks.alert_rules_evaluate_task", "schedule": 15 * 60}
+# Energy cost (costs app): recompute the cost of meter-days whose rollups changed, every 5 minutes.
+CELERY_BEAT_SCHEDULE["costs-sweep"] = {"task": "costs.tasks.costs_sweep_task", "schedule": 5 * 60}
+# A bill whose quantity or amount differs from the metered quantity or computed cost by more than this share is
+# listed on the data-quality page.
+COST_BILL_TOLERANCE = env.float("COST_BILL_TOLERANCE", default=0.02)
 
 # UI numbers are grouped per locale where a template asks for it (floatformat with "g", intcomma). Not globally:
 # USE_THOUSAND_SEPARATOR would also print ids as "1,109" in English, breaking links and form values.

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from carbon.kpis import enterprise_kpis, site_kpis
 from carbon.periods import Period, period_coverage
+from costs.reporting import cost_report_rows
 from meters.models import Meter
 
 from ..formatting import excluded_note
@@ -84,6 +85,11 @@ def build_energy(*, enterprise, year: int, site=None, options=None) -> Document:
         [[c, carrier_name(c), lvl, str(LEVEL_NAMES.get(lvl, lvl)), installed.get((c, lvl), 0), required.get((c, lvl))]
          for c, lvl in sorted(set(installed) | {key for key in required if key[0] in metered_carriers})],
     )
+    cost = cost_report_rows(enterprise=enterprise, site=site, period=period)
+    cost_table = Table(
+        [Column("line", _("Line code")), Column("name", _("Line")), Column("quantity", _("Quantity")),
+         Column("unit", _("Unit")), Column("cost_cny", _("Cost"), "CNY")],
+        [[r["line"], r["name"], r["quantity"], r["unit"], r["cost_cny"]] for r in cost["rows"]])
     meta = subject_meta(enterprise=enterprise, site=site, year=year, period=period)
     meta["electricity_method"] = k["electricity_method"]
     return Document(
@@ -105,6 +111,7 @@ def build_energy(*, enterprise, year: int, site=None, options=None) -> Document:
             Section("metering", _("Metering coverage (GB 17167-2006)"), [metering],
                     [_("Equipping rate = meters installed / meters required; the platform holds no inventory of "
                        "required metering points, so only installed meters and the required rates are shown.")]),
+            Section("cost", _("Energy cost"), [cost_table], cost["notes"]),
         ],
         factor_versions=k["factor_versions"],
     )

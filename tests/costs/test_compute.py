@@ -238,3 +238,52 @@ def test_incremental_cost_equals_a_full_recompute(batches):
         model.objects.all().delete()
     costs_recompute_all()
     assert _snapshot(interval, cumulative) == incremental
+
+
+def test_closing_and_restating_the_period_freezes_and_refreezes_the_cost(tenants):
+    from carbon.ledger import period_close, period_restate
+
+    site = tenants["site_a"]
+    meter = MeterFactory(site=site, code="E")
+    t = tariff(site, five_band_calendar())
+    ingest(site, quarter_hours("E", dt.date(2025, 7, 1), 10.0, {dt.time(19): 30.0}))
+    period_close(enterprise=site.enterprise, month=dt.date(2025, 7, 1), actor=tenants["admin_a"])
+    costs_sweep()  # the safety net freezes a closed month whatever the close called
+    month = MeterCostMonth.objects.get(meter=meter)
+    assert month.frozen_at is not None and month.energy_cny == D("624.0000")
+    t.price_flat = D("1.6")
+    t.save()
+    costs_recompute_all()
+    assert MeterCostMonth.objects.get(meter=meter).energy_cny == D("624.0000")  # frozen
+    period_restate(enterprise=site.enterprise, month=dt.date(2025, 7, 1), actor=tenants["admin_a"],
+                   reason="tariff corrected")
+    month = MeterCostMonth.objects.get(meter=meter)
+    # 平段 320 kWh now at 1.6 instead of 0.6: 624 + 320 × 1.0 = 944, frozen again.
+    assert month.energy_cny == D("944.0000")
+    assert month.frozen_at is not None
+
+
+def test_a_tariff_saved_in_the_admin_recomputes_the_site_cost(tenants, client, django_capture_on_commit_callbacks,
+                                                               monkeypatch):
+    from costs.tasks import costs_recompute_task
+
+    monkeypatch.setattr(costs_recompute_task, "delay", costs_recompute_task)  # the worker, in-process
+    site = tenants["site_a"]
+    meter = MeterFactory(site=site, code="E")
+    t = tariff(site, five_band_calendar())
+    ingest(site, quarter_hours("E", dt.date(2025, 7, 1), 10.0, {dt.time(19): 30.0}))
+    client.force_login(tenants["staff"])
+    url = f"/admin/costs/electricitytariff/{t.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {k: ("" if v is None else v) for k, v in form.initial.items()}
+    data.update({"price_flat": "1.6", "valid_from": "2025-01-01", "price_critical_peak": "1.2",
+                 "price_deep_valley": "0.2", "calendar": t.calendar_id, "site": site.pk, "meter": "",
+                 "pf_table": "", "reactive_meter": "", "capacity_price_cny": "", "transformer_kva": "",
+                 "valid_to": ""})
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(url, data)
+    assert r.status_code == 302, r.context["adminform"].form.errors if r.context else r
+    t.refresh_from_db()
+    assert t.price_flat == D("1.6")
+    # 平段 320 kWh now at 1.6 instead of 0.6: 624 + 320 × 1.0 = 944.
+    assert MeterCostMonth.objects.get(meter=meter).energy_cny == D("944.0000")

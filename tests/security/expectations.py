@@ -317,6 +317,13 @@ MATRIX: list[Row] = [
                                   "DELETE": DELETE_ADMIN}, target="project"),
     Row("savingsproject-assessment", {"GET": READ}, target="project"),
     Row("insights-*", {"GET": UI_OBJECT}, lists=True, query="enterprise={enterprise}"),
+    # --- costs ---
+    Row("site-costs", {"GET": READ}, target="site", query="period=2025-03"),
+    Row("enterprise-costs", {"GET": READ}, target="enterprise", query="period=2025"),
+    Row("site-costs-export", {"GET": READ}, target="site", query="period=2025"),
+    Row("unit-costs", {"GET": READ}, target="unit", query="period=2025-Q1"),
+    Row("costs-page", {"GET": UI_OBJECT}, lists=True, query="enterprise={enterprise}"),
+    Row("costs-site", {"GET": UI_OBJECT}, target="site", query="period=2025-03"),
     # --- exports ---
     Row("rollups-export", {"GET": READ}, query="site={site}&granularity=day&start=2025-03-01&end=2025-04-01"),
     # Regulator pages are for regulators only (platform staff use the admin).
@@ -370,6 +377,7 @@ MATRIX: list[Row] = [
     Row("admin:meters_*", {"GET": ADMIN_PERMITTED}, target="admin"),
     Row("admin:carbon_*", {"GET": ADMIN_PERMITTED}, target="admin"),
     Row("admin:reports_*", {"GET": ADMIN_PERMITTED}, target="admin"),
+    Row("admin:costs_*", {"GET": ADMIN_PERMITTED}, target="admin"),
     Row("admin:*", {"GET": ADMIN_NO_PERMS}, target="admin"),
     Row("admin/(?P<url>.*)$", {"GET": profile(default=302, staff_manager=404, superuser=404)}),
     Row("admin/*", {"GET": profile(default=302)}, target="admin"),  # <object_id>/ redirects to the change page

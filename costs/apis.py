@@ -1,0 +1,90 @@
+"""REST endpoints of the cost: a site's, an enterprise's and a production unit's cost for a period."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import tenancy
+from accounts.audit import audit_record
+from carbon.apis import PERIOD_PARAM, site_by_code
+from carbon.periods import Period
+from plants.models import ProductionUnit
+
+from .selectors import EXPORT_HEADER, cost_export_rows, enterprise_costs, site_costs, unit_costs
+
+_costs = inline_serializer("Costs", {
+    "period": serializers.CharField(), "lines": serializers.ListField(), "total_cny": serializers.DecimalField(
+        max_digits=18, decimal_places=2), "tariff_versions": serializers.ListField()})
+
+
+def _exact(value):
+    """Money and quantities as decimal strings (the JSON encoder would turn Decimals into floats)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _exact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_exact(v) for v in value]
+    return value
+
+
+def _period(request) -> Period:
+    return Period.parse(request.query_params.get("period", ""))
+
+
+class SiteCostsApi(APIView):
+    @extend_schema(parameters=[PERIOD_PARAM, OpenApiParameter("enterprise", int)], responses=_costs, tags=["costs"],
+                   summary="Energy cost of a site: lines per time-of-use band, capacity, power factor and carrier")
+    def get(self, request, code: str):
+        site = site_by_code(request.user, code, request.query_params.get("enterprise"))
+        return Response(_exact(site_costs(site=site, period=_period(request))))
+
+
+class EnterpriseCostsApi(APIView):
+    @extend_schema(parameters=[PERIOD_PARAM], responses=_costs, tags=["costs"], summary="Energy cost of an enterprise")
+    def get(self, request, pk: int):
+        enterprise = get_object_or_404(tenancy.visible_enterprises(request.user), pk=pk)
+        return Response(_exact(enterprise_costs(enterprise=enterprise, period=_period(request))))
+
+
+class UnitCostsApi(APIView):
+    @extend_schema(parameters=[PERIOD_PARAM], responses=_costs, tags=["costs"],
+                   summary="Energy cost of a production unit and its sub-units")
+    def get(self, request, pk: int):
+        unit = get_object_or_404(tenancy.scope(ProductionUnit.objects.select_related("site__enterprise"),
+                                               request.user), pk=pk)
+        return Response(_exact(unit_costs(unit=unit, period=_period(request))))
+
+
+class SiteCostsExportApi(APIView):
+    """A site's cost per meter and month as CSV (quantities, charges, maximum demand, tariff, frozen)."""
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)  # the answer is always CSV
+
+    @extend_schema(parameters=[PERIOD_PARAM, OpenApiParameter("enterprise", int)],
+                   responses={(200, "text/csv"): OpenApiTypes.BINARY}, tags=["exports"],
+                   operation_id="site_costs_export",
+                   summary="Export a site's cost per meter and month as CSV")
+    def get(self, request, code: str):
+        site = site_by_code(request.user, code, request.query_params.get("enterprise"))
+        period = _period(request)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(EXPORT_HEADER)
+        writer.writerows(cost_export_rows(site=site, period=period))
+        audit_record(action="data.export", request=request, enterprise=site.enterprise,
+                     detail={"subject": "site_costs", "code": site.code, "period": str(period), "format": "csv"})
+        resp = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        resp["Content-Disposition"] = f'attachment; filename="costs_{site.code}_{period}.csv"'
+        return resp
