@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: Data flows reading -> rollup -> ledger/KPI -> report/screen: an app may import an app of a lower tier, never one of
 #: its own tier or a higher one, except for the peer edges listed below.
-TIERS = {"plants": 0, "meters": 1, "carbon": 2, "costs": 2.5, "reports": 3, "ui": 3, "insights": 3, "alerts": 3, "demo": 4}
+#: costs (tariffs and cost) reads meters and carbon, and the reports and pages read it: a tier of its own between them.
+TIERS = {"plants": 0, "meters": 1, "carbon": 2, "costs": 2.5, "reports": 3, "ui": 3, "insights": 3, "alerts": 3,
+         "demo": 4}
 #: Infrastructure every app may import. They import no domain app, except: accounts' memberships and jurisdictions
 #: belong to enterprises (accounts -> plants), and the project's URL modules route to every app's views.
 INFRASTRUCTURE = {"accounts", "energy_platform"}

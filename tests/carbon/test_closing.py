@@ -19,6 +19,7 @@ from meters.services.gateways import gateway_provision
 from meters.services.ingest import RawRow, readings_ingest
 from reports.builders import builders
 from tests.factories import EconomicDataFactory, MeterFactory
+from tests.paths import site_api
 
 pytestmark = pytest.mark.django_db
 MARCH = dt.date(2025, 3, 1)
@@ -74,7 +75,7 @@ def test_closing_records_energy_by_carrier_value_added_and_emissions_in_a_snapsh
 def test_late_reading_after_close_is_flagged_at_once_and_changes_nothing_until_restated(closed, api_client):
     site = closed["site_a"]
     api_client.force_authenticate(closed["viewer_a"])
-    before = api_client.get("/api/v1/sites/A1/kpis/?period=2025-03").json()
+    before = api_client.get(site_api("A1") + "kpis/?period=2025-03").json()
     assert before["energy_tce"]["value"] == 39.151
     assert before["period_status"]["closed"] is True
     assert before["period_status"]["restatement_pending"] is False
@@ -92,7 +93,7 @@ def test_late_reading_after_close_is_flagged_at_once_and_changes_nothing_until_r
     assert "late or corrected readings" in period.restatement_reason
 
     rollup_sweep()  # the rollups now hold 11 t of diesel for March
-    after = api_client.get("/api/v1/sites/A1/kpis/?period=2025-03").json()
+    after = api_client.get(site_api("A1") + "kpis/?period=2025-03").json()
     assert after["energy_tce"]["value"] == 39.151  # unchanged: the closed figure
     assert after["scope1_tco2"]["value"] == 31.4512
     assert after["period_status"] == {"closed": True, "restatement_pending": True, "closed_months": ["2025-03"],
@@ -116,7 +117,7 @@ def test_corrected_value_added_for_a_closed_month_is_flagged_in_the_same_request
     assert r.status_code == 201, r.content
     period = AccountingPeriod.objects.get(enterprise=closed["a"], month=MARCH)
     assert (period.restatement_pending, period.restatement_reason) == (True, "corrected value added stored")
-    kpis = api_client.get("/api/v1/sites/A1/kpis/?period=2025-03").json()
+    kpis = api_client.get(site_api("A1") + "kpis/?period=2025-03").json()
     # still the closed value added (100) and intensity 39.151 / 100 = 0.3915, not 39.151 / 200 = 0.1958
     assert kpis["value_added_10k_cny"]["value"] == 100.0
     assert kpis["energy_per_value_added"]["value"] == 0.3915
@@ -131,7 +132,7 @@ def test_the_same_closed_figure_in_the_kpi_api_a_report_and_the_regulator_portal
     rollup_sweep()
     # 2025: closed March 39.151 (not 39.151 + 2 × 1.4571 = 42.0652) + open April 6.145 = 45.296 tce
     api_client.force_authenticate(closed["viewer_a"])
-    year = api_client.get("/api/v1/sites/A1/kpis/?period=2025").json()
+    year = api_client.get(site_api("A1") + "kpis/?period=2025").json()
     assert year["energy_tce"]["value"] == 45.296
     assert year["period_status"]["closed_months"] == ["2025-03"]
     assert year["period_status"]["restatement_pending"] is True

@@ -13,6 +13,7 @@ from meters.models import Carrier, DirtyMeterDay, Meter, Reading
 from meters.rollup import rollup_all
 from meters.services.ingest import RawRow, readings_ingest
 from tests.factories import EconomicDataFactory, MeterFactory
+from tests.paths import site_api
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +127,7 @@ def _excluded(body) -> dict:
 
 def test_kpis_leave_the_bad_meters_out_and_say_the_figure_is_incomplete(poisoned, api_client):
     api_client.force_authenticate(poisoned["manager_a"])
-    site = api_client.get("/api/v1/sites/A1/kpis/?period=2025-03")
+    site = api_client.get(site_api("A1") + "kpis/?period=2025-03")
     assert site.status_code == 200
     body = site.json()
     # 100,000 kWh × 0.1229 kgce/kWh (GB/T 2589-2020, DOMAIN.md §1) ÷ 1,000 = 12.29 tce
@@ -144,9 +145,9 @@ def test_kpis_leave_the_bad_meters_out_and_say_the_figure_is_incomplete(poisoned
 def test_every_read_path_answers_200_with_a_poisoned_meter(poisoned, api_client, client):
     site, ent = poisoned["site"], poisoned["a"]
     api_client.force_authenticate(poisoned["manager_a"])
-    for url in ["/api/v1/sites/A1/kpis/?period=2025", "/api/v1/sites/A1/forecast/?period=2025&as_of=2025-03-20",
+    for url in [site_api("A1") + "kpis/?period=2025", site_api("A1") + "forecast/?period=2025&as_of=2025-03-20",
                 f"/api/v1/enterprises/{ent.pk}/forecast/?period=2025&as_of=2025-03-20",
-                "/api/v1/sites/A1/energy-flow/?period=2025-03", "/api/v1/sites/A1/benchmark/?period=2025",
+                site_api("A1") + "energy-flow/?period=2025-03", site_api("A1") + "benchmark/?period=2025",
                 f"/api/v1/ui/sites/{site.pk}/monthly/", f"/api/v1/ui/sites/{site.pk}/load/?day=2025-03-01",
                 f"/api/v1/ui/sites/{site.pk}/kpi-trend/",
                 *[f"/api/v1/ui/meters/{m.pk}/series/" for m in Meter.objects.filter(site=site)]]:
@@ -156,7 +157,7 @@ def test_every_read_path_answers_200_with_a_poisoned_meter(poisoned, api_client,
     meter = api_client.get(f"/api/v1/meters/{huge.pk}/kpis/?period=2025-03")
     assert meter.status_code == 200
     assert (meter.json()["quantity"]["value"], meter.json()["excluded"]["reason"]) == (None, "implausible_value")
-    flow = api_client.get("/api/v1/sites/A1/energy-flow/?period=2025-03").json()
+    flow = api_client.get(site_api("A1") + "energy-flow/?period=2025-03").json()
     # The good meter alone: 12.29 tce in (as above).
     assert Decimal(str(flow["inputs_total"])) == Decimal("12.29")
     assert _excluded(flow) == {"E-ZERO": "unit_not_allowed", "E-HUGE": "implausible_value"}

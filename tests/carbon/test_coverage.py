@@ -16,6 +16,7 @@ from meters.rollup import rollup_all
 from plants.models import Site
 from reports.builders import builders
 from tests.factories import EconomicDataFactory, MeterFactory, SiteFactory
+from tests.paths import site_api
 from ui.selectors import site_kpi_trend
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +71,7 @@ def test_coverage_of_a_month_and_a_year_in_progress():
 
 def test_month_in_progress_has_no_intensity_and_says_through_when(factory, today, api_client, tenants):
     api_client.force_authenticate(tenants["viewer_a"])
-    k = api_client.get("/api/v1/sites/A1/kpis/?period=2025-12").json()
+    k = api_client.get(site_api("A1") + "kpis/?period=2025-12").json()
     assert k["energy_tce"]["value"] == 0.7374
     assert k["coverage"] == {"in_progress": True, "through": "2025-12-06", "complete_months": []}
     assert k["energy_per_value_added"] == {"value": None, "unit": "tce/10^4 CNY", "months": [],

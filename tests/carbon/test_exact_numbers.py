@@ -12,6 +12,7 @@ from meters.rollup import rollup_sweep
 from meters.services.ingest import RawRow, readings_ingest
 from reports.formatting import fmt_cell, row_units
 from tests.factories import MeterFactory, SiteFactory
+from tests.paths import site_api
 
 
 @pytest.mark.django_db
@@ -63,7 +64,7 @@ def test_rollup_float_noise_does_not_reach_the_kpi_answer(tenants, api_client):
     assert readings_ingest(site=site, rows=rows).accepted == 3
     rollup_sweep()
     api_client.force_authenticate(tenants["manager_a"])
-    body = api_client.get("/api/v1/sites/A1/kpis/?period=2025-03")
+    body = api_client.get(site_api("A1") + "kpis/?period=2025-03")
     assert body.status_code == 200
     assert body.json()["energy_by_carrier"][0]["quantity"] == 0.3  # 3 × 0.1 kWh
     assert b"0.30000000000000004" not in body.content

@@ -26,6 +26,7 @@ from meters.services.ingest import RawRow, readings_ingest
 from reports.builders.energy import build_energy
 from reports.builders.ghg import build_ghg
 from tests.factories import EnterpriseFactory, MeterFactory, SiteFactory
+from tests.paths import site_api
 
 pytestmark = pytest.mark.django_db
 MONTHLY = 43200  # minutes: read once a month
@@ -126,7 +127,7 @@ def test_a_month_before_the_2008_edition_substitutes_it_and_says_so(tenants, api
     _monthly(site, "E", Carrier.ELECTRICITY, "kWh")
     _post(site, "2007-03-01", {"E": 10_000})
     api_client.force_authenticate(tenants["viewer_a"])
-    r = api_client.get("/api/v1/sites/A1/kpis/?period=2007-03")
+    r = api_client.get(site_api("A1") + "kpis/?period=2007-03")
     assert r.status_code == 200, r.content
     body = r.json()
     carrier = body["energy_by_carrier"][0]
@@ -168,7 +169,7 @@ def test_an_equal_value_year_without_the_previous_years_rate_answers_with_an_emp
     Target.objects.create(enterprise=tenants["a"], indicator=Target.Indicator.ENERGY_TCE, baseline_year=2024,
                           target_year=2025, reduction_pct=Decimal("5"))
     api_client.force_authenticate(tenants["viewer_a"])
-    for url in ("/api/v1/sites/A1/kpis/?period=2025-03&method=equal_value",
+    for url in (site_api("A1") + "kpis/?period=2025-03&method=equal_value",
                 f"/api/v1/enterprises/{tenants['a'].pk}/kpis/?period=2025-03&method=equal_value"):
         r = api_client.get(url)
         assert r.status_code == 200, r.content

@@ -4,13 +4,15 @@ from decimal import Decimal
 
 import pytest
 
+from tests.paths import site_api
+
 pytestmark = pytest.mark.django_db
 D = Decimal
 
 
 def test_site_costs_lines_add_up_to_the_total_and_name_the_tariff(costed, api_client):
     api_client.force_authenticate(costed["viewer_a"])
-    r = api_client.get("/api/v1/sites/A1/costs/?period=2025-07")
+    r = api_client.get(site_api("A1") + "costs/?period=2025-07")
     assert r.status_code == 200
     body = r.json()
     lines = {(line["kind"], line.get("band") or line.get("carrier")): D(line["cost_cny"]) for line in body["lines"]}
@@ -42,11 +44,11 @@ def test_enterprise_and_unit_costs(costed, api_client):
 
 def test_foreign_costs_are_not_found_and_bad_period_is_400(costed, api_client):
     api_client.force_authenticate(costed["admin_b"])
-    assert api_client.get("/api/v1/sites/A1/costs/?period=2025-07").status_code == 404
+    assert api_client.get(site_api("A1") + "costs/?period=2025-07").status_code == 404
     assert api_client.get(f"/api/v1/enterprises/{costed['a'].pk}/costs/?period=2025").status_code == 404
     assert api_client.get(f"/api/v1/production-units/{costed['unit'].pk}/costs/?period=2025").status_code == 404
     api_client.force_authenticate(costed["viewer_a"])
-    r = api_client.get("/api/v1/sites/A1/costs/?period=2025-13")
+    r = api_client.get(site_api("A1") + "costs/?period=2025-13")
     assert r.status_code == 400
     assert r.json()["code"] == "invalid_period"
 
@@ -55,7 +57,7 @@ def test_site_cost_export_is_csv_per_meter_and_month_and_audited(costed, api_cli
     from accounts.models import AuditEvent
 
     api_client.force_authenticate(costed["viewer_a"])
-    r = api_client.get("/api/v1/sites/A1/costs/export/?period=2025")
+    r = api_client.get(site_api("A1") + "costs/export/?period=2025")
     assert r.status_code == 200
     assert r["Content-Type"].startswith("text/csv")
     lines = r.content.decode().splitlines()
