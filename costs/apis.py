@@ -9,15 +9,16 @@ from decimal import Decimal
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import tenancy
 from accounts.audit import audit_record
-from carbon.apis import PERIOD_PARAM, site_by_code
+from carbon.apis import PERIOD_PARAM, site_for
 from carbon.periods import Period
+from energy_platform.cells import cell_row
 from plants.models import ProductionUnit
 
 from .selectors import EXPORT_HEADER, cost_export_rows, enterprise_costs, site_costs, unit_costs
@@ -43,10 +44,10 @@ def _period(request) -> Period:
 
 
 class SiteCostsApi(APIView):
-    @extend_schema(parameters=[PERIOD_PARAM, OpenApiParameter("enterprise", int)], responses=_costs, tags=["costs"],
+    @extend_schema(parameters=[PERIOD_PARAM], responses=_costs, tags=["costs"],
                    summary="Energy cost of a site: lines per time-of-use band, capacity, power factor and carrier")
-    def get(self, request, code: str):
-        site = site_by_code(request.user, code, request.query_params.get("enterprise"))
+    def get(self, request, pk: int):
+        site = site_for(request.user, pk)
         return Response(_exact(site_costs(site=site, period=_period(request))))
 
 
@@ -72,17 +73,17 @@ class SiteCostsExportApi(APIView):
     def perform_content_negotiation(self, request, force=False):
         return super().perform_content_negotiation(request, force=True)  # the answer is always CSV
 
-    @extend_schema(parameters=[PERIOD_PARAM, OpenApiParameter("enterprise", int)],
+    @extend_schema(parameters=[PERIOD_PARAM],
                    responses={(200, "text/csv"): OpenApiTypes.BINARY}, tags=["exports"],
                    operation_id="site_costs_export",
                    summary="Export a site's cost per meter and month as CSV")
-    def get(self, request, code: str):
-        site = site_by_code(request.user, code, request.query_params.get("enterprise"))
+    def get(self, request, pk: int):
+        site = site_for(request.user, pk)
         period = _period(request)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(EXPORT_HEADER)
-        writer.writerows(cost_export_rows(site=site, period=period))
+        writer.writerows(cell_row(row) for row in cost_export_rows(site=site, period=period))
         audit_record(action="data.export", request=request, enterprise=site.enterprise,
                      detail={"subject": "site_costs", "code": site.code, "period": str(period), "format": "csv"})
         resp = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")

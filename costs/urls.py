@@ -6,8 +6,8 @@ from django.urls import path
 from . import apis, views
 
 api_urlpatterns = [
-    path("sites/<str:code>/costs/", apis.SiteCostsApi.as_view(), name="site-costs"),
-    path("sites/<str:code>/costs/export/", apis.SiteCostsExportApi.as_view(), name="site-costs-export"),
+    path("sites/<int:pk>/costs/", apis.SiteCostsApi.as_view(), name="site-costs"),
+    path("sites/<int:pk>/costs/export/", apis.SiteCostsExportApi.as_view(), name="site-costs-export"),
     path("enterprises/<int:pk>/costs/", apis.EnterpriseCostsApi.as_view(), name="enterprise-costs"),
     path("production-units/<int:pk>/costs/", apis.UnitCostsApi.as_view(), name="unit-costs"),
 ]
