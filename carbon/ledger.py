@@ -37,6 +37,9 @@ GENESIS = "0" * 64
 #: Callables `hook(*, enterprise, month) -> list[str]` run after a restatement; each returns references of the
 #: documents it superseded. The reports app registers one (reports imports carbon, never the reverse).
 RESTATEMENT_HOOKS: list = []
+#: Callables `hook(*, enterprise, month)` run inside `period_close()`'s transaction after the month is closed: figures
+#: that other apps keep per month are frozen with it (costs registers one; carbon imports no higher app).
+CLOSE_HOOKS: list = []
 HASHED_FIELDS = ["enterprise_id", "seq", "site_id", "month", "scope", "source", "activity_amount", "activity_unit",
                  "factor_id", "factor_value", "factor_version", "tco2", "readings_from", "readings_to", "kind",
                  "reverses_id", "reason", "author_id", "created_at"]
@@ -227,6 +230,8 @@ def period_close(*, enterprise: Enterprise, month: dt.date, actor=None) -> list[
     period.closed_at = timezone.now()
     period.closed_by = actor
     period.save(update_fields=["status", "closed_at", "closed_by"])
+    for hook in CLOSE_HOOKS:
+        hook(enterprise=enterprise, month=month)
     audit_record(actor=actor, action="period.close", obj=period, enterprise=enterprise,
                  detail={"month": f"{month:%Y-%m}", "entries": len(entries)})
     return entries

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, RegulatorJurisdiction, Role
 from carbon.models import Target
+from costs.demo import costs_demo_load
 from meters.models import Carrier, Meter
 from meters.rollup import rollup_all
 from plants.models import EconomicData, Enterprise, Product, ProductionData, ProductionUnit, Site
@@ -293,6 +294,8 @@ def demo_load(*, until: dt.datetime | None = None, small: bool = False, seed: in
 
     log("rolling up …")
     rollup_all()
+    log("computing energy cost …")
+    costs_demo_load(enterprise=enterprise)
     logins = _users(enterprise)
     other, _ = get_user_model().objects.get_or_create(username="suzhou")
     other.set_password(settings.DEMO_PASSWORD)
