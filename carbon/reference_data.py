@@ -114,8 +114,11 @@ EQUAL_VALUE_RATES = {
     2013: "0.321", 2014: "0.319", 2015: "0.315", 2016: "0.312", 2017: "0.309", 2018: "0.308", 2019: "0.306",
     2020: "0.3055", 2021: "0.3025", 2022: "0.3007",
 }
+#: The values are NOT verified against the published statistics (entered from a colleague's notes, not from a copy
+#: of the source): every row is provisional and says so until an enterprise or an auditor confirms it.
 EQUAL_VALUE_SOURCE = ("national average coal consumption of thermal power supply 供电标准煤耗 (China Electricity "
-                      "Council yearly statistics); DOMAIN.md §1 method [read], value [check]")
+                      "Council yearly statistics); method per GB/T 2589; value unverified, provisional until "
+                      "confirmed against the published statistics")
 
 #: Earlier national grid factors (tCO2/MWh) that DOMAIN.md §3 cites: data year → (value, provisional, note).
 EARLIER_NATIONAL_GRID = {2015: ("0.6101", False, "2015 national grid factor (older templates) [read]")}
