@@ -45,7 +45,7 @@ class CodeErrorMixin:
 
     def to_internal_value(self, data):
         try:
-            return super().to_internal_value(data)
+            return super().to_internal_value(data)  # type: ignore[misc]  # a mixin before a Serializer
         except serializers.ValidationError as exc:
             if _has_code(exc.get_codes(), "invalid_code"):
                 raise ApplicationError(

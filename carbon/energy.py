@@ -113,11 +113,11 @@ def meter_quantities_multi(*, site: Site, periods: list[Period],
     out: dict[Period, list[MeterQuantity]] = {}
     for i, period in enumerate(windows):
         expected_of: dict[int, int] = {}  # meters without rollup rows, per reading interval
-        mine, rows, excluded = sums[i], MeterQuantities(), []
+        found, rows, excluded = sums[i], MeterQuantities(), []
         for mid, code, carrier, unit, role, parent_id, unit_id, ivl, mult, own_max, *flags in meters:
             if not flags[i]:
                 continue
-            row = mine.get(mid)
+            row = found.get(mid)
             quantity = metered(float(row[0] or 0)) if row is not None else 0.0
             problem = quantity_problem(carrier=carrier, unit=unit, quantity=quantity, multiplier=mult,
                                        own_max=own_max, intervals=int(row[2]) if row is not None else 1)
@@ -194,7 +194,7 @@ def _coefficient_for(*, carrier: str, on: dt.date, enterprise: Enterprise | None
         qs = qs.filter(Q(year=on.year) | Q(year__isnull=True))
     rows = list(qs.order_by("-valid_from"))
     own = [r for r in rows if r.enterprise_id is not None]
-    row = (own or rows or [None])[0]
+    row: EnergyCoefficient | None = (own or rows)[0] if (own or rows) else None
     if row is None and use_method == ConversionMethod.EQUIVALENT:
         # No edition covers the date: the nearest edition in time, named as substituted.
         row = (base.filter(enterprise__isnull=True, valid_from__gt=on).order_by("valid_from").first()

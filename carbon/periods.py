@@ -130,7 +130,7 @@ class Coverage:
         """None when intensities have a value (whole months); otherwise why not."""
         return MONTH_IN_PROGRESS if self.complete is None else None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {"in_progress": self.in_progress, "through": self.through,
                 "complete_months": self.complete_months}
 

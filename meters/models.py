@@ -148,7 +148,7 @@ class Meter(models.Model):
         return self.code
 
     def clean(self) -> None:
-        errors = {}
+        errors: dict[str, object] = {}
         if self.active_to and self.active_from and self.active_to <= self.active_from:
             errors["active_to"] = _("The end of activity must be after its start.")
         unit = self.production_unit if self.production_unit_id else None
@@ -160,7 +160,7 @@ class Meter(models.Model):
             errors["rollover_value"] = _("The rollover modulus must be positive.")
         if self.max_reading is not None and self.max_reading <= 0:
             errors["max_reading"] = _("The plausibility limit must be positive.")
-        if self.carrier and not CarrierUnit.objects.filter(carrier=self.carrier, unit_id=self.unit).exists():
+        if self.carrier and not CarrierUnit.objects.filter(carrier=self.carrier, unit__code=self.unit).exists():
             from .units import unit_not_allowed_message
 
             errors["unit"] = unit_not_allowed_message(carrier=self.carrier, unit=self.unit)

@@ -39,7 +39,7 @@ def _table() -> _Table:
             MeasurementUnit.objects.values_list("code", "dimension", "base_factor")}
     allowed: dict[str, dict[str, Decimal]] = {}
     for carrier, unit, limit in CarrierUnit.objects.values_list("carrier", "unit_id", "default_max_reading"):
-        allowed.setdefault(carrier, {})[unit] = limit
+        allowed.setdefault(carrier, {})[str(unit)] = limit  # unit_id is the unit's code (a str primary key)
     table = _Table(size, allowed, time.monotonic())
     _cache[:] = [table]
     return table

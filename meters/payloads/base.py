@@ -34,7 +34,7 @@ class ParsedPayload:
             candidates: tuple[str, ...] = ()) -> None:
         """Append one reading of the tag `name` (mapped to a meter through `tags`, trying `candidates` first)."""
         # A None timestamp is a missing field, reported by the ingestion service like the REST body's.
-        self.rows.append(RawRow(self.next_index, tag_meter(tags, *candidates, name), ts, value))  # type: ignore[arg-type]
+        self.rows.append(RawRow(self.next_index, tag_meter(tags, *candidates, name), ts, value))
 
     def reject(self, *, name: str, code: str, detail: str) -> None:
         self.errors.append({"index": self.next_index, "meter": name, "code": code, "detail": detail})

@@ -63,6 +63,8 @@ def batch_errors_record(*, result: IngestResult, errors: list[dict]) -> None:
     """Merge row errors found before ingestion (a parser's, a collector's) into the stored batch and the answer, so
     a replayed batch answers the same."""
     result.rejected = sorted([*result.rejected, *errors], key=lambda row: row["index"])
+    if result.batch_id is None:  # nothing was stored for the batch: the answer alone carries the errors
+        return
     RejectedRow.objects.bulk_create(
         RejectedRow(batch_id=result.batch_id, index=e["index"], meter_code=str(e["meter"])[:64], code=e["code"],
                     detail=e["detail"][:300])

@@ -237,10 +237,11 @@ def import_job_preview(*, job: ImportJob) -> dict:
 def import_job_commit(*, job: ImportJob, enqueue: Callable[[int], object], user=None) -> ImportJob:
     """Queue the ingestion of a validated upload (`enqueue(job.pk)`, a Celery task's delay, after this transaction
     commits)."""
+    def audit(queued) -> None:
+        audit_record(actor=user, action="import.commit", obj=queued, detail={"kind": queued.kind})
+
     return upload_commit(job, enqueue=enqueue, refusal="This import is {status}; only a validated import "
-                         "(status preview) can be committed.",
-                         on_queued=lambda queued: audit_record(actor=user, action="import.commit", obj=queued,
-                                                               detail={"kind": queued.kind}))
+                         "(status preview) can be committed.", on_queued=audit)
 
 
 def import_job_run(*, job_id: int) -> ImportJob:

@@ -327,7 +327,7 @@ def _validate(rows: list[RawRow], meters: dict[str, _MeterInfo], now: dt.datetim
                 value, err = _parse_value(raw)
         if err is None and value is not None and value < 0 and not info.cumulative:
             err = RowError.NEGATIVE_INTERVAL_QUANTITY
-        if err is None and (abs(value) > info.max_value
+        if err is None and value is not None and (abs(value) > info.max_value
                             or (info.cumulative and info.rollover is not None and value >= info.rollover)):
             # Larger than the meter's plausibility limit, or a register value at or past its rollover modulus.
             err = RowError.IMPLAUSIBLE_VALUE
