@@ -17,7 +17,8 @@ from .models import AuditEvent, Role
 #: data admin is listed.
 GLOBAL_REFERENCE_TYPES = frozenset({
     "carbon.EnergyCoefficient", "carbon.FactorSet", "carbon.EmissionFactor", "insights.BenchmarkReference",
-    "insights.QualityCriterion", "reports.IndicatorSet", "reports.MeteringRequirement",
+    "insights.QualityCriterion", "reports.IndicatorSet", "reports.MeteringRequirement", "meters.MeasurementUnit",
+    "meters.CarrierUnit", "costs.TouCalendar", "costs.PowerFactorTable",
 })
 
 

@@ -396,10 +396,15 @@ def _product_energy(site: Site, period: Period, quantities, site_tce: Decimal, m
         unit_meters = [m for m in quantities if m.production_unit_id == product.unit_of_production_id
                        and m.carrier != Carrier.GREEN_ELECTRICITY]
         if unit_meters:
-            return sum((to_tce(quantity=Decimal(repr(m.quantity)), meter_unit=m.unit,
-                               coefficient=coefficient_for(carrier=m.carrier, on=period.first,
-                                                           enterprise=site.enterprise, method=method))
-                        for m in unit_meters), Decimal(0)), "production_unit_meters"
+            tce = Decimal(0)
+            for m in unit_meters:
+                try:
+                    tce += to_tce(quantity=exact(m.quantity), meter_unit=m.unit,
+                                  coefficient=coefficient_for(carrier=m.carrier, on=period.first,
+                                                              enterprise=site.enterprise, method=method))
+                except ApplicationError:  # a unit with no tce (reactive energy), or one the coefficient cannot take:
+                    continue              # such a meter is listed by the site's figures, not counted here
+            return tce, "production_unit_meters"
     return site_tce, "site"
 
 

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_base import AuditedAdminMixin, TenantScopedAdmin
+from accounts.admin_base import ReferenceDataAdmin, TenantScopedAdmin
 from accounts.models import Role
 
 from .gateway_health import gateway_health, gateway_last_seen, gateways_with_health
@@ -40,7 +40,7 @@ class MeterAdmin(TenantScopedAdmin):
     autocomplete_fields = ["parent"]
 
 
-class UnitTableAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class UnitTableAdmin(ReferenceDataAdmin):
     """The unit tables are platform reference data: every staff user reads them, platform superusers change them."""
 
     def has_add_permission(self, request):

@@ -13,16 +13,19 @@ from django.db import migrations, models
 # (code, dimension, size in the dimension's base unit)
 UNITS = [
     ("kWh", "electrical energy", "1"), ("MWh", "electrical energy", "1000"),
+    # Reactive energy (power-factor metering, costs): an electricity unit of its own dimension, never converted to tce.
+    ("kvarh", "reactive energy", "1"), ("Mvarh", "reactive energy", "1000"),
     ("kg", "mass", "1"), ("t", "mass", "1000"),
     ("m3", "volume", "1"), ("10^4 m3", "volume", "10000"),
     ("MJ", "heat", "1"), ("GJ", "heat", "1000"),
 ]
 ELECTRIC = {"kWh": "1e10", "MWh": "1e7"}
+REACTIVE = {"kvarh": "1e10", "Mvarh": "1e7"}
 SOLID_LIQUID = {"t": "1e7", "kg": "1e10"}
 GAS = {"m3": "1e11", "10^4 m3": "1e7"}
 # carrier -> {unit: default max reading}
 CARRIER_UNITS = {
-    "electricity": ELECTRIC, "pv_generation": ELECTRIC, "green_electricity": ELECTRIC,
+    "electricity": {**ELECTRIC, **REACTIVE}, "pv_generation": ELECTRIC, "green_electricity": ELECTRIC,
     "raw_coal": SOLID_LIQUID, "washed_coal": SOLID_LIQUID, "coke": SOLID_LIQUID,
     "fuel_oil": SOLID_LIQUID, "diesel": SOLID_LIQUID, "gasoline": SOLID_LIQUID, "lpg": SOLID_LIQUID,
     "natural_gas": GAS, "coke_oven_gas": GAS,

@@ -104,7 +104,7 @@ def test_the_admin_form_refuses_a_bad_code(tenants):
 
 @pytest.mark.django_db
 def test_every_code_of_the_demo_data_is_a_valid_code():
-    from plants.demo import demo_load
+    from demo.loader import demo_load
 
     demo_load(small=True, log=lambda m: None)
 

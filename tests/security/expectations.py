@@ -129,6 +129,17 @@ ADMIN_WRITES: dict[str, tuple[int, int, int]] = {
     "meters.RegisterEvent": (_N, 302, _N),
     "meters.ImportJob": (_N, 302, _N),
     "meters.Bill": (_P, 302, _N),
+    "meters.GatewayTag": (_N, _N, _N),
+    "meters.ModbusDevice": (_P, 302, _N),  # no device of A in the matrix data: the change view redirects
+    "meters.ModbusPoint": (_P, 302, _N),
+    "meters.MeasurementUnit": (_N, _N, _N),
+    "meters.CarrierUnit": (_N, _N, _N),
+    "carbon.MeasuredFuelProperty": (_P, _P, _N),
+    "costs.TouCalendar": (_N, _N, _N),
+    "costs.PowerFactorTable": (_N, _N, _N),
+    "costs.ElectricityTariff": (_N, _N, _N),
+    "costs.CarrierPrice": (_N, _N, _N),
+    "costs.MeterCostMonth": (_N, _N, _N),
     # Reference data: the global rows only platform staff write; an enterprise's own rows only its admins.
     "carbon.EnergyCoefficient": (_N, 302, _N),
     "carbon.FactorSet": (_N, _N, _N),
