@@ -99,11 +99,9 @@ def _cards(doc: Document) -> list[dict]:
             label, value, unit = rows[i][:3]
             cards.append({"label": label, "value": fmt_cell(value, unit if isinstance(unit, str) else None),
                           "unit": unit})
-    if doc.kind == "green_factory":
-        totals = sections["totals"].tables[0]
-        last = totals.rows[-1]
-        cards.append({"label": f"{totals.columns[1].label} {last[0]}", "value": fmt_cell(last[1]),
-                      "unit": _("points")})
+    if doc.kind == "green_factory" and "verdict" in doc.meta:
+        cards.append({"label": _("Total points"), "value": fmt_cell(doc.meta["total_score"]), "unit": _("points")})
+        cards.append({"label": _("Conclusion"), "value": doc.meta["verdict"], "unit": doc.meta.get("edition", "")})
     return cards
 
 
