@@ -71,7 +71,7 @@ def _site_sections(site: Site, year: int, zh: bool, doc_meta: dict) -> tuple[lis
         [_("Commissioned"), site.commissioning_date.isoformat() if site.commissioning_date else ""],
         [_("Employees"), profile.employees if profile and profile.employees is not None else None],
         [_("Land area (m²)"), profile.land_area_m2 if profile else None],
-        [_("Assessment year"), str(year)], [_("Evaluation standard"), iset.edition],
+        [_("Assessment year"), str(year)], [_("Evaluation standard"), iset.source or iset.edition],
         [_("Type of evaluation"), _("self-evaluation")],
     ]
     sections.append(Section(p + "basic_info", _("Basic information") + (f" — {site.name}" if p else ""),
@@ -80,7 +80,7 @@ def _site_sections(site: Site, year: int, zh: bool, doc_meta: dict) -> tuple[lis
     pledge = _("%(e)s pledges that the contents of this self-evaluation report and its evidence are true, accurate "
                "and complete, and bears the legal responsibility for them.") % {"e": ent.name}
     sections.append(Section(p + "pledge", _("Authenticity pledge"),
-                            [Table([Column("item", _("Signature and seal")), Column("blank", "")],
+                            [Table([Column("item", _("Item")), Column("blank", _("Signature and seal"))],
                                    [[_("Legal representative (signature)"), ""], [_("Enterprise (seal)"), ""],
                                     [_("Date"), _("year ____ month ____ day ____")]])], [pledge]))
     # 3. overview
@@ -112,8 +112,7 @@ def _site_sections(site: Site, year: int, zh: bool, doc_meta: dict) -> tuple[lis
                             [Table([Column("no", _("No.")), Column("requirement", _("Requirement")),
                                     Column("result", _("Result")), Column("evidence", _("Evidence")),
                                     Column("index", _("Evidence index"))], req_rows)],
-                            [gate_note, _("Source: %(s)s.") % {"s": iset.requirements.first().reference
-                                                                 if iset.requirements.exists() else iset.edition}]))
+                            [gate_note]))
     # 5. one section per first-level group
     groups = iset.groups or [{"name": g, "name_en": g, "weight": None} for g in
                              dict.fromkeys(r["indicator"].group for r in ev["rows"])]
@@ -137,7 +136,7 @@ def _site_sections(site: Site, year: int, zh: bool, doc_meta: dict) -> tuple[lis
             rows.append([ind.subgroup, label, _("mandatory") if ind.mandatory else _("optional"), _unit(ind.unit),
                          r["value"], how, ind.baseline_value.normalize(), ind.leading_value.normalize(),
                          r["score"], ind.weight.normalize(), r["points"], idx])
-        title = f"{CN[gi]}、{g['name'] if zh else g.get('name_en', g['name'])}"
+        title = f"{CN[gi]}、{g['name']}" if zh else f"{gi + 1}. {g.get('name_en', g['name'])}"
         desc = g.get("description_zh" if zh else "description_en") or ""
         notes = [desc] if desc else []
         sections.append(Section(p + f"group{gi + 1}", title, [Table(
@@ -158,15 +157,17 @@ def _site_sections(site: Site, year: int, zh: bool, doc_meta: dict) -> tuple[lis
              _("Score rate: 60 at the baseline value, 100 at the leading value, linear between, 0 worse than the "
                "baseline; points = weight × score rate / 100; an indicator per unit of product takes the mean score "
                "rate of the site's products; a missing value scores 0."),
-             _("Thresholds and grading: %(s)s.") % {"s": iset.thresholds_source or iset.source},
-             _("Indicator set: %(s)s.") % {"s": iset.source}]
+             ]
     if any_provisional or iset.provisional:
         notes.append(_("* Provisional: weights, baseline and leading values to be confirmed for the industry by the "
                        "administrator."))
     sections.append(Section(p + "summary", _("Evaluation summary and conclusion"),
                             [Table([Column("group", _("First-level indicator")), Column("weight", _("Weight")),
                                     Column("points", _("Points"))], summary),
-                             Table([Column("threshold", _("Threshold")), Column("value", _("Points"))], thresholds)],
+                             Table([Column("threshold", _("Threshold")), Column("value", _("Points"))], thresholds),
+                             Table([Column("item", _("Item")), Column("basis", _("Basis"))],
+                                   [[_("Indicator set"), iset.source or iset.edition],
+                                    [_("Thresholds and grading"), iset.thresholds_source or "—"]])],
                             notes))
     # 7. improvement plan
     gaps = [[name(r["indicator"]) + (f" ({r['product_name']})" if r["product_name"] else ""),

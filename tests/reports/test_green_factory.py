@@ -160,8 +160,8 @@ def test_report_has_every_section_of_the_template_and_states_how_each_value_was_
         "basic_info", "pledge", "overview", "requirements", "group1", "group2", "group3", "group4", "group5",
         "summary", "improvement", "annex"]
     assert [s["title"] for s in doc["sections"][4:9]] == [
-        "一、Low-carbon energy", "二、Efficient resources", "三、Clean production", "四、Green products",
-        "五、Intensive land use"]
+        "1. Low-carbon energy", "2. Efficient resources", "3. Clean production", "4. Green products",
+        "5. Intensive land use"]
     g2 = {r["indicator"].split(" (")[0].rstrip(" *"): r for r in doc["sections"][5]["tables"][0]["rows"]}
     assert (g2["Water withdrawal per unit of product"]["how"], g2["Water reuse rate"]["how"]) == ("computed",
                                                                                                 "entered")
