@@ -204,3 +204,25 @@ def test_pdf_text_in_chinese_names_sections_units_and_verdict(mill, tmp_path):
         assert needle in text, needle
     for banned in ("DOMAIN", "electricity", "10^4 CNY", "ratio"):
         assert banned not in text, banned
+
+
+def test_entries_api_enters_a_value_with_evidence_file_scoped_to_the_tenant(tenants, api_client):
+    iset = indicator_set_for(enterprise=tenants["a"], year=2026)
+    reuse, energy = iset.indicators.get(code="R2"), iset.indicators.get(code="E1")
+    url = f"/api/v1/sites/{tenants['site_a'].pk}/green-factory-entries/"
+    api_client.force_authenticate(tenants["manager_a"])
+    body = {"indicator": reuse.pk, "year": 2026, "value": "88.5", "evidence": "水平衡测试",
+            "evidence_file": SimpleUploadedFile("cert.pdf", b"%PDF-1.4")}
+    resp = api_client.post(url, body, format="multipart")
+    assert resp.status_code == 201, resp.json()
+    assert (resp.json()["code"], Decimal(resp.json()["value"])) == ("R2", Decimal("88.5"))
+    assert IndicatorEntry.objects.get(site=tenants["site_a"], year=2026).evidence_file.name.endswith(".pdf")
+    assert [e["code"] for e in api_client.get(url + "?year=2026").json()] == ["R2"]
+    # a computed indicator cannot be entered; another tenant's site is not found; a viewer may not enter
+    bad = api_client.post(url, {"indicator": energy.pk, "year": 2026, "value": "1"}, format="multipart")
+    assert (bad.status_code, bad.json()["code"]) == (400, "indicator_computed")
+    other = f"/api/v1/sites/{tenants['site_b'].pk}/green-factory-entries/"
+    assert api_client.get(other).status_code == 404
+    api_client.force_authenticate(tenants["viewer_a"])
+    assert api_client.post(url, {"indicator": reuse.pk, "year": 2026, "value": "1"},
+                           format="multipart").status_code == 403
