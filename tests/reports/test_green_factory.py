@@ -226,3 +226,22 @@ def test_entries_api_enters_a_value_with_evidence_file_scoped_to_the_tenant(tena
     api_client.force_authenticate(tenants["viewer_a"])
     assert api_client.post(url, {"indicator": reuse.pk, "year": 2026, "value": "1"},
                            format="multipart").status_code == 403
+
+
+def test_demo_rolling_mill_has_entered_evidence_and_a_failed_requirement_in_2025():
+    import datetime as dt
+    import zoneinfo
+
+    from demo.loader import demo_load
+
+    demo_load(until=dt.datetime(2026, 3, 1, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai")), small=True,
+              log=lambda m: None)
+    mill = Site.objects.get(code="RM1")
+    e2025, e2026 = (green_factory_evaluation(site=mill, year=y) for y in (2025, 2026))
+    assert (e2025["gate"], e2025["grade"]) == (False, None)
+    assert [r["requirement"].code for r in e2025["requirements"] if r["passed"] is False] == ["B2"]
+    assert e2026["gate"] is True and e2026["grade"] is not None
+    entered = [r for r in e2026["rows"] if r["indicator"].source == "entered"]
+    assert entered and all(r["value"] is not None and r["entry"].evidence_file for r in entered)
+    land = {r["indicator"].name_zh: r["value"] for r in entered if r["indicator"].group == "用地集约化"}
+    assert land == {"容积率": Decimal("0.92"), "建筑密度": Decimal("38.50"), "单位用地面积产值": Decimal("468.0")}
