@@ -29,6 +29,7 @@ from energy_platform.errors import ApplicationError
 from meters.models import Carrier
 from plants.models import Site
 
+from .formatting import FixedDecimal
 from .models import Indicator, IndicatorEntry, IndicatorSet, RequirementEntry
 
 Q2 = Decimal("0.01")
@@ -67,10 +68,11 @@ def indicator_score(*, value: Decimal, baseline: Decimal, leading: Decimal, dire
     return (60 + 40 * (value - baseline) / (leading - baseline)).quantize(Q2)
 
 
-def _q(value, unit: str) -> Decimal | None:
+def value_for_unit(value, unit: str) -> Decimal | None:
+    """The value rounded to the places of its unit, shown with exactly those places."""
     if value is None:
         return None
-    return Decimal(value).quantize(Decimal(1).scaleb(-PLACES.get(unit, 4)))
+    return FixedDecimal(Decimal(value).quantize(Decimal(1).scaleb(-PLACES.get(unit, 4))))
 
 
 def computed_metrics(*, site: Site, year: int) -> dict:
@@ -138,14 +140,15 @@ def green_factory_evaluation(*, site: Site, year: int, indicator_set: IndicatorS
             values = [(None, None, None if entry is None else entry.value)]
         scores = []
         for code, name, v in values:
-            v = _q(v, ind.unit)
-            score = None if v is None else indicator_score(value=v, baseline=ind.baseline_value,
-                                                           leading=ind.leading_value, direction=ind.direction)
+            v = value_for_unit(v, ind.unit)
+            score = None if v is None else FixedDecimal(indicator_score(value=v, baseline=ind.baseline_value,
+                                                           leading=ind.leading_value,
+                                                           direction=ind.direction).quantize(Q2))
             scores.append(score or Decimal(0))
             rows.append({"indicator": ind, "product": code, "product_name": name, "value": v, "score": score,
                          "entry": entry, "allocation": metrics["energy_allocation"].get(code) if code else None})
         mean = sum(scores, Decimal(0)) / len(scores) if scores else Decimal(0)
-        points = (ind.weight * mean / 100).quantize(Q2)
+        points = FixedDecimal((ind.weight * mean / 100).quantize(Q2))
         for r in rows[len(rows) - len(values):]:
             r["points"] = points if r is rows[-len(values)] else None  # points once per indicator
         total += points
@@ -155,6 +158,8 @@ def green_factory_evaluation(*, site: Site, year: int, indicator_set: IndicatorS
     if gate:
         reached = [k for k, v in sorted(thresholds.items(), key=lambda kv: kv[1]) if total >= v]
         grade = reached[-1] if reached else "below"
+    total = FixedDecimal(total.quantize(Q2))
+    groups = {g: FixedDecimal(v.quantize(Q2)) for g, v in groups.items()}
     return {"site": site, "year": year, "indicator_set": iset, "requirements": requirements, "gate": gate,
             "rows": rows, "groups": groups, "total": total, "grade": grade, "thresholds": thresholds,
             "metrics": metrics}

@@ -17,7 +17,7 @@ from carbon.periods import Period, period_coverage
 from energy_platform.errors import ApplicationError
 from plants.models import Site
 
-from ..greenfactory import factory_sites, green_factory_evaluation, indicator_set_for
+from ..greenfactory import factory_sites, green_factory_evaluation, indicator_set_for, value_for_unit
 from ..labels import carrier_name
 from ..models import GreenFactoryProfile, Indicator
 from . import Column, Document, Section, Table, coverage_notes, subject_meta
@@ -80,9 +80,10 @@ def _site_sections(site: Site, year: int, zh: bool, doc_meta: dict) -> tuple[lis
     pledge = _("%(e)s pledges that the contents of this self-evaluation report and its evidence are true, accurate "
                "and complete, and bears the legal responsibility for them.") % {"e": ent.name}
     sections.append(Section(p + "pledge", _("Authenticity pledge"),
-                            [Table([Column("item", _("Item")), Column("blank", _("Signature and seal"))],
+                            [Table([Column("pledge", _("Pledge"))], [[pledge]]),
+                             Table([Column("item", _("Item")), Column("blank", _("Signature and seal"))],
                                    [[_("Legal representative (signature)"), ""], [_("Enterprise (seal)"), ""],
-                                    [_("Date"), _("year ____ month ____ day ____")]])], [pledge]))
+                                    [_("Date"), _("year ____ month ____ day ____")]])]))
     # 3. overview
     fig = ev["metrics"]
     k_products = [[fig["products"][c], fig["energy_per_unit_product"].get(c), "kgce/t"] for c in fig["products"]]
@@ -134,7 +135,8 @@ def _site_sections(site: Site, year: int, zh: bool, doc_meta: dict) -> tuple[lis
             if ind.source == Indicator.Source.COMPUTED:
                 idx = _("platform metering data")
             rows.append([ind.subgroup, label, _("mandatory") if ind.mandatory else _("optional"), _unit(ind.unit),
-                         r["value"], how, ind.baseline_value.normalize(), ind.leading_value.normalize(),
+                         r["value"], how, value_for_unit(ind.baseline_value, ind.unit),
+                         value_for_unit(ind.leading_value, ind.unit),
                          r["score"], ind.weight.normalize(), r["points"], idx])
         title = f"{CN[gi]}、{g['name']}" if zh else f"{gi + 1}. {g.get('name_en', g['name'])}"
         desc = g.get("description_zh" if zh else "description_en") or ""
@@ -171,7 +173,8 @@ def _site_sections(site: Site, year: int, zh: bool, doc_meta: dict) -> tuple[lis
                             notes))
     # 7. improvement plan
     gaps = [[name(r["indicator"]) + (f" ({r['product_name']})" if r["product_name"] else ""),
-             r["value"], _unit(r["indicator"].unit), r["indicator"].baseline_value.normalize(),
+             r["value"], _unit(r["indicator"].unit),
+             value_for_unit(r["indicator"].baseline_value, r["indicator"].unit),
              _("no value entered") if r["value"] is None else _("worse than the baseline value")]
             for r in ev["rows"] if r["score"] is None or r["score"] == 0]
     plan = [profile.improvement_plan] if profile and profile.improvement_plan else [

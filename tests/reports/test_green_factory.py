@@ -245,3 +245,24 @@ def test_demo_rolling_mill_has_entered_evidence_and_a_failed_requirement_in_2025
     assert entered and all(r["value"] is not None and r["entry"].evidence_file for r in entered)
     land = {r["indicator"].name_zh: r["value"] for r in entered if r["indicator"].group == "用地集约化"}
     assert land == {"容积率": Decimal("0.92"), "建筑密度": Decimal("38.50"), "单位用地面积产值": Decimal("468.0")}
+
+
+def test_xlsx_has_the_report_tables_as_sheets_in_order_with_per_quantity_decimals(mill):
+    import io
+
+    from openpyxl import load_workbook
+
+    _pass_all(mill)
+    snap = report_generate(kind="green_factory", enterprise=mill.enterprise, site=mill, year=2026, fmt="xlsx",
+                           lang="zh-hans")
+    wb = load_workbook(io.BytesIO(snap.files.get().file.read()))
+    assert wb.sheetnames == ["info", "basic_info", "pledge", "overview", "requirements", "group1", "group2", "group3",
+                             "group4", "group5", "summary", "improvement", "annex"]
+    ws = wb["group1"]
+    assert ws["A1"].value == "一、能源低碳化"
+    assert [c.value for c in ws[2]][:6] == ["二级指标", "指标", "必选/可选", "单位", "数值", "获取方式"]
+    # E1 51.38 kgce/t shown with its 2 decimals; E4 0.3523 tce/万元 with 4
+    values = {r[1].value.rstrip(" *"): r[4] for r in ws.iter_rows(min_row=3) if r[1].value}
+    e1 = values["单位产品综合能耗 (热轧卷)"]
+    e4 = values["单位工业增加值综合能耗"]
+    assert (e1.value, e1.number_format, e4.value, e4.number_format) == (51.38, "#,##0.00", 0.3523, "#,##0.0000")
