@@ -175,7 +175,8 @@ def _site_sections(site: Site, year: int, zh: bool, doc_meta: dict) -> tuple[lis
     gaps = [[name(r["indicator"]) + (f" ({r['product_name']})" if r["product_name"] else ""),
              r["value"], _unit(r["indicator"].unit),
              value_for_unit(r["indicator"].baseline_value, r["indicator"].unit),
-             _("no value entered") if r["value"] is None else _("worse than the baseline value")]
+             (_("no value entered") if r["indicator"].source == Indicator.Source.ENTERED else _("no metered data"))
+             if r["value"] is None else _("worse than the baseline value")]
             for r in ev["rows"] if r["score"] is None or r["score"] == 0]
     plan = [profile.improvement_plan] if profile and profile.improvement_plan else [
         _("No improvement plan entered (Reports › Green-factory profiles).")]
