@@ -285,7 +285,11 @@ class SiteGreenFactoryEntriesApi(APIView):
         indicator = Indicator.objects.filter(pk=d["indicator"]).first()
         if indicator is None:
             raise ApplicationError("invalid_indicator", "No such indicator.", status_code=400)
-        entry = indicator_entry_upsert(site=site, indicator=indicator, year=d["year"], value=d["value"],
-                                       evidence=d["evidence"], evidence_file=d.get("evidence_file"),
-                                       user=request.user)
+        with transaction.atomic():
+            entry = indicator_entry_upsert(site=site, indicator=indicator, year=d["year"], value=d["value"],
+                                           evidence=d["evidence"], evidence_file=d.get("evidence_file"),
+                                           user=request.user)
+            _audit(request, "green_factory_entry.enter", entry,
+                   {"site": site.code, "indicator": indicator.code, "year": d["year"], "value": str(d["value"])},
+                   enterprise=site.enterprise)
         return Response(IndicatorEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
