@@ -296,6 +296,9 @@ def demo_load(*, until: dt.datetime | None = None, small: bool = False, seed: in
     rollup_all()
     log("computing energy cost …")
     costs_demo_load(enterprise=enterprise)
+    from .greenfactory import demo_green_factory
+
+    demo_green_factory(site=rm)
     logins = _users(enterprise)
     other, _ = get_user_model().objects.get_or_create(username="suzhou")
     other.set_password(settings.DEMO_PASSWORD)

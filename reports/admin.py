@@ -13,7 +13,15 @@ from accounts.models import Role
 from energy_platform.errors import ApplicationError
 from plants.models import Enterprise, Site
 
-from .models import IndicatorEntry, IndicatorSet, ProductPrice, ReportFile, ReportSnapshot, RequirementEntry
+from .models import (
+    GreenFactoryProfile,
+    IndicatorEntry,
+    IndicatorSet,
+    ProductPrice,
+    ReportFile,
+    ReportSnapshot,
+    RequirementEntry,
+)
 from .services import report_generate
 
 
@@ -111,7 +119,7 @@ class BasicRequirementInline(admin.TabularInline):
 
 @admin.register(IndicatorSet)
 class IndicatorSetAdmin(ReferenceDataAdmin):
-    list_display = ["edition", "industry_prefix", "name", "provisional", "source"]
+    list_display = ["edition", "industry_prefix", "name", "provisional", "source", "thresholds_source"]
     inlines = [IndicatorInline, BasicRequirementInline]
 
 
@@ -124,10 +132,19 @@ class ProductPriceAdmin(TenantScopedAdmin):
 
 @admin.register(IndicatorEntry)
 class IndicatorEntryAdmin(TenantScopedAdmin):
-    list_display = ["enterprise", "year", "indicator", "value", "entered_by"]
-    list_filter = ["year"]
+    list_display = ["enterprise", "site", "year", "indicator", "value", "evidence_file", "entered_by"]
+    list_filter = ["year", "indicator__indicator_set__edition"]
+    search_fields = ["indicator__code", "indicator__name_zh", "site__code", "evidence"]
 
 
 @admin.register(RequirementEntry)
 class RequirementEntryAdmin(TenantScopedAdmin):
-    list_display = ["enterprise", "year", "requirement", "passed"]
+    list_display = ["enterprise", "site", "year", "requirement", "passed", "evidence_file"]
+    list_filter = ["year", "passed"]
+
+
+@admin.register(GreenFactoryProfile)
+class GreenFactoryProfileAdmin(TenantScopedAdmin):
+    list_display = ["site", "year", "contact_name", "land_area_m2"]
+    list_filter = ["year"]
+    search_fields = ["site__code", "site__name"]

@@ -4,6 +4,8 @@
   task on commit); with `site` the report covers that site only
 - `GET /api/v1/reports/` snapshots of visible enterprises; `GET /api/v1/reports/<id>/` status/progress
 - `GET /api/v1/reports/<id>/download/?file=<file id>` the stored file
+- `GET|POST /api/v1/sites/<id>/green-factory-entries/[?year=]` entered green-factory indicator values of a factory
+  with their evidence (POST multipart: indicator id, year, value, evidence, evidence_file)
 - `GET /api/v1/regulator/exports/?year=&kind=energy|ghg&format=csv|json|xlsx` aggregated figures, scoped
 - `GET /api/v1/exports/rollups/?meter=|site=|unit=<id>&granularity=hour|day|month&start=&end=&format=csv|xlsx
   [&rows=total|meters]` rolled-up data, streamed
@@ -28,9 +30,9 @@ from plants.models import ProductionUnit, Site
 
 from . import dataexports
 from .exports import regulator_export
-from .models import ReportFile, ReportSnapshot
+from .models import Indicator, IndicatorEntry, ReportFile, ReportSnapshot
 from .renderers import render_csv, render_json, render_xlsx
-from .services import report_create, report_snapshots_supersede
+from .services import indicator_entry_upsert, report_create, report_snapshots_supersede
 from .tasks import report_generate_task
 
 
@@ -227,3 +229,67 @@ class RollupExportApi(APIView):
             return resp
         return FileResponse(dataexports.xlsx_file(head, data, title=f"{subject.code}_{granularity}"),
                             as_attachment=True, filename=name, content_type=XLSX_TYPE)
+
+
+class IndicatorEntrySerializer(serializers.ModelSerializer):
+    code = serializers.CharField(source="indicator.code", read_only=True)
+    name = serializers.CharField(source="indicator.name_zh", read_only=True)
+    unit = serializers.CharField(source="indicator.unit", read_only=True)
+
+    class Meta:
+        model = IndicatorEntry
+        fields = ["id", "site", "year", "indicator", "code", "name", "unit", "value", "evidence", "evidence_file",
+                  "entered_at"]
+
+
+class IndicatorEntryInputSerializer(serializers.Serializer):
+    indicator = serializers.IntegerField(min_value=1, max_value=PK_MAX)
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    value = serializers.DecimalField(max_digits=18, decimal_places=6)
+    evidence = serializers.CharField(required=False, allow_blank=True, default="")
+    evidence_file = serializers.FileField(required=False)
+
+
+class SiteGreenFactoryEntriesApi(APIView):
+    """Entered green-factory indicator values of a factory site, with their evidence."""
+
+    def _site(self, request, pk: int) -> Site:
+        if pk > PK_MAX:
+            raise ApplicationError("not_found", "No such site.", status_code=404)
+        return get_object_or_404(tenancy.scope(Site.objects.select_related("enterprise"), request.user), pk=pk)
+
+    @extend_schema(responses=IndicatorEntrySerializer(many=True), operation_id="site_green_factory_entries_list",
+                   tags=["reports"], summary="Entered green-factory indicator values of a factory site",
+                   parameters=[OpenApiParameter("year", OpenApiTypes.INT)])
+    def get(self, request, id: int):  # noqa: A002 - the path parameter is named id
+        site = self._site(request, id)
+        qs = IndicatorEntry.objects.filter(site=site).select_related("indicator").order_by("year", "indicator__order")
+        year = request.query_params.get("year")
+        if year is not None:
+            if not year.isdigit():
+                raise ApplicationError("invalid_year", "year must be a number.", status_code=400)
+            qs = qs.filter(year=int(year))
+        return Response(IndicatorEntrySerializer(qs, many=True).data)
+
+    @extend_schema(request=IndicatorEntryInputSerializer, responses={201: IndicatorEntrySerializer},
+                   operation_id="site_green_factory_entries_enter", tags=["reports"],
+                   summary="Enter a green-factory indicator value of a factory site with its evidence")
+    def post(self, request, id: int):  # noqa: A002
+        site = self._site(request, id)
+        if not tenancy.has_role(request.user, site.enterprise, Role.ENERGY_MANAGER):
+            raise ApplicationError("forbidden", "Entering indicator values needs the energy manager role.",
+                                   status_code=403)
+        s = IndicatorEntryInputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        indicator = Indicator.objects.filter(pk=d["indicator"]).first()
+        if indicator is None:
+            raise ApplicationError("invalid_indicator", "No such indicator.", status_code=400)
+        with transaction.atomic():
+            entry = indicator_entry_upsert(site=site, indicator=indicator, year=d["year"], value=d["value"],
+                                           evidence=d["evidence"], evidence_file=d.get("evidence_file"),
+                                           user=request.user)
+            _audit(request, "green_factory_entry.enter", entry,
+                   {"site": site.code, "indicator": indicator.code, "year": d["year"], "value": str(d["value"])},
+                   enterprise=site.enterprise)
+        return Response(IndicatorEntrySerializer(entry).data, status=status.HTTP_201_CREATED)

@@ -42,9 +42,23 @@ def fmt_number(value, *, places: int | None = None, unit: str | None = None) -> 
     return f"{value:,f}"
 
 
+class FixedDecimal(Decimal):
+    """A figure shown with exactly its own decimals (7.40 kgce/t stays 7.40): the green-factory indicator values,
+    rounded by the builder to the places of their quantity."""
+
+    __slots__ = ()
+
+    @property
+    def places(self) -> int:
+        exp = self.as_tuple().exponent
+        return max(-exp, 0) if isinstance(exp, int) else 0
+
+
 def fmt_cell(value, unit: str | None = None) -> str:
     if value is None:
         return "—"
+    if isinstance(value, FixedDecimal):
+        return fmt_number(value, places=value.places)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, Decimal | float | int):

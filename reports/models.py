@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -106,6 +107,12 @@ class IndicatorSet(models.Model):
     source = models.CharField(_("source"), max_length=300, blank=True)
     thresholds = models.JSONField(_("score thresholds"), default=dict, blank=True,
                                   help_text=_('e.g. {"provincial": 80, "national": 90}'))
+    thresholds_source = models.CharField(_("source of the thresholds and grading"), max_length=300, blank=True,
+                                         help_text=_("The published document the thresholds are taken from."))
+    groups = models.JSONField(
+        _("first-level groups"), default=list, blank=True,
+        help_text=_('In order: [{"name": "能源低碳化", "name_en": "…", "weight": 30, "description_zh": "…", '
+                    '"description_en": "…"}]'))
 
     class Meta:
         verbose_name = _("green-factory indicator set")
@@ -136,10 +143,15 @@ class Indicator(models.Model):
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
     metric_key = models.CharField(_("metric key"), max_length=60, blank=True)
     provisional = models.BooleanField(_("provisional"), default=True)
+    subgroup = models.CharField(_("second-level indicator"), max_length=60, blank=True)
+    mandatory = models.BooleanField(_("mandatory"), default=False)
+    reference = models.CharField(_("source document"), max_length=300, blank=True,
+                                 help_text=_("The published standard or document the indicator and values come from."))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
         verbose_name = _("green-factory indicator")
-        ordering = ["indicator_set", "group", "code"]
+        ordering = ["indicator_set", "order", "code"]
         constraints = [models.UniqueConstraint(fields=["indicator_set", "code"], name="indicator_code_unique")]
 
     def __str__(self) -> str:
@@ -151,6 +163,8 @@ class BasicRequirement(models.Model):
     code = models.CharField(_("code"), max_length=30)
     text_zh = models.CharField(_("requirement (zh)"), max_length=300)
     text_en = models.CharField(_("requirement (en)"), max_length=300)
+    reference = models.CharField(_("source document"), max_length=300, blank=True)
+    provisional = models.BooleanField(_("provisional"), default=True)
 
     class Meta:
         verbose_name = _("basic requirement")
@@ -161,11 +175,14 @@ class BasicRequirement(models.Model):
 
 
 class IndicatorEntry(models.Model):
-    """An entered indicator value of an enterprise for a year, with evidence."""
+    """An entered indicator value of a factory site (or, without a site, of the whole enterprise) for a year, with
+    evidence (certificate, monitoring report, photo)."""
 
     TENANT_PATH = "enterprise"
 
     enterprise = models.ForeignKey("plants.Enterprise", on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey("plants.Site", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                             help_text=_("The factory the value is of; empty = the whole enterprise."))
     year = models.PositiveIntegerField(_("year"))
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="entries")
     value = models.DecimalField(_("value"), max_digits=18, decimal_places=6)
@@ -178,30 +195,72 @@ class IndicatorEntry(models.Model):
     class Meta:
         verbose_name = _("indicator entry")
         constraints = [models.UniqueConstraint(fields=["enterprise", "year", "indicator"],
-                                               name="indicator_entry_unique")]
+                                               condition=models.Q(site__isnull=True), name="indicator_entry_unique"),
+                       models.UniqueConstraint(fields=["site", "year", "indicator"],
+                                               condition=models.Q(site__isnull=False),
+                                               name="indicator_entry_site_unique")]
 
     def __str__(self) -> str:
         return f"{self.indicator.code} {self.year}: {self.value}"
 
+    def clean(self) -> None:
+        if self.site_id is not None and self.site.enterprise_id != self.enterprise_id:
+            raise ValidationError({"site": _("The site belongs to another enterprise.")})
+
 
 class RequirementEntry(models.Model):
+    """Whether a factory site (or, without a site, the whole enterprise) meets a basic requirement in a year."""
+
     TENANT_PATH = "enterprise"
 
     enterprise = models.ForeignKey("plants.Enterprise", on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey("plants.Site", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                             help_text=_("The factory assessed; empty = the whole enterprise."))
     year = models.PositiveIntegerField(_("year"))
     requirement = models.ForeignKey(BasicRequirement, on_delete=models.CASCADE, related_name="entries")
     passed = models.BooleanField(_("passed"))
     evidence = models.TextField(_("evidence"), blank=True)
+    evidence_file = models.FileField(_("evidence file"), upload_to="evidence/%Y/", blank=True)
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
 
     class Meta:
         verbose_name = _("requirement entry")
         constraints = [models.UniqueConstraint(fields=["enterprise", "year", "requirement"],
-                                               name="requirement_entry_unique")]
+                                               condition=models.Q(site__isnull=True),
+                                               name="requirement_entry_unique"),
+                       models.UniqueConstraint(fields=["site", "year", "requirement"],
+                                               condition=models.Q(site__isnull=False),
+                                               name="requirement_entry_site_unique")]
 
     def __str__(self) -> str:
         return f"{self.requirement.code} {self.year}: {self.passed}"
+
+
+class GreenFactoryProfile(models.Model):
+    """What a factory's self-evaluation report says in words for a year: overview, basic information, improvement
+    plan (the MIIT template's narrative parts)."""
+
+    TENANT_PATH = "site__enterprise"
+
+    site = models.ForeignKey("plants.Site", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveIntegerField(_("year"))
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    legal_representative = models.CharField(_("legal representative"), max_length=100, blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=100, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    land_area_m2 = models.DecimalField(_("land area (m²)"), max_digits=14, decimal_places=2, null=True, blank=True)
+    enterprise_overview = models.TextField(_("enterprise overview"), blank=True)
+    plant_overview = models.TextField(_("plant overview (processes, products, main equipment)"), blank=True)
+    improvement_plan = models.TextField(_("improvement plan"), blank=True)
+
+    class Meta:
+        verbose_name = _("green-factory profile")
+        constraints = [models.UniqueConstraint(fields=["site", "year"], name="green_factory_profile_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.year}"
 
 
 class MeteringRequirement(models.Model):

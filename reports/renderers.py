@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from energy_platform.cells import cell_row, cell_value
 
 from .builders import META_LABELS, Document
-from .formatting import fmt_cell, row_units
+from .formatting import FixedDecimal, fmt_cell, row_units
 
 
 def _plain(value):
@@ -74,9 +74,10 @@ def render_xlsx(doc: Document) -> bytes:
             for row in t.rows:
                 cells = [float(v) if isinstance(v, Decimal) else cell_value(_plain(v)) for v in row]
                 ws.append(cells)
-                for cell in ws[ws.max_row]:
+                for v, cell in zip(row, ws[ws.max_row], strict=False):
                     if isinstance(cell.value, float):
-                        cell.number_format = "#,##0.0000"
+                        cell.number_format = (("#,##0." + "0" * v.places if v.places else "#,##0")
+                                              if isinstance(v, FixedDecimal) else "#,##0.0000")
             ws.append([])
         for n in s.notes:
             ws.append(cell_row([n]))
@@ -99,11 +100,9 @@ def _cards(doc: Document) -> list[dict]:
             label, value, unit = rows[i][:3]
             cards.append({"label": label, "value": fmt_cell(value, unit if isinstance(unit, str) else None),
                           "unit": unit})
-    if doc.kind == "green_factory":
-        totals = sections["totals"].tables[0]
-        last = totals.rows[-1]
-        cards.append({"label": f"{totals.columns[1].label} {last[0]}", "value": fmt_cell(last[1]),
-                      "unit": _("points")})
+    if doc.kind == "green_factory" and "verdict" in doc.meta:
+        cards.append({"label": _("Total points"), "value": fmt_cell(doc.meta["total_score"]), "unit": _("points")})
+        cards.append({"label": _("Conclusion"), "value": doc.meta["verdict"], "unit": doc.meta.get("edition", "")})
     return cards
 
 

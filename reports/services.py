@@ -17,7 +17,7 @@ from carbon.periods import Period
 from energy_platform.errors import ApplicationError
 
 from .builders import NOT_BUILT, builders
-from .models import ReportFile, ReportSnapshot
+from .models import Indicator, IndicatorEntry, ReportFile, ReportSnapshot
 from .renderers import RENDERERS
 
 LANGS = ("zh-hans", "en")
@@ -153,3 +153,19 @@ def report_snapshots_supersede(*, enterprise) -> int:
         if changed.filter(month__year=snap.year, seq__gt=head_seq).exists():
             flagged += ReportSnapshot.objects.filter(pk=snap.pk).update(superseded=True)
     return flagged
+
+
+@transaction.atomic
+def indicator_entry_upsert(*, site, indicator, year: int, value, evidence: str = "", evidence_file=None,
+                           user=None) -> IndicatorEntry:
+    """Enter (or replace) a factory site's value of an entered green-factory indicator for a year, with evidence."""
+    if indicator.source != Indicator.Source.ENTERED:
+        raise ApplicationError("indicator_computed", f"Indicator {indicator.code} is computed by the platform; it "
+                               "cannot be entered.", status_code=400)
+    entry, _created = IndicatorEntry.objects.update_or_create(
+        site=site, year=year, indicator=indicator,
+        defaults={"enterprise": site.enterprise, "value": value, "evidence": evidence, "entered_by": user})
+    if evidence_file is not None:
+        entry.evidence_file = evidence_file
+        entry.save(update_fields=["evidence_file"])
+    return entry

@@ -62,6 +62,7 @@ META_LABELS = {
     "standard": _("Standard"), "ledger_head": _("Ledger hash-chain head"), "allocation": _("Allocation rule"),
     "edition": _("Edition"), "provisional": _("Provisional reference values"), "scope": _("Scope"),
     "through": _("To date, through"), "complete_months": _("Intensities over the complete months"),
+    "verdict": _("Conclusion"), "total_score": _("Total points"),
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -9,13 +11,44 @@ from django.utils.translation import gettext_lazy
 from carbon.kpis import enterprise_kpis, site_kpis
 from carbon.periods import Period, period_coverage
 from costs.reporting import cost_report_rows
-from meters.models import Meter
+from energy_platform.numbers import exact
+from meters.models import Carrier, Meter
 
 from ..formatting import excluded_note
 from ..labels import LEVEL_NAMES, METHOD_NAMES, YOY_NAMES, carrier_name
 from ..models import MeteringRequirement
 from . import Chart, Column, Document, Section, Table, coverage_notes, subject_meta
 from .heating import heating_values_section
+
+#: Energy-carrying working media (耗能工质, GB/T 2589): shown apart from the energy carriers.
+WORKING_MEDIA = (Carrier.WATER, Carrier.COMPRESSED_AIR, Carrier.OXYGEN)
+
+
+def working_media_section(*, k: dict, sites: list, period) -> Section:
+    """Working media: purchased across the boundary (counted in comprehensive energy, as `carbon.energy` counts
+    boundary meters) and produced inside the boundary (sub-meters: listed, not counted)."""
+    from carbon.energy import meter_quantities
+
+    rows = [[carrier_name(c["carrier"]), c["quantity"], c["unit"], c["tce"],
+             _("purchased from outside the boundary: counted")]
+            for c in k["energy_by_carrier"] if c["carrier"] in WORKING_MEDIA]
+    inside: dict[tuple[str, str], Decimal] = {}
+    for s in sites:
+        for m in meter_quantities(site=s, period=period):
+            boundary_in = m.parent_id is None and m.role in (Meter.Role.PURCHASE, Meter.Role.FACILITY_TOTAL)
+            if m.carrier in WORKING_MEDIA and not boundary_in and m.parent_id is None:
+                key = (m.carrier, m.unit)
+                inside[key] = inside.get(key, Decimal(0)) + exact(m.quantity)
+    rows += [[carrier_name(c), q, u, None, _("produced inside the boundary: not counted")]
+             for (c, u), q in sorted(inside.items())]
+    return Section("working_media", _("Energy-carrying working media"), [Table(
+        [Column("medium", _("Working medium")), Column("quantity", _("Quantity")), Column("unit", _("Unit")),
+         Column("tce", _("Energy"), "tce"), Column("counted", _("In comprehensive energy consumption"))], rows)],
+        [_("Rule (GB/T 2589): energy-carrying working media (new water, softened water, compressed air, oxygen …) "
+           "count in comprehensive energy consumption, converted by their equivalent coefficients, only when "
+           "purchased from outside the boundary; working media produced inside the boundary are not counted again, "
+           "because the energy used to produce them is already counted in the carriers above.")])
+
 
 TARGET_NAMES = {"energy_per_value_added": gettext_lazy("Energy per value added"),
                 "carbon_per_value_added": gettext_lazy("Carbon intensity"),
@@ -41,10 +74,13 @@ def build_energy(*, enterprise, year: int, site=None, options=None) -> Document:
         [Column("carrier", _("Carrier code")), Column("carrier_name", _("Carrier")), Column("quantity", _("Quantity")),
          Column("unit", _("Unit")), Column("tce", _("Energy"), "tce")],
         [[c["carrier"], carrier_name(c["carrier"]), c["quantity"], c["unit"], c["tce"]]
-         for c in k["energy_by_carrier"]],
+         for c in k["energy_by_carrier"] if c["carrier"] not in WORKING_MEDIA],
     )
     carrier_chart = Chart(_("Energy by carrier"), "tce",
-                          [(carrier_name(c["carrier"]), c["tce"]) for c in k["energy_by_carrier"]])
+                          [(carrier_name(c["carrier"]), c["tce"]) for c in k["energy_by_carrier"]
+                           if c["carrier"] not in WORKING_MEDIA])
+    media = working_media_section(k=k, sites=[site] if site is not None else list(enterprise.sites.all()),
+                                  period=period)
     if site is None:
         second = Section("by_site", _("Consumption by site"), [Table(
             [Column("site", _("Site")), Column("energy_tce", _("Energy"), "tce"),
@@ -103,6 +139,7 @@ def build_energy(*, enterprise, year: int, site=None, options=None) -> Document:
                         "ed": ", ".join(k["coefficient_editions"]) or "GB/T 2589"},
                      *excluded_note(k.get("excluded_meters", []))]),
             Section("by_carrier", _("Consumption by carrier"), [carriers], charts=[carrier_chart]),
+            media,
             second,
             heating_values_section(k["heating_values"], k["substitutions"]),
             Section("yoy", _("Year-on-year change"), [yoy],

@@ -78,6 +78,31 @@ def _energy(site, products, year, period):
 RULES = {"mass": _mass, "economic": _economic, "energy": _energy}
 
 
+def site_product_footprints(*, site, year: int, period: Period, rule: str = "mass") -> tuple[list[list], set]:
+    """Rows [site, product, name, output, unit, basis, basis unit, share, tCO2, kgCO2 per unit] of a site's products
+    with output in `period` (complete months), and the factor versions used: the one footprint computation, shared
+    by the footprint report and the green-factory self-evaluation."""
+    rows: list[list] = []
+    # Output and emissions of closed months as recorded at close (carbon.kpis.site_figures).
+    figures = site_figures(site=site, period=period)
+    products = [(p, (figures["products"].get(p.code) or {}).get("output") or Decimal(0))
+                for p in Product.objects.filter(site=site).select_related("unit_of_production").order_by("code")]
+    products = [(p, out) for p, out in products if out > 0]
+    if not products:
+        return rows, set()
+    basis = ({products[0][0].pk: (products[0][1], products[0][0].unit)} if len(products) == 1
+             else RULES[rule](site, products, year, period))
+    em = figures["emissions"]
+    total_basis = sum((b for b, _u in basis.values()), Decimal(0))
+    for p, out in products:
+        b, b_unit = basis[p.pk]
+        share = b / total_basis if total_basis else Decimal(0)
+        tco2 = (em["total_tco2"] * share).quantize(Q6)
+        rows.append([site.code, p.code, p.name, out, p.unit, b.quantize(Q6), b_unit, share.quantize(Q6), tco2,
+                     (tco2 * 1000 / out).quantize(Q6)])
+    return rows, set(em["factor_versions"])
+
+
 def allocation_method_text(rule: str) -> str:
     return {
         "mass": _("Allocation by output share (mass): share = product output / total output of the site's products."),
@@ -101,24 +126,9 @@ def build_footprint(*, enterprise, year: int, site=None, options=None) -> Docume
     sites = [site] if site is not None else list(enterprise.sites.all().order_by("code"))
     rows, versions = [], set()
     for s in sites if period is not None else []:
-        # Output and emissions of closed months as recorded at close (carbon.kpis.site_figures).
-        figures = site_figures(site=s, period=period)
-        products = [(p, (figures["products"].get(p.code) or {}).get("output") or Decimal(0))
-                    for p in Product.objects.filter(site=s).select_related("unit_of_production").order_by("code")]
-        products = [(p, out) for p, out in products if out > 0]
-        if not products:
-            continue
-        basis = ({products[0][0].pk: (products[0][1], products[0][0].unit)} if len(products) == 1
-                 else RULES[rule](s, products, year, period))
-        em = figures["emissions"]
-        versions.update(em["factor_versions"])
-        total_basis = sum((b for b, _u in basis.values()), Decimal(0))
-        for p, out in products:
-            b, b_unit = basis[p.pk]
-            share = b / total_basis if total_basis else Decimal(0)
-            tco2 = (em["total_tco2"] * share).quantize(Q6)
-            rows.append([s.code, p.code, p.name, out, p.unit, b.quantize(Q6), b_unit, share.quantize(Q6), tco2,
-                         (tco2 * 1000 / out).quantize(Q6)])
+        site_rows, site_versions = site_product_footprints(site=s, year=year, period=period, rule=rule)
+        rows += site_rows
+        versions.update(site_versions)
     table = Table(
         [Column("site", _("Site")), Column("product", _("Product")), Column("name", _("Name")),
          Column("output", _("Output")), Column("unit", _("Unit")), Column("basis", _("Allocation basis")),

@@ -100,7 +100,7 @@ def test_demo_reports_match_the_accounting_engine_in_every_format(tmp_path):
     scores = green_factory_scores(enterprise=ent, year=2025, indicator_set=indicator_set_for(enterprise=ent,
                                                                                             year=2025))
     gf = _files(ent, "green_factory")
-    totals = json.loads(gf["json"])["sections"][2]["tables"][0]["rows"]
-    assert Decimal(totals[-1]["total"]) == scores["total"]
+    factories = json.loads(gf["json"])["sections"][0]["tables"][0]["rows"]
+    assert [Decimal(r["total"]) for r in factories] == [scores["sites"]["RM1"]]  # the factory only
     text, _fonts = _pdf_text(gf["pdf"], tmp_path)
-    assert f"2025 {fmt_number(scores['total'])}" in text
+    assert fmt_number(scores["sites"]["RM1"]) in text

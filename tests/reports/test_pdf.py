@@ -113,7 +113,7 @@ def test_footprint_and_green_factory_pdfs_render_their_figures(site, tmp_path):
     assert "按产量（质量）比例分配" in fp
     gf = _text(_pdf(report_generate(kind="green_factory", enterprise=site.enterprise, year=2026, fmt="pdf",
                                     lang="zh-hans"), tmp_path))
-    assert "绿色工厂自评价 2026" in gf and "GB/T 36132-2025" in gf and "基本要求" in gf
+    assert "2026 年度绿色工厂自评价报告" in gf and "GB/T 36132-2025" in gf and "基本要求" in gf
 
 
 def test_each_kind_has_its_own_template_and_inline_svg_charts(site):

@@ -88,6 +88,12 @@ def _a(world, key):
     return world.a.objects[key].pk
 
 
+def _entered_indicator() -> int:
+    from reports.models import Indicator
+
+    return Indicator.objects.filter(source=Indicator.Source.ENTERED).order_by("pk").first().pk
+
+
 def _csv(name: str, text: str):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -155,6 +161,7 @@ ADMIN_WRITES: dict[str, tuple[int, int, int]] = {
     "reports.ProductPrice": (_P, 302, _N),
     "reports.IndicatorEntry": (_P, 302, _N),
     "reports.RequirementEntry": (_P, 302, _N),
+    "reports.GreenFactoryProfile": (_P, 302, _N),
     "alerts.EnergyQuota": (_N, _N, _N),
     "alerts.CarbonAllowance": (_N, _N, _N),
     "alerts.AlertRule": (_N, _N, _N),
@@ -283,6 +290,10 @@ MATRIX: list[Row] = [
         lists=True, body=lambda w: {"kind": "ghg", "enterprise": _a(w, "enterprise"), "year": 2025,
                                     "format": "json"}),
     Row("report-detail", {"GET": READ}, target="report"),
+    Row("site-green-factory-entries", {"GET": READ, "POST": _api(viewer=403, manager=201, other_admin=404,
+                                                                 regulator_in=403, regulator_out=404,
+                                                                 superuser=201)},
+        target="site", body=lambda w: {"indicator": _entered_indicator(), "year": 2026, "value": "80"}),
     Row("report-download", {"GET": READ}, target="report"),
     Row("regulator-export", {"GET": _api(default=403, regulator_in=200, regulator_out=200, superuser=200)},
         query="year=2025&kind=ghg&format=csv"),

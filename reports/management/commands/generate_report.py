@@ -1,5 +1,6 @@
 """`manage.py generate_report --kind energy --enterprise <id|code> [--site <code>] --year 2025 --format pdf
---output dir [--allocation mass|economic|energy]`."""
+--output dir [--allocation mass|economic|energy]`; `--site <code>` alone names the site when its code is unique.
+Format defaults to pdf, output to the current directory."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pathlib
 from django.core.management.base import BaseCommand, CommandError
 
 from energy_platform.errors import ApplicationError
-from plants.models import Enterprise
+from plants.models import Enterprise, Site
 from reports.services import report_generate
 
 
@@ -17,17 +18,25 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--kind", required=True, choices=["green_factory", "energy", "ghg", "footprint"])
-        parser.add_argument("--enterprise", required=True)
+        parser.add_argument("--enterprise", help="enterprise id or credit code (optional with a unique --site)")
         parser.add_argument("--year", required=True, type=int)
-        parser.add_argument("--format", required=True, choices=["pdf", "xlsx", "csv", "json"])
+        parser.add_argument("--format", default="pdf", choices=["pdf", "xlsx", "csv", "json"])
         parser.add_argument("--lang", default="zh-hans", choices=["zh-hans", "en"])
-        parser.add_argument("--output", required=True)
+        parser.add_argument("--output", default=".")
         parser.add_argument("--site", help="site code: a report of that site only")
         parser.add_argument("--allocation", choices=["mass", "economic", "energy"],
                             help="footprint allocation rule (default mass)")
 
     def handle(self, *args, **opts):
-        ref = opts["enterprise"]
+        ref = opts.get("enterprise")
+        if not ref:
+            if not opts.get("site"):
+                raise CommandError("Give --enterprise or --site.")
+            found = list(Site.objects.filter(code=opts["site"]).select_related("enterprise")[:2])
+            if len(found) != 1:
+                raise CommandError(f"{len(found) and 'More than one' or 'No'} site with code {opts['site']!r}; "
+                                   "give --enterprise too.")
+            ref = found[0].enterprise.credit_code
         ent = Enterprise.objects.filter(credit_code=ref).first()
         if ent is None and ref.isdigit():
             ent = Enterprise.objects.filter(pk=int(ref)).first()
