@@ -49,6 +49,7 @@ REFERENCE_DATA = [
     # (module, model, rows whose absence means "not loaded") where the model already has rows of an earlier migration
     ("carbon.migrations.0006_coefficient_history_data", "carbon.EnergyCoefficient", {"edition": "GB/T 2589-2008"}),
     ("costs.migrations.0002_reference_tariffs", "costs.PowerFactorTable"),
+    ("meters.migrations.0010_carrier_units", "meters.MeasurementUnit"),
 ]
 
 
@@ -71,3 +72,7 @@ def _reference_data(request):
         if not apps.get_model(label).objects.filter(**(lookup[0] if lookup else {})).exists():
             with connection.schema_editor() as editor:
                 importlib.import_module(module_name).load(apps, editor)
+            if label == "meters.MeasurementUnit":
+                from meters.units import units_cache_clear
+
+                units_cache_clear()  # the process may have read the flushed (empty) tables
