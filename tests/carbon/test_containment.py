@@ -37,7 +37,7 @@ def test_api_refuses_a_unit_the_carrier_does_not_allow_on_create_and_update(tena
     resp = api_client.post("/api/v1/meters/", _meter_body(tenants["site_a"], unit="0"), format="json")
     assert resp.status_code == 400
     assert resp.json()["code"] == "unit_not_allowed"
-    assert resp.json()["allowed_units"] == ["kWh", "MWh", "kvarh", "Mvarh"]  # kvarh: reactive energy (power factor)
+    assert resp.json()["allowed_units"] == ["kWh", "kvarh", "MWh", "Mvarh"]  # kvarh: reactive energy (power factor)
     assert not Meter.objects.filter(code="NEW").exists()
     # Coal in m3 is refused too; in t it is accepted.
     assert api_client.post("/api/v1/meters/", _meter_body(tenants["site_a"], carrier="raw_coal", unit="m3"),
