@@ -2,7 +2,9 @@
 regulator portal; late or corrected data is flagged "restatement pending" in the request that stored it and changes
 nothing until the month is restated; the ledger (with its snapshots) still verifies."""
 
+import csv
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -21,6 +23,7 @@ from plants.models import EconomicData
 from reports.builders import builders
 from tests.factories import EconomicDataFactory, MeterFactory
 from tests.paths import site_api
+from ui import selectors
 
 pytestmark = pytest.mark.django_db
 MARCH = dt.date(2025, 3, 1)
@@ -222,3 +225,36 @@ def test_restatement_check_flags_a_change_in_value_added_alone(closed):
     assert restatement_check(enterprise=closed["a"]) == [MARCH]
     assert AccountingPeriod.objects.get(enterprise=closed["a"], month=MARCH).restatement_reason == (
         "recomputed figures differ for: A1 value added")
+
+
+def test_late_reading_after_close_leaves_the_monthly_chart_and_monthly_export_unchanged(closed, api_client):
+    site = closed["site_a"]
+    # A late diesel reading of 1 t on 20 March after the close; the rollups now hold 10 + 1 = 11 t for March.
+    readings_ingest(site=site, rows=[RawRow(0, "DSL", "2025-03-20T00:00:00+08:00", 1)])
+    rollup_sweep()
+    # The site page's chart of quantities by carrier (window wide enough to reach March 2025): March shows the closed
+    # figures, 200,000 kWh and 10 t (not 11), and is named closed.
+    chart = selectors.monthly_by_carrier(site=site, user=closed["viewer_a"], months=30)
+    march = chart["labels"].index("2025-03")
+    by = {s["name"].rsplit(" ", 1)[-1]: s["data"][march] for s in chart["series"]}
+    assert (by["(kWh)"], by["(t)"]) == (Decimal("200000"), Decimal("10"))
+    assert chart["closed"] == ["2025-03"]
+    # The monthly rows of the site's rollup export: March as closed (10 t, flagged), April open from the rollups.
+    readings_ingest(site=site, rows=[RawRow(0, "E", "2025-04-01T00:00:00+08:00", 50_000)])
+    rollup_sweep()
+    api_client.force_authenticate(closed["viewer_a"])
+    params = {"site": site.pk, "start": "2025-03-01", "end": "2025-05-01", "format": "csv"}
+    rows = _csv_rows(api_client.get("/api/v1/exports/rollups/", {**params, "granularity": "month"}))
+    got = {(r["carrier"], r["start"][:7]): (r["quantity"], r["closed"]) for r in rows}
+    assert got == {("diesel", "2025-03"): ("10.0", "true"), ("electricity", "2025-03"): ("200000.0", "true"),
+                   ("electricity", "2025-04"): ("50000.0", "false")}
+    # Daily buckets stay the raw rollups: the late 1 t on 20 March is there.
+    days = _csv_rows(api_client.get("/api/v1/exports/rollups/", {**params, "granularity": "day"}))
+    assert {(r["carrier"], r["start"][:10]): r["quantity"] for r in days}[("diesel", "2025-03-20")] == "1.0"
+    assert "closed" not in days[0]
+
+
+def _csv_rows(resp) -> list[dict]:
+    assert resp.status_code == 200, resp
+    text = b"".join(resp.streaming_content).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
