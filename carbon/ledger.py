@@ -269,9 +269,53 @@ def ledger_month_total(*, enterprise: Enterprise, month: dt.date) -> Decimal:
     return LedgerEntry.objects.filter(enterprise=enterprise, month=month).aggregate(s=Sum("tco2"))["s"] or Decimal(0)
 
 
+#: Differences below this (tce, tCO2, 10⁴ CNY, output units) are rounding of stored decimals, not a restatement.
+RESTATE_TOLERANCE = Decimal("0.000001")
+
+
+def _differs(a: Decimal | None, b: Decimal | None) -> bool:
+    if a is None or b is None:
+        return (a is None) != (b is None)
+    return abs(Decimal(a) - Decimal(b)) > RESTATE_TOLERANCE
+
+
+def _snapshot_differences(enterprise: Enterprise, month: dt.date) -> list[str]:
+    """What of a closed month's closing snapshot (equivalent method: energy by carrier in tce, value added, output,
+    emissions) differs from a recomputation from today's data, named per site ("A1 energy diesel")."""
+    from .kpis import _live_core
+
+    method = ConversionMethod.EQUIVALENT
+    latest: dict[int, ClosingSnapshot] = {}
+    for snap in ClosingSnapshot.objects.filter(enterprise=enterprise, month=month, method=method).order_by("version"):
+        latest[snap.site_id] = snap  # the highest version wins
+    out: list[str] = []
+    for site in enterprise.sites.filter(pk__in=latest).order_by("code"):
+        closed = snapshot_loads(latest[site.pk].payload)["core"]
+        try:
+            now = _live_core(site, Period(month, 1), method)
+        except ApplicationError as exc:  # e.g. a coefficient withdrawn: the closed figures cannot be reproduced
+            out.append(f"{site.code} figures ({exc.code})")
+            continue
+        was_tce = {c["carrier"]: c["tce"] for c in closed["energy"]["by_carrier"]}
+        now_tce = {c["carrier"]: c["tce"] for c in now["energy"]["by_carrier"]}
+        out += [f"{site.code} energy {c}" for c in sorted(was_tce.keys() | now_tce.keys())
+                if _differs(was_tce.get(c), now_tce.get(c))]
+        if _differs(closed["value_added"], now["value_added"]):
+            out.append(f"{site.code} value added")
+        for code in sorted(closed["products"].keys() | now["products"].keys()):
+            was, is_ = closed["products"].get(code, {}).get("output"), now["products"].get(code, {}).get("output")
+            if _differs(was, is_):
+                out.append(f"{site.code} output {code}")
+        if _differs(closed["emissions"]["total_tco2"], now["emissions"]["total_tco2"]):
+            out.append(f"{site.code} emissions")
+    return out
+
+
 def restatement_check(*, enterprise: Enterprise) -> list[dt.date]:
-    """Flag closed months whose recomputed emissions differ from the ledger (new factor version, late reading,
-    corrected data). Nothing is changed but the flag; returns the months flagged."""
+    """Flag closed months whose recomputed figures differ from those closed: the ledger's emission entries (new
+    factor version, late reading) and the closing snapshot (energy by carrier in tce, value added, output,
+    emissions), so that a change in energy or value added alone is flagged too. Nothing is changed but the flag;
+    returns the months flagged."""
     flagged = []
     for period in AccountingPeriod.objects.filter(enterprise=enterprise, status=AccountingPeriod.Status.CLOSED):
         recomputed = {(e.site_id, e.source): (e.tco2, e.factor_id) for e in _entries_for_month(
@@ -279,11 +323,14 @@ def restatement_check(*, enterprise: Enterprise) -> list[dt.date]:
         booked = {(e.site_id, e.source): (e.tco2, e.factor_id) for e in _live_entries(enterprise, period.month)}
         differs = {k for k in recomputed.keys() | booked.keys()
                    if k not in booked or k not in recomputed
-                   or abs(recomputed[k][0] - booked[k][0]) > Decimal("0.000001") or recomputed[k][1] != booked[k][1]}
-        if differs and not period.restatement_pending:
-            sources = ", ".join(sorted(src for _, src in differs))
+                   or _differs(recomputed[k][0], booked[k][0]) or recomputed[k][1] != booked[k][1]}
+        if period.restatement_pending:
+            continue
+        what = sorted(src for _, src in differs)
+        what += [d for d in _snapshot_differences(enterprise, period.month) if d not in what]
+        if what:
             AccountingPeriod.objects.filter(pk=period.pk).update(
-                restatement_pending=True, restatement_reason=f"recomputed figures differ for: {sources}"[:500])
+                restatement_pending=True, restatement_reason=f"recomputed figures differ for: {', '.join(what)}"[:500])
             flagged.append(period.month)
     return flagged
 

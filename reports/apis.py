@@ -216,7 +216,7 @@ class RollupExportApi(APIView):
             raise ApplicationError("invalid_format", "format must be csv or xlsx.", status_code=400)
         start, end = dataexports.parse_range(start=q.get("start"), end=q.get("end"), tz=subject.site.timezone)
         data = dataexports.iter_rows(subject=subject, granularity=granularity, start=start, end=end, rows=rows)
-        head = dataexports.header(subject, rows)
+        head = dataexports.header(subject, rows, granularity)
         first = next(data, None)  # validates the parameters (4xx) before the response starts streaming
         data = dataexports.chain_first(first, data)
         name = f"{subject.kind}_{subject.code}_{granularity}_{q['start']}_{q['end']}.{fmt}"

@@ -10,6 +10,8 @@ Subjects:
   (like `carbon.kpis.unit_kpis`), or every meter with `rows="meters"`.
 
 Every row carries the bucket's start and end (ISO 8601 with the site's UTC offset) and the unit in its own column.
+A site's monthly totals carry a `closed` column: a closed month's rows are its closed figures (energy by carrier as
+recorded at close, `carbon.models.ClosingSnapshot`), not the rollups; hourly and daily buckets are always the rollups.
 """
 
 from __future__ import annotations
@@ -103,12 +105,60 @@ def _bucket_end(start: dt.datetime, granularity: str) -> dt.datetime:
     return dt.datetime.combine(nxt, dt.time(), start.tzinfo)
 
 
-def header(subject: Subject, rows: str) -> list[str]:
+def _closed_months(subject: Subject, granularity: str, rows: str) -> bool:
+    """Whether the export's rows are a site's monthly totals, where a closed month shows its closed figures."""
+    return subject.kind == "site" and rows == "total" and granularity == "month"
+
+
+def header(subject: Subject, rows: str, granularity: str = "") -> list[str]:
     if subject.kind == "meter" or rows == "meters":
         return ["meter", "carrier", "start", "end", "quantity", "unit", "expected_intervals", "received_intervals",
                 "estimated_intervals", "completeness"]
+    closed = ["closed"] if _closed_months(subject, granularity, rows) else []
     return [subject.kind, "carrier", "start", "end", "quantity", "unit", "expected_intervals", "received_intervals",
-            "estimated_intervals", "completeness"]
+            "estimated_intervals", "completeness", *closed]
+
+
+def _frozen_rows(subject: Subject, start: dt.datetime, end: dt.datetime, zone) -> dict[dt.date, list[list]]:
+    """{month: rows} of the closed months in [start, end): energy by carrier as recorded at close (the closing
+    snapshot, equivalent method), flagged closed; intervals are not part of the snapshot (empty)."""
+    from carbon.kpis import closed_month_cores
+    from carbon.models import ConversionMethod
+    from carbon.periods import month_add
+
+    first = start.astimezone(zone).date().replace(day=1)
+    last = end.astimezone(zone).date()
+    months = []
+    while first < last:
+        months.append(first)
+        first = month_add(first, 1)
+    out: dict[dt.date, list[list]] = {}
+    frozen = closed_month_cores(site=subject.site, months=months, method=ConversionMethod.EQUIVALENT)
+    for month, core in sorted(frozen.items()):
+        local = dt.datetime.combine(month, dt.time(), zone)
+        if local < start:
+            continue
+        completeness = core["energy"]["completeness"]
+        out[month] = [[subject.code, c["carrier"], local.isoformat(), _bucket_end(local, "month").isoformat(),
+                       c["quantity"], c["unit"], None, None, None,
+                       round(completeness, 4) if completeness is not None else None, "true"]
+                      for c in core["energy"]["by_carrier"]]
+    return out
+
+
+def _with_closed_months(raw: Iterator[list], frozen: dict[dt.date, list[list]], zone) -> Iterator[list]:
+    """Monthly rows in bucket order: a closed month's rows from its snapshot (its rollups, which late data may have
+    changed, are left out), an open month's from the rollups."""
+    pending = sorted(frozen)
+    for row in raw:
+        month = dt.datetime.fromisoformat(row[2]).astimezone(zone).date().replace(day=1)
+        while pending and pending[0] < month:
+            yield from frozen[pending.pop(0)]
+        if month in frozen:
+            continue
+        yield [*row, "false"]
+    for month in pending:
+        yield from frozen[month]
 
 
 def iter_rows(*, subject: Subject, granularity: str, start: dt.datetime, end: dt.datetime,
@@ -140,10 +190,13 @@ def iter_rows(*, subject: Subject, granularity: str, start: dt.datetime, end: dt
         qs = ((subject.code, *row) for row in qs.iterator(chunk_size=CHUNK))
     if not isinstance(qs, Iterator):
         qs = qs.iterator(chunk_size=CHUNK)
-    for code, carrier, bucket, quantity, unit, expected, received, estimated in qs:
-        local = bucket.astimezone(zone)
-        yield [code, carrier, local.isoformat(), _bucket_end(local, granularity).isoformat(), round(quantity, 6),
-               unit, expected, received, estimated, round(received / expected, 4) if expected else None]
+    out = ([code, carrier, (local := bucket.astimezone(zone)).isoformat(),
+            _bucket_end(local, granularity).isoformat(), round(quantity, 6), unit, expected, received, estimated,
+            round(received / expected, 4) if expected else None]
+           for code, carrier, bucket, quantity, unit, expected, received, estimated in qs)
+    if _closed_months(subject, granularity, rows):
+        out = _with_closed_months(out, _frozen_rows(subject, start, end, zone), zone)
+    yield from out
 
 
 def chain_first(first, rest: Iterator[list]) -> Iterator[list]:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
-from carbon.periods import Period
+from carbon.periods import MONTH_IN_PROGRESS, Period
 from energy_platform.errors import ApplicationError
 
 from . import dataexports, selectors
@@ -47,8 +47,15 @@ def _columns() -> list[dict]:
     return [{"key": key, "label": labels[key], "unit": unit} for key, unit in selectors.KPI_COLUMNS]
 
 
-def _cells(kpis: dict) -> list[str]:
-    return [fmt_cell(kpis[key], unit or None) for key, unit in selectors.KPI_COLUMNS]
+def _reason_text(reason: str) -> str:
+    # The KPI answer's reason for an empty intensity, said in words instead of an empty cell.
+    return _("— month in progress") if reason == MONTH_IN_PROGRESS else "—"
+
+
+def _cells(kpis: dict, reasons: dict | None = None) -> list[str]:
+    reasons = reasons or {}
+    return [_reason_text(reasons[key]) if kpis[key] is None and key in reasons else fmt_cell(kpis[key], unit or None)
+            for key, unit in selectors.KPI_COLUMNS]
 
 
 def _context(request, **extra) -> dict:
@@ -61,7 +68,8 @@ def _context(request, **extra) -> dict:
 def portal_home(request):
     _regulator(request)
     period = _period(request)
-    rows = [{**r, "cells": _cells(r["kpis"])} for r in selectors.enterprise_rows(user=request.user, period=period)]
+    rows = [{**r, "cells": _cells(r["kpis"], r["reasons"])}
+            for r in selectors.enterprise_rows(user=request.user, period=period)]
     return render(request, "reports/portal/home.html", _context(request, period=period, rows=rows,
                                                                  columns=_columns()))
 
@@ -71,7 +79,8 @@ def portal_enterprise(request, pk: int):
     _regulator(request)
     ent = selectors.jurisdiction_enterprise(request.user, pk)
     period = _period(request)
-    sites = [{**r, "cells": _cells(r["kpis"])} for r in selectors.site_rows(enterprise=ent, period=period)]
+    sites = [{**r, "cells": _cells(r["kpis"], r["reasons"])}
+             for r in selectors.site_rows(enterprise=ent, period=period)]
     return render(request, "reports/portal/enterprise.html", _context(
         request, ent=ent, period=period, sites=sites, columns=_columns(),
         snapshots=selectors.enterprise_snapshots(enterprise=ent)))

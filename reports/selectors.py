@@ -63,14 +63,23 @@ def _kpi_values(k: dict) -> dict:
     return {key: k[key]["value"] for key, _unit in KPI_COLUMNS}
 
 
+def _kpi_reasons(k: dict) -> dict:
+    """Why an indicator has no value (the KPI answer's `reason`, e.g. "month_in_progress"), by key."""
+    return {key: k[key]["reason"] for key, _unit in KPI_COLUMNS if k[key].get("reason")}
+
+
+def _kpi_row(k: dict) -> dict:
+    return {"kpis": _kpi_values(k), "reasons": _kpi_reasons(k)}
+
+
 def enterprise_rows(*, user, period: Period) -> list[dict]:
     return [{"enterprise": e, "sites": e.sites.count(),
-             "kpis": _kpi_values(enterprise_kpis(enterprise=e, period=period, with_yoy=False))}
+             **_kpi_row(enterprise_kpis(enterprise=e, period=period, with_yoy=False))}
             for e in jurisdiction_enterprises(user)]
 
 
 def site_rows(*, enterprise: Enterprise, period: Period) -> list[dict]:
-    return [{"site": s, "kpis": _kpi_values(site_kpis(site=s, period=period, with_yoy=False))}
+    return [{"site": s, **_kpi_row(site_kpis(site=s, period=period, with_yoy=False))}
             for s in Site.objects.filter(enterprise=enterprise).order_by("code")]
 
 

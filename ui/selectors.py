@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from accounts.tenancy import has_role, scope, visible_enterprises
 from carbon.energy import lookup_memo, meter_quantities_multi
-from carbon.kpis import KPI_METERS, site_kpis
-from carbon.models import AccountingPeriod
+from carbon.kpis import KPI_METERS, closed_month_cores, site_kpis
+from carbon.models import AccountingPeriod, ConversionMethod
 from carbon.periods import Period, month_add, period_coverage
 from meters.models import Carrier, ImportJob, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
 from meters.units import finite_rollups_q, plausible_readings_q, usable_meters_q
@@ -193,7 +193,21 @@ def monthly_by_carrier(*, site: Site, user, months: int = 12) -> dict:
             labels.append(label)
         key = f'{_carrier_label(r["meter__carrier"])} ({r["meter__unit"]})'
         series.setdefault(key, {})[label] = r["q"]
-    return {"labels": labels,
+    # A closed month shows its closed figures (energy by carrier as recorded at close, `ClosingSnapshot`), not the
+    # rollups, which late readings may have changed since; flagged in `closed`.
+    first = timezone.localtime(since, timezone=_zone(tz)).date().replace(day=1)
+    window = [month_add(first, i) for i in range(months + 2)]
+    frozen = closed_month_cores(site=site, months=window, method=ConversionMethod.EQUIVALENT)
+    closed: list[str] = []
+    for month in sorted(frozen):
+        label = f"{month:%Y-%m}"
+        closed.append(label)
+        if label not in labels:
+            labels.append(label)
+        for c in frozen[month]["energy"]["by_carrier"]:
+            series.setdefault(f'{_carrier_label(c["carrier"])} ({c["unit"]})', {})[label] = c["quantity"]
+    labels.sort()
+    return {"labels": labels, "closed": closed,
             "series": [{"name": k, "data": [v.get(lb) for lb in labels]} for k, v in sorted(series.items())]}
 
 

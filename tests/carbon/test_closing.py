@@ -2,7 +2,9 @@
 regulator portal; late or corrected data is flagged "restatement pending" in the request that stored it and changes
 nothing until the month is restated; the ledger (with its snapshots) still verifies."""
 
+import csv
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -10,16 +12,18 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from carbon.kpis import site_kpis
-from carbon.ledger import ledger_verify, period_close, period_restate, snapshot_loads
-from carbon.models import AccountingPeriod, ClosingSnapshot, LedgerEntry
+from carbon.ledger import ledger_verify, period_close, period_restate, restatement_check, snapshot_loads
+from carbon.models import AccountingPeriod, ClosingSnapshot, EnergyCoefficient, LedgerEntry
 from carbon.periods import Period
 from meters.models import Carrier
 from meters.rollup import rollup_sweep
 from meters.services.gateways import gateway_provision
 from meters.services.ingest import RawRow, readings_ingest
+from plants.models import EconomicData
 from reports.builders import builders
 from tests.factories import EconomicDataFactory, MeterFactory
 from tests.paths import site_api
+from ui import selectors
 
 pytestmark = pytest.mark.django_db
 MARCH = dt.date(2025, 3, 1)
@@ -189,3 +193,68 @@ def test_forecast_reads_a_closed_month_as_closed(closed, api_client):
     assert f["quantities"]["energy_tce"]["to_date"] == CLOSED_TCE
     assert f["quantities"]["value_added_10k_cny"]["to_date"] == Decimal("100.0000")
     assert f["quantities"]["energy_per_value_added"]["projected"] == Decimal("0.0326")
+
+
+def test_restatement_check_flags_a_change_in_energy_alone(closed):
+    # Nothing changed since the close: the recomputation equals the snapshot and the ledger.
+    assert restatement_check(enterprise=closed["a"]) == []
+    # The enterprise loads its own diesel coefficient for 2025 (a supplier's measured value; no hook flags it):
+    # March diesel 10 t = 10,000 kg × 1.5000 kgce/kg = 15.000 tce against 14.571 closed; the emissions do not move
+    # (they use the guideline's 43.33 GJ/t, DOMAIN.md §2: still 31.45122 tCO2), so the ledger's entries agree.
+    EnergyCoefficient.objects.create(carrier=Carrier.DIESEL, coefficient=Decimal("1.5000"), coefficient_unit="kgce/kg",
+                                     valid_from=dt.date(2025, 1, 1), enterprise=closed["a"], source="test: supplier")
+    booked = sum(e.tco2 for e in LedgerEntry.objects.filter(enterprise=closed["a"]))
+    assert restatement_check(enterprise=closed["a"]) == [MARCH]
+    period = AccountingPeriod.objects.get(enterprise=closed["a"], month=MARCH)
+    assert period.restatement_pending is True
+    assert period.restatement_reason == "recomputed figures differ for: A1 energy diesel"
+    # the flag only: the ledger and the closed figure (39.151 tce) stay as closed until restated
+    assert sum(e.tco2 for e in LedgerEntry.objects.filter(enterprise=closed["a"])) == booked
+    assert site_kpis(site=closed["site_a"], period=Period.parse("2025-03"))["energy_tce"]["value"] == CLOSED_TCE
+    # restated: 24.580 + 15.000 = 39.580 tce, and the check finds nothing more
+    period_restate(enterprise=closed["a"], month=MARCH, reason="supplier's diesel value", actor=closed["admin_a"])
+    assert site_kpis(site=closed["site_a"], period=Period.parse("2025-03"))["energy_tce"]["value"] == Decimal(
+        "39.5800")
+    assert restatement_check(enterprise=closed["a"]) == []
+
+
+def test_restatement_check_flags_a_change_in_value_added_alone(closed):
+    # A value added changed behind the services' back (100 → 120 10⁴ CNY, no hook): energy and emissions agree,
+    # the snapshot's value added (100) does not.
+    EconomicData.objects.filter(site=closed["site_a"], month=MARCH).update(value_added_10k_cny=Decimal("120"))
+    assert restatement_check(enterprise=closed["a"]) == [MARCH]
+    assert AccountingPeriod.objects.get(enterprise=closed["a"], month=MARCH).restatement_reason == (
+        "recomputed figures differ for: A1 value added")
+
+
+def test_late_reading_after_close_leaves_the_monthly_chart_and_monthly_export_unchanged(closed, api_client):
+    site = closed["site_a"]
+    # A late diesel reading of 1 t on 20 March after the close; the rollups now hold 10 + 1 = 11 t for March.
+    readings_ingest(site=site, rows=[RawRow(0, "DSL", "2025-03-20T00:00:00+08:00", 1)])
+    rollup_sweep()
+    # The site page's chart of quantities by carrier (window wide enough to reach March 2025): March shows the closed
+    # figures, 200,000 kWh and 10 t (not 11), and is named closed.
+    chart = selectors.monthly_by_carrier(site=site, user=closed["viewer_a"], months=30)
+    march = chart["labels"].index("2025-03")
+    by = {s["name"].rsplit(" ", 1)[-1]: s["data"][march] for s in chart["series"]}
+    assert (by["(kWh)"], by["(t)"]) == (Decimal("200000"), Decimal("10"))
+    assert chart["closed"] == ["2025-03"]
+    # The monthly rows of the site's rollup export: March as closed (10 t, flagged), April open from the rollups.
+    readings_ingest(site=site, rows=[RawRow(0, "E", "2025-04-01T00:00:00+08:00", 50_000)])
+    rollup_sweep()
+    api_client.force_authenticate(closed["viewer_a"])
+    params = {"site": site.pk, "start": "2025-03-01", "end": "2025-05-01", "format": "csv"}
+    rows = _csv_rows(api_client.get("/api/v1/exports/rollups/", {**params, "granularity": "month"}))
+    got = {(r["carrier"], r["start"][:7]): (r["quantity"], r["closed"]) for r in rows}
+    assert got == {("diesel", "2025-03"): ("10.0", "true"), ("electricity", "2025-03"): ("200000.0", "true"),
+                   ("electricity", "2025-04"): ("50000.0", "false")}
+    # Daily buckets stay the raw rollups: the late 1 t on 20 March is there.
+    days = _csv_rows(api_client.get("/api/v1/exports/rollups/", {**params, "granularity": "day"}))
+    assert {(r["carrier"], r["start"][:10]): r["quantity"] for r in days}[("diesel", "2025-03-20")] == "1.0"
+    assert "closed" not in days[0]
+
+
+def _csv_rows(resp) -> list[dict]:
+    assert resp.status_code == 200, resp
+    text = b"".join(resp.streaming_content).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))

@@ -4,13 +4,19 @@ report downloads and bulk KPI exports written to the audit log."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import AuditEvent
+from meters.models import Reading
+from meters.rollup import rollup_all
+from reports.selectors import KPI_COLUMNS
 from reports.services import report_generate
+from tests.factories import EconomicDataFactory, MeterFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +118,34 @@ def test_api_report_download_is_audited(shanghai, tenants, api_client):
     event = AuditEvent.objects.get(action="report.download")
     assert (event.actor, event.enterprise, event.detail["sha256"]) == (user, shanghai["enterprise"],
                                                                       shanghai["file"].sha256)
+
+
+def test_portal_says_month_in_progress_instead_of_an_empty_intensity(tenants, client, monkeypatch):
+    # Given 7 December 2025 (December in progress, counted through the 6th): tenants["a"] (region 310115, in
+    # regulator_sh's prefix 31) reads 1,000 kWh a day from 1 to 7 December and enters 100 (10⁴ CNY) for December.
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: dt.date(2025, 12, 7))
+    cst = dt.timezone(dt.timedelta(hours=8))
+    meter = MeterFactory(site=tenants["site_a"], code="PORTAL-E", interval_minutes=1440)
+    Reading.objects.bulk_create([Reading(meter=meter, ts=dt.datetime(2025, 12, 1, tzinfo=cst) + dt.timedelta(days=i),
+                                         value=1000) for i in range(7)])
+    EconomicDataFactory(site=tenants["site_a"], month=dt.date(2025, 12, 1), value_added_10k_cny=Decimal("100"))
+    rollup_all()
+    client.force_login(tenants["regulator_sh"])
+    # When the regulator opens the month in progress (home and enterprise pages, Chinese and English)
+    home = client.get("/regulator/?period=2025-12", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    ent = client.get(f"/regulator/enterprises/{tenants['a'].pk}/?period=2025-12", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    home_en = client.get("/regulator/?period=2025-12", HTTP_ACCEPT_LANGUAGE="en")
+    # Then the two intensities carry the KPI answer's reason and say so; the totals to date have values:
+    # 6,000 kWh (1–6 December) × 0.1229 kgce/kWh (GB/T 2589-2020) = 737.4 kgce = 0.7374 tce, printed 0.737
+    row = next(r for r in home.context["rows"] if r["enterprise"] == tenants["a"])
+    assert row["reasons"] == {"energy_per_value_added": "month_in_progress", "carbon_intensity": "month_in_progress"}
+    assert (row["kpis"]["energy_tce"], row["kpis"]["energy_per_value_added"]) == (Decimal("0.7374"), None)
+    cols = [k for k, _u in KPI_COLUMNS]
+    assert row["cells"][cols.index("energy_per_value_added")] == "— 本月进行中"
+    assert row["cells"][cols.index("carbon_intensity")] == "— 本月进行中"
+    assert row["cells"][cols.index("energy_tce")].startswith("0.737")
+    site_row = next(r for r in ent.context["sites"] if r["site"] == tenants["site_a"])
+    assert site_row["cells"][cols.index("energy_per_value_added")] == "— 本月进行中"
+    assert ent.content.decode().count("— 本月进行中") >= 2
+    en_row = next(r for r in home_en.context["rows"] if r["enterprise"] == tenants["a"])
+    assert en_row["cells"][cols.index("carbon_intensity")] == "— month in progress"
