@@ -24,7 +24,7 @@ from .models import (
     RejectedRow,
     ReviewStatus,
 )
-from .models_gateways import GatewayTag, ModbusDevice, ModbusPoint
+from .models_gateways import GatewayState, GatewayTag, ModbusDevice, ModbusPoint
 from .services.mqtt_auth import broker_credentials_sync, gateway_code
 from .services.review import register_reset_accept
 from .units import units_cache_clear
@@ -124,7 +124,8 @@ class GatewayAdmin(TenantScopedAdmin):
 
     @admin.display(description=_("session"))
     def session(self, obj):
-        return obj.session_state
+        labels = dict(GatewayState.Session.choices)  # the state's label, not its code
+        return labels.get(obj.session_state, obj.session_state)
 
 
 @admin.register(GatewayTag)

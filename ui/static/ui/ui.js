@@ -68,7 +68,7 @@
           var tr = t.insertRow(), v = r[1] || {};
           tr.insertCell().textContent = r[0];
           var cell = tr.insertCell(); cell.className = "n";
-          cell.textContent = (v.value === null || v.value === undefined ? "—" : fmt(v.value)) + " " + (v.unit || "").replace("CO2", "CO₂");
+          cell.textContent = (v.value === null || v.value === undefined ? "—" : fmt(v.value)) + " " + (v.unit === "ratio" ? "" : (v.unit || "").replace("CO2", "CO₂"));
         });
         sk.appendChild(t);
       }).catch(function () { sk.textContent = "—"; });
