@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from alerts.messages import alert_text
 from alerts.models import Alert, AlertRule
@@ -61,7 +62,10 @@ def test_gateway_offline_rule_fires_after_n_minutes_and_resolves_when_heard_agai
     alert = Alert.objects.get(rule=rule)
     # Last batch 45 minutes before NOW: 45 >= 30, so offline.
     assert (alert.condition_key, alert.value, alert.limit, alert.unit) == (f"gateway:{gw.pk}", 45, 30, "min")
-    assert "has not been heard from for 45 min (limit 30 min)" in alert_text(alert)
+    with translation.override("en"):
+        assert "has not been heard from for 45 min (limit 30 min)" in alert_text(alert)
+    # In Chinese (the default) the session state reads by its label, not its code "unknown".
+    assert "已 45 分钟未上报（限值 30 分钟）" in alert_text(alert) and "会话：未知" in alert_text(alert)
     GatewayState.objects.filter(gateway=gw).update(last_seen_at=NOW - dt.timedelta(minutes=1))
     alert_rule_evaluate(rule=rule, now=NOW)
     alert.refresh_from_db()
