@@ -14,6 +14,7 @@ from alerts.services import alert_rule_evaluate
 from meters.gateway_health import gateway_health, gateways_with_health
 from meters.models import Gateway, IngestBatch
 from meters.models_gateways import GatewayState
+from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +80,18 @@ def test_gateway_offline_rule_needs_minutes(plant):
     with pytest.raises(ValidationError) as exc:
         rule.full_clean()
     assert "offline_minutes" in exc.value.message_dict
+
+
+def test_gateway_admin_labels_site_in_chinese_and_filters_only_own_sites(plant):
+    from django.contrib.auth.models import Permission
+
+    plant["admin_a"].is_staff = True
+    plant["admin_a"].save()
+    plant["admin_a"].user_permissions.add(Permission.objects.get(codename="view_gateway"))
+    second = SiteFactory(enterprise=plant["a"], code="A2")  # two own sites: the filter is shown
+    client = Client()
+    client.force_login(plant["admin_a"])
+    html = client.get("/admin/meters/gateway/").content.decode()
+    assert "以 厂区" in html and ">厂区</a>" in html and "未知" in html  # filter, column, session: translated
+    assert str(second) in html
+    assert str(plant["site_b"]) not in html  # the other enterprise's site is not offered as a filter

@@ -15,7 +15,7 @@
     var chart = echarts.getInstanceByDom(el) || echarts.init(el);
     chart.setOption({
       title: { text: el.dataset.title || "", textStyle: { fontSize: 13 } },
-      animation: false, tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : fmt(v); } }, legend: { top: 20 }, grid: { top: 60, left: 10, right: 20, bottom: 10, containLabel: true },
+      animation: false, tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : fmt(v); } }, legend: { top: 20, type: "scroll" }, grid: { top: 60, left: 10, right: 20, bottom: 10, containLabel: true },
       xAxis: { type: "category", data: data.labels }, yAxis: { type: "value", axisLabel: { formatter: fmt } },
       series: data.series.map(function (s) {
         if (s.estimated) {  // days holding estimated readings: marked, never drawn as measured
