@@ -7,6 +7,8 @@ import datetime as dt
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from meters.models_gateways import GatewayState
+
 from .models import Alert, AlertRule
 
 
@@ -63,5 +65,11 @@ def alert_text(alert: Alert) -> str:
         return _("Gateway %(gateway)s (%(site)s) has not been heard from for %(value)s min (limit %(limit)s min); "
                  "last seen: %(last)s, session: %(session)s.") % {
             "gateway": d["gateway"], "site": d["site"], "value": int(alert.value or 0),
-            "limit": int(alert.limit or 0), "last": _time(d.get("last_seen")), "session": d.get("session")}
+            "limit": int(alert.limit or 0), "last": _time(d.get("last_seen")),
+            "session": _session_label(d.get("session"))}
     return alert.condition_key
+
+
+def _session_label(code: str | None) -> str:
+    """A gateway session state by its translated label (the alert stores the code)."""
+    return str(dict(GatewayState.Session.choices).get(code, code or "—"))

@@ -1,10 +1,12 @@
 """Accounting engine app: registers the restatement-pending flag with the lower apps' write hooks."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CarbonConfig(AppConfig):
     name = "carbon"
+    verbose_name = _("Carbon accounting")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):

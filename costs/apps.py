@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CostsConfig(AppConfig):
     name = "costs"
     default_auto_field = "django.db.models.BigAutoField"
-    verbose_name = "Energy cost"
+    verbose_name = _("Energy cost")
 
     def ready(self) -> None:
         # The ledger calls hooks of higher apps without importing them (as reports does for restatements).

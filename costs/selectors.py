@@ -76,7 +76,9 @@ def cost_summary(*, meters: list[Meter], period: Period) -> dict:
              "calendar": str(t.calendar), "calendar_provisional": t.calendar.provisional}
             for t in ElectricityTariff.objects.filter(pk__in=tariff_ids).select_related("site", "calendar")],
         "carrier_prices": [
-            {"id": p.pk, "carrier": p.carrier, "price_cny": p.price_cny, "valid_from": p.valid_from,
+            {"id": p.pk, "carrier": p.carrier, "label": str(Carrier(p.carrier).label),
+             "unit": CARRIER_UNITS.get(Carrier(p.carrier), ""), "price_text": f"{p.price_cny.normalize():f}",
+             "price_cny": p.price_cny, "valid_from": p.valid_from,
              "valid_to": p.valid_to, "source": p.source, "provisional": p.provisional}
             for p in CarrierPrice.objects.filter(pk__in=price_ids)],
         "unpriced_meters": unpriced,

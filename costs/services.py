@@ -62,7 +62,9 @@ class _Local:
         if self.pg:
             return (f"(CAST(EXTRACT(HOUR FROM {loc}) AS integer) * 4 "
                     f"+ CAST(EXTRACT(MINUTE FROM {loc}) AS integer) / 15)")
-        return f"(CAST(strftime('%H', {loc}) AS integer) * 4 + CAST(strftime('%M', {loc}) AS integer) / 15)"
+        # Doubled percent signs: the fragment goes into a query run with parameters (Django's SQLite wrapper
+        # turns %% back into %; a bare %H breaks its query logging under DEBUG).
+        return f"(CAST(strftime('%%H', {loc}) AS integer) * 4 + CAST(strftime('%%M', {loc}) AS integer) / 15)"
 
     def day_start(self, day_expr: str) -> str:
         """The UTC instant a local day (a date expression) starts."""

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_base import ReferenceDataAdmin, TenantScopedAdmin
+from accounts.admin_base import ReferenceDataAdmin, TenantRelatedFieldListFilter, TenantScopedAdmin
 from accounts.models import Role
 
 from .gateway_health import gateway_health, gateway_last_seen, gateways_with_health
@@ -24,7 +24,7 @@ from .models import (
     RejectedRow,
     ReviewStatus,
 )
-from .models_gateways import GatewayTag, ModbusDevice, ModbusPoint
+from .models_gateways import GatewayState, GatewayTag, ModbusDevice, ModbusPoint
 from .services.mqtt_auth import broker_credentials_sync, gateway_code
 from .services.review import register_reset_accept
 from .units import units_cache_clear
@@ -90,13 +90,21 @@ class GatewayTokenInline(admin.TabularInline):
         return False  # tokens are created with provision_gateway or the API, and shown once
 
 
+class SiteFilter(TenantRelatedFieldListFilter):
+    """The tenant-scoped site filter under its translated name (Gateway.site has no verbose name of its own)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = _("Site")
+
+
 @admin.register(Gateway)
 class GatewayAdmin(TenantScopedAdmin):
     """The gateways page: health over the last hour next to each gateway (meters.gateway_health)."""
 
-    list_display = ["name", "site", "mqtt_code", "last_seen", "messages_per_minute", "rejected_share", "session",
-                    "created_at"]
-    list_filter = ["site__enterprise", "site"]
+    list_display = ["name", "site_label", "mqtt_code", "last_seen", "messages_per_minute", "rejected_share", "session",
+                    "created"]
+    list_filter = ["site__enterprise", ("site", SiteFilter)]
     search_fields = ["name", "site__code"]
     filter_horizontal = ["allowed_meters"]
     inlines = [GatewayTokenInline]
@@ -104,6 +112,14 @@ class GatewayAdmin(TenantScopedAdmin):
 
     def get_queryset(self, request):
         return gateways_with_health(super().get_queryset(request), now=timezone.now())
+
+    @admin.display(description=_("Site"), ordering="site")
+    def site_label(self, obj):  # the model field has no translated name: labelled here, no migration
+        return obj.site
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, obj):
+        return obj.created_at
 
     @admin.display(description=_("MQTT user / code"))
     def mqtt_code(self, obj):
@@ -124,7 +140,8 @@ class GatewayAdmin(TenantScopedAdmin):
 
     @admin.display(description=_("session"))
     def session(self, obj):
-        return obj.session_state
+        labels = dict(GatewayState.Session.choices)  # the state's label, not its code
+        return labels.get(obj.session_state, obj.session_state)
 
 
 @admin.register(GatewayTag)

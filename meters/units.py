@@ -59,7 +59,14 @@ def unit_allowed(*, carrier: str, unit: str) -> bool:
 
 def unit_not_allowed_message(*, carrier: str, unit: str) -> str:
     return _("The unit “%(unit)s” is not allowed for %(carrier)s; allowed: %(allowed)s.") % {
-        "unit": unit, "carrier": carrier, "allowed": ", ".join(allowed_units(carrier)) or "—"}
+        "unit": unit, "carrier": _carrier_name(carrier), "allowed": ", ".join(allowed_units(carrier)) or "—"}
+
+
+def _carrier_name(carrier: str) -> str:
+    """The carrier's translated name for messages (its code when unknown)."""
+    from .models import Carrier
+
+    return str(dict(Carrier.choices).get(carrier, carrier))
 
 
 def unit_scale(*, from_unit: str, to_unit: str) -> Decimal | None:

@@ -398,7 +398,7 @@ def site_kpi_trend(*, site: Site, metric: str, months: int = 12, today: dt.date 
         series = [{"name": _("kWh per base station"), "unit": "kWh/site",
                    "data": [_f(r.get("energy_per_base_station_kwh", {}).get("value")) for r in rows]}]
     elif metric == "product":
-        names = [p["product"] for p in rows[0]["per_product"]] if rows else []
+        names = [p.get("name") or p["product"] for p in rows[0]["per_product"]] if rows else []
         series = [{"name": f'{code} ({rows[0]["per_product"][i]["energy_per_unit"]["unit"]})',
                    "unit": rows[0]["per_product"][i]["energy_per_unit"]["unit"],
                    "data": [_f(r["per_product"][i]["energy_per_unit"]["value"]) for r in rows]}

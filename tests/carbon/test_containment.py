@@ -60,7 +60,8 @@ def test_admin_form_refuses_a_unit_the_carrier_does_not_allow(tenants, client):
     assert resp.status_code == 200  # the form again, with the error
     errors = resp.context["adminform"].form.errors
     assert list(errors) == ["unit"]
-    assert "“kWh”" in errors["unit"][0] and "natural_gas" in errors["unit"][0] and "m3, 10^4 m3" in errors["unit"][0]
+    # The carrier by its name (zh-hans, the default language), not its code natural_gas.
+    assert "“kWh”" in errors["unit"][0] and "天然气" in errors["unit"][0] and "m3, 10^4 m3" in errors["unit"][0]
     assert not Meter.objects.filter(code="ADM").exists()
     resp = client.post("/admin/meters/meter/add/", {**body, "unit": "10^4 m3"})
     assert resp.status_code == 302

@@ -45,3 +45,29 @@ def test_site_cost_page_draws_band_split_load_curve_and_demand(live_server, tran
         page.screenshot(path=str(SHOTS / "costs_site.png"), full_page=True)
         assert errors == []
         assert set(hosts) <= {"localhost", "127.0.0.1"}
+
+
+def test_pages_fit_a_phone_screen_without_sideways_scrolling(live_server, transactional_db):
+    ent = EnterpriseFactory(name="Demo Steel", region_code="310115")
+    site = SiteFactory(enterprise=ent, code="S1", name="Rolling mill")
+    user = UserFactory(username="mgr")
+    user.set_password("pw-123456")
+    user.save()
+    member(user, ent)
+    MeterFactory(site=site, code="E")
+    tariff(site, five_band_calendar(), name="S1 两部制", kind="two_part", capacity_basis="kw",
+           capacity_price_cny=Decimal("40"))
+    ingest(site, quarter_hours("E", dt.date(2025, 7, 1), 10.0, {dt.time(19): 30.0}))
+    with open_page(viewport={"width": 390, "height": 844}) as (page, _hosts):
+        page.goto(f"{live_server.url}/login/")
+        page.fill("input[name=username]", "mgr")
+        page.fill("input[name=password]", "pw-123456")
+        page.get_by_role("button", name="登录").click()
+        widths = {}
+        for path in ("/", "/quality/", "/targets/", "/costs/", f"/sites/{site.pk}/",
+                     f"/costs/sites/{site.pk}/?period=2025-07&day=2025-07-01"):
+            page.goto(live_server.url + path)
+            page.wait_for_load_state("networkidle")
+            widths[path] = page.evaluate("document.documentElement.scrollWidth")
+        # The header wraps and wide tables scroll inside themselves: no page is wider than the 390 px screen.
+        assert {p: w for p, w in widths.items() if w > 390} == {}

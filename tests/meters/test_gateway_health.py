@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from alerts.messages import alert_text
 from alerts.models import Alert, AlertRule
@@ -13,6 +14,7 @@ from alerts.services import alert_rule_evaluate
 from meters.gateway_health import gateway_health, gateways_with_health
 from meters.models import Gateway, IngestBatch
 from meters.models_gateways import GatewayState
+from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +63,10 @@ def test_gateway_offline_rule_fires_after_n_minutes_and_resolves_when_heard_agai
     alert = Alert.objects.get(rule=rule)
     # Last batch 45 minutes before NOW: 45 >= 30, so offline.
     assert (alert.condition_key, alert.value, alert.limit, alert.unit) == (f"gateway:{gw.pk}", 45, 30, "min")
-    assert "has not been heard from for 45 min (limit 30 min)" in alert_text(alert)
+    with translation.override("en"):
+        assert "has not been heard from for 45 min (limit 30 min)" in alert_text(alert)
+    # In Chinese (the default) the session state reads by its label, not its code "unknown".
+    assert "已 45 分钟未上报（限值 30 分钟）" in alert_text(alert) and "会话：未知" in alert_text(alert)
     GatewayState.objects.filter(gateway=gw).update(last_seen_at=NOW - dt.timedelta(minutes=1))
     alert_rule_evaluate(rule=rule, now=NOW)
     alert.refresh_from_db()
@@ -75,3 +80,18 @@ def test_gateway_offline_rule_needs_minutes(plant):
     with pytest.raises(ValidationError) as exc:
         rule.full_clean()
     assert "offline_minutes" in exc.value.message_dict
+
+
+def test_gateway_admin_labels_site_in_chinese_and_filters_only_own_sites(plant):
+    from django.contrib.auth.models import Permission
+
+    plant["admin_a"].is_staff = True
+    plant["admin_a"].save()
+    plant["admin_a"].user_permissions.add(Permission.objects.get(codename="view_gateway"))
+    second = SiteFactory(enterprise=plant["a"], code="A2")  # two own sites: the filter is shown
+    client = Client()
+    client.force_login(plant["admin_a"])
+    html = client.get("/admin/meters/gateway/").content.decode()
+    assert "以 厂区" in html and ">厂区</a>" in html and "未知" in html  # filter, column, session: translated
+    assert str(second) in html
+    assert str(plant["site_b"]) not in html  # the other enterprise's site is not offered as a filter

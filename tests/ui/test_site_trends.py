@@ -71,13 +71,13 @@ def test_energy_per_base_station_trend_of_a_fleet(client, tenants):
 def test_energy_per_unit_of_product_trend(client, tenants):
     first = _last_month()
     _day_of(MeterFactory(site=tenants["site_a"], code="E1"), first, 100.0)
-    product = ProductFactory(site=tenants["site_a"], code="HRC")
+    product = ProductFactory(site=tenants["site_a"], code="HRC", name="Hot-rolled coil")
     ProductionDataFactory(product=product, month=first, quantity=Decimal("20"))
     rollup_all()
     client.force_login(tenants["manager_a"])
     data, i = _trend(client, tenants["site_a"], "product")
     # 9600 kWh x 0.1229 kgce/kWh (GB/T 2589-2020, equivalent value; DOMAIN.md §1) = 1179.84 kgce / 20 t = 58.992 kgce/t
-    assert data["series"][0]["name"] == "HRC (kgce/t)"
+    assert data["series"][0]["name"] == "Hot-rolled coil (kgce/t)"  # the product's name, not its code
     assert data["series"][0]["data"][i] == pytest.approx(58.992)
     emissions, i = _trend(client, tenants["site_a"], "emissions")
     expected = site_kpis(site=tenants["site_a"], period=Period.month(first.year, first.month), with_yoy=False)

@@ -15,7 +15,7 @@
     var chart = echarts.getInstanceByDom(el) || echarts.init(el);
     chart.setOption({
       title: { text: el.dataset.title || "", textStyle: { fontSize: 13 } },
-      animation: false, tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : fmt(v); } }, legend: { top: 20 }, grid: { top: 60, left: 10, right: 20, bottom: 10, containLabel: true },
+      animation: false, tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : fmt(v); } }, legend: { top: 20, type: "scroll" }, grid: { top: 60, left: 10, right: 20, bottom: 10, containLabel: true },
       xAxis: { type: "category", data: data.labels }, yAxis: { type: "value", axisLabel: { formatter: fmt } },
       series: data.series.map(function (s) {
         if (s.estimated) {  // days holding estimated readings: marked, never drawn as measured
@@ -61,14 +61,14 @@
         if (k.pue) { rows.push([sk.dataset.lPue, k.pue]); }
         if (k.energy_per_base_station_kwh) { rows.push([sk.dataset.lStation, k.energy_per_base_station_kwh]); }
         (k.per_product || []).forEach(function (p) {
-          rows.push([sk.dataset.lProduct + " " + (p.product || ""), p.energy_per_unit || p.sec || {}]);
+          rows.push([sk.dataset.lProduct + " " + (p.name || p.product || ""), p.energy_per_unit || p.sec || {}]);
         });
         var t = document.createElement("table");
         rows.forEach(function (r) {
           var tr = t.insertRow(), v = r[1] || {};
           tr.insertCell().textContent = r[0];
           var cell = tr.insertCell(); cell.className = "n";
-          cell.textContent = (v.value === null || v.value === undefined ? "—" : fmt(v.value)) + " " + (v.unit || "");
+          cell.textContent = (v.value === null || v.value === undefined ? "—" : fmt(v.value)) + " " + (v.unit === "ratio" ? "" : (v.unit || "").replace("CO2", "CO₂"));
         });
         sk.appendChild(t);
       }).catch(function () { sk.textContent = "—"; });
