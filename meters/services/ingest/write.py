@@ -1,0 +1,282 @@
+"""Set-based writing of a validated batch: staging, register checks, insert, conflicts, outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection
+
+from meters.models import IngestBatch, ReadingConflict, RegisterEvent, RejectedRow
+
+from .dirty import dirty_pairs, dirty_pairs_mark
+from .types import ROW_ERROR_DETAILS, IngestResult, RowError, array_literal
+from .validate import MeterInfo, ValidRow, meters_resolve, rows_validate
+
+_STAGING_DDL = {
+    "postgresql": "CREATE TEMP TABLE IF NOT EXISTS ingest_staging (idx integer, meter_id bigint, ts timestamptz, "
+                  "value double precision) ON COMMIT DELETE ROWS",
+    "sqlite": "CREATE TEMP TABLE IF NOT EXISTS ingest_staging (idx integer, meter_id bigint, ts datetime, "
+              "value real)",
+}
+
+
+def _stage(cur, rows: list[ValidRow]) -> None:
+    vendor = connection.vendor
+    cur.execute(_STAGING_DDL[vendor])
+    cur.execute("DELETE FROM ingest_staging")
+    if vendor == "postgresql":
+        # COPY text format built in one string: ids and repr(float) need no escaping, timestamps are UTC ISO.
+        data = "".join([f"{r.index}\t{r.meter_id}\t{r.ts_text or r.ts.isoformat()}\t{r.value!r}\n" for r in rows])
+        with cur.copy("COPY ingest_staging (idx, meter_id, ts, value) FROM STDIN") as copy:
+            copy.write(data.encode())
+    else:
+        adapt = connection.ops.adapt_datetimefield_value
+        cur.executemany("INSERT INTO ingest_staging (idx, meter_id, ts, value) VALUES (%s, %s, %s, %s)",
+                        [(r.index, r.meter_id, adapt(r.ts), r.value) for r in rows])
+
+
+# For each staged reading of a cumulative meter: the previous register value, from the batch itself or the table.
+_PREVIOUS_SQL = """
+SELECT s.idx, s.value, m.rollover_value,
+       COALESCE(
+         CASE WHEN sp.ts IS NOT NULL AND (tp.ts IS NULL OR sp.ts > tp.ts) THEN sp.value END, tp.value) AS prev
+FROM ingest_staging s
+JOIN meters_meter m ON m.id = s.meter_id AND m.reading_kind = 'cumulative'
+LEFT JOIN (
+    SELECT idx, LAG(ts) OVER w AS ts, LAG(value) OVER w AS value
+    FROM ingest_staging WINDOW w AS (PARTITION BY meter_id ORDER BY ts)
+) sp ON sp.idx = s.idx
+LEFT JOIN {lateral} (
+    SELECT r.ts, r.value FROM meters_reading r
+    WHERE r.meter_id = s.meter_id AND r.ts < s.ts {lookback} ORDER BY r.ts DESC LIMIT 1
+) tp ON {on}
+"""
+
+
+# PostgreSQL, one primary-key probe per cumulative meter of the batch (not per row): the latest stored reading up to
+# the batch's last timestamp for that meter. If it lies before the batch's first row, it is the predecessor of that
+# first row and the later rows follow each other (LAG over the batch). If it lies inside the batch's span, stored
+# readings interleave with the batch (a retransmission or late data): those meters get the exact per-row check.
+_PREVIOUS_PER_METER_SQL = """
+WITH c AS MATERIALIZED (
+    SELECT s.idx, s.meter_id, s.ts, s.value, m.rollover_value,
+           LAG(s.value) OVER w AS sp_value, ROW_NUMBER() OVER w AS rn
+    FROM ingest_staging s JOIN meters_meter m ON m.id = s.meter_id AND m.reading_kind = 'cumulative'
+    WINDOW w AS (PARTITION BY s.meter_id ORDER BY s.ts)
+),
+span AS MATERIALIZED (SELECT meter_id, min(ts) AS first_ts, max(ts) AS last_ts FROM c GROUP BY meter_id),
+tp AS MATERIALIZED (
+    SELECT span.meter_id, COALESCE(p.ts >= span.first_ts, false) AS interleaved, p.value AS prev_value
+    FROM span LEFT JOIN LATERAL (
+        SELECT r.ts, r.value FROM meters_reading r
+        WHERE r.meter_id = span.meter_id AND r.ts <= span.last_ts
+          AND r.ts >= span.first_ts - make_interval(days => %(lookback)s)
+        ORDER BY r.ts DESC LIMIT 1
+    ) p ON true
+)
+SELECT c.idx, c.value, c.rollover_value, CASE WHEN c.rn = 1 THEN tp.prev_value ELSE c.sp_value END, tp.interleaved,
+       c.meter_id
+FROM c JOIN tp USING (meter_id)
+WHERE tp.interleaved OR (CASE WHEN c.rn = 1 THEN tp.prev_value ELSE c.sp_value END) > c.value
+"""
+
+
+# One primary-key probe per cumulative meter: its latest stored reading up to the batch's last timestamp.
+_LATEST_PER_METER_SQL = """
+SELECT t.m, p.ts, p.value
+FROM unnest(%(ids)s::bigint[], %(firsts)s::timestamptz[], %(lasts)s::timestamptz[]) AS t(m, first_ts, last_ts)
+LEFT JOIN LATERAL (
+    SELECT r.ts, r.value FROM meters_reading r
+    WHERE r.meter_id = t.m AND r.ts <= t.last_ts AND r.ts >= t.first_ts - make_interval(days => %(lookback)s)
+      AND r.ts >= %(lo)s AND r.ts <= %(hi)s  -- constants: the planner prunes partitions once, not per probe
+    ORDER BY r.ts DESC LIMIT 1
+) p ON true
+"""
+
+
+def _previous_values(cur, unique: list[ValidRow], meters: dict[str, MeterInfo],
+                     ) -> list[tuple[int, float, float | None, float | None]]:
+    """(idx, value, rollover, previous value) for staged cumulative readings that may have gone backwards."""
+    if connection.vendor == "postgresql":
+        info_by_id = {info.id: info for info in meters.values() if info.cumulative}
+        seqs: dict[int, list[ValidRow]] = {}
+        for v in unique:
+            if v.meter_id in info_by_id:
+                seqs.setdefault(v.meter_id, []).append(v)
+        if not seqs:
+            return []
+        for vs in seqs.values():
+            vs.sort(key=lambda v: v.ts)
+        ids = sorted(seqs)
+        firsts, lasts = [seqs[m][0] for m in ids], [seqs[m][-1] for m in ids]
+        # Arrays passed as PostgreSQL array literals: much cheaper than adapting hundreds of datetimes one by one.
+        cur.execute(_LATEST_PER_METER_SQL, {
+            "ids": array_literal(ids), "firsts": array_literal(v.ts_text or v.ts.isoformat() for v in firsts),
+            "lasts": array_literal(v.ts_text or v.ts.isoformat() for v in lasts), "lookback": REGISTER_LOOKBACK_DAYS,
+            "hi": max(v.ts for v in lasts),
+            "lo": min(v.ts for v in firsts) - dt.timedelta(days=REGISTER_LOOKBACK_DAYS)})
+        out, interleaved = [], set()
+        for meter_id, stored_ts, stored_value in cur.fetchall():
+            vs = seqs[meter_id]
+            if stored_ts is not None and stored_ts >= vs[0].ts:
+                interleaved.add(meter_id)  # stored readings inside the batch's span: exact check below
+                continue
+            # The stored reading precedes the whole batch: the batch's rows follow it and each other.
+            rollover, prev = info_by_id[meter_id].rollover, stored_value
+            for v in vs:
+                if prev is not None and v.value < prev:
+                    out.append((v.index, v.value, rollover, prev))
+                prev = v.value
+        if interleaved:
+            # The exact per-row check for meters whose stored readings interleave with the batch.
+            cur.execute(_PREVIOUS_SQL.format(
+                lateral="LATERAL", on="true",
+                lookback="AND r.ts >= s.ts - make_interval(days => %(lookback)s)") + " WHERE s.meter_id = ANY(%(ids)s)",
+                {"lookback": REGISTER_LOOKBACK_DAYS, "ids": sorted(interleaved)})
+            out += cur.fetchall()
+        return out
+    # SQLite has no LATERAL: use correlated scalar subqueries for the same result.
+    cur.execute("""
+        SELECT s.idx, s.value, m.rollover_value,
+          (SELECT r.ts FROM meters_reading r WHERE r.meter_id = s.meter_id AND r.ts < s.ts ORDER BY r.ts DESC LIMIT 1),
+          (SELECT r.value FROM meters_reading r WHERE r.meter_id = s.meter_id AND r.ts < s.ts
+             ORDER BY r.ts DESC LIMIT 1),
+          (SELECT p.ts FROM ingest_staging p WHERE p.meter_id = s.meter_id AND p.ts < s.ts ORDER BY p.ts DESC LIMIT 1),
+          (SELECT p.value FROM ingest_staging p WHERE p.meter_id = s.meter_id AND p.ts < s.ts
+             ORDER BY p.ts DESC LIMIT 1)
+        FROM ingest_staging s JOIN meters_meter m ON m.id = s.meter_id AND m.reading_kind = 'cumulative'
+    """)
+    out = []
+    for idx, value, rollover, tts, tval, sts, sval in cur.fetchall():
+        prev = sval if sts is not None and (tts is None or sts > tts) else tval
+        out.append((idx, value, rollover, prev))
+    return out
+
+
+_STORED_SQL = {
+    "postgresql": "SELECT s.idx, r.value, r.batch_id FROM ingest_staging s CROSS JOIN LATERAL ("
+                  "SELECT value, batch_id FROM meters_reading WHERE meter_id = s.meter_id AND ts = s.ts) r",
+    "sqlite": "SELECT s.idx, r.value, r.batch_id FROM ingest_staging s "
+              "JOIN meters_reading r ON r.meter_id = s.meter_id AND r.ts = s.ts",
+}
+
+#: A cumulative reading is compared with the previous stored reading of at most this many days before it.
+REGISTER_LOOKBACK_DAYS = 62
+
+
+def _is_rollover(prev: float, value: float, rollover: float | None) -> bool:
+    """A wrap past the rollover value: the register was in its top tenth and restarted in its bottom tenth."""
+    return rollover is not None and prev >= 0.9 * rollover and value <= 0.1 * rollover
+
+
+def readings_write(*, site, rows, gateway, batch_key, source, now) -> IngestResult:
+    batch = IngestBatch.objects.create(site=site, gateway=gateway, batch_key=batch_key, source=source, rows=len(rows))
+    meters = meters_resolve(site=site, gateway=gateway, codes=(r.meter for r in rows))
+    valid, rejected = rows_validate(rows, meters, now)
+    raw_by_index = {r.index: r for r in rows}
+
+    # Within the batch, the first row for a (meter, ts) counts; later ones are duplicates or conflicts of it.
+    first: dict[tuple[int, dt.datetime], ValidRow] = {}
+    unique: list[ValidRow] = []
+    in_batch_dupes = 0
+    conflicts: list[tuple[ValidRow, float]] = []
+    for v in valid:
+        key = (v.meter_id, v.ts)
+        seen = first.get(key)
+        if seen is None:
+            first[key] = v
+            unique.append(v)
+        elif seen.value == v.value:
+            in_batch_dupes += 1
+        else:
+            conflicts.append((v, seen.value))
+
+    accepted_rows: list[ValidRow] = []
+    duplicates = in_batch_dupes
+    events: list[RegisterEvent] = []
+    if unique:
+        with connection.cursor() as cur:
+            _stage(cur, unique)
+            held: set[int] = set()
+            by_index = {v.index: v for v in unique}
+            for idx, value, rollover, prev in _previous_values(cur, unique, meters):
+                if prev is None or value >= prev:
+                    continue
+                v = by_index[idx]
+                rollover = float(rollover) if rollover is not None else None
+                if _is_rollover(prev, value, rollover):
+                    events.append(RegisterEvent(meter_id=v.meter_id, ts=v.ts, kind=RegisterEvent.Kind.ROLLOVER,
+                                                previous_value=prev, value=value, batch=batch,
+                                                status="acknowledged"))
+                else:
+                    events.append(RegisterEvent(meter_id=v.meter_id, ts=v.ts, kind=RegisterEvent.Kind.RESET,
+                                                previous_value=prev, value=value, batch=batch))
+                    rejected.append((raw_by_index[idx], RowError.REGISTER_BACKWARDS,
+                                     f"Register went from {prev:g} to {value:g}; held for review as a reset/anomaly."))
+                    held.add(idx)
+            if held:
+                cur.execute(f"DELETE FROM ingest_staging WHERE idx IN ({','.join(str(i) for i in held)})")  # noqa: S608
+            insert = ("INSERT INTO meters_reading (meter_id, ts, value, batch_id, estimated) "
+                      "SELECT meter_id, ts, value, %s, false FROM ingest_staging WHERE true ORDER BY meter_id, ts "
+                      "ON CONFLICT (meter_id, ts) DO NOTHING")
+            cur.execute(insert, [batch.pk])
+            if cur.rowcount == len(unique) - len(held):
+                stored = None  # the common case: every staged row was new, no need to look the rows up again
+            else:
+                # Some rows existed: fetch their stored values (a new statement, so rows committed meanwhile by a
+                # concurrent batch are visible). LATERAL keeps it to primary-key probes on PostgreSQL.
+                cur.execute(_STORED_SQL[connection.vendor])
+                stored = {idx: (value, bid) for idx, value, bid in cur.fetchall()}
+            for v in unique:
+                if v.index in held:
+                    continue
+                if stored is None:
+                    accepted_rows.append(v)
+                    continue
+                stored_value, bid = stored[v.index]
+                if bid == batch.pk:
+                    accepted_rows.append(v)
+                elif stored_value == v.value:
+                    duplicates += 1
+                else:
+                    conflicts.append((v, stored_value))
+            if connection.vendor != "postgresql":
+                cur.execute("DELETE FROM ingest_staging")  # PostgreSQL empties it at commit (ON COMMIT DELETE ROWS)
+
+    if events:
+        RegisterEvent.objects.bulk_create(events)
+    if conflicts:
+        ReadingConflict.objects.bulk_create(
+            ReadingConflict(meter_id=v.meter_id, ts=v.ts, stored_value=stored_value, offered_value=v.value,
+                            batch=batch)
+            for v, stored_value in conflicts
+        )
+    rejected.sort(key=lambda item: item[0].index)
+    rejected_out = [
+        {"index": raw.index, "meter": raw.meter if isinstance(raw.meter, str) else "", "code": str(code),
+         "detail": detail or ROW_ERROR_DETAILS[code]}
+        for raw, code, detail in rejected
+    ]
+    if rejected:
+        RejectedRow.objects.bulk_create(
+            RejectedRow(batch=batch, index=raw.index, meter_code=str(raw.meter or "")[:64],
+                        ts_text=str(raw.ts or "")[:64], value_text=str(raw.value if raw.value is not None else "")[:64],
+                        code=str(code), detail=(detail or ROW_ERROR_DETAILS[code])[:300])
+            for raw, code, detail in rejected
+        )
+    conflict_out = [{"index": v.index, "meter": raw_by_index[v.index].meter, "code": "conflict",
+                     "detail": f"A different value ({stored:g}) is stored for this meter and timestamp; "
+                               "the stored value stays and the conflict is recorded for review."}
+                    for v, stored in conflicts]
+    if accepted_rows:
+        by_id = {info.id: info for info in meters.values()}
+        dirty_pairs_mark(dirty_pairs(site=site, readings=accepted_rows, meters=by_id))
+
+    result = IngestResult(accepted=len(accepted_rows), duplicates=duplicates, conflicts=len(conflicts),
+                          rejected=rejected_out, conflict_rows=conflict_out, batch_id=batch.pk)
+    response = result.as_response()
+    IngestBatch.objects.filter(pk=batch.pk).update(
+        accepted=result.accepted, duplicates=duplicates, conflicts=len(conflicts), rejected=len(rejected_out),
+        response=response,
+    )
+    return result
