@@ -53,35 +53,7 @@ LEFT JOIN {lateral} (
 """
 
 
-# PostgreSQL, one primary-key probe per cumulative meter of the batch (not per row): the latest stored reading up to
-# the batch's last timestamp for that meter. If it lies before the batch's first row, it is the predecessor of that
-# first row and the later rows follow each other (LAG over the batch). If it lies inside the batch's span, stored
-# readings interleave with the batch (a retransmission or late data): those meters get the exact per-row check.
-_PREVIOUS_PER_METER_SQL = """
-WITH c AS MATERIALIZED (
-    SELECT s.idx, s.meter_id, s.ts, s.value, m.rollover_value,
-           LAG(s.value) OVER w AS sp_value, ROW_NUMBER() OVER w AS rn
-    FROM ingest_staging s JOIN meters_meter m ON m.id = s.meter_id AND m.reading_kind = 'cumulative'
-    WINDOW w AS (PARTITION BY s.meter_id ORDER BY s.ts)
-),
-span AS MATERIALIZED (SELECT meter_id, min(ts) AS first_ts, max(ts) AS last_ts FROM c GROUP BY meter_id),
-tp AS MATERIALIZED (
-    SELECT span.meter_id, COALESCE(p.ts >= span.first_ts, false) AS interleaved, p.value AS prev_value
-    FROM span LEFT JOIN LATERAL (
-        SELECT r.ts, r.value FROM meters_reading r
-        WHERE r.meter_id = span.meter_id AND r.ts <= span.last_ts
-          AND r.ts >= span.first_ts - make_interval(days => %(lookback)s)
-        ORDER BY r.ts DESC LIMIT 1
-    ) p ON true
-)
-SELECT c.idx, c.value, c.rollover_value, CASE WHEN c.rn = 1 THEN tp.prev_value ELSE c.sp_value END, tp.interleaved,
-       c.meter_id
-FROM c JOIN tp USING (meter_id)
-WHERE tp.interleaved OR (CASE WHEN c.rn = 1 THEN tp.prev_value ELSE c.sp_value END) > c.value
-"""
-
-
-# One primary-key probe per cumulative meter: its latest stored reading up to the batch's last timestamp.
+# One primary-key probe per meter of the batch: its latest stored reading up to the batch's last timestamp.
 _LATEST_PER_METER_SQL = """
 SELECT t.m, p.ts, p.value
 FROM unnest(%(ids)s::bigint[], %(firsts)s::timestamptz[], %(lasts)s::timestamptz[]) AS t(m, first_ts, last_ts)
@@ -94,45 +66,70 @@ LEFT JOIN LATERAL (
 """
 
 
-def _previous_values(cur, unique: list[ValidRow], meters: dict[str, MeterInfo],
-                     ) -> list[tuple[int, float, float | None, float | None]]:
-    """(idx, value, rollover, previous value) for staged cumulative readings that may have gone backwards."""
+def _latest_stored(cur, unique: list[ValidRow]) -> tuple[dict[int, list[ValidRow]], dict[int, tuple]]:
+    """PostgreSQL: the batch's rows per meter in time order, and per meter its latest stored (ts, value) up to the
+    batch's last timestamp for it (and at most REGISTER_LOOKBACK_DAYS before its first), (None, None) if none."""
+    seqs: dict[int, list[ValidRow]] = {}
+    for v in unique:
+        seqs.setdefault(v.meter_id, []).append(v)
+    for vs in seqs.values():
+        vs.sort(key=lambda v: v.ts)
+    ids = sorted(seqs)
+    firsts, lasts = [seqs[m][0] for m in ids], [seqs[m][-1] for m in ids]
+    # Arrays passed as PostgreSQL array literals: much cheaper than adapting hundreds of datetimes one by one.
+    cur.execute(_LATEST_PER_METER_SQL, {
+        "ids": array_literal(ids), "firsts": array_literal(v.ts_text or v.ts.isoformat() for v in firsts),
+        "lasts": array_literal(v.ts_text or v.ts.isoformat() for v in lasts), "lookback": REGISTER_LOOKBACK_DAYS,
+        "hi": max(v.ts for v in lasts),
+        "lo": min(v.ts for v in firsts) - dt.timedelta(days=REGISTER_LOOKBACK_DAYS)})
+    return seqs, {meter_id: (ts, value) for meter_id, ts, value in cur.fetchall()}
+
+
+def _previous_values(cur, unique: list[ValidRow], meters: dict[str, MeterInfo], seqs: dict[int, list[ValidRow]],
+                     latest: dict[int, tuple]) -> list[tuple[int, float, float | None, float | None]]:
+    """(idx, value, rollover, previous value) for staged cumulative readings that may have gone backwards. On
+    PostgreSQL `seqs` and `latest` come from `_latest_stored`."""
     if connection.vendor == "postgresql":
-        info_by_id = {info.id: info for info in meters.values() if info.cumulative}
-        seqs: dict[int, list[ValidRow]] = {}
-        for v in unique:
-            if v.meter_id in info_by_id:
-                seqs.setdefault(v.meter_id, []).append(v)
-        if not seqs:
-            return []
-        for vs in seqs.values():
-            vs.sort(key=lambda v: v.ts)
-        ids = sorted(seqs)
-        firsts, lasts = [seqs[m][0] for m in ids], [seqs[m][-1] for m in ids]
-        # Arrays passed as PostgreSQL array literals: much cheaper than adapting hundreds of datetimes one by one.
-        cur.execute(_LATEST_PER_METER_SQL, {
-            "ids": array_literal(ids), "firsts": array_literal(v.ts_text or v.ts.isoformat() for v in firsts),
-            "lasts": array_literal(v.ts_text or v.ts.isoformat() for v in lasts), "lookback": REGISTER_LOOKBACK_DAYS,
-            "hi": max(v.ts for v in lasts),
-            "lo": min(v.ts for v in firsts) - dt.timedelta(days=REGISTER_LOOKBACK_DAYS)})
-        out, interleaved = [], set()
-        for meter_id, stored_ts, stored_value in cur.fetchall():
-            vs = seqs[meter_id]
-            if stored_ts is not None and stored_ts >= vs[0].ts:
-                interleaved.add(meter_id)  # stored readings inside the batch's span: exact check below
+        lookback = dt.timedelta(days=REGISTER_LOOKBACK_DAYS)
+        out: list[tuple[int, float, float | None, float | None]] = []
+        exact: list[ValidRow] = []
+        for info in {info.id: info for info in meters.values() if info.cumulative}.values():
+            vs = seqs.get(info.id)
+            if not vs:
                 continue
-            # The stored reading precedes the whole batch: the batch's rows follow it and each other.
-            rollover, prev = info_by_id[meter_id].rollover, stored_value
+            stored_ts, stored_value = latest[info.id]
+            if stored_ts is None or stored_ts < vs[0].ts:
+                # The stored reading precedes the whole batch: the batch's rows follow it and each other.
+                prev = stored_value
+                for v in vs:
+                    if prev is not None and v.value < prev:
+                        out.append((v.index, v.value, info.rollover, prev))
+                    prev = v.value
+                continue
+            # Stored readings interleave with the batch (a retransmission or late data). A row after the latest
+            # stored one follows it (within the look-back) or its predecessor in the batch, whichever is later; a row
+            # at or before it gets the exact per-row check below.
+            before: ValidRow | None = None
             for v in vs:
-                if prev is not None and v.value < prev:
-                    out.append((v.index, v.value, rollover, prev))
-                prev = v.value
-        if interleaved:
-            # The exact per-row check for meters whose stored readings interleave with the batch.
+                if v.ts <= stored_ts:
+                    exact.append(v)
+                else:
+                    stored_in_reach = stored_ts >= v.ts - lookback
+                    if before is not None and (before.ts > stored_ts or not stored_in_reach):
+                        prev = before.value
+                    else:
+                        prev = stored_value if stored_in_reach else None
+                    if prev is not None and v.value < prev:
+                        out.append((v.index, v.value, info.rollover, prev))
+                before = v
+        if exact:
             cur.execute(_PREVIOUS_SQL.format(
                 lateral="LATERAL", on="true",
-                lookback="AND r.ts >= s.ts - make_interval(days => %(lookback)s)") + " WHERE s.meter_id = ANY(%(ids)s)",
-                {"lookback": REGISTER_LOOKBACK_DAYS, "ids": sorted(interleaved)})
+                # Constant bounds as well: the planner prunes partitions once, not per probe.
+                lookback="AND r.ts >= s.ts - make_interval(days => %(lookback)s) AND r.ts >= %(lo)s AND r.ts < %(hi)s")
+                + " WHERE s.idx IN (SELECT unnest(%(idxs)s::integer[]))",
+                {"lookback": REGISTER_LOOKBACK_DAYS, "idxs": array_literal(sorted(v.index for v in exact)),
+                 "lo": min(v.ts for v in exact) - lookback, "hi": max(v.ts for v in exact)})
             out += cur.fetchall()
         return out
     # SQLite has no LATERAL: use correlated scalar subqueries for the same result.
@@ -197,9 +194,11 @@ def readings_write(*, site, rows, gateway, batch_key, source, now) -> IngestResu
     if unique:
         with connection.cursor() as cur:
             _stage(cur, unique)
+            pg = connection.vendor == "postgresql"
+            seqs, latest = _latest_stored(cur, unique) if pg else ({}, {})
             held: set[int] = set()
             by_index = {v.index: v for v in unique}
-            for idx, value, rollover, prev in _previous_values(cur, unique, meters):
+            for idx, value, rollover, prev in _previous_values(cur, unique, meters, seqs, latest):
                 if prev is None or value >= prev:
                     continue
                 v = by_index[idx]
@@ -220,18 +219,27 @@ def readings_write(*, site, rows, gateway, batch_key, source, now) -> IngestResu
                       "SELECT meter_id, ts, value, %s, false FROM ingest_staging WHERE true ORDER BY meter_id, ts "
                       "ON CONFLICT (meter_id, ts) DO NOTHING")
             cur.execute(insert, [batch.pk])
-            if cur.rowcount == len(unique) - len(held):
-                stored = None  # the common case: every staged row was new, no need to look the rows up again
-            else:
+            existing = len(unique) - len(held) - cur.rowcount
+            stored: dict[int, tuple[float, int | None]] = {}
+            if existing:
                 # Some rows existed: fetch their stored values (a new statement, so rows committed meanwhile by a
-                # concurrent batch are visible). LATERAL keeps it to primary-key probes on PostgreSQL.
-                cur.execute(_STORED_SQL[connection.vendor])
-                stored = {idx: (value, bid) for idx, value, bid in cur.fetchall()}
+                # concurrent batch are visible). LATERAL keeps it to primary-key probes on PostgreSQL. First only the
+                # rows at or before their meter's latest stored reading (the only ones that can have existed before
+                # this batch); if those do not account for every row not inserted, all rows.
+                candidates = [v for m, vs in seqs.items() if (last := latest[m][0]) is not None
+                              for v in vs if v.ts <= last]
+                if candidates:
+                    cur.execute(_STORED_SQL["postgresql"] + " WHERE s.idx IN (SELECT unnest(%s::integer[]))",
+                                [array_literal(sorted(v.index for v in candidates))])
+                    stored = {idx: (value, bid) for idx, value, bid in cur.fetchall()}
+                if sum(bid != batch.pk for _value, bid in stored.values()) != existing:
+                    cur.execute(_STORED_SQL[connection.vendor])
+                    stored = {idx: (value, bid) for idx, value, bid in cur.fetchall()}
             for v in unique:
                 if v.index in held:
                     continue
-                if stored is None:
-                    accepted_rows.append(v)
+                if v.index not in stored:
+                    accepted_rows.append(v)  # inserted by this batch (every row not inserted is in `stored`)
                     continue
                 stored_value, bid = stored[v.index]
                 if bid == batch.pk:
