@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.db import connection
 
-from meters.models import IngestBatch, ReadingConflict, RegisterEvent, RejectedRow
+from meters.models import IngestBatch, ReadingConflict, RegisterEvent, RejectedRow, ReviewStatus
 
 from .dirty import dirty_pairs, dirty_pairs_mark
 from .types import ROW_ERROR_DETAILS, IngestResult, RowError, array_literal
@@ -35,21 +35,17 @@ def _stage(cur, rows: list[ValidRow]) -> None:
                         [(r.index, r.meter_id, adapt(r.ts), r.value) for r in rows])
 
 
-# For each staged reading of a cumulative meter: the previous register value, from the batch itself or the table.
-_PREVIOUS_SQL = """
-SELECT s.idx, s.value, m.rollover_value,
-       COALESCE(
-         CASE WHEN sp.ts IS NOT NULL AND (tp.ts IS NULL OR sp.ts > tp.ts) THEN sp.value END, tp.value) AS prev
-FROM ingest_staging s
-JOIN meters_meter m ON m.id = s.meter_id AND m.reading_kind = 'cumulative'
-LEFT JOIN (
-    SELECT idx, LAG(ts) OVER w AS ts, LAG(value) OVER w AS value
-    FROM ingest_staging WINDOW w AS (PARTITION BY meter_id ORDER BY ts)
-) sp ON sp.idx = s.idx
-LEFT JOIN {lateral} (
+# PostgreSQL, per given row: the latest stored reading before it within the look-back (a primary-key probe each; the
+# constant bounds let the planner prune partitions once, not per probe).
+_STORED_BEFORE_SQL = """
+SELECT t.idx, p.ts, p.value
+FROM unnest(%(idxs)s::integer[], %(ids)s::bigint[], %(ts)s::timestamptz[]) AS t(idx, m, ts)
+LEFT JOIN LATERAL (
     SELECT r.ts, r.value FROM meters_reading r
-    WHERE r.meter_id = s.meter_id AND r.ts < s.ts {lookback} ORDER BY r.ts DESC LIMIT 1
-) tp ON {on}
+    WHERE r.meter_id = t.m AND r.ts < t.ts AND r.ts >= t.ts - make_interval(days => %(lookback)s)
+      AND r.ts >= %(lo)s AND r.ts < %(hi)s
+    ORDER BY r.ts DESC LIMIT 1
+) p ON true
 """
 
 
@@ -92,7 +88,8 @@ def _previous_values(cur, unique: list[ValidRow], meters: dict[str, MeterInfo], 
     if connection.vendor == "postgresql":
         lookback = dt.timedelta(days=REGISTER_LOOKBACK_DAYS)
         out: list[tuple[int, float, float | None, float | None]] = []
-        exact: list[ValidRow] = []
+        # (row, its predecessor in the batch, rollover) of rows at or before their meter's latest stored reading
+        exact: list[tuple[ValidRow, ValidRow | None, float | None]] = []
         for info in {info.id: info for info in meters.values() if info.cumulative}.values():
             vs = seqs.get(info.id)
             if not vs:
@@ -112,7 +109,7 @@ def _previous_values(cur, unique: list[ValidRow], meters: dict[str, MeterInfo], 
             before: ValidRow | None = None
             for v in vs:
                 if v.ts <= stored_ts:
-                    exact.append(v)
+                    exact.append((v, before, info.rollover))
                 else:
                     stored_in_reach = stored_ts >= v.ts - lookback
                     if before is not None and (before.ts > stored_ts or not stored_in_reach):
@@ -123,14 +120,22 @@ def _previous_values(cur, unique: list[ValidRow], meters: dict[str, MeterInfo], 
                         out.append((v.index, v.value, info.rollover, prev))
                 before = v
         if exact:
-            cur.execute(_PREVIOUS_SQL.format(
-                lateral="LATERAL", on="true",
-                # Constant bounds as well: the planner prunes partitions once, not per probe.
-                lookback="AND r.ts >= s.ts - make_interval(days => %(lookback)s) AND r.ts >= %(lo)s AND r.ts < %(hi)s")
-                + " WHERE s.idx IN (SELECT unnest(%(idxs)s::integer[]))",
-                {"lookback": REGISTER_LOOKBACK_DAYS, "idxs": array_literal(sorted(v.index for v in exact)),
-                 "lo": min(v.ts for v in exact) - lookback, "hi": max(v.ts for v in exact)})
-            out += cur.fetchall()
+            cur.execute(_STORED_BEFORE_SQL, {
+                "idxs": array_literal(v.index for v, _, _ in exact),
+                "ids": array_literal(v.meter_id for v, _, _ in exact),
+                "ts": array_literal(v.ts_text or v.ts.isoformat() for v, _, _ in exact),
+                "lookback": REGISTER_LOOKBACK_DAYS, "lo": min(v.ts for v, _, _ in exact) - lookback,
+                "hi": max(v.ts for v, _, _ in exact)})
+            table_prev = {idx: (ts, value) for idx, ts, value in cur.fetchall()}
+            for v, before, rollover in exact:
+                # The later of the stored predecessor and the batch's own (the stored one on a tie).
+                stored_ts, stored_value = table_prev[v.index]
+                if before is not None and (stored_ts is None or before.ts > stored_ts):
+                    prev = before.value
+                else:
+                    prev = stored_value
+                if prev is not None and v.value < prev:
+                    out.append((v.index, v.value, rollover, prev))
         return out
     # SQLite has no LATERAL: use correlated scalar subqueries for the same result.
     cur.execute("""
@@ -150,12 +155,21 @@ def _previous_values(cur, unique: list[ValidRow], meters: dict[str, MeterInfo], 
     return out
 
 
+# LIMIT 1 (the key is unique) keeps PostgreSQL from flattening the LATERAL probe into a merge join that reads a
+# whole partition; {bounds} may add constant time bounds, so that partitions are pruned once when planning.
 _STORED_SQL = {
     "postgresql": "SELECT s.idx, r.value, r.batch_id FROM ingest_staging s CROSS JOIN LATERAL ("
-                  "SELECT value, batch_id FROM meters_reading WHERE meter_id = s.meter_id AND ts = s.ts) r",
+                  "SELECT value, batch_id FROM meters_reading WHERE meter_id = s.meter_id AND ts = s.ts{bounds} "
+                  "LIMIT 1) r",
     "sqlite": "SELECT s.idx, r.value, r.batch_id FROM ingest_staging s "
               "JOIN meters_reading r ON r.meter_id = s.meter_id AND r.ts = s.ts",
 }
+
+_CONFLICTS_SQL = """
+INSERT INTO meters_readingconflict (meter_id, ts, stored_value, offered_value, batch_id, status, created_at)
+SELECT m, t, sv, ov, %s, %s, now()
+FROM unnest(%s::bigint[], %s::timestamptz[], %s::double precision[], %s::double precision[]) AS x(m, t, sv, ov)
+"""
 
 #: A cumulative reading is compared with the previous stored reading of at most this many days before it.
 REGISTER_LOOKBACK_DAYS = 62
@@ -229,11 +243,13 @@ def readings_write(*, site, rows, gateway, batch_key, source, now) -> IngestResu
                 candidates = [v for m, vs in seqs.items() if (last := latest[m][0]) is not None
                               for v in vs if v.ts <= last]
                 if candidates:
-                    cur.execute(_STORED_SQL["postgresql"] + " WHERE s.idx IN (SELECT unnest(%s::integer[]))",
-                                [array_literal(sorted(v.index for v in candidates))])
+                    cur.execute(_STORED_SQL["postgresql"].format(bounds=" AND ts >= %(lo)s AND ts <= %(hi)s")
+                                + " WHERE s.idx IN (SELECT unnest(%(idxs)s::integer[]))",
+                                {"idxs": array_literal(sorted(v.index for v in candidates)),
+                                 "lo": min(v.ts for v in candidates), "hi": max(v.ts for v in candidates)})
                     stored = {idx: (value, bid) for idx, value, bid in cur.fetchall()}
                 if sum(bid != batch.pk for _value, bid in stored.values()) != existing:
-                    cur.execute(_STORED_SQL[connection.vendor])
+                    cur.execute(_STORED_SQL[connection.vendor].format(bounds=""))
                     stored = {idx: (value, bid) for idx, value, bid in cur.fetchall()}
             for v in unique:
                 if v.index in held:
@@ -253,7 +269,15 @@ def readings_write(*, site, rows, gateway, batch_key, source, now) -> IngestResu
 
     if events:
         RegisterEvent.objects.bulk_create(events)
-    if conflicts:
+    if conflicts and connection.vendor == "postgresql":
+        # Resent rows with changed values come by the hundred: one INSERT from arrays, no model instances.
+        with connection.cursor() as cur:
+            cur.execute(_CONFLICTS_SQL, [
+                batch.pk, str(ReviewStatus.OPEN), array_literal(v.meter_id for v, _ in conflicts),
+                array_literal(v.ts_text or v.ts.isoformat() for v, _ in conflicts),
+                array_literal(repr(float(stored_value)) for _, stored_value in conflicts),
+                array_literal(repr(v.value) for v, _ in conflicts)])
+    elif conflicts:
         ReadingConflict.objects.bulk_create(
             ReadingConflict(meter_id=v.meter_id, ts=v.ts, stored_value=stored_value, offered_value=v.value,
                             batch=batch)
