@@ -10,11 +10,15 @@ What it does, in one run:
    500 meters x 10 timestamps), serialised up front so that client work is not measured;
 4. baseline: the same rows, same batches, same concurrency, written directly with psycopg as
    `COPY staging FROM STDIN; INSERT INTO meters_reading SELECT … ON CONFLICT DO NOTHING` into the same table;
-5. truncates the readings and starts gunicorn (production settings, 2 sync workers) and posts every batch from
-   concurrent clients through `POST /api/v1/readings/` with the gateways' bearer tokens, checking each answer;
+5. truncates the readings and starts gunicorn (production settings, the Dockerfile's worker count) and posts every
+   batch from concurrent clients through `POST /api/v1/readings/` with the gateways' bearer tokens, checking the
+   answers;
 6. runs the baseline once more on the emptied table (run-to-run noise on a shared machine is large);
-7. prints the rates, the ratio against the mean baseline, and the peak resident memory of each gunicorn process
-   (sampled with psutil), and the table size per million readings.
+7. repeats 4-6 for each mix of resent rows (`--mixes`, default 0, 5 and 20 %): that share of each batch repeats rows
+   the gateway sent in earlier batches (a retry after a timeout, overlapping windows), a quarter of them with a
+   changed value (conflicts); the baseline writes the same rows (its ON CONFLICT DO NOTHING skips the repeats);
+8. prints per mix the rates, the ratio against the mean baseline of that mix, the load average, the peak resident
+   memory of each gunicorn process (VmHWM from /proc) and the table size per million readings.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import datetime as dt
 import http.client
 import io
 import os
+import random
+import re
 import secrets
 import socket
 import subprocess
@@ -33,7 +39,6 @@ import time
 from pathlib import Path
 
 import orjson
-import psutil
 import psycopg
 from common import bench_database  # bench/common.py (the script's folder is on sys.path)
 
@@ -91,6 +96,31 @@ def make_batches(readings: int) -> list[tuple[int, list[tuple[int, dt.datetime, 
     return batches
 
 
+def with_resent(batches, share: float, seed: int = 18) -> tuple[list, int, int]:
+    """The batches with `share` of each batch's rows repeating rows of the same gateway's earlier batches (at least
+    two rounds back, so the originals are stored before a repeat arrives), prepended as an overlapping window would;
+    a quarter of the repeats carry a changed value (+0.5: a register stays between its neighbours). Returns the
+    batches, the number of repeats and of changed repeats."""
+    if share <= 0:
+        return batches, 0, 0
+    rnd = random.Random(seed)
+    extra = round(BATCH * share / (1 - share))  # repeats are `share` of the resulting batch
+    out, resent, changed = [], 0, 0
+    for n, (g, rows) in enumerate(batches):
+        earlier = [r for k in range(g, n - 2 * GATEWAYS + 1, GATEWAYS) for r in batches[k][1]]
+        picks = rnd.sample(earlier, min(extra, len(earlier))) if earlier else []
+        repeats = []
+        for i, (m, ts, v) in enumerate(picks):
+            if i % 4 == 3:
+                repeats.append((m, ts, v + 0.5))
+                changed += 1
+            else:
+                repeats.append((m, ts, v))
+        resent += len(repeats)
+        out.append((g, repeats + rows))
+    return out, resent, changed
+
+
 def run_parallel(jobs: list, worker, clients: int) -> float:
     """Run worker(job) for all jobs from `clients` threads; return elapsed seconds."""
     lock, queue, errors = threading.Lock(), list(reversed(jobs)), []
@@ -144,13 +174,13 @@ def baseline(db_url: str, batches, meter_ids: dict[int, int], clients: int) -> f
     return run_parallel(tsv, work, clients)
 
 
-def api(port: int, batches, tokens: list[str], clients: int) -> tuple[float, int]:
+def api(port: int, batches, tokens: list[str], clients: int, tag: str) -> tuple[float, dict[str, int]]:
     bodies = []
     for n, (g, rows) in enumerate(batches):
-        doc = {"batch_id": f"bench-{n}",
+        doc = {"batch_id": f"bench-{tag}-{n}",
                "readings": [{"meter": f"M{m:05d}", "ts": ts.isoformat(), "value": v} for m, ts, v in rows]}
         bodies.append((tokens[g], orjson.dumps(doc), len(rows)))
-    accepted = [0]
+    totals = {"accepted": 0, "duplicates": 0, "conflicts": 0}
     lock = threading.Lock()
     local = threading.local()
 
@@ -165,37 +195,56 @@ def api(port: int, batches, tokens: list[str], clients: int) -> tuple[float, int
         if resp.status != 200:
             raise RuntimeError(f"HTTP {resp.status}: {data[:300]!r}")
         result = orjson.loads(data)
-        if result["accepted"] != n or result["rejected"]:
+        if result["accepted"] + result["duplicates"] + result["conflicts"] != n or result["rejected"]:
             raise RuntimeError(f"unexpected answer: {str(result)[:300]}")
         with lock:
-            accepted[0] += result["accepted"]
+            for key in totals:
+                totals[key] += result[key]
 
-    return run_parallel(bodies, work, clients), accepted[0]
+    return run_parallel(bodies, work, clients), totals
 
 
-class RssSampler(threading.Thread):
-    def __init__(self, root_pid: int):
-        super().__init__(daemon=True)
-        self.root = psutil.Process(root_pid)
-        self.peak: dict[int, int] = {}
-        self.stop = threading.Event()
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
 
-    def run(self):
-        while not self.stop.is_set():
-            try:
-                for p in [self.root, *self.root.children(recursive=True)]:
-                    rss = p.memory_info().rss
-                    self.peak[p.pid] = max(self.peak.get(p.pid, 0), rss)
-            except psutil.Error:
-                pass
-            time.sleep(0.1)
+
+def peak_rss(root: int) -> dict[int, int]:
+    """Peak resident memory (VmHWM, bytes) of a process and its children, read from /proc (Linux)."""
+    out = {}
+    for pid in [root, *_children(root)]:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+        if found:
+            out[pid] = int(found.group(1)) * 1024
+    return out
+
+
+def dockerfile_workers() -> int:
+    """The gunicorn worker count of the production image (Dockerfile's CMD)."""
+    found = re.search(r'"--workers", "(\d+)"', (ROOT / "Dockerfile").read_text())
+    return int(found.group(1)) if found else 2
+
+
+def reset(db_url: str) -> None:
+    with psycopg.connect(db_url) as conn:
+        conn.execute("TRUNCATE meters_ingestbatch, meters_reading, meters_dirtymeterday CASCADE")
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE meters_reading")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--readings", type=int, default=1_000_000, help="total readings (default 1,000,000)")
+    parser.add_argument("--readings", type=int, default=1_000_000, help="new readings per mix (default 1,000,000)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (default 4)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--workers", type=int, default=dockerfile_workers(),
+                        help="gunicorn workers (default: the Dockerfile's, %(default)s)")
+    parser.add_argument("--mixes", default="0,5,20", help="percentages of resent rows per batch (default 0,5,20)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("bench/ingest.py needs DATABASE_URL pointing to PostgreSQL (use `make bench-ingest`).")
@@ -209,26 +258,17 @@ def main() -> None:
     tokens = setup(env)
     with psycopg.connect(db_url) as conn:
         meter_ids = {int(code[1:]): pk for pk, code in conn.execute("SELECT id, code FROM meters_meter")}
-    batches = make_batches(args.readings)
-    total = sum(len(rows) for _, rows in batches)
-    print(f"{total:,} readings for {METERS:,} meters in {len(batches)} batches of {BATCH:,}; "
-          f"{args.clients} clients, {args.workers} gunicorn workers", flush=True)
-
-    base_s = baseline(db_url, batches, meter_ids, args.clients)
-    with psycopg.connect(db_url) as conn:
-        stored = conn.execute("SELECT count(*) FROM meters_reading").fetchone()[0]
-        assert stored == total, (stored, total)
-        size = int(conn.execute("SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
-                            "WHERE inhparent = 'meters_reading'::regclass").fetchone()[0] or 0)
-        conn.execute("TRUNCATE meters_reading")
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE meters_reading")
-    print(f"baseline COPY + INSERT ON CONFLICT: {total / base_s:,.0f} readings/s ({base_s:.1f} s)", flush=True)
+    plain = make_batches(args.readings)
+    new = sum(len(rows) for _, rows in plain)
+    print(f"{new:,} new readings per mix for {METERS:,} meters ({METERS // 2:,} cumulative registers) in "
+          f"{len(plain)} batches of {BATCH:,} new rows; {args.clients} clients, {args.workers} gunicorn workers; "
+          f"{os.cpu_count()} CPUs", flush=True)
 
     port = _free_port()
     gunicorn = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "energy_platform.wsgi", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
          "--timeout", "300", "--log-level", "warning"], cwd=ROOT, env=env)
+    rows_out = []
     try:
         for _ in range(200):
             try:
@@ -236,42 +276,53 @@ def main() -> None:
                     break
             except OSError:
                 time.sleep(0.1)
-        time.sleep(1.0)  # let both workers finish booting
-        sampler = RssSampler(gunicorn.pid)
-        sampler.start()
-        api_s, accepted = api(port, batches, tokens, args.clients)
-        sampler.stop.set()
-        sampler.join()
+        time.sleep(1.0)  # let the workers finish booting
+        for pct in (int(x) for x in args.mixes.split(",")):
+            batches, resent, changed = with_resent(plain, pct / 100)
+            total = sum(len(rows) for _, rows in batches)
+            print(f"-- mix {pct} % resent: {total:,} rows posted ({resent:,} repeats, {changed:,} with a changed "
+                  f"value); load average {os.getloadavg()[0]:.2f}", flush=True)
+            reset(db_url)
+            base1 = baseline(db_url, batches, meter_ids, args.clients)
+            with psycopg.connect(db_url) as conn:
+                stored = conn.execute("SELECT count(*) FROM meters_reading").fetchone()[0]
+                size = int(conn.execute("SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
+                                        "WHERE inhparent = 'meters_reading'::regclass").fetchone()[0] or 0)
+            assert stored == new, (stored, new)
+            reset(db_url)
+            load0 = os.getloadavg()[0]
+            api_s, totals = api(port, batches, tokens, args.clients, f"{pct}")
+            load1 = os.getloadavg()[0]
+            with psycopg.connect(db_url) as conn:
+                stored = conn.execute("SELECT count(*) FROM meters_reading").fetchone()[0]
+                conflicts = conn.execute("SELECT count(*) FROM meters_readingconflict").fetchone()[0]
+            assert stored == totals["accepted"] == new, (stored, totals, new)
+            assert totals["duplicates"] + totals["conflicts"] == resent, (totals, resent)
+            assert conflicts == totals["conflicts"], (conflicts, totals)
+            reset(db_url)
+            base2 = baseline(db_url, batches, meter_ids, args.clients)
+            base_rate, rate = total / ((base1 + base2) / 2), total / api_s
+            print(f"baseline COPY + INSERT ON CONFLICT: {total / base1:,.0f} / {total / base2:,.0f} readings/s "
+                  f"(before / after the API run)", flush=True)
+            print(f"API end to end: {rate:,.0f} readings/s ({api_s:.1f} s; {totals['accepted']:,} accepted, "
+                  f"{totals['duplicates']:,} duplicates, {totals['conflicts']:,} conflicts); load average "
+                  f"{load0:.2f} -> {load1:.2f}", flush=True)
+            print(f"ratio API / baseline (mean {base_rate:,.0f} readings/s): {rate / base_rate:.0%} (target >= 60%)",
+                  flush=True)
+            rows_out.append((pct, total / base1, total / base2, rate, rate / base_rate, load0, load1))
+        peaks = peak_rss(gunicorn.pid)
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
-    with psycopg.connect(db_url) as conn:
-        stored = conn.execute("SELECT count(*) FROM meters_reading").fetchone()[0]
-        dirty = conn.execute("SELECT count(*) FROM meters_dirtymeterday").fetchone()[0]
-        api_size = int(conn.execute("SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
-                                "WHERE inhparent = 'meters_reading'::regclass").fetchone()[0] or 0)
-    assert stored == accepted == total, (stored, accepted, total)
-    # The baseline again, after the API run (same rows, emptied table): on a shared machine one sample is noisy, so
-    # the ratio is taken against the mean of the runs before and after.
-    with psycopg.connect(db_url) as conn:
-        conn.execute("TRUNCATE meters_reading")
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE meters_reading")
-    base2_s = baseline(db_url, batches, meter_ids, args.clients)
-    print(f"baseline again after the API run: {total / base2_s:,.0f} readings/s ({base2_s:.1f} s)", flush=True)
-    base_s = (base_s + base2_s) / 2
-    rate, base_rate = total / api_s, total / base_s
-    print(f"API end to end ({args.workers} gunicorn workers): {rate:,.0f} readings/s ({api_s:.1f} s); "
-          f"{dirty:,} dirty meter-days recorded", flush=True)
-    print(f"ratio API / baseline (mean of both baseline runs, {base_rate:,.0f} readings/s): {rate / base_rate:.0%} "
-          "(target >= 60%)")
-    for pid, rss in sorted(sampler.peak.items()):
+    print("\n| mix | baseline before / after | API | ratio | load avg |")
+    print("|---|---|---|---|---|")
+    for pct, b1, b2, rate, ratio, l0, l1 in rows_out:
+        print(f"| {pct} % resent | {b1:,.0f} / {b2:,.0f} | {rate:,.0f} | **{ratio:.0%}** | {l0:.1f} -> {l1:.1f} |")
+    for pid, rss in sorted(peaks.items()):
         role = "master" if pid == gunicorn.pid else "worker"
         print(f"peak RSS gunicorn {role} {pid}: {rss / 2**20:.0f} MB (target < 200 MB)")
-    print(f"readings table size after baseline: {size / 2**20:.1f} MB for {total:,} rows = "
-          f"{size / total * 1e6 / 2**20:.1f} MB per million readings (heap + primary key, batch_id NULL)")
-    print(f"readings table size after the API run: {api_size / 2**20:.1f} MB = "
-          f"{api_size / total * 1e6 / 2**20:.1f} MB per million readings (all partitions, batch_id set)")
+    print(f"readings table size after the last baseline: {size / 2**20:.1f} MB for {new:,} rows = "
+          f"{size / new * 1e6 / 2**20:.1f} MB per million readings (heap + primary key, batch_id NULL)")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,8 @@ from energy_platform.errors import ApplicationError
 from energy_platform.uploads import upload_commit, upload_file_name, upload_run
 from meters.models import Bill, ImportJob
 
-from .ingest import RawRow, _meters_resolve, _validate, readings_ingest
+from .ingest import RawRow, readings_ingest
+from .ingest.validate import meters_resolve, rows_validate
 
 CHUNK_ROWS = 5000
 PREVIEW_LIMIT = 1000
@@ -205,10 +206,10 @@ def import_job_validate(*, job_id: int) -> ImportJob:
         for chunk in _chunks(job):
             total += len(chunk)
             rows, _bills, errors = _chunk_rows(job, chunk, tz)
-            meters = _meters_resolve(site=job.site, gateway=None, codes=(r.meter for r in rows))
+            meters = meters_resolve(site=job.site, gateway=None, codes=(r.meter for r in rows))
             rows, kind_errors = _interval_only(job, rows, meters)
-            _valid, bad = _validate(rows, meters, now)
-            from .ingest import ROW_ERROR_DETAILS
+            _valid, bad = rows_validate(rows, meters, now)
+            from .ingest.types import ROW_ERROR_DETAILS
 
             errors += kind_errors + [
                 {"index": raw.index, "meter": raw.meter if isinstance(raw.meter, str) else "", "code": str(code),
@@ -263,7 +264,7 @@ def import_job_run(*, job_id: int) -> ImportJob:
 @transaction.atomic
 def _ingest_chunk(job: ImportJob, chunk, tz) -> None:
     rows, bills, errors = _chunk_rows(job, chunk, tz)
-    meters = _meters_resolve(site=job.site, gateway=None, codes=(r.meter for r in rows))
+    meters = meters_resolve(site=job.site, gateway=None, codes=(r.meter for r in rows))
     rows, kind_errors = _interval_only(job, rows, meters)
     result = readings_ingest(site=job.site, rows=rows, source="upload")
     if bills:

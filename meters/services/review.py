@@ -6,7 +6,8 @@ from django.db import transaction
 
 from meters.models import Reading, RegisterEvent, ReviewStatus
 
-from .ingest import _dirty_mark_pairs, _MeterInfo, _Valid, dirty_pairs
+from .ingest.dirty import dirty_pairs, dirty_pairs_mark
+from .ingest.validate import MeterInfo, ValidRow
 
 
 @transaction.atomic
@@ -23,9 +24,9 @@ def register_reset_accept(*, event: RegisterEvent) -> bool:
     stored = Reading.objects.filter(meter_id=event.meter_id, ts=event.ts, value=event.value).exists()
     if created and stored:
         meter = event.meter
-        info = _MeterInfo(meter.pk, True, None, meter.active_from, meter.active_to, True, meter.interval_minutes)
-        row = _Valid(0, meter.pk, event.ts, event.value)
-        _dirty_mark_pairs(dirty_pairs(site=meter.site, readings=[row], meters={meter.pk: info}))
+        info = MeterInfo(meter.pk, True, None, meter.active_from, meter.active_to, True, meter.interval_minutes)
+        row = ValidRow(0, meter.pk, event.ts, event.value)
+        dirty_pairs_mark(dirty_pairs(site=meter.site, readings=[row], meters={meter.pk: info}))
     event.status = ReviewStatus.RESOLVED
     event.save(update_fields=["status"])
     return stored

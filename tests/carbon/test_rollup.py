@@ -225,7 +225,7 @@ def test_parallel_full_rebuild_equals_the_sweep(settings):
 
 def test_fixed_offset_of_a_zone_over_a_span():
     """The full rebuild bins hours and days by arithmetic only where the zone's offset does not change."""
-    from meters.rollup import _fixed_offset
+    from meters.rollup.rebuild import _fixed_offset
 
     assert _fixed_offset("Asia/Shanghai", dt.date(2024, 12, 31), dt.date(2026, 2, 1)) == dt.timedelta(hours=8)
     assert _fixed_offset("Asia/Kolkata", dt.date(2025, 1, 1), dt.date(2025, 12, 31)) == dt.timedelta(hours=5,

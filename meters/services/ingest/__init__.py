@@ -1,0 +1,83 @@
+"""Bulk, idempotent ingestion of meter readings: parse, validate in bulk, write set-based.
+
+One code path for PostgreSQL (COPY into a temporary staging table, then INSERT … ON CONFLICT DO NOTHING) and for the
+embedded SQLite default (executemany into the staging table, INSERT OR IGNORE). Meter codes are resolved once per
+batch; no per-row ORM saves and no per-row queries.
+
+Row outcomes:
+- accepted: stored;
+- duplicate: the same (meter, ts) is already stored with the same value (or came earlier in the batch);
+- conflict: stored with a different value; the stored value stays and a ReadingConflict is recorded;
+- rejected: a row error with a stable code (see RowError).
+A cumulative register that goes backwards is a rollover when the wrap fits the meter's rollover value (accepted and
+recorded as a RegisterEvent), otherwise a reset/anomaly: the row is rejected (`register_backwards`) and a
+RegisterEvent(kind=reset) holds it for review; accepting it is a reviewer's action.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.utils import timezone
+
+from meters.models import Gateway, IngestBatch
+from plants.models import Site
+
+from ..partitions import reading_partitions_for
+from .dirty import dirty_mark, dirty_pairs, dirty_pairs_mark
+from .parse import body_decode, body_parse_csv, body_parse_json
+from .types import ROW_ERROR_DETAILS, IngestResult, RawRow, RowError
+from .validate import MeterInfo, ValidRow, meters_resolve, rows_validate, ts_parse
+from .write import REGISTER_LOOKBACK_DAYS, readings_write
+
+__all__ = [
+    "REGISTER_LOOKBACK_DAYS", "ROW_ERROR_DETAILS", "IngestResult", "MeterInfo", "RawRow", "RowError",
+    "ValidRow", "body_decode", "body_parse_csv", "body_parse_json", "dirty_mark", "dirty_pairs", "dirty_pairs_mark",
+    "meters_resolve", "readings_ingest", "rows_validate",
+]
+
+
+def readings_ingest(
+    *, site: Site, rows: list[RawRow], gateway: Gateway | None = None, batch_key: str | None = None,
+    source: str = "gateway", now: dt.datetime | None = None,
+) -> IngestResult:
+    """Store the valid rows of one batch and report every other row; replay the answer of a repeated batch id."""
+    now = now or timezone.now()
+    if batch_key is not None and gateway is not None:
+        previous = IngestBatch.objects.filter(gateway=gateway, batch_key=batch_key).values_list("response", "id")
+        if (found := previous.first()) is not None:
+            return IngestResult(**found[0], batch_id=found[1], replayed=True)
+    stamps = [r.ts for r in rows if isinstance(r.ts, str)]
+    if stamps and connection.vendor == "postgresql":
+        _partitions_prepare(stamps)
+    try:
+        for attempt in range(3):
+            try:
+                with transaction.atomic():
+                    return readings_write(site=site, rows=rows, gateway=gateway, batch_key=batch_key, source=source,
+                                          now=now)
+            except OperationalError as exc:
+                # Two batches touching the same rows may deadlock despite the ordered insert; PostgreSQL aborts one,
+                # which is retried as a whole (nothing of it was written).
+                if attempt == 2 or getattr(getattr(exc, "__cause__", None), "sqlstate", None) not in ("40P01", "40001"):
+                    raise
+        raise AssertionError("unreachable: the third attempt returned or raised")
+    except IntegrityError:
+        # A concurrent request with the same batch id won the race: replay its answer.
+        found = IngestBatch.objects.filter(gateway=gateway, batch_key=batch_key).values_list("response", "id").first()
+        if found is None:
+            raise
+        return IngestResult(**found[0], batch_id=found[1], replayed=True)
+
+
+def _partitions_prepare(stamps: list[str]) -> None:
+    """Create the monthly partitions a batch needs before its transaction (DDL must not run inside it). Only the
+    min/max of the distinct timestamp texts are parsed; unparsable ones are ignored here and rejected later."""
+    parsed: list[dt.datetime] = []
+    for text in {stamps[0], stamps[-1], min(stamps), max(stamps)}:
+        ts, _err = ts_parse(text)
+        if ts is not None:
+            parsed.append(ts)
+    if parsed:
+        reading_partitions_for(timestamps_min=min(parsed), timestamps_max=max(parsed))

@@ -1,0 +1,75 @@
+"""Dirty meter-day marks: the (meter, local day) pairs whose rollups a batch's readings change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable
+
+from django.db import connection
+
+from meters.hooks import readings_stored
+from meters.models import (
+    DirtyMeterDay,
+)
+from plants.models import Site
+
+from .types import array_literal
+from .validate import MeterInfo, ValidRow
+
+_DIRTY_SQL = """
+INSERT INTO meters_dirtymeterday (meter_id, day, marked_at)
+SELECT m, d, now() FROM unnest(%s::bigint[], %s::date[]) AS t(m, d)
+ORDER BY m, d
+ON CONFLICT (meter_id, day) DO UPDATE SET marked_at = EXCLUDED.marked_at
+"""
+
+
+def dirty_pairs(*, site: Site, readings: Iterable[ValidRow], meters: dict[int, MeterInfo]) -> list[tuple[int, dt.date]]:
+    """The (meter, site-local day) pairs whose rollups the readings change. A cumulative reading also changes the day
+    of the interval that ends at it (its delta belongs to the interval starting at the previous reading, one interval
+    earlier), which is the day before for a reading at local midnight."""
+    tz = zoneinfo.ZoneInfo(site.timezone)
+    # (ts, lookback minutes) -> local days; a batch has few distinct timestamps, so this is computed a few times.
+    days_of: dict[tuple[dt.datetime, int], tuple[dt.date, ...]] = {}
+    back = {mid: (info.interval_minutes if info.cumulative else 0) for mid, info in meters.items()}
+    pairs: set[tuple[int, dt.date]] = set()
+    for v in readings:
+        key = (v.ts, back.get(v.meter_id, 0))
+        days = days_of.get(key)
+        if days is None:
+            day = v.ts.astimezone(tz).date()
+            before = (v.ts - dt.timedelta(minutes=key[1])).astimezone(tz).date() if key[1] else day
+            days = days_of[key] = (day,) if before == day else (day, before)
+        for day in days:
+            pairs.add((v.meter_id, day))
+    return sorted(pairs)
+
+
+def dirty_pairs_mark(pairs: list[tuple[int, dt.date]]) -> None:
+    """Record dirty meter-days in the caller's transaction, in key order (so concurrent batches lock rows in the same
+    order); marked_at is refreshed so a sweep that started before this batch does not consume the mark."""
+    if not pairs:
+        return
+    readings_stored(meter_days=pairs)  # e.g. a closed month becomes "restatement pending" in this transaction
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(_DIRTY_SQL, [array_literal(m for m, _ in pairs), array_literal(d for _, d in pairs)])
+        return
+    DirtyMeterDay.objects.bulk_create([DirtyMeterDay(meter_id=m, day=d) for m, d in pairs], update_conflicts=True,
+                                      unique_fields=["meter", "day"], update_fields=["marked_at"])
+
+
+def dirty_mark(*, site: Site, readings: Iterable[tuple[int, dt.datetime]]) -> int:
+    """Record the meter-days (site-local) that need new rollups, in the caller's transaction."""
+    tz = zoneinfo.ZoneInfo(site.timezone)
+    pairs = {(mid, ts.astimezone(tz).date()) for mid, ts in readings}
+    # A register delta belongs to the interval starting at the previous reading, which may be the day before.
+    pairs |= {(mid, day - dt.timedelta(days=1)) for mid, day in list(pairs)}
+    readings_stored(meter_days=pairs)  # e.g. a closed month becomes "restatement pending" in this transaction
+    # Sorted, so concurrent batches lock the rows in the same order; marked_at is refreshed so a sweep that started
+    # before this batch does not consume the mark.
+    DirtyMeterDay.objects.bulk_create([DirtyMeterDay(meter_id=m, day=d) for m, d in sorted(pairs)],
+                                      update_conflicts=True, unique_fields=["meter", "day"],
+                                      update_fields=["marked_at"])
+    return len(pairs)

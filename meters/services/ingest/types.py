@@ -1,0 +1,69 @@
+"""Row types and row error codes of ingestion, and the SQL array literal its modules share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class RowError(StrEnum):
+    UNKNOWN_METER = "unknown_meter"
+    METER_NOT_ALLOWED = "meter_not_allowed"
+    METER_INACTIVE = "meter_inactive"
+    MISSING_FIELD = "missing_field"
+    INVALID_TIMESTAMP = "invalid_timestamp"
+    TIMESTAMP_WITHOUT_OFFSET = "timestamp_without_offset"
+    TIMESTAMP_IN_FUTURE = "timestamp_in_future"
+    NOT_FINITE = "not_finite"
+    NEGATIVE_INTERVAL_QUANTITY = "negative_interval_quantity"
+    REGISTER_BACKWARDS = "register_backwards"
+    IMPLAUSIBLE_VALUE = "implausible_value"
+    UNIT_NOT_ALLOWED = "unit_not_allowed"
+
+
+ROW_ERROR_DETAILS = {
+    RowError.UNKNOWN_METER: "No meter with this code at the gateway's site.",
+    RowError.METER_NOT_ALLOWED: "This gateway is not allowed to report this meter.",
+    RowError.METER_INACTIVE: "The meter is not active at this timestamp.",
+    RowError.MISSING_FIELD: "Each reading needs meter, ts and value.",
+    RowError.INVALID_TIMESTAMP: "The timestamp is not ISO 8601.",
+    RowError.TIMESTAMP_WITHOUT_OFFSET: "The timestamp has no UTC offset (e.g. 2025-03-01T08:15:00+08:00).",
+    RowError.TIMESTAMP_IN_FUTURE: "The timestamp is too far in the future.",
+    RowError.NOT_FINITE: "The value is not a finite number.",
+    RowError.NEGATIVE_INTERVAL_QUANTITY: "An interval quantity cannot be negative.",
+    RowError.REGISTER_BACKWARDS: "The cumulative register went backwards; held for review as a reset/anomaly.",
+    RowError.IMPLAUSIBLE_VALUE: "The value is larger than the meter's plausibility limit (max_reading, or its unit's "
+                                "default), or a register value at or past its rollover modulus.",
+    RowError.UNIT_NOT_ALLOWED: "The meter's unit is not one its carrier allows; correct the meter first.",
+}
+
+
+@dataclass(slots=True)
+class RawRow:
+    """One row as received: meter, ts and value are unchecked (any JSON value, or None when missing)."""
+
+    index: int
+    meter: object
+    ts: object
+    value: object
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    rejected: list[dict] = field(default_factory=list)
+    conflict_rows: list[dict] = field(default_factory=list)
+    batch_id: int | None = None
+    replayed: bool = False
+
+    def as_response(self) -> dict:
+        return {"accepted": self.accepted, "duplicates": self.duplicates, "conflicts": self.conflicts,
+                "rejected": self.rejected, "conflict_rows": self.conflict_rows}
+
+
+
+def array_literal(items) -> str:
+    """A PostgreSQL array literal of ints, dates or ISO timestamps (no quoting needed for those)."""
+    return "{" + ",".join(map(str, items)) + "}"

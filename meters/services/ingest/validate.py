@@ -1,0 +1,172 @@
+"""Validation of a batch's raw rows in bulk: meters resolved in one query, timestamps parsed once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+
+from meters.models import (
+    Gateway,
+    Meter,
+)
+from plants.models import Site
+from plants.validators import normalize_code
+
+from ...units import READING_VALUE_CEILING, max_reading, unit_allowed
+from .types import RawRow, RowError
+
+
+@dataclass(slots=True)
+class MeterInfo:
+    id: int
+    cumulative: bool
+    rollover: float | None
+    active_from: dt.datetime
+    active_to: dt.datetime | None
+    allowed: bool
+    interval_minutes: int = 15
+    max_value: float = READING_VALUE_CEILING  # plausibility limit of one reading (meters.units.max_reading)
+    unit_ok: bool = True  # the meter's unit is one its carrier allows
+
+
+_METERS_SQL = """
+SELECT m.id, m.code, m.reading_kind, m.rollover_value, m.active_from, m.active_to, m.interval_minutes,
+       ({listed}), m.carrier, m.unit, m.max_reading
+FROM meters_meter m WHERE m.site_id = %(site)s AND m.code IN (SELECT unnest(%(codes)s::text[]))
+"""
+_LISTED = {
+    # A gateway with an empty allow-list may report every meter of its site.
+    True: "EXISTS (SELECT 1 FROM meters_gateway_allowed_meters a WHERE a.gateway_id = %(gw)s AND a.meter_id = m.id) "
+          "OR NOT EXISTS (SELECT 1 FROM meters_gateway_allowed_meters a WHERE a.gateway_id = %(gw)s)",
+    False: "true",
+}
+
+
+def meters_resolve(*, site: Site, gateway: Gateway | None, codes: Iterable[str]) -> dict[str, MeterInfo]:
+    """The batch's meters by code, in one query (with the gateway's allow-list)."""
+    # Stored codes are NFC (plants.models.CodeField): look the NFC form up, answer under the code as sent.
+    sent: dict[str, list[str]] = {}
+    for c in {c for c in codes if isinstance(c, str)}:
+        sent.setdefault(normalize_code(c), []).append(c)
+    codes = sorted(sent)
+    if not codes:
+        return {}
+    out = {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(_METERS_SQL.format(listed=_LISTED[gateway is not None]),
+                        {"site": site.pk, "codes": codes, "gw": gateway.pk if gateway is not None else None})
+            found = cur.fetchall()
+    else:
+        qs = Meter.objects.filter(site=site, code__in=codes)
+        allow = set(gateway.allowed_meters.values_list("id", flat=True)) if gateway is not None else set()
+        found = [(*m[:7], not allow or m[0] in allow, *m[7:]) for m in qs.values_list(
+            "id", "code", "reading_kind", "rollover_value", "active_from", "active_to", "interval_minutes",
+            "carrier", "unit", "max_reading")]
+    for mid, code, kind, rollover, afrom, ato, interval, allowed, carrier, unit, own_max in found:
+        info = MeterInfo(mid, kind == Meter.ReadingKind.CUMULATIVE,
+                          float(rollover) if rollover is not None else None, afrom, ato, bool(allowed), interval,
+                          max_reading(carrier=carrier, unit=unit, own=own_max),
+                          unit_allowed(carrier=carrier, unit=unit))
+        for as_sent in sent.get(code, [code]):
+            out[as_sent] = info
+    return out
+
+
+def ts_parse(text) -> tuple[dt.datetime | None, RowError | None]:
+    if not isinstance(text, str) or not text:
+        return None, RowError.MISSING_FIELD
+    try:
+        ts = dt.datetime.fromisoformat(text.strip())  # Python 3.11 reads "Z" and any ISO 8601 offset
+    except ValueError:
+        return None, RowError.INVALID_TIMESTAMP
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        return None, RowError.TIMESTAMP_WITHOUT_OFFSET
+    try:
+        return ts.astimezone(dt.UTC), None
+    except OverflowError:  # e.g. 9999-12-31T23:00-05:00 is past the last representable instant
+        return None, RowError.INVALID_TIMESTAMP
+
+
+def _parse_value(raw) -> tuple[float | None, RowError | None]:
+    if raw is None or isinstance(raw, bool):
+        return None, RowError.MISSING_FIELD if raw is None else RowError.NOT_FINITE
+    if isinstance(raw, int | float):
+        value = float(raw)
+    elif isinstance(raw, str):
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            return None, RowError.NOT_FINITE
+    else:
+        return None, RowError.NOT_FINITE
+    if not math.isfinite(value):
+        return None, RowError.NOT_FINITE
+    return value, None
+
+
+@dataclass(slots=True)
+class ValidRow:
+    index: int
+    meter_id: int
+    ts: dt.datetime
+    value: float
+    ts_text: str = ""  # the UTC ISO form, for COPY
+
+
+def rows_validate(rows: list[RawRow], meters: dict[str, MeterInfo], now: dt.datetime):
+    """Split rows into valid ones and (row, code, detail) rejects. A batch repeats few distinct timestamps (many
+    meters per instant), so each timestamp text is parsed once."""
+    limit = now + dt.timedelta(seconds=settings.INGEST_FUTURE_TOLERANCE_SECONDS)
+    valid: list[ValidRow] = []
+    rejected: list[tuple[RawRow, RowError, str | None]] = []
+    ts_cache: dict[str, tuple[dt.datetime | None, RowError | None, str]] = {}
+    for row in rows:
+        meter = row.meter
+        info = meters.get(meter) if isinstance(meter, str) else None
+        if info is None:
+            rejected.append((row, RowError.MISSING_FIELD if not isinstance(meter, str) or not meter
+                             else RowError.UNKNOWN_METER, None))
+            continue
+        if not info.allowed:
+            rejected.append((row, RowError.METER_NOT_ALLOWED, None))
+            continue
+        if not info.unit_ok:  # a meter stored before units were checked: its readings could not be accounted
+            rejected.append((row, RowError.UNIT_NOT_ALLOWED, None))
+            continue
+        text = row.ts
+        parsed = ts_cache.get(text) if isinstance(text, str) else None
+        if parsed is None:
+            ts, err = ts_parse(text)
+            if err is None and ts > limit:  # type: ignore[operator]  # ts is set when err is None (ts_parse)
+                err = RowError.TIMESTAMP_IN_FUTURE
+            parsed = (ts, err, ts.isoformat() if ts is not None and err is None else "")
+            if isinstance(text, str):
+                ts_cache[text] = parsed
+        ts, err, iso = parsed
+        if err is None and ts is not None and (ts < info.active_from or (info.active_to is not None
+                                                                        and ts >= info.active_to)):
+            err = RowError.METER_INACTIVE
+        if err is None:
+            raw = row.value
+            value: float | None
+            if type(raw) is float and math.isfinite(raw):
+                value = raw
+            else:
+                value, err = _parse_value(raw)
+        if err is None and value is not None and value < 0 and not info.cumulative:
+            err = RowError.NEGATIVE_INTERVAL_QUANTITY
+        if err is None and value is not None and (abs(value) > info.max_value
+                            or (info.cumulative and info.rollover is not None and value >= info.rollover)):
+            # Larger than the meter's plausibility limit, or a register value at or past its rollover modulus.
+            err = RowError.IMPLAUSIBLE_VALUE
+        if err is not None:
+            rejected.append((row, err, None))
+            continue
+        valid.append(ValidRow(row.index, info.id, ts, value, iso))  # type: ignore[arg-type]  # both set: err is None
+    return valid, rejected

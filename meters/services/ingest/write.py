@@ -1,0 +1,314 @@
+"""Set-based writing of a validated batch: staging, register checks, insert, conflicts, outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection
+
+from meters.models import IngestBatch, ReadingConflict, RegisterEvent, RejectedRow, ReviewStatus
+
+from .dirty import dirty_pairs, dirty_pairs_mark
+from .types import ROW_ERROR_DETAILS, IngestResult, RowError, array_literal
+from .validate import MeterInfo, ValidRow, meters_resolve, rows_validate
+
+_STAGING_DDL = {
+    "postgresql": "CREATE TEMP TABLE IF NOT EXISTS ingest_staging (idx integer, meter_id bigint, ts timestamptz, "
+                  "value double precision) ON COMMIT DELETE ROWS",
+    "sqlite": "CREATE TEMP TABLE IF NOT EXISTS ingest_staging (idx integer, meter_id bigint, ts datetime, "
+              "value real)",
+}
+
+
+def _stage(cur, rows: list[ValidRow]) -> None:
+    vendor = connection.vendor
+    cur.execute(_STAGING_DDL[vendor])
+    cur.execute("DELETE FROM ingest_staging")
+    if vendor == "postgresql":
+        # COPY text format built in one string: ids and repr(float) need no escaping, timestamps are UTC ISO.
+        data = "".join([f"{r.index}\t{r.meter_id}\t{r.ts_text or r.ts.isoformat()}\t{r.value!r}\n" for r in rows])
+        with cur.copy("COPY ingest_staging (idx, meter_id, ts, value) FROM STDIN") as copy:
+            copy.write(data.encode())
+    else:
+        adapt = connection.ops.adapt_datetimefield_value
+        cur.executemany("INSERT INTO ingest_staging (idx, meter_id, ts, value) VALUES (%s, %s, %s, %s)",
+                        [(r.index, r.meter_id, adapt(r.ts), r.value) for r in rows])
+
+
+# PostgreSQL, per given row: the latest stored reading before it within the look-back (a primary-key probe each; the
+# constant bounds let the planner prune partitions once, not per probe).
+_STORED_BEFORE_SQL = """
+SELECT t.idx, p.ts, p.value
+FROM unnest(%(idxs)s::integer[], %(ids)s::bigint[], %(ts)s::timestamptz[]) AS t(idx, m, ts)
+LEFT JOIN LATERAL (
+    SELECT r.ts, r.value FROM meters_reading r
+    WHERE r.meter_id = t.m AND r.ts < t.ts AND r.ts >= t.ts - make_interval(days => %(lookback)s)
+      AND r.ts >= %(lo)s AND r.ts < %(hi)s
+    ORDER BY r.ts DESC LIMIT 1
+) p ON true
+"""
+
+
+# One primary-key probe per meter of the batch: its latest stored reading up to the batch's last timestamp.
+_LATEST_PER_METER_SQL = """
+SELECT t.m, p.ts, p.value
+FROM unnest(%(ids)s::bigint[], %(firsts)s::timestamptz[], %(lasts)s::timestamptz[]) AS t(m, first_ts, last_ts)
+LEFT JOIN LATERAL (
+    SELECT r.ts, r.value FROM meters_reading r
+    WHERE r.meter_id = t.m AND r.ts <= t.last_ts AND r.ts >= t.first_ts - make_interval(days => %(lookback)s)
+      AND r.ts >= %(lo)s AND r.ts <= %(hi)s  -- constants: the planner prunes partitions once, not per probe
+    ORDER BY r.ts DESC LIMIT 1
+) p ON true
+"""
+
+
+def _latest_stored(cur, unique: list[ValidRow]) -> tuple[dict[int, list[ValidRow]], dict[int, tuple]]:
+    """PostgreSQL: the batch's rows per meter in time order, and per meter its latest stored (ts, value) up to the
+    batch's last timestamp for it (and at most REGISTER_LOOKBACK_DAYS before its first), (None, None) if none."""
+    seqs: dict[int, list[ValidRow]] = {}
+    for v in unique:
+        seqs.setdefault(v.meter_id, []).append(v)
+    for vs in seqs.values():
+        vs.sort(key=lambda v: v.ts)
+    ids = sorted(seqs)
+    firsts, lasts = [seqs[m][0] for m in ids], [seqs[m][-1] for m in ids]
+    # Arrays passed as PostgreSQL array literals: much cheaper than adapting hundreds of datetimes one by one.
+    cur.execute(_LATEST_PER_METER_SQL, {
+        "ids": array_literal(ids), "firsts": array_literal(v.ts_text or v.ts.isoformat() for v in firsts),
+        "lasts": array_literal(v.ts_text or v.ts.isoformat() for v in lasts), "lookback": REGISTER_LOOKBACK_DAYS,
+        "hi": max(v.ts for v in lasts),
+        "lo": min(v.ts for v in firsts) - dt.timedelta(days=REGISTER_LOOKBACK_DAYS)})
+    return seqs, {meter_id: (ts, value) for meter_id, ts, value in cur.fetchall()}
+
+
+def _previous_values(cur, unique: list[ValidRow], meters: dict[str, MeterInfo], seqs: dict[int, list[ValidRow]],
+                     latest: dict[int, tuple]) -> list[tuple[int, float, float | None, float | None]]:
+    """(idx, value, rollover, previous value) for staged cumulative readings that may have gone backwards. On
+    PostgreSQL `seqs` and `latest` come from `_latest_stored`."""
+    if connection.vendor == "postgresql":
+        lookback = dt.timedelta(days=REGISTER_LOOKBACK_DAYS)
+        out: list[tuple[int, float, float | None, float | None]] = []
+        # (row, its predecessor in the batch, rollover) of rows at or before their meter's latest stored reading
+        exact: list[tuple[ValidRow, ValidRow | None, float | None]] = []
+        for info in {info.id: info for info in meters.values() if info.cumulative}.values():
+            vs = seqs.get(info.id)
+            if not vs:
+                continue
+            stored_ts, stored_value = latest[info.id]
+            if stored_ts is None or stored_ts < vs[0].ts:
+                # The stored reading precedes the whole batch: the batch's rows follow it and each other.
+                prev = stored_value
+                for v in vs:
+                    if prev is not None and v.value < prev:
+                        out.append((v.index, v.value, info.rollover, prev))
+                    prev = v.value
+                continue
+            # Stored readings interleave with the batch (a retransmission or late data). A row after the latest
+            # stored one follows it (within the look-back) or its predecessor in the batch, whichever is later; a row
+            # at or before it gets the exact per-row check below.
+            before: ValidRow | None = None
+            for v in vs:
+                if v.ts <= stored_ts:
+                    exact.append((v, before, info.rollover))
+                else:
+                    stored_in_reach = stored_ts >= v.ts - lookback
+                    if before is not None and (before.ts > stored_ts or not stored_in_reach):
+                        prev = before.value
+                    else:
+                        prev = stored_value if stored_in_reach else None
+                    if prev is not None and v.value < prev:
+                        out.append((v.index, v.value, info.rollover, prev))
+                before = v
+        if exact:
+            cur.execute(_STORED_BEFORE_SQL, {
+                "idxs": array_literal(v.index for v, _, _ in exact),
+                "ids": array_literal(v.meter_id for v, _, _ in exact),
+                "ts": array_literal(v.ts_text or v.ts.isoformat() for v, _, _ in exact),
+                "lookback": REGISTER_LOOKBACK_DAYS, "lo": min(v.ts for v, _, _ in exact) - lookback,
+                "hi": max(v.ts for v, _, _ in exact)})
+            table_prev = {idx: (ts, value) for idx, ts, value in cur.fetchall()}
+            for v, before, rollover in exact:
+                # The later of the stored predecessor and the batch's own (the stored one on a tie).
+                stored_ts, stored_value = table_prev[v.index]
+                if before is not None and (stored_ts is None or before.ts > stored_ts):
+                    prev = before.value
+                else:
+                    prev = stored_value
+                if prev is not None and v.value < prev:
+                    out.append((v.index, v.value, rollover, prev))
+        return out
+    # SQLite has no LATERAL: use correlated scalar subqueries for the same result.
+    cur.execute("""
+        SELECT s.idx, s.value, m.rollover_value,
+          (SELECT r.ts FROM meters_reading r WHERE r.meter_id = s.meter_id AND r.ts < s.ts ORDER BY r.ts DESC LIMIT 1),
+          (SELECT r.value FROM meters_reading r WHERE r.meter_id = s.meter_id AND r.ts < s.ts
+             ORDER BY r.ts DESC LIMIT 1),
+          (SELECT p.ts FROM ingest_staging p WHERE p.meter_id = s.meter_id AND p.ts < s.ts ORDER BY p.ts DESC LIMIT 1),
+          (SELECT p.value FROM ingest_staging p WHERE p.meter_id = s.meter_id AND p.ts < s.ts
+             ORDER BY p.ts DESC LIMIT 1)
+        FROM ingest_staging s JOIN meters_meter m ON m.id = s.meter_id AND m.reading_kind = 'cumulative'
+    """)
+    out = []
+    for idx, value, rollover, tts, tval, sts, sval in cur.fetchall():
+        prev = sval if sts is not None and (tts is None or sts > tts) else tval
+        out.append((idx, value, rollover, prev))
+    return out
+
+
+# LIMIT 1 (the key is unique) keeps PostgreSQL from flattening the LATERAL probe into a merge join that reads a
+# whole partition; {bounds} may add constant time bounds, so that partitions are pruned once when planning.
+_STORED_SQL = {
+    "postgresql": "SELECT s.idx, r.value, r.batch_id FROM ingest_staging s CROSS JOIN LATERAL ("
+                  "SELECT value, batch_id FROM meters_reading WHERE meter_id = s.meter_id AND ts = s.ts{bounds} "
+                  "LIMIT 1) r",
+    "sqlite": "SELECT s.idx, r.value, r.batch_id FROM ingest_staging s "
+              "JOIN meters_reading r ON r.meter_id = s.meter_id AND r.ts = s.ts",
+}
+
+_CONFLICTS_SQL = """
+INSERT INTO meters_readingconflict (meter_id, ts, stored_value, offered_value, batch_id, status, created_at)
+SELECT m, t, sv, ov, %s, %s, now()
+FROM unnest(%s::bigint[], %s::timestamptz[], %s::double precision[], %s::double precision[]) AS x(m, t, sv, ov)
+"""
+
+#: A cumulative reading is compared with the previous stored reading of at most this many days before it.
+REGISTER_LOOKBACK_DAYS = 62
+
+
+def _is_rollover(prev: float, value: float, rollover: float | None) -> bool:
+    """A wrap past the rollover value: the register was in its top tenth and restarted in its bottom tenth."""
+    return rollover is not None and prev >= 0.9 * rollover and value <= 0.1 * rollover
+
+
+def readings_write(*, site, rows, gateway, batch_key, source, now) -> IngestResult:
+    batch = IngestBatch.objects.create(site=site, gateway=gateway, batch_key=batch_key, source=source, rows=len(rows))
+    meters = meters_resolve(site=site, gateway=gateway, codes=(r.meter for r in rows))
+    valid, rejected = rows_validate(rows, meters, now)
+    raw_by_index = {r.index: r for r in rows}
+
+    # Within the batch, the first row for a (meter, ts) counts; later ones are duplicates or conflicts of it.
+    first: dict[tuple[int, dt.datetime], ValidRow] = {}
+    unique: list[ValidRow] = []
+    in_batch_dupes = 0
+    conflicts: list[tuple[ValidRow, float]] = []
+    for v in valid:
+        key = (v.meter_id, v.ts)
+        seen = first.get(key)
+        if seen is None:
+            first[key] = v
+            unique.append(v)
+        elif seen.value == v.value:
+            in_batch_dupes += 1
+        else:
+            conflicts.append((v, seen.value))
+
+    accepted_rows: list[ValidRow] = []
+    duplicates = in_batch_dupes
+    events: list[RegisterEvent] = []
+    if unique:
+        with connection.cursor() as cur:
+            _stage(cur, unique)
+            pg = connection.vendor == "postgresql"
+            seqs, latest = _latest_stored(cur, unique) if pg else ({}, {})
+            held: set[int] = set()
+            by_index = {v.index: v for v in unique}
+            for idx, value, rollover, prev in _previous_values(cur, unique, meters, seqs, latest):
+                if prev is None or value >= prev:
+                    continue
+                v = by_index[idx]
+                rollover = float(rollover) if rollover is not None else None
+                if _is_rollover(prev, value, rollover):
+                    events.append(RegisterEvent(meter_id=v.meter_id, ts=v.ts, kind=RegisterEvent.Kind.ROLLOVER,
+                                                previous_value=prev, value=value, batch=batch,
+                                                status="acknowledged"))
+                else:
+                    events.append(RegisterEvent(meter_id=v.meter_id, ts=v.ts, kind=RegisterEvent.Kind.RESET,
+                                                previous_value=prev, value=value, batch=batch))
+                    rejected.append((raw_by_index[idx], RowError.REGISTER_BACKWARDS,
+                                     f"Register went from {prev:g} to {value:g}; held for review as a reset/anomaly."))
+                    held.add(idx)
+            if held:
+                cur.execute(f"DELETE FROM ingest_staging WHERE idx IN ({','.join(str(i) for i in held)})")  # noqa: S608
+            insert = ("INSERT INTO meters_reading (meter_id, ts, value, batch_id, estimated) "
+                      "SELECT meter_id, ts, value, %s, false FROM ingest_staging WHERE true ORDER BY meter_id, ts "
+                      "ON CONFLICT (meter_id, ts) DO NOTHING")
+            cur.execute(insert, [batch.pk])
+            existing = len(unique) - len(held) - cur.rowcount
+            stored: dict[int, tuple[float, int | None]] = {}
+            if existing:
+                # Some rows existed: fetch their stored values (a new statement, so rows committed meanwhile by a
+                # concurrent batch are visible). LATERAL keeps it to primary-key probes on PostgreSQL. First only the
+                # rows at or before their meter's latest stored reading (the only ones that can have existed before
+                # this batch); if those do not account for every row not inserted, all rows.
+                candidates = [v for m, vs in seqs.items() if (last := latest[m][0]) is not None
+                              for v in vs if v.ts <= last]
+                if candidates:
+                    cur.execute(_STORED_SQL["postgresql"].format(bounds=" AND ts >= %(lo)s AND ts <= %(hi)s")
+                                + " WHERE s.idx IN (SELECT unnest(%(idxs)s::integer[]))",
+                                {"idxs": array_literal(sorted(v.index for v in candidates)),
+                                 "lo": min(v.ts for v in candidates), "hi": max(v.ts for v in candidates)})
+                    stored = {idx: (value, bid) for idx, value, bid in cur.fetchall()}
+                if sum(bid != batch.pk for _value, bid in stored.values()) != existing:
+                    cur.execute(_STORED_SQL[connection.vendor].format(bounds=""))
+                    stored = {idx: (value, bid) for idx, value, bid in cur.fetchall()}
+            for v in unique:
+                if v.index in held:
+                    continue
+                if v.index not in stored:
+                    accepted_rows.append(v)  # inserted by this batch (every row not inserted is in `stored`)
+                    continue
+                stored_value, bid = stored[v.index]
+                if bid == batch.pk:
+                    accepted_rows.append(v)
+                elif stored_value == v.value:
+                    duplicates += 1
+                else:
+                    conflicts.append((v, stored_value))
+            if connection.vendor != "postgresql":
+                cur.execute("DELETE FROM ingest_staging")  # PostgreSQL empties it at commit (ON COMMIT DELETE ROWS)
+
+    if events:
+        RegisterEvent.objects.bulk_create(events)
+    if conflicts and connection.vendor == "postgresql":
+        # Resent rows with changed values come by the hundred: one INSERT from arrays, no model instances.
+        with connection.cursor() as cur:
+            cur.execute(_CONFLICTS_SQL, [
+                batch.pk, str(ReviewStatus.OPEN), array_literal(v.meter_id for v, _ in conflicts),
+                array_literal(v.ts_text or v.ts.isoformat() for v, _ in conflicts),
+                array_literal(repr(float(stored_value)) for _, stored_value in conflicts),
+                array_literal(repr(v.value) for v, _ in conflicts)])
+    elif conflicts:
+        ReadingConflict.objects.bulk_create(
+            ReadingConflict(meter_id=v.meter_id, ts=v.ts, stored_value=stored_value, offered_value=v.value,
+                            batch=batch)
+            for v, stored_value in conflicts
+        )
+    rejected.sort(key=lambda item: item[0].index)
+    rejected_out = [
+        {"index": raw.index, "meter": raw.meter if isinstance(raw.meter, str) else "", "code": str(code),
+         "detail": detail or ROW_ERROR_DETAILS[code]}
+        for raw, code, detail in rejected
+    ]
+    if rejected:
+        RejectedRow.objects.bulk_create(
+            RejectedRow(batch=batch, index=raw.index, meter_code=str(raw.meter or "")[:64],
+                        ts_text=str(raw.ts or "")[:64], value_text=str(raw.value if raw.value is not None else "")[:64],
+                        code=str(code), detail=(detail or ROW_ERROR_DETAILS[code])[:300])
+            for raw, code, detail in rejected
+        )
+    conflict_out = [{"index": v.index, "meter": raw_by_index[v.index].meter, "code": "conflict",
+                     "detail": f"A different value ({stored:g}) is stored for this meter and timestamp; "
+                               "the stored value stays and the conflict is recorded for review."}
+                    for v, stored in conflicts]
+    if accepted_rows:
+        by_id = {info.id: info for info in meters.values()}
+        dirty_pairs_mark(dirty_pairs(site=site, readings=accepted_rows, meters=by_id))
+
+    result = IngestResult(accepted=len(accepted_rows), duplicates=duplicates, conflicts=len(conflicts),
+                          rejected=rejected_out, conflict_rows=conflict_out, batch_id=batch.pk)
+    response = result.as_response()
+    IngestBatch.objects.filter(pk=batch.pk).update(
+        accepted=result.accepted, duplicates=duplicates, conflicts=len(conflicts), rejected=len(rejected_out),
+        response=response,
+    )
+    return result

@@ -1,0 +1,62 @@
+"""Resent rows (a gateway's retry, overlapping windows): counted as duplicates or conflicts, and registers checked
+against the stored readings they interleave with (issue #18, the write path's shortcuts for resent rows)."""
+
+import datetime as dt
+
+import pytest
+
+from meters.models import Meter, Reading, ReadingConflict, RegisterEvent
+from meters.services.ingest import RawRow, readings_ingest
+from tests.factories import MeterFactory, SiteFactory
+
+T0 = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+
+
+def _ts(minutes: int) -> str:
+    return (T0 + dt.timedelta(minutes=minutes)).isoformat()
+
+
+@pytest.fixture
+def register():
+    site = SiteFactory()
+    MeterFactory(site=site, code="C", reading_kind=Meter.ReadingKind.CUMULATIVE,
+                 active_from=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+    return site
+
+
+@pytest.mark.django_db
+def test_a_window_resent_with_new_rows_counts_duplicates_conflicts_and_checks_the_new_rows(register):
+    readings_ingest(site=register, rows=[RawRow(0, "C", _ts(0), 100.0), RawRow(1, "C", _ts(15), 200.0)])
+    result = readings_ingest(site=register, rows=[
+        RawRow(0, "C", _ts(0), 101.0),   # stored as 100: a conflict, the stored value stays
+        RawRow(1, "C", _ts(15), 200.0),  # stored as 200: a duplicate
+        RawRow(2, "C", _ts(30), 190.0),  # after the latest stored reading (200 at 00:15): backwards, held
+        RawRow(3, "C", _ts(45), 220.0),  # follows 190 of this batch (00:30 is later than 00:15): accepted
+    ])
+    assert (result.accepted, result.duplicates, result.conflicts) == (1, 1, 1)
+    assert [(r["index"], r["code"]) for r in result.rejected] == [(2, "register_backwards")]
+    assert sorted(Reading.objects.values_list("value", flat=True)) == [100.0, 200.0, 220.0]
+    assert list(ReadingConflict.objects.values_list("stored_value", "offered_value")) == [(100.0, 101.0)]
+    assert list(RegisterEvent.objects.values_list("kind", "previous_value", "value")) == [("reset", 200.0, 190.0)]
+
+
+@pytest.mark.django_db
+def test_a_new_row_after_a_resent_one_is_compared_with_the_latest_stored_reading(register):
+    readings_ingest(site=register, rows=[RawRow(0, "C", _ts(0), 100.0), RawRow(1, "C", _ts(15), 200.0),
+                                         RawRow(2, "C", _ts(30), 300.0)])
+    # 100 at 00:00 resent; the new row at 00:45 follows the stored 300 at 00:30 (later than the resent row): 250 < 300.
+    result = readings_ingest(site=register, rows=[RawRow(0, "C", _ts(0), 100.0), RawRow(1, "C", _ts(45), 250.0)])
+    assert (result.accepted, result.duplicates, result.conflicts) == (0, 1, 0)
+    assert [(r["index"], r["code"]) for r in result.rejected] == [(1, "register_backwards")]
+    assert list(RegisterEvent.objects.values_list("previous_value", "value")) == [(300.0, 250.0)]
+
+
+@pytest.mark.django_db
+def test_a_resent_row_before_a_new_row_past_the_look_back_is_still_its_predecessor(register):
+    readings_ingest(site=register, rows=[RawRow(0, "C", _ts(0), 500.0), RawRow(1, "C", _ts(15), 600.0)])
+    later = 70 * 1440
+    # The batch resends 500 at 00:00 (before the latest stored reading, 600 at 00:15, which is out of reach of the
+    # new row); the new row's predecessor is then the resent row of the batch: 400 < 500 is backwards.
+    result = readings_ingest(site=register, rows=[RawRow(0, "C", _ts(0), 500.0), RawRow(1, "C", _ts(later), 400.0)])
+    assert (result.accepted, result.duplicates) == (0, 1)
+    assert [(r["index"], r["code"]) for r in result.rejected] == [(1, "register_backwards")]
