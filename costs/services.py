@@ -10,6 +10,10 @@ adjustment. Frozen months (`costs_freeze_month`) are never recomputed.
 Incremental work: `costs_sweep()` finds the meter-days whose day rollup differs from the rollup figures the cost was
 computed against (so it follows the rollup sweep without a hook in meters) and recomputes those days and their
 months; `costs_recompute()` after a tariff edit; `costs_recompute_all()` is the full recompute they must equal.
+
+Why one module of about 550 lines: the day, band and month statements share the quarter-hour tariff table and the
+interval CTE they are built from, and the incremental and full paths must run exactly the same SQL (the property test
+holds them equal); splitting the statements from their one caller would only scatter that one computation.
 """
 
 # ruff: noqa: S608  -- SQL is assembled from fixed fragments and validated time-zone names; values are parameters.

@@ -122,7 +122,7 @@ def header(subject: Subject, rows: str, granularity: str = "") -> list[str]:
 def _frozen_rows(subject: Subject, start: dt.datetime, end: dt.datetime, zone) -> dict[dt.date, list[list]]:
     """{month: rows} of the closed months in [start, end): energy by carrier as recorded at close (the closing
     snapshot, equivalent method), flagged closed; intervals are not part of the snapshot (empty)."""
-    from carbon.kpis import closed_month_cores
+    from carbon.closed import closed_month_cores
     from carbon.models import ConversionMethod
     from carbon.periods import month_add
 

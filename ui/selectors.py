@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.tenancy import has_role, scope, visible_enterprises
+from carbon.closed import closed_month_cores
 from carbon.energy import lookup_memo, meter_quantities_multi
-from carbon.kpis import KPI_METERS, closed_month_cores, site_kpis
+from carbon.kpis import KPI_METERS, site_kpis
 from carbon.models import AccountingPeriod, ConversionMethod
 from carbon.periods import Period, month_add, period_coverage
 from meters.models import Carrier, ImportJob, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
