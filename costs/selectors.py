@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Max, Q, Sum
 
 from carbon.kpis import product_output, value_added
-from carbon.periods import Period
+from carbon.periods import Period, period_coverage
 from energy_platform.errors import ApplicationError
 from meters.models import CARRIER_UNITS, Carrier, Meter
 from plants.models import Enterprise, Product, ProductionUnit, Site
@@ -26,7 +26,8 @@ def _cny(value) -> Decimal:
 
 
 def _days(period: Period) -> tuple[dt.date, dt.date]:
-    return period.first, period.end_month
+    """The days counted: the period's, cut at `until` (exclusive) for a period in progress (carbon.periods)."""
+    return period.first, period.until or period.end_month
 
 
 def cost_summary(*, meters: list[Meter], period: Period) -> dict:
@@ -43,18 +44,25 @@ def cost_summary(*, meters: list[Meter], period: Period) -> dict:
               "unit": "kWh", "cost_cny": _cny(bands[b.value]["cny"])} for b in BANDS if b.value in bands]
     totals = elec.aggregate(funds=Sum("funds_cny"), capacity=Sum("capacity_cny"), pf=Sum("pf_adjustment_cny"),
                             kwh=Sum("quantity"))
+    days = MeterCostDay.objects.filter(meter_id__in=ids, day__gte=lo, day__lt=hi)
+    if period.until is not None:
+        # A period in progress (cut at `until`): the per-day quantities, funds and carriers of the days counted; the
+        # monthly charges (capacity, power factor) of each month begun, as the month's bill would carry them.
+        totals.update(days.filter(meter__carrier=Carrier.ELECTRICITY).aggregate(funds=Sum("funds_cny"),
+                                                                                kwh=Sum("quantity")))
     electricity_kwh = totals["kwh"] or Decimal(0)
     for kind, key in (("funds", "funds"), ("capacity", "capacity"), ("power_factor", "pf")):
         if totals[key]:
             lines.append({"kind": kind, "cost_cny": _cny(totals[key])})
-    others = (months.exclude(meter__carrier=Carrier.ELECTRICITY).filter(energy_cny__isnull=False)
+    others = (days if period.until is not None else months).exclude(meter__carrier=Carrier.ELECTRICITY)
+    others = (others.filter(energy_cny__isnull=False)
               .values("meter__carrier").annotate(q=Sum("quantity"), cny=Sum("energy_cny")).order_by("meter__carrier"))
     for row in others:
         carrier = row["meter__carrier"]
         lines.append({"kind": "carrier", "carrier": carrier, "label": str(Carrier(carrier).label),
                       "quantity": row["q"], "unit": CARRIER_UNITS.get(Carrier(carrier), ""),
                       "cost_cny": _cny(row["cny"])})
-    used = MeterCostDay.objects.filter(meter_id__in=ids, day__gte=lo, day__lt=hi)
+    used = days
     tariff_ids = set(used.exclude(tariff=None).values_list("tariff_id", flat=True).distinct())
     price_ids = set(used.exclude(carrier_price=None).values_list("carrier_price_id", flat=True).distinct())
     unpriced = sorted(set(used.filter(energy_cny__isnull=True, quantity__gt=0)
@@ -295,3 +303,22 @@ def site_cost_cards(*, site: Site, month: dt.date) -> list[dict]:
     return [{"key": key, "value": now, "before": then,
              "yoy": ((now - then) / then * 100).quantize(CENT) if now is not None and then else None}
             for key, now, then in cards]
+
+
+def enterprise_cost_cards(*, enterprise: Enterprise, today: dt.date) -> dict:
+    """The overview's cost cards: the enterprise's cost (the enterprise cost API's total, `cost_summary` over the
+    same meters) for the current month and the year, each cut at `today` by the coverage rule of the KPIs
+    (carbon.periods.period_coverage: "to date, through <day>"), with the same spans a year earlier and the change
+    in percent. `has_tariff` is False when no site of the enterprise has an electricity tariff."""
+    meters = list(Meter.objects.filter(SITE_COST_METERS, site__enterprise=enterprise))
+    has_tariff = ElectricityTariff.objects.filter(site__enterprise=enterprise).exists()
+    cards: dict[str, dict] = {}
+    for key, whole in (("month", Period.month(today.year, today.month)), ("ytd", Period.year(today.year))):
+        coverage = period_coverage(period=whole, today=today)
+        now, then = (cost_summary(meters=meters, period=p) for p in (coverage.period, coverage.period.previous_year()))
+        value = now["total_cny"] if now["lines"] else None
+        before = then["total_cny"] if then["lines"] else None
+        cards[key] = {"key": key, "value": value, "before": before, "coverage": coverage.as_dict(),
+                      "reason": None if has_tariff else "no_tariff",
+                      "yoy": ((value - before) / before * 100).quantize(CENT) if value is not None and before else None}
+    return {"has_tariff": has_tariff, "cards": [cards["month"], cards["ytd"]]}

@@ -18,7 +18,7 @@ from accounts.tenancy import is_regulator, scope, visible_enterprises
 from carbon.kpis import enterprise_kpis_current
 from carbon.models import Target
 from carbon.periods import Period
-from costs.selectors import bill_mismatches
+from costs.selectors import bill_mismatches, enterprise_cost_cards
 from energy_platform.errors import ApplicationError
 from energy_platform.numbers import PLACES
 from meters.models import Carrier, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
@@ -82,7 +82,8 @@ def overview(request):
     return render(request, "ui/overview.html", _common(
         request, enterprise, month=month, year=year, month_cards=_kpi_cards(month_kpis),
         year_cards=_kpi_cards(year_kpis), targets=_targets(year_kpis.get("targets", [])), sites=sites,
-        month_kpis=month_kpis, year_kpis=year_kpis, estimated=selectors.estimated_flags(
+        month_kpis=month_kpis, year_kpis=year_kpis, costs=enterprise_cost_cards(enterprise=enterprise, today=today),
+        estimated=selectors.estimated_flags(
             enterprise=enterprise, user=request.user, year_start=year.start(), month_start=month.start())))
 
 

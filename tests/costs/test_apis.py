@@ -68,3 +68,28 @@ def test_site_cost_export_is_csv_per_meter_and_month_and_audited(costed, api_cli
     assert main[12:15] == ["5453.4000", "120.0000", "2025-07-01T19:00:00+08:00"]
     assert len(lines) == 4  # header + E, E-W1, G
     assert AuditEvent.objects.filter(action="data.export", detail__subject="site_costs").count() == 1
+
+
+def test_site_cost_export_as_xlsx_has_the_csv_rows(costed, api_client):
+    import io
+
+    from openpyxl import load_workbook
+
+    from accounts.models import AuditEvent
+
+    api_client.force_authenticate(costed["viewer_a"])
+    r = api_client.get(site_api("A1") + "costs/export/?period=2025&format=xlsx")
+    assert r.status_code == 200
+    assert r["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert r["Content-Disposition"].endswith('2025.xlsx"')
+    values = list(load_workbook(io.BytesIO(r.content)).worksheets[0].values)
+    assert values[0][:8] == ("site", "meter", "carrier", "unit", "month", "billing_meter", "quantity", "energy_cny")
+    assert len(values) == 4  # header + E, E-W1, G, as in the CSV
+    main = next(row for row in values[1:] if row[1] == "E")
+    # The hand-worked month (numbers as numbers): 980 kWh, 624 energy, 29.4 funds, 4800 capacity, total 5453.4.
+    assert main[4:10] == ("2025-07", True, 980, 624, 29.4, 4800)
+    assert main[12:15] == (5453.4, 120, "2025-07-01T19:00:00+08:00")
+    assert AuditEvent.objects.filter(action="data.export", detail__format="xlsx").count() == 1
+    bad = api_client.get(site_api("A1") + "costs/export/?period=2025&format=pdf")
+    assert bad.status_code == 400
+    assert bad.json()["code"] == "invalid_format"

@@ -109,6 +109,13 @@ def _exports(hostile, tenants, client, api_client) -> dict[str, bytes]:
                 out[f"rollups {subject} {rows}.{fmt}"] = _body(api_client.get("/api/v1/exports/rollups/", {
                     subject: pk, "granularity": "hour", "start": "2025-03-01", "end": "2025-03-02", "format": fmt,
                     "rows": rows}))
+    from costs.models import MeterCostMonth
+
+    MeterCostMonth.objects.create(meter=hostile["meter"], month=dt.date(2025, 3, 1), quantity=Decimal("30"),
+                                  total_cny=Decimal("-1.5"))
+    for fmt in ("csv", "xlsx"):
+        out[f"site costs.{fmt}"] = _body(api_client.get(f"/api/v1/sites/{hostile['site'].pk}/costs/export/",
+                                                        {"period": "2025", "format": fmt}))
     return out
 
 
@@ -129,8 +136,9 @@ def _cells(name: str, data: bytes) -> list:
 
 def test_every_export_and_report_writes_formula_names_as_text(hostile, tenants, client, api_client):
     exports = _exports(hostile, tenants, client, api_client)
-    # 4 report kinds x 2 formats, the portal's 2, the regulator API's 2 kinds x 2, rollups 3 subjects x 2 x 2
-    assert len(exports) == 4 * 2 + 2 + 2 * 2 + 3 * 2 * 2
+    # 4 report kinds x 2 formats, the portal's 2, the regulator API's 2 kinds x 2, rollups 3 subjects x 2 x 2, the
+    # site cost export x 2
+    assert len(exports) == 4 * 2 + 2 + 2 * 2 + 3 * 2 * 2 + 2
     seen: set[str] = set()
     for name, data in exports.items():
         for value in _cells(name, data):
@@ -142,6 +150,9 @@ def test_every_export_and_report_writes_formula_names_as_text(hostile, tenants, 
     # The hostile texts did reach the exports, quoted: names in the reports and the regulator files, codes in the
     # rollup exports; the meter's and the product's names appear in the reports' tables.
     assert {"enterprise", "site code", "meter code", "unit code"} <= seen, seen
+    # The cost export: the codes quoted, the negative total a number.
+    cost_cells = _cells("site costs.xlsx", exports["site costs.xlsx"])
+    assert {"'=S1", "'-E1", -1.5} <= set(cost_cells), cost_cells
 
 
 def _is_number(value: str, name: str) -> bool:
