@@ -4,6 +4,13 @@ as the gateways' (`meters.apis_ingest.GatewayRateThrottle`): above the rate the 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
 import logging
 
 from django.conf import settings
@@ -21,13 +28,13 @@ class PersonalTokenRateThrottle(throttling.SimpleRateThrottle):
 
     scope = "personal_token"
 
-    def get_cache_key(self, request, view):
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
         token = getattr(request, "auth", None)
         if not isinstance(token, ApiToken):
             return None
         return self.cache_format % {"scope": self.scope, "ident": token.pk}
 
-    def allow_request(self, request, view):
+    def allow_request(self, request: Request, view: APIView) -> bool:
         try:
             return super().allow_request(request, view)
         except Exception:  # noqa: BLE001  (any cache backend error)
@@ -41,11 +48,11 @@ def _failure_rate() -> tuple[int, int]:
     return int(num), {"s": 1, "m": 60, "h": 3600, "d": 86400}[per[0]]
 
 
-def _failure_key(request) -> str:
+def _failure_key(request: HttpRequest) -> str:
     return f"throttle_auth_failure_{request.META.get('REMOTE_ADDR') or 'unknown'}"
 
 
-def auth_failures_check(request) -> None:
+def auth_failures_check(request: HttpRequest) -> None:
     """Refuse (429) every token authentication from an address that failed AUTH_FAILURE_THROTTLE_RATE times in the
     current window, so tokens cannot be guessed at speed. Personal and gateway tokens share the count."""
     num, period = _failure_rate()
@@ -58,7 +65,7 @@ def auth_failures_check(request) -> None:
         raise exceptions.Throttled(wait=period, detail="Too many failed authentications from this address.")
 
 
-def auth_failure_record(request) -> None:
+def auth_failure_record(request: HttpRequest) -> None:
     """Count one failed token authentication of the request's address (a fixed window of the rate's period)."""
     _num, period = _failure_rate()
     key = _failure_key(request)

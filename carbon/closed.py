@@ -4,7 +4,9 @@ restatement)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from plants.models import Site
 
@@ -12,7 +14,7 @@ from .energy import memo_active
 from .periods import Period
 
 
-def period_status(*, enterprise_id: int, period: Period) -> dict:
+def period_status(*, enterprise_id: int, period: Period) -> dict[str, Any]:
     """Whether the period's months are closed (figures as recorded at close) and whether late or corrected data
     waits for a restatement of any of them."""
     from .models import AccountingPeriod
@@ -35,7 +37,7 @@ def period_status(*, enterprise_id: int, period: Period) -> dict:
                 f"{m:%Y-%m}" for m in pending]}
 
 
-def open_runs(period: Period, closed: set) -> list[Period]:
+def open_runs(period: Period, closed: set[dt.date]) -> list[Period]:
     """The open months of `period` as contiguous spans (the last cut like the period), for recomputation."""
     runs: list[Period] = []
     for m in period.months():
@@ -50,7 +52,7 @@ def open_runs(period: Period, closed: set) -> list[Period]:
     return runs
 
 
-def closed_month_cores(*, site: Site, months: list, method: str) -> dict:
+def closed_month_cores(*, site: Site, months: list[dt.date], method: str) -> dict[dt.date, dict[str, Any]]:
     """{month: core} of the site's closed months among `months` (the latest snapshot version of each)."""
     from .ledger import snapshot_loads
     from .models import ClosingSnapshot
@@ -71,13 +73,13 @@ def closed_month_cores(*, site: Site, months: list, method: str) -> dict:
     return {m: snapshot_loads(rows[m].payload)["core"] for m in months if m in rows}
 
 
-def combine_cores(cores: list[dict]) -> dict:
+def combine_cores(cores: list[dict[str, Any]]) -> dict[str, Any]:
     """The figures of consecutive spans added up (closed months and open spans of one period)."""
     if len(cores) == 1:
         return cores[0]
-    by_carrier: dict[str, dict] = {}
-    lines: dict[tuple, dict] = {}
-    products: dict[str, dict] = {}
+    by_carrier: dict[str, dict[str, Any]] = {}
+    lines: dict[tuple[Any, ...], dict[str, Any]] = {}
+    products: dict[str, dict[str, Any]] = {}
     for c in cores:
         for e in c["energy"]["by_carrier"]:
             agg = by_carrier.setdefault(e["carrier"], {**e, "quantity": Decimal(0), "tce": Decimal(0)})

@@ -4,6 +4,7 @@ session state the broker reported (MQTT last will / status topic, Sparkplug NBIR
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -40,7 +41,7 @@ def gateway_last_seen(gateway: Gateway) -> dt.datetime | None:
     return max(seen) if seen else None
 
 
-def gateway_health(gateway: Gateway, *, window_minutes: int = HEALTH_WINDOW_MINUTES) -> dict:
+def gateway_health(gateway: Gateway, *, window_minutes: int = HEALTH_WINDOW_MINUTES) -> dict[str, Any]:
     """The health figures of a gateway annotated by gateways_with_health()."""
     rows = getattr(gateway, "window_rows", 0) or 0
     last_seen = gateway_last_seen(gateway)

@@ -7,6 +7,11 @@ UNITS_CACHE_SECONDS; `units_cache_clear()` drops the copy at once (the admin cal
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.db.models import Q
+
 import math
 import time
 from dataclasses import dataclass
@@ -107,7 +112,7 @@ def quantity_problem(*, carrier: str, unit: str, quantity: float, multiplier: De
     return None
 
 
-def finite_rollups_q():
+def finite_rollups_q() -> Q:
     """Rollup rows a chart or export may show: finite quantities (an absurd stored reading makes its buckets
     infinite; on PostgreSQL NaN sorts above infinity, so it is left out too)."""
     from django.db.models import Q
@@ -115,14 +120,14 @@ def finite_rollups_q():
     return Q(quantity__gte=-1e300, quantity__lte=1e300)
 
 
-def plausible_readings_q():
+def plausible_readings_q() -> Q:
     """Raw readings a chart may show: within the absolute ceiling."""
     from django.db.models import Q
 
     return Q(value__gte=-READING_VALUE_CEILING, value__lte=READING_VALUE_CEILING)
 
 
-def usable_meters_q():
+def usable_meters_q() -> Q:
     """Meters whose unit their carrier allows (others are left out of every figure and listed as unusable)."""
     from django.db.models import Q
 

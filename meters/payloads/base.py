@@ -6,6 +6,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from energy_platform.errors import ApplicationError
 from meters.services.ingest import RawRow
@@ -23,12 +24,12 @@ class ParsedPayload:
     the ingestion service's rejected rows: index, meter, code, detail), numbered in the same index space."""
 
     rows: list[RawRow] = field(default_factory=list)
-    errors: list[dict] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
     batch_key: str | None = None
     #: "online" / "offline" when the message states the gateway's session (Sparkplug NBIRTH / NDEATH).
     session: str | None = None
     #: Sparkplug alias tables learned from a birth, {"<edge node>[/<device>]": {"<alias>": [name, datatype]}}.
-    aliases: dict[str, dict[str, list]] = field(default_factory=dict)
+    aliases: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
 
     def add(self, *, name: str, tags: Mapping[str, str], ts: str | None, value: object,
             candidates: tuple[str, ...] = ()) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any, cast
 
 from google.protobuf.message import DecodeError
 
@@ -29,7 +30,7 @@ def _value(metric: Payload.Metric, datatype: int) -> float | int | None:
     which = metric.WhichOneof("value")
     if metric.is_null or which is None or which in ("boolean_value", "string_value", "bytes_value"):
         return None
-    value = getattr(metric, which)
+    value = cast(float | int, getattr(metric, which))
     bits = _SIGNED_BITS.get(datatype)
     if bits and which in ("int_value", "long_value") and value >= 2 ** (bits - 1):
         value -= 2**bits
@@ -37,7 +38,7 @@ def _value(metric: Payload.Metric, datatype: int) -> float | int | None:
 
 
 def parse(data: bytes, *, tags: Mapping[str, str], received_at: dt.datetime, message_type: str, edge_node: str,
-          device: str | None = None, aliases: Mapping[str, Mapping[str, list]] | None = None) -> ParsedPayload:
+          device: str | None = None, aliases: Mapping[str, Mapping[str, list[Any]]] | None = None) -> ParsedPayload:
     """`aliases` is the table learned so far ({edge node: {alias: [name, datatype]}}); the result's `aliases`
     holds the edge node's table after this message when a birth changed it."""
     if message_type not in MESSAGE_TYPES:

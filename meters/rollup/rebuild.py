@@ -8,6 +8,11 @@ import functools
 import threading
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from django.db.backends.utils import CursorWrapper
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -103,7 +108,7 @@ def _rebuild_chunk_sql(sql: _Sql, offset: dt.timedelta | None) -> str:
     """
 
 
-def _rebuild_fill(cur, groups: dict[str, list[int]]) -> None:
+def _rebuild_fill(cur: CursorWrapper, groups: dict[str, list[int]]) -> None:
     """Write hour, day and month rollups of a chunk of meters ({time zone: meter ids}, from `rebuild_begin`) into the
     rebuild table, one statement per time zone."""
     for tz, ids in groups.items():
@@ -126,7 +131,7 @@ def _rebuild_fill(cur, groups: dict[str, list[int]]) -> None:
             "rollover": [m for m, kind, roll, *_ in meters if kind != "interval" and roll]})
 
 
-def _in_session(work, errors: list) -> None:
+def _in_session(work: Callable[[], None], errors: list[Exception]) -> None:
     """Run `work()` in a database session of its own (a thread's own connection)."""
     from django.db import connections
 
@@ -138,7 +143,7 @@ def _in_session(work, errors: list) -> None:
         connections.close_all()
 
 
-def _in_parallel(works: list) -> None:
+def _in_parallel(works: list[Callable[[], None]]) -> None:
     errors: list[Exception] = []
     threads = [threading.Thread(target=_in_session, args=(work, errors)) for work in works]
     for thread in threads:
@@ -152,12 +157,12 @@ def _in_parallel(works: list) -> None:
 _REBUILD_LOG = "meters_meterrollup_rebuild_log"
 
 
-def _exists(cur, table: str) -> bool:
+def _exists(cur: CursorWrapper, table: str) -> bool:
     cur.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
-    return cur.fetchone()[0]
+    return cast(bool, cur.fetchone()[0])
 
 
-def _rebuild_fresh(cur) -> bool:
+def _rebuild_fresh(cur: CursorWrapper) -> bool:
     """A rebuild's log exists and it started less than ROLLUP_REBUILD_TIMEOUT ago."""
     if not _exists(cur, _REBUILD_LOG):
         return False
@@ -198,7 +203,7 @@ def rebuild_begin(*, chunk: int = REBUILD_CHUNK_METERS) -> list[dict[str, list[i
     return chunks
 
 
-def _fill_settings(cur) -> None:
+def _fill_settings(cur: CursorWrapper) -> None:
     cur.execute("SET LOCAL work_mem = '256MB'")  # a chunk's hash aggregation stays in memory
     cur.execute("SET LOCAL jit = off")  # compiling costs more than it saves on these statements
     # The registers' LEAD window needs readings in (meter, time) order: ordered index scans of the partitions,
@@ -221,7 +226,7 @@ def rebuild_fill(number: int, groups: dict[str, list[int]]) -> bool:
         cur.execute(f"SELECT chunks FROM {_REBUILD_LOG} WHERE chunk = 0 FOR UPDATE")
         chunks = cur.fetchone()[0]
         cur.execute(f"SELECT count(*) FROM {_REBUILD_LOG} WHERE chunk > 0")
-        return cur.fetchone()[0] == chunks
+        return cast(bool, cur.fetchone()[0] == chunks)
 
 
 _GRANULARITIES = ("hour", "day", "month")
@@ -234,7 +239,7 @@ def _index_sql(kind: str) -> str:
     return f"CREATE UNIQUE INDEX {_REBUILD}_{kind} ON {_REBUILD} (meter_id, bucket_start) WHERE granularity = '{kind}'"
 
 
-def _index_session(kinds: tuple[str, ...]):
+def _index_session(kinds: tuple[str, ...]) -> Callable[[], None]:
     def work() -> None:
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute("SET LOCAL maintenance_work_mem = '512MB'")  # the sort stays in memory
@@ -296,7 +301,7 @@ def _rebuild_all_pg(*, sessions: int) -> int:
         chunks = rebuild_begin()
         numbered = list(enumerate(chunks, start=1))
         if parallel:
-            def fill(share):
+            def fill(share: list[tuple[int, dict[str, list[int]]]]) -> Callable[[], None]:
                 def work() -> None:  # a transaction per chunk
                     for number, groups in share:
                         rebuild_fill(number, groups)

@@ -6,6 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import zoneinfo
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.db.backends.utils import CursorWrapper
 
 from django.db import connection
 from django.utils import timezone
@@ -90,7 +94,7 @@ class _Sql:
         return f"(CASE WHEN {expr} BETWEEN -{_CEIL} AND {_CEIL} THEN {expr} ELSE {self.inf} END)"
 
 
-def _ranges_table(cur, rows: list[tuple[int, dt.datetime, dt.datetime]]) -> None:
+def _ranges_table(cur: CursorWrapper, rows: list[tuple[int, dt.datetime, dt.datetime]]) -> None:
     if connection.vendor == "postgresql":
         cur.execute("CREATE TEMP TABLE IF NOT EXISTS rollup_ranges (meter_id bigint, lo timestamptz, hi timestamptz, "
                     "next_ts timestamptz) ON COMMIT DROP")
@@ -175,7 +179,7 @@ def _month_insert(sql: _Sql, *, where: str) -> str:
     """
 
 
-def _per_range_plans(cur, sql: _Sql, on: bool) -> None:
+def _per_range_plans(cur: CursorWrapper, sql: _Sql, on: bool) -> None:
     """The deletes and inserts of the ranges must walk a unique index once per range. With a few dozen ranges
     PostgreSQL sometimes prefers a merge join over the whole index of a granularity (a million entries: 0.2 s instead
     of 10 ms), so merge and hash joins are switched off around them, for this transaction only."""
@@ -185,7 +189,7 @@ def _per_range_plans(cur, sql: _Sql, on: bool) -> None:
         cur.execute(f"SET LOCAL enable_hashjoin = {value}")
 
 
-def _recompute(cur, sql: _Sql) -> None:
+def _recompute(cur: CursorWrapper, sql: _Sql) -> None:
     """Recompute hour, day and month rollups of the meter ranges in the temp table `rollup_ranges`."""
     cur.execute("UPDATE rollup_ranges SET next_ts = (SELECT MIN(r.ts) FROM meters_reading r "
                 "WHERE r.meter_id = rollup_ranges.meter_id AND r.ts >= rollup_ranges.hi)")

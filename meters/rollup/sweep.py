@@ -92,7 +92,7 @@ def rollup_all(*, meter_ids: list[int] | None = None) -> int:
         return _rebuild_all_pg(sessions=settings.ROLLUP_REBUILD_SESSIONS)
     with connection.cursor() as cur:
         sql = "SELECT meter_id, MIN(ts), MAX(ts) FROM meters_reading"
-        params: list = []
+        params: list[int] = []
         if meter_ids is not None:
             if not meter_ids:
                 return 0

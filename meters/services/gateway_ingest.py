@@ -4,6 +4,7 @@ ingestion service as the REST body: same validation, idempotency and per-row err
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -23,7 +24,7 @@ def gateway_tag_map(*, gateway: Gateway) -> dict[str, str]:
 
 
 def payload_ingest(
-    *, gateway: Gateway, fmt: str, data: bytes, transport: str = "http", options: dict | None = None,
+    *, gateway: Gateway, fmt: str, data: bytes, transport: str = "http", options: dict[str, Any] | None = None,
     received_at: dt.datetime | None = None,
 ) -> IngestResult:
     """Parse one message in format `fmt` and ingest its rows; rows the parser could not read are added to the
@@ -59,7 +60,7 @@ def payload_ingest(
 
 
 @transaction.atomic
-def batch_errors_record(*, result: IngestResult, errors: list[dict]) -> None:
+def batch_errors_record(*, result: IngestResult, errors: list[dict[str, Any]]) -> None:
     """Merge row errors found before ingestion (a parser's, a collector's) into the stored batch and the answer, so
     a replayed batch answers the same."""
     result.rejected = sorted([*result.rejected, *errors], key=lambda row: row["index"])
@@ -74,7 +75,7 @@ def batch_errors_record(*, result: IngestResult, errors: list[dict]) -> None:
                                                           response=result.as_response())
 
 
-def _state_update(*, gateway: Gateway, aliases: dict, session: str | None, at: dt.datetime) -> None:
+def _state_update(*, gateway: Gateway, aliases: dict[str, Any], session: str | None, at: dt.datetime) -> None:
     with transaction.atomic():
         state, _ = GatewayState.objects.select_for_update().get_or_create(gateway=gateway)
         fields = []

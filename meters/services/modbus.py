@@ -7,6 +7,7 @@ import logging
 import math
 import struct
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.utils import timezone
 from pymodbus.client import ModbusTcpClient
@@ -54,10 +55,10 @@ def modbus_device_poll(*, device: ModbusDevice, now: dt.datetime | None = None,
     stamp = slot_start(now, device.interval_seconds).isoformat()
     points = list(ModbusPoint.objects.filter(device=device).select_related("meter").order_by("register"))
     rows: list[RawRow] = []
-    errors: list[dict] = []
+    errors: list[dict[str, Any]] = []
     client = client_factory(device.host, port=device.port, timeout=device.timeout_seconds, retries=0)
     try:
-        if not client.connect():
+        if not client.connect():  # type: ignore[no-untyped-call]  # pymodbus: connect() is unannotated
             ModbusDevice.objects.filter(pk=device.pk).update(
                 last_polled_at=now, last_error=f"cannot connect to {device.host}:{device.port}")
             return None
@@ -78,7 +79,7 @@ def modbus_device_poll(*, device: ModbusDevice, now: dt.datetime | None = None,
                 continue
             rows.append(RawRow(index, point.meter.code, stamp, value if math.isfinite(value) else str(value)))
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]  # pymodbus: close() is unannotated
     result = readings_ingest(site=device.site, rows=rows, source="modbus", now=now)
     if errors:
         batch_errors_record(result=result, errors=errors)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class RowError(StrEnum):
@@ -53,17 +55,17 @@ class IngestResult:
     accepted: int = 0
     duplicates: int = 0
     conflicts: int = 0
-    rejected: list[dict] = field(default_factory=list)
-    conflict_rows: list[dict] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    conflict_rows: list[dict[str, Any]] = field(default_factory=list)
     batch_id: int | None = None
     replayed: bool = False
 
-    def as_response(self) -> dict:
+    def as_response(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "duplicates": self.duplicates, "conflicts": self.conflicts,
                 "rejected": self.rejected, "conflict_rows": self.conflict_rows}
 
 
 
-def array_literal(items) -> str:
+def array_literal(items: Iterable[object]) -> str:
     """A PostgreSQL array literal of ints, dates or ISO timestamps (no quoting needed for those)."""
     return "{" + ",".join(map(str, items)) + "}"

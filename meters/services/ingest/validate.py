@@ -47,7 +47,7 @@ _LISTED = {
 }
 
 
-def meters_resolve(*, site: Site, gateway: Gateway | None, codes: Iterable[str]) -> dict[str, MeterInfo]:
+def meters_resolve(*, site: Site, gateway: Gateway | None, codes: Iterable[object]) -> dict[str, MeterInfo]:
     """The batch's meters by code, in one query (with the gateway's allow-list)."""
     # Stored codes are NFC (plants.models.CodeField): look the NFC form up, answer under the code as sent.
     sent: dict[str, list[str]] = {}
@@ -78,7 +78,7 @@ def meters_resolve(*, site: Site, gateway: Gateway | None, codes: Iterable[str])
     return out
 
 
-def ts_parse(text) -> tuple[dt.datetime | None, RowError | None]:
+def ts_parse(text: object) -> tuple[dt.datetime | None, RowError | None]:
     if not isinstance(text, str) or not text:
         return None, RowError.MISSING_FIELD
     try:
@@ -93,7 +93,7 @@ def ts_parse(text) -> tuple[dt.datetime | None, RowError | None]:
         return None, RowError.INVALID_TIMESTAMP
 
 
-def _parse_value(raw) -> tuple[float | None, RowError | None]:
+def _parse_value(raw: object) -> tuple[float | None, RowError | None]:
     if raw is None or isinstance(raw, bool):
         return None, RowError.MISSING_FIELD if raw is None else RowError.NOT_FINITE
     if isinstance(raw, int | float):
@@ -119,7 +119,9 @@ class ValidRow:
     ts_text: str = ""  # the UTC ISO form, for COPY
 
 
-def rows_validate(rows: list[RawRow], meters: dict[str, MeterInfo], now: dt.datetime):
+def rows_validate(
+    rows: list[RawRow], meters: dict[str, MeterInfo], now: dt.datetime,
+) -> tuple[list[ValidRow], list[tuple[RawRow, RowError, str | None]]]:
     """Split rows into valid ones and (row, code, detail) rejects. A batch repeats few distinct timestamps (many
     meters per instant), so each timestamp text is parsed once."""
     limit = now + dt.timedelta(seconds=settings.INGEST_FUTURE_TOLERANCE_SECONDS)

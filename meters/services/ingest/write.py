@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.db import connection
 
@@ -12,6 +13,14 @@ from .dirty import dirty_pairs, dirty_pairs_mark
 from .types import ROW_ERROR_DETAILS, IngestResult, RowError, array_literal
 from .validate import MeterInfo, ValidRow, meters_resolve, rows_validate
 
+if TYPE_CHECKING:
+    from django.db.backends.utils import CursorWrapper
+
+    from meters.models import Gateway
+    from plants.models import Site
+
+    from .types import RawRow
+
 _STAGING_DDL = {
     "postgresql": "CREATE TEMP TABLE IF NOT EXISTS ingest_staging (idx integer, meter_id bigint, ts timestamptz, "
                   "value double precision) ON COMMIT DELETE ROWS",
@@ -20,7 +29,7 @@ _STAGING_DDL = {
 }
 
 
-def _stage(cur, rows: list[ValidRow]) -> None:
+def _stage(cur: CursorWrapper, rows: list[ValidRow]) -> None:
     vendor = connection.vendor
     cur.execute(_STAGING_DDL[vendor])
     cur.execute("DELETE FROM ingest_staging")
@@ -62,7 +71,9 @@ LEFT JOIN LATERAL (
 """
 
 
-def _latest_stored(cur, unique: list[ValidRow]) -> tuple[dict[int, list[ValidRow]], dict[int, tuple]]:
+def _latest_stored(
+    cur: CursorWrapper, unique: list[ValidRow],
+) -> tuple[dict[int, list[ValidRow]], dict[int, tuple[dt.datetime | None, float | None]]]:
     """PostgreSQL: the batch's rows per meter in time order, and per meter its latest stored (ts, value) up to the
     batch's last timestamp for it (and at most REGISTER_LOOKBACK_DAYS before its first), (None, None) if none."""
     seqs: dict[int, list[ValidRow]] = {}
@@ -81,8 +92,10 @@ def _latest_stored(cur, unique: list[ValidRow]) -> tuple[dict[int, list[ValidRow
     return seqs, {meter_id: (ts, value) for meter_id, ts, value in cur.fetchall()}
 
 
-def _previous_values(cur, unique: list[ValidRow], meters: dict[str, MeterInfo], seqs: dict[int, list[ValidRow]],
-                     latest: dict[int, tuple]) -> list[tuple[int, float, float | None, float | None]]:
+def _previous_values(
+    cur: CursorWrapper, unique: list[ValidRow], meters: dict[str, MeterInfo], seqs: dict[int, list[ValidRow]],
+    latest: dict[int, tuple[dt.datetime | None, float | None]],
+) -> list[tuple[int, float, float | None, float | None]]:
     """(idx, value, rollover, previous value) for staged cumulative readings that may have gone backwards. On
     PostgreSQL `seqs` and `latest` come from `_latest_stored`."""
     if connection.vendor == "postgresql":
@@ -180,7 +193,9 @@ def _is_rollover(prev: float, value: float, rollover: float | None) -> bool:
     return rollover is not None and prev >= 0.9 * rollover and value <= 0.1 * rollover
 
 
-def readings_write(*, site, rows, gateway, batch_key, source, now) -> IngestResult:
+def readings_write(
+    *, site: Site, rows: list[RawRow], gateway: Gateway | None, batch_key: str | None, source: str, now: dt.datetime,
+) -> IngestResult:
     batch = IngestBatch.objects.create(site=site, gateway=gateway, batch_key=batch_key, source=source, rows=len(rows))
     meters = meters_resolve(site=site, gateway=gateway, codes=(r.meter for r in rows))
     valid, rejected = rows_validate(rows, meters, now)
