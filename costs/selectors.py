@@ -312,6 +312,18 @@ def enterprise_cost_cards(*, enterprise: Enterprise, today: dt.date) -> dict:
     in percent. `has_tariff` is False when no site of the enterprise has an electricity tariff."""
     meters = list(Meter.objects.filter(SITE_COST_METERS, site__enterprise=enterprise))
     has_tariff = ElectricityTariff.objects.filter(site__enterprise=enterprise).exists()
+    return _cost_cards(meters=meters, has_tariff=has_tariff, today=today)
+
+
+def site_cost_cards_to_date(*, site: Site, today: dt.date) -> dict:
+    """The site page's cost cards: as the overview's (`enterprise_cost_cards`), over the site's own cost meters
+    (the site cost API's total)."""
+    meters = list(Meter.objects.filter(SITE_COST_METERS, site=site))
+    has_tariff = ElectricityTariff.objects.filter(site=site).exists()
+    return _cost_cards(meters=meters, has_tariff=has_tariff, today=today)
+
+
+def _cost_cards(*, meters: list, has_tariff: bool, today: dt.date) -> dict:
     cards: dict[str, dict] = {}
     for key, whole in (("month", Period.month(today.year, today.month)), ("ytd", Period.year(today.year))):
         coverage = period_coverage(period=whole, today=today)

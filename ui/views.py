@@ -18,7 +18,7 @@ from accounts.tenancy import is_regulator, scope, visible_enterprises
 from carbon.kpis import enterprise_kpis_current
 from carbon.models import Target
 from carbon.periods import Period
-from costs.selectors import bill_mismatches, enterprise_cost_cards
+from costs.selectors import bill_mismatches, enterprise_cost_cards, site_cost_cards_to_date
 from energy_platform.errors import ApplicationError
 from energy_platform.numbers import PLACES
 from meters.models import Carrier, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
@@ -91,8 +91,9 @@ def overview(request):
 def site_page(request, pk: int):
     site = selectors.site_for(request.user, pk)
     day = selectors.latest_day(site=site, user=request.user) or timezone.localdate()
+    costs = site_cost_cards_to_date(site=site, today=timezone.localdate())
     return render(request, "ui/site.html", _common(request, site.enterprise, site=site, day=day.isoformat(),
-                                                   trend_metrics=selectors.site_trend_metrics(site)))
+                                                   trend_metrics=selectors.site_trend_metrics(site), costs=costs))
 
 
 @login_required

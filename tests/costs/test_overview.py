@@ -50,3 +50,22 @@ def test_overview_without_a_tariff_says_so(tenants, client):
     assert 'id="cost-no-tariff"' in r.content.decode()
     zh = client.get(f"/?enterprise={tenants['a'].pk}", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "无电价" in zh
+
+
+def test_site_page_cost_cards_show_the_site_cost_api_total_to_date(costed, client, api_client, monkeypatch):
+    # The same hand-worked month as the overview's test above, on the site page of the one costed site: today is
+    # 2025-07-03, bands 624 + funds 29.4 + capacity 4800 + gas 350 = 5803.40 CNY through 2025-07-02, which the site
+    # cost API also answers for 2025-07; a year earlier 5000.00, so (5803.40 − 5000) / 5000 = 16.07 %.
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2025, 7, 3))
+    meter = Meter.objects.get(code="E")
+    MeterBandDay.objects.create(meter=meter, day=dt.date(2024, 7, 1), band="peak", energy_kwh=5000, energy_cny=5000)
+    site = meter.site
+    api_client.force_authenticate(costed["viewer_a"])
+    api = api_client.get(f"/api/v1/sites/{site.pk}/costs/?period=2025-07").json()
+    client.force_login(costed["viewer_a"])
+    r = client.get(f"/sites/{site.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 200
+    month, ytd = r.context["costs"]["cards"]
+    assert api["total_cny"] == "5803.40"
+    assert (str(month["value"]), str(month["yoy"]), str(ytd["value"])) == ("5803.40", "16.07", "5803.40")
+    assert 'data-kpi="cost-month"' in r.content.decode()
