@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Max, Q, Sum
+from django.utils import timezone
 
 from carbon.kpis import product_output, value_added
 from carbon.periods import Period, period_coverage
@@ -289,8 +290,13 @@ def cost_export_rows(*, site: Site, period: Period) -> list[list]:
 def site_cost_cards(*, site: Site, month: dt.date) -> list[dict]:
     """The month's and the year-to-date cost (sums of the site's meter-month totals) with the same spans a year
     earlier and the change in percent."""
-    meters = site_cost_meters(site)
     month = month.replace(day=1)
+    today = timezone.localdate()
+    if month <= today < (month + dt.timedelta(days=32)).replace(day=1):
+        # A month in progress compares like with like (the coverage rule): its days so far against the same days a
+        # year earlier, not against last year's whole month.
+        return site_cost_cards_to_date(site=site, today=today)["cards"]
+    meters = site_cost_meters(site)
 
     def total(lo: dt.date, hi: dt.date) -> Decimal | None:
         got = MeterCostMonth.objects.filter(meter__in=meters, month__gte=lo, month__lte=hi).aggregate(

@@ -69,3 +69,18 @@ def test_site_page_cost_cards_show_the_site_cost_api_total_to_date(costed, clien
     assert api["total_cny"] == "5803.40"
     assert (str(month["value"]), str(month["yoy"]), str(ytd["value"])) == ("5803.40", "16.07", "5803.40")
     assert 'data-kpi="cost-month"' in r.content.decode()
+
+
+def test_cost_page_month_in_progress_compares_the_same_days_a_year_earlier(costed, client, monkeypatch):
+    # Today is 2025-07-03: the cost page's month card for 2025-07 counts 2025-07-01..02 (5803.40 CNY, worked in the
+    # tests above) against the same days a year earlier, 2024-07-01..02 (5000.00; the 1000 of 2024-07-20 is after
+    # the cut): (5803.40 − 5000) / 5000 = +16.07 %.
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2025, 7, 3))
+    meter = Meter.objects.get(code="E")
+    MeterBandDay.objects.create(meter=meter, day=dt.date(2024, 7, 1), band="peak", energy_kwh=5000, energy_cny=5000)
+    MeterBandDay.objects.create(meter=meter, day=dt.date(2024, 7, 20), band="peak", energy_kwh=1000, energy_cny=1000)
+    client.force_login(costed["viewer_a"])
+    r = client.get(f"/costs/sites/{meter.site.pk}/?period=2025-07", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 200
+    month = r.context["cards"][0]
+    assert (str(month["value"]), str(month["before"]), str(month["yoy"])) == ("5803.40", "5000.00", "16.07")
