@@ -108,7 +108,7 @@ def test_late_reading_after_close_is_flagged_at_once_and_changes_nothing_until_r
     # 11 t diesel × 1.4571 = 16.0281 tce; + 24.580 = 40.6081 tce
     assert restated["energy_tce"]["value"] == Decimal("40.6081")
     # scope 1: 11 t × 3.145122 = 34.596342 tCO2
-    assert restated["scope1_tco2"]["value"] == Decimal("34.5963")
+    assert restated["scope1_tco2"]["value"] == Decimal("34.596342")
     assert restated["period_status"]["restatement_pending"] is False
     assert ClosingSnapshot.objects.filter(site=site, month=MARCH, method="equivalent").count() == 2
     assert ledger_verify(enterprise=closed["a"])["ok"] is True
