@@ -243,13 +243,13 @@ def _site_kpis(*, site: Site, period: Period, method: str, with_yoy: bool,
         "to_date": period.until, "coverage": cov.as_dict(),
         "period_status": period_status(enterprise_id=site.enterprise_id, period=period),
         "electricity_method": method,
-        "energy_tce": _v(e_tce.quantize(Q4), "tce"),
+        "energy_tce": _v(e_tce, "tce"),
         "energy_by_carrier": core["energy"]["by_carrier"],
         "value_added_10k_cny": _v(va, "10^4 CNY"),
         "energy_per_value_added": _iv(_ratio(i_tce, i_va), "tce/10^4 CNY", cov),
-        "scope1_tco2": _v(core["emissions"]["scope1_tco2"].quantize(Q4), "tCO2"),
-        "scope2_tco2": _v(core["emissions"]["scope2_tco2"].quantize(Q4), "tCO2"),
-        "total_tco2": _v(total.quantize(Q4), "tCO2"),
+        "scope1_tco2": _v(core["emissions"]["scope1_tco2"], "tCO2"),
+        "scope2_tco2": _v(core["emissions"]["scope2_tco2"], "tCO2"),
+        "total_tco2": _v(total, "tCO2"),
         "carbon_intensity": _iv(_ratio(i_total, i_va), "tCO2/10^4 CNY", cov),
         "electricity_kwh": _v(round(core["electricity_kwh"], 3), "kWh"),
         "renewable_share": _v(_ratio(core["renewable_kwh"], core["electricity_kwh"]) if core["electricity_kwh"] else
@@ -309,7 +309,7 @@ def _per_product(site: Site, core: dict, cov: Coverage, icore: dict) -> list[dic
         i = icore["products"].get(product.code) or p
         ratio = _ratio(i["tce"] * 1000, i["output"]) if cov.complete is not None else None
         rows.append({"product": product.code, "name": product.name, "output": _v(p["output"], product.unit),
-                     "energy_tce": _v(p["tce"].quantize(Q4), "tce"), "allocation": p["allocation"],
+                     "energy_tce": _v(p["tce"], "tce"), "allocation": p["allocation"],
                      "energy_per_unit": _iv(ratio, f"kgce/{product.unit}", cov)})
     return rows
 
@@ -391,12 +391,12 @@ def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = Con
         "scope": "enterprise", "enterprise": enterprise.pk, "period": str(period), "to_date": period.until,
         "coverage": cov.as_dict(), "period_status": period_status(enterprise_id=enterprise.pk, period=period),
         "electricity_method": method,
-        "energy_tce": _v(e_tce.quantize(Q4), "tce"), "energy_by_carrier": energy["by_carrier"],
+        "energy_tce": _v(e_tce, "tce"), "energy_by_carrier": energy["by_carrier"],
         "value_added_10k_cny": _v(va, "10^4 CNY"),
         "energy_per_value_added": _iv(_ratio(i_tce, i_va), "tce/10^4 CNY", cov),
-        "scope1_tco2": _v(emissions["scope1_tco2"].quantize(Q4), "tCO2"),
-        "scope2_tco2": _v(emissions["scope2_tco2"].quantize(Q4), "tCO2"),
-        "total_tco2": _v(total.quantize(Q4), "tCO2"),
+        "scope1_tco2": _v(emissions["scope1_tco2"], "tCO2"),
+        "scope2_tco2": _v(emissions["scope2_tco2"], "tCO2"),
+        "total_tco2": _v(total, "tCO2"),
         "carbon_intensity": _iv(_ratio(i_total, i_va), "tCO2/10^4 CNY", cov),
         "electricity_kwh": _v(round(elec, 3), "kWh"),
         "renewable_share": _v(_ratio(renewable, exact(elec)) if elec else None, "ratio"),
@@ -483,7 +483,7 @@ def unit_kpis(*, unit, period: Period, method: str = ConversionMethod.EQUIVALENT
         products.append({"product": product.code, "output": _v(output, product.unit),
                          "energy_per_unit": _v(_ratio(total * 1000, output), f"kgce/{product.unit}")})
     return {"scope": "production_unit", "unit": unit.code, "site": site.code, "period": str(period),
-            "electricity_method": method, "energy_tce": _v(total.quantize(Q4), "tce"),
+            "electricity_method": method, "energy_tce": _v(total, "tce"),
             "energy_by_carrier": sorted(by_carrier.values(), key=lambda e: e["carrier"]),
             "meters": [m.code for m in top], "per_product": products,
             "data_completeness": _v(round(received / expected, 4) if expected else None, "ratio")}

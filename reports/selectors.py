@@ -12,6 +12,7 @@ from django.http import Http404
 from accounts.models import RegulatorJurisdiction
 from carbon.kpis import enterprise_kpis, site_kpis
 from carbon.periods import Period
+from energy_platform.numbers import present_in
 from plants.models import Enterprise, Site
 
 from .models import ReportSnapshot
@@ -99,7 +100,7 @@ def kpi_export_rows(*, user, period: Period):
         for level, ent, site, k in subjects:
             for key, unit in KPI_COLUMNS:
                 yield [level, ent.credit_code, ent.name, site.code if site else "", ent.region_code if site is None
-                       else site.region_code, str(period), start, end, key, k[key]["value"], unit]
+                       else site.region_code, str(period), start, end, key, present_in(k[key]["value"], unit), unit]
 
 
 KPI_EXPORT_HEADER = ["level", "credit_code", "enterprise", "site", "region_code", "period", "start", "end",

@@ -68,9 +68,9 @@ def test_a_month_of_emissions_scope_1_and_2(factory_site):
     #   scope 1 = 146.819226
     # Scope 2 (DOMAIN.md §3): Shanghai → East China grid, latest data year ≤ 2025 is 2023: 0.5500 tCO2/MWh;
     #   100 MWh × 0.55 = 55.0
-    assert kpis["scope1_tco2"]["value"] == Decimal("146.8192")
+    assert kpis["scope1_tco2"]["value"] == Decimal("146.819226")  # exact: rounded only where it is presented
     assert kpis["scope2_tco2"]["value"] == Decimal("55.0000")
-    assert kpis["total_tco2"]["value"] == Decimal("201.8192")
+    assert kpis["total_tco2"]["value"] == Decimal("201.819226")  # 146.819226 + 55
     # Carbon intensity 201.819226 / 500 = 0.403638 → 0.4036 tCO2 per 10⁴ CNY
     assert kpis["carbon_intensity"]["value"] == Decimal("0.4036")
     lines = {ln["source"]: ln for ln in kpis["emission_lines"]}

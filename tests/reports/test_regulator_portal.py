@@ -39,7 +39,7 @@ def test_portal_lists_enterprises_of_the_jurisdiction_with_their_kpis(shanghai, 
     assert tenants["b"].credit_code not in html
     # DOMAIN.md §1: 72.291 tce; §2-§3: 201.819226 tCO2 (see test_reports) — printed rounded once, tce and tCO2 to 3
     row = next(r for r in resp.context["rows"] if r["enterprise"] == shanghai["enterprise"])
-    assert (row["kpis"]["energy_tce"], row["kpis"]["total_tco2"]) == (Decimal("72.2910"), Decimal("201.8192"))
+    assert (row["kpis"]["energy_tce"], row["kpis"]["total_tco2"]) == (Decimal("72.291"), Decimal("201.819226"))
     assert "72.291<" in html and "201.819<" in html
 
 
@@ -87,8 +87,9 @@ def test_bulk_kpi_export_csv_and_xlsx_in_long_format_with_units(shanghai, tenant
     rows = list(csv.DictReader(io.StringIO(b"".join(resp.streaming_content).decode("utf-8-sig"))))
     code = shanghai["enterprise"].credit_code
     energy = {(r["level"], r["site"]): r for r in rows if r["credit_code"] == code and r["indicator"] == "energy_tce"}
-    assert energy[("enterprise", "")]["value"] == "72.2910" and energy[("enterprise", "")]["unit"] == "tce"
-    assert energy[("site", shanghai["site"].code)]["value"] == "72.2910"
+    # The export presents each value once, by its unit (energy_platform.numbers): tce to 3 places.
+    assert energy[("enterprise", "")]["value"] == "72.291" and energy[("enterprise", "")]["unit"] == "tce"
+    assert energy[("site", shanghai["site"].code)]["value"] == "72.291"
     assert (energy[("site", shanghai["site"].code)]["start"], energy[("site", shanghai["site"].code)]["end"]) == (
         "2025-01-01", "2026-01-01")
     assert {r["credit_code"] for r in rows} == {code, tenants["a"].credit_code}

@@ -106,7 +106,7 @@ def test_overview_kpis_in_one_pass_equal_separate_calls_with_fewer_queries(tenan
     with CaptureQueriesContext(connection) as once:
         current = enterprise_kpis_current(enterprise=tenants["a"])
     assert current == {"month": month, "year": year}
-    # 9600 kWh x 0.1229 kgce/kWh = 1.1798 tce (to 4 places) this month, 7680 kWh -> 0.9439 tce a year earlier:
-    # (1.1798 - 0.9439) / 0.9439 = +24.99 % year on year.
-    assert current["month"]["yoy_change_pct"]["energy_tce"] == Decimal("24.99")
+    # 9600 kWh x 0.1229 kgce/kWh = 1.17984 tce this month, 7680 kWh -> 0.943872 tce a year earlier (exact, not
+    # rounded before the comparison): (1.17984 - 0.943872) / 0.943872 = 0.25 -> +25.00 % year on year.
+    assert current["month"]["yoy_change_pct"]["energy_tce"] == Decimal("25.00")
     assert len(once) < len(separate)
