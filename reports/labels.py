@@ -48,3 +48,21 @@ GROUP_NAMES_EN = {"能源低碳化": "Low-carbon energy", "资源高效化": "Ef
                   "用地集约化": "Intensive land use", "基础设施": "Infrastructure",
                   "管理体系": "Management system", "能源与资源投入": "Energy and resource input", "产品": "Products",
                   "环境排放": "Environmental emissions", "绩效": "Performance"}
+
+
+#: Display labels of units (the unit keys stay internal: formatting rounds by key, JSON/CSV carry the key).
+UNIT_LABELS = {"10^4 CNY": _("10^4 CNY"), "tce/10^4 CNY": _("tce/10^4 CNY"), "tCO2/10^4 CNY": _("tCO2/10^4 CNY"),
+               "kWh/site": _("kWh/site"), "ratio": "%"}
+
+
+def unit_label(unit: object) -> object:
+    """The printed label of a unit key ('tce/10^4 CNY' → 'tce/万元' in Chinese; a share 'ratio' → '%'); other
+    units and non-unit values unchanged."""
+    if isinstance(unit, str) and unit in UNIT_LABELS:
+        return str(UNIT_LABELS[unit])
+    return unit
+
+
+def is_share(unit: object) -> bool:
+    """A share (unit key 'ratio') prints as a percentage: 0.0509 → 5.09 %."""
+    return unit == "ratio"

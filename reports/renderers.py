@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from energy_platform.cells import cell_row, cell_value
 
 from .builders import META_LABELS, Document
-from .formatting import FixedDecimal, fmt_cell, row_units
+from .formatting import FixedDecimal, fmt_cell, fmt_number, row_units
+from .labels import is_share, unit_label
 
 
 def _plain(value):
@@ -70,7 +71,7 @@ def render_xlsx(doc: Document) -> bytes:
         ws = wb.create_sheet(s.key[:31])
         ws.append(cell_row([s.title]))
         for t in s.tables:
-            ws.append(cell_row(f"{c.label} ({c.unit})" if c.unit else str(c.label) for c in t.columns))
+            ws.append(cell_row(f"{c.label} ({unit_label(c.unit)})" if c.unit else str(c.label) for c in t.columns))
             for row in t.rows:
                 cells = [float(v) if isinstance(v, Decimal) else cell_value(_plain(v)) for v in row]
                 ws.append(cells)
@@ -98,12 +99,22 @@ def _cards(doc: Document) -> list[dict]:
         rows = sections[key].tables[0].rows
         if i < len(rows):
             label, value, unit = rows[i][:3]
-            cards.append({"label": label, "value": fmt_cell(value, unit if isinstance(unit, str) else None),
-                          "unit": unit})
+            cards.append({"label": label, "value": print_cell(value, unit if isinstance(unit, str) else None),
+                          "unit": unit_label(unit)})
     if doc.kind == "green_factory" and "verdict" in doc.meta:
         cards.append({"label": _("Total points"), "value": fmt_cell(doc.meta["total_score"]), "unit": _("points")})
         cards.append({"label": _("Conclusion"), "value": doc.meta["verdict"], "unit": doc.meta.get("edition", "")})
     return cards
+
+
+def print_cell(value, unit: str | None = None) -> str:
+    """A cell as printed: a share (unit key 'ratio') as a percentage with 2 decimals (0.0509 → '5.09'; its unit
+    prints '%'), a unit-key text as its display label ('tce/10^4 CNY' → 'tce/万元' in Chinese), else `fmt_cell`."""
+    if is_share(unit) and isinstance(value, Decimal | float | int) and not isinstance(value, bool):
+        return fmt_number(Decimal(str(value)) * 100, places=2)
+    if isinstance(value, str):
+        return unit_label(value)
+    return fmt_cell(value, unit)
 
 
 def pdf_context(doc: Document) -> dict:
@@ -116,8 +127,8 @@ def pdf_context(doc: Document) -> dict:
     sections = [
         {"key": s.key, "title": s.title, "notes": s.notes,
          "charts": [svg for svg in (bar_chart_svg(c) for c in s.charts) if svg],
-         "tables": [{"columns": t.columns,
-                     "rows": [[{"text": fmt_cell(v, u), "num": isinstance(v, Decimal | float | int)
+         "tables": [{"columns": [{"label": c.label, "unit": unit_label(c.unit)} for c in t.columns],
+                     "rows": [[{"text": print_cell(v, u), "num": isinstance(v, Decimal | float | int)
                                 and not isinstance(v, bool)}
                                for v, u in zip(row, row_units(row, [c.unit for c in t.columns]), strict=True)]
                               for row in t.rows]}

@@ -53,7 +53,11 @@ def test_energy_pdf_prints_the_engines_figures_in_chinese_with_embedded_noto_cjk
     assert k["energy_tce"]["value"] == Decimal("72.2910")
     assert "综合能源消费量 72.291 tce"  # rounded once at presentation: tce to 3 decimals in text
     # 72.291 / 500 = 0.144582 → 0.1446 tce/10⁴ CNY
-    assert "单位工业增加值综合能耗 0.1446 tce/10^4 CNY" in text
+    assert "单位工业增加值综合能耗 0.1446 tce/万元" in text
+    # units as the field writes them: 万元, a share as a percentage; no internal unit key is printed
+    assert "增加值 500.00 万元" in text
+    assert "数据完整率（最低厂区） 100.00 %" in text  # share 1.0000 → 100.00 %
+    assert "10^4 CNY" not in text and "ratio" not in text
     carriers = {c["carrier"]: c for c in k["energy_by_carrier"]}
     assert carriers["raw_coal"]["tce"] == Decimal("35.715")
     assert re.search(r"raw_coal 原煤 50(\.0+)? t 35\.715", text)
@@ -108,8 +112,8 @@ def test_footprint_and_green_factory_pdfs_render_their_figures(site, tmp_path):
     ProductionDataFactory(product=ProductFactory(site=site, code="WIRE", unit="t"), month="2025-03-01", quantity=400)
     fp = _text(_pdf(report_generate(kind="footprint", enterprise=site.enterprise, year=2025, fmt="pdf",
                                     lang="zh-hans"), tmp_path))
-    # 201.819226 × 0.6 = 121.091536 tCO2 → × 1000 / 600 t = 201.819227 kgCO2/t (see test_reports)
-    assert re.search(r"BAR .* 600(\.0+)? t .* 0\.6(0+)? 121\.09\d* 201\.819\d*", fp)
+    # 201.819226 × 0.6 = 121.091536 tCO2 → × 1000 / 600 t = 201.819227 kgCO2/t (see test_reports); share 0.6 → 60.00 %
+    assert re.search(r"BAR .* 600(\.0+)? t .* 60\.00 121\.09\d* 201\.819\d*", fp)
     assert "按产量（质量）比例分配" in fp
     gf = _text(_pdf(report_generate(kind="green_factory", enterprise=site.enterprise, year=2026, fmt="pdf",
                                     lang="zh-hans"), tmp_path))
