@@ -16,6 +16,8 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from django.db.models import Q, Sum
+from django.utils import translation
+from django.utils.translation import gettext
 
 from energy_platform.errors import ApplicationError
 from energy_platform.numbers import exact
@@ -99,13 +101,33 @@ def _factor_select(*, site: Site, carrier: str, year: int, purpose: str, basis: 
     raise ApplicationError("no_emission_factor", f"No {purpose} emission factor for {carrier} in {year}.")
 
 
+def factor_substitution_note(params: dict) -> str:
+    """The note naming a substituted emission factor, in the active language (`params` as `_mark_substitution` sets
+    them on the row and the answer carries them as `factor_substitution_params`)."""
+    carrier = params["carrier"]
+    name = str(Carrier(carrier).label) if carrier in Carrier.values else carrier
+    direction = (gettext("no earlier data year loaded: nearest later") if params["later"]
+                 else gettext("nearest earlier"))
+    return gettext("No %(carrier)s factor of data year %(year)s: %(set)s (data year %(data_year)s, %(value)s "
+                   "tCO2/%(unit)s) is substituted (%(direction)s).") % {**params, "carrier": name,
+                                                                         "direction": direction}
+
+
+def substitution_text(line: dict) -> str | None:
+    """An emission line's substitution note in the active language (the stored English text for answers frozen before
+    the params were kept)."""
+    params = line.get("factor_substitution_params")
+    return factor_substitution_note(params) if params else line.get("factor_substitution")
+
+
 def _mark_substitution(row: EmissionFactor, year: int) -> EmissionFactor:
     data_year = row.factor_set.data_year
     if data_year is not None and data_year != year:
-        direction = "nearest earlier" if data_year < year else "no earlier data year loaded: nearest later"
-        row.substitution = (f"No {row.get_carrier_display()} factor of data year {year}: {row.factor_set.name} "
-                            f"(data year {data_year}, {row.value} tCO2/{row.activity_unit}) is substituted "
-                            f"({direction}).")
+        row.substitution_params = {"carrier": row.carrier, "year": year, "set": row.factor_set.name,
+                                   "data_year": data_year, "value": str(row.value), "unit": row.activity_unit,
+                                   "later": data_year > year}
+        with translation.override("en"):  # the answer's text stays English; documents translate the params
+            row.substitution = factor_substitution_note(row.substitution_params)
     return row
 
 
@@ -118,6 +140,7 @@ def _line(*, scope: str, source: str, amount: Decimal, unit: str, factor: Emissi
             "ncv_gj_per_unit": factor.ncv_gj_per_unit, "carbon_content_tc_per_tj": factor.carbon_content_tc_per_tj,
             "oxidation_rate": factor.oxidation_rate,
             "factor_substituted": factor.substitution is not None, "factor_substitution": factor.substitution,
+            "factor_substitution_params": factor.substitution_params,
             "tco2": (amount * factor.value).quantize(Decimal("0.000001"))}
 
 
@@ -239,7 +262,7 @@ def _measured_line(*, row: MeasuredFuelProperty, amount: Decimal, meter_unit: st
                               f"{row.activity_unit}, CC {row.carbon_content_tc_per_tj} tC/TJ, OF {of}"
                               f"{'' if row.oxidation_rate is not None else ' (default)'}; {evidence}"),
             "provisional": False, "factor_data_year": row.month.year, "factor_substituted": False,
-            "factor_substitution": None, "ncv_gj_per_unit": row.ncv_gj_per_unit,
+            "factor_substitution": None, "factor_substitution_params": None, "ncv_gj_per_unit": row.ncv_gj_per_unit,
             "carbon_content_tc_per_tj": row.carbon_content_tc_per_tj, "oxidation_rate": of,
             "measured": {"measured_fuel_property_id": row.pk, "lab_report_number": row.lab_report_number,
                          "evidence_file": row.evidence_file.name or None},

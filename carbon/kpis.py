@@ -17,7 +17,7 @@ from meters.models import Carrier, Meter
 from plants.models import EconomicData, Enterprise, Product, ProductionData, Site
 
 from .closed import closed_month_cores, combine_cores, open_runs, period_status
-from .emissions import heating_values, site_emissions
+from .emissions import heating_values, site_emissions, substitution_text
 from .energy import (
     coefficient_for,
     electricity_kwh,
@@ -111,8 +111,12 @@ def _disclosure(by_carrier: list[dict], lines: list[dict]) -> dict:
     """The coefficient editions and emission factors an answer used, and every substitution (docs/accounting.md)."""
     editions = {e for c in by_carrier for e in c.get("coefficient_editions") or [c.get("coefficient_edition")] if e}
     subs = [f"{c['carrier']}: {c['coefficient_substitution']}" for c in by_carrier if c.get("coefficient_substituted")]
+    coefficient_subs = list(subs)
     subs += sorted({f"{ln['source']}: {ln['factor_substitution']}" for ln in lines if ln.get("factor_substituted")})
-    return {"coefficient_editions": sorted(editions), "substitutions": subs}
+    # the same notes worded in the active language (documents): `substitutions` stays English for the API
+    notes = coefficient_subs + sorted({f"{ln['source']}: {substitution_text(ln)}" for ln in lines
+                                       if ln.get("factor_substituted")})
+    return {"coefficient_editions": sorted(editions), "substitutions": subs, "substitution_notes": notes}
 
 
 def _yoy(out: dict, previous) -> None:
@@ -410,6 +414,7 @@ def enterprise_kpis(*, enterprise: Enterprise, period: Period, method: str = Con
     }
     out["coefficient_editions"] = sorted({e for r in site_rows for e in r["coefficient_editions"]})
     out["substitutions"] = sorted({x for r in site_rows for x in r["substitutions"]})
+    out["substitution_notes"] = sorted({x for r in site_rows for x in r.get("substitution_notes", [])})
     out["heating_values"] = list({(h["carrier"], h["energy"]["source"], h["emissions"]["source"]): h
                                   for r in site_rows for h in r["heating_values"]}.values())
     if with_yoy:

@@ -125,6 +125,8 @@ class EmissionFactor(models.Model):
     #: Set on a row chosen for a reporting year other than its data year (see `carbon.emissions.factor_select`): what
     #: was substituted and why; not stored.
     substitution: str | None = None
+    #: The same as named values, so that a document can word the note in its own language.
+    substitution_params: dict | None = None
 
     class Meta:
         ordering = ["kind", "carrier", "geography"]

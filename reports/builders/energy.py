@@ -141,7 +141,7 @@ def build_energy(*, enterprise, year: int, site=None, options=None) -> Document:
             Section("by_carrier", _("Consumption by carrier"), [carriers], charts=[carrier_chart]),
             media,
             second,
-            heating_values_section(k["heating_values"], k["substitutions"]),
+            heating_values_section(k["heating_values"], k.get("substitution_notes", k["substitutions"])),
             Section("yoy", _("Year-on-year change"), [yoy],
                     [k["yoy_unavailable"]["detail"]] if k.get("yoy_unavailable") else []),
             Section("targets", _("Target progress"), [targets]),

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from carbon.emissions import enterprise_heating_values
+from carbon.emissions import enterprise_heating_values, substitution_text
 from carbon.kpis import site_emissions_frozen
 from carbon.ledger import ledger_head
 from carbon.periods import Period, period_coverage
@@ -77,7 +77,7 @@ def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
             Section("scope2", _("Scope 2 by carrier"), [_lines_table(scope2)],
                     charts=[Chart(_("Scope 2 by carrier"), "tCO2", _by_source(scope2))] if scope2 else []),
             heating_values_section(enterprise_heating_values(enterprise=enterprise, period=period, site=site),
-                                   sorted({f"{ln['source']}: {ln['factor_substitution']}" for ln in lines
+                                   sorted({f"{ln['source']}: {substitution_text(ln)}" for ln in lines
                                            if ln.get("factor_substituted")})),
             Section("green_electricity", _("Green electricity (reported separately, not netted)"), [green]),
             Section("ledger", _("Ledger"), [], [_("Hash-chain head: %(h)s") % {"h": head}]),

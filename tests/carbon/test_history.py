@@ -303,3 +303,19 @@ def test_the_2008_edition_rows_carry_the_same_published_values_as_2020_and_are_p
     assert {(c.valid_from, c.valid_to, c.provisional) for c in old.values()} == {
         (dt.date(2008, 6, 1), dt.date(2021, 3, 31), True)}
     assert (old["raw_coal"].ncv_kj, new["raw_coal"].ncv_kj) == (Decimal("20908"), Decimal("20908"))
+
+
+def test_the_factor_substitution_note_reads_in_the_documents_language_and_stays_english_in_the_answer(shanghai):
+    _post(shanghai, "2018-06-01", {"E": 100_000})
+    # No grid factor of data year 2018: the national 2015 factor 0.6101 tCO2/MWh is substituted (nearest earlier).
+    with translation.override("zh-hans"):
+        kpis = site_kpis(site=shanghai, period=Period.parse("2018-06"))
+        ghg = build_ghg(enterprise=shanghai.enterprise, year=2018, site=shanghai)
+    (english,) = [s for s in kpis["substitutions"] if s.startswith("electricity: ")]
+    assert english.startswith("electricity: No electricity (purchased) factor of data year 2018: ")
+    assert english.endswith("(data year 2015, 0.610100 tCO2/MWh) is substituted (nearest earlier).")
+    notes = next(s for s in ghg.sections if s.key == "heating_values").notes
+    (chinese,) = [n for n in notes if "0.6101" in n]
+    assert "electricity: 无2018数据年份的电力（外购）排放因子：以" in chinese
+    assert chinese.endswith("（数据年份2015，0.610100 tCO2/MWh）替代（采用最近的较早年份）。")
+    assert "No " not in chinese and "substituted" not in chinese
