@@ -4,9 +4,10 @@ sources and marks given there. Rows marked [check] there are loaded as provision
 from __future__ import annotations
 
 import datetime as dt
+import re
 
-GBT2589 = "GB/T 2589-2020 综合能耗计算通则 (DOMAIN.md §1)"
-GBT2589_2008B = "GB/T 2589-2008 Annex B, reference values (DOMAIN.md §1)"
+GBT2589 = "GB/T 2589-2020 综合能耗计算通则"
+GBT2589_2008B = "GB/T 2589-2008 Annex B, reference values"
 
 # (carrier, coefficient, unit, provisional, note)
 COEFFICIENTS = [
@@ -87,7 +88,7 @@ COEFFICIENTS_VALID_FROM = dt.date(2021, 4, 1)  # GB/T 2589-2020 in force
 
 # ---- History (issue #13): earlier editions, equal-value rates per year, earlier grid factors --------------------
 
-GBT2589_2008 = "GB/T 2589-2008 综合能耗计算通则 (DOMAIN.md §1, earlier years)"
+GBT2589_2008 = "GB/T 2589-2008 综合能耗计算通则 (earlier years)"
 EDITION_2020 = "GB/T 2589-2020"
 EDITION_2008 = "GB/T 2589-2008"
 EDITION_2008_VALID = (dt.date(2008, 6, 1), dt.date(2021, 3, 31))  # in force 2008-06-01 to 2021-03-31 [read]
@@ -124,3 +125,29 @@ EQUAL_VALUE_SOURCE = ("national average coal consumption of thermal power supply
 EARLIER_NATIONAL_GRID = {2015: ("0.6101", False, "2015 national grid factor (older templates) [read]")}
 #: Data years of the compliance factor sets (loaded in 0002 with versions c1..c3); 0.5810 has none we can cite.
 COMPLIANCE_DATA_YEARS = {"c1": 2022, "c3": 2015}
+
+
+_DOMAIN_PAREN = re.compile(r"\s*\(DOMAIN\.md §\d+(?:,\s*([^()\[\]]*?))?\s*(\[[a-z]+\])?\)")
+_DOMAIN_TAIL = re.compile(r",\s*DOMAIN\.md §\d+\s*$")
+_DOMAIN_LEAD = re.compile(r"^DOMAIN\.md §\d+\s*[:—-]?\s*")
+
+
+def published_source(text: str, *, lead: str = "") -> str:
+    """A source text without the internal reference to the team's DOMAIN.md (data migrations rewrite stored rows with
+    it): '(DOMAIN.md §1)' is dropped, its [read]/[check] mark kept; a text that began with the reference begins with
+    `lead` (the publisher or published document) instead."""
+
+    def paren(m: re.Match[str]) -> str:
+        return (f" ({m.group(1)})" if m.group(1) else "") + (f" {m.group(2)}" if m.group(2) else "")
+
+    text = _DOMAIN_TAIL.sub("", _DOMAIN_PAREN.sub(paren, text))
+    m = _DOMAIN_LEAD.match(text)
+    if m:
+        rest = text[m.end():]
+        if not rest or rest.startswith("["):
+            text = f"{lead} {rest}".strip()
+        elif lead:
+            text = f"{lead}: {rest}"
+        else:
+            text = rest[:1].upper() + rest[1:]
+    return text

@@ -269,7 +269,7 @@ class MeteringRequirement(models.Model):
     carrier = models.CharField(_("carrier"), max_length=30)
     level = models.CharField(_("level"), max_length=20)
     required_rate_pct = models.DecimalField(_("required equipping rate %"), max_digits=5, decimal_places=1)
-    source = models.CharField(_("source"), max_length=200, default="GB 17167-2006 (DOMAIN.md §6)")
+    source = models.CharField(_("source"), max_length=200, default="GB 17167-2006")
 
     class Meta:
         verbose_name = _("metering requirement")
