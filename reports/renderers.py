@@ -75,9 +75,12 @@ def render_xlsx(doc: Document) -> bytes:
             for row in t.rows:
                 cells = [float(v) if isinstance(v, Decimal) else cell_value(_plain(v)) for v in row]
                 ws.append(cells)
-                for v, cell in zip(row, ws[ws.max_row], strict=False):
+                shares = [is_share(c.unit) for c in t.columns]
+                for i, (v, cell) in enumerate(zip(row, ws[ws.max_row], strict=False)):
                     if isinstance(cell.value, float):
-                        cell.number_format = (("#,##0." + "0" * v.places if v.places else "#,##0")
+                        share = i < len(shares) and shares[i]  # the header says (%): 0.6 shows as 60.00%
+                        cell.number_format = ("0.00%" if share else
+                                              ("#,##0." + "0" * v.places if v.places else "#,##0")
                                               if isinstance(v, FixedDecimal) else "#,##0.0000")
             ws.append([])
         for n in s.notes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from carbon.models import EmissionFactor, EnergyCoefficient, FactorSet
@@ -40,3 +42,25 @@ def test_loaded_reference_rows_carry_the_published_documents_name_with_their_mar
     assert set(MeteringRequirement.objects.values_list("source", flat=True)) == {"GB 17167-2006"}
     heat = FactorSet.objects.get(name="Purchased heat and steam defaults")
     assert heat.source == "GB/T 32150-2015 / sector guidelines, Purchased heat and steam defaults: 0.11 tCO2/GJ [read]"
+
+
+def test_xlsx_and_pdf_show_a_share_as_a_percentage_with_the_unit_label_and_keep_the_exact_value():
+    import io
+
+    from django.utils import translation
+    from openpyxl import load_workbook
+
+    from reports.builders import Column, Document, Section, Table
+    from reports.renderers import pdf_context, render_xlsx
+
+    doc = Document("footprint", "t", {}, [Section("s", "S", [Table(
+        [Column("share", "Share", "ratio"), Column("epva", "Energy per value added", "tce/10^4 CNY")],
+        [[Decimal("0.0509"), Decimal("0.1446")]])])])
+    with translation.override("zh-hans"):
+        ws = load_workbook(io.BytesIO(render_xlsx(doc)))["s"]
+        table = pdf_context(doc)["sections"][0]["tables"][0]
+    assert [c.value for c in ws[2]] == ["Share (%)", "Energy per value added (tce/万元)"]
+    assert (ws["A3"].value, ws["A3"].number_format) == (0.0509, "0.00%")  # Excel shows 5.09%
+    assert ws["B3"].number_format == "#,##0.0000"
+    assert [c["unit"] for c in table["columns"]] == ["%", "tce/万元"]
+    assert [c["text"] for c in table["rows"][0]] == ["5.09", "0.1446"]  # 0.0509 × 100 = 5.09
