@@ -25,10 +25,11 @@ system_needs() {
   # WeasyPrint (report PDFs) loads Pango and HarfBuzz's subsetter at run time.
   for lib in libpango-1.0-0:libpango-1.0.so.0 libpangoft2-1.0-0:libpangoft2-1.0.so.0 \
              libharfbuzz-subset0:libharfbuzz-subset.so.0; do
-    ldconfig -p 2>/dev/null | grep -F "${lib#*:}" >/dev/null || need+=("${lib%%:*}")
+    # ldconfig lives in /sbin, which an ordinary user's PATH leaves out.
+    PATH="$PATH:/usr/sbin:/sbin" ldconfig -p 2>/dev/null | grep -F "${lib#*:}" >/dev/null || need+=("${lib%%:*}")
   done
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)  # report tests read PDFs with pdftotext, pdffonts
-  command -v runuser >/dev/null 2>&1 || need+=(util-linux)
+  PATH="$PATH:/usr/sbin:/sbin" command -v runuser >/dev/null 2>&1 || need+=(util-linux)
   command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
   command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)  # the MQTT tests start a broker
   command -v make >/dev/null 2>&1 || need+=(make)
