@@ -44,7 +44,25 @@ def _pip_binary_dirs() -> list[str]:
     return dirs
 
 
+#: PostgreSQL's programs are taken from one installation: the one whose pg_ctl is found (Debian's /usr/bin/psql is a
+#: wrapper that needs a server package beside it, so a lone client on PATH must not be mixed with pip's server).
+PG_TOOLS = {"initdb", "pg_ctl", "postgres", "psql", "pg_isready", "pg_dump", "pg_restore", "createdb", "dropdb"}
+
+
+def _pg_bin_dir() -> str | None:
+    pg_ctl = shutil.which("pg_ctl")
+    candidates = [os.path.realpath(pg_ctl)] if pg_ctl else []
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), reverse=True)
+    candidates += [os.path.join(d, "pg_ctl") for d in _pip_binary_dirs()]
+    found = next((c for c in candidates if os.access(c, os.X_OK)), None)
+    return os.path.dirname(found) if found else None
+
+
 def _find(binary: str) -> str | None:
+    if binary in PG_TOOLS:
+        directory = _pg_bin_dir()
+        if directory and os.access(os.path.join(directory, binary), os.X_OK):
+            return os.path.join(directory, binary)
     found = shutil.which(binary)
     if found:
         return found
