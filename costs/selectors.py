@@ -10,7 +10,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from carbon.kpis import product_output, value_added
-from carbon.periods import Period, period_coverage
+from carbon.periods import Period, month_add, period_coverage
 from energy_platform.errors import ApplicationError
 from meters.models import CARRIER_UNITS, Carrier, Meter
 from plants.models import Enterprise, Product, ProductionUnit, Site
@@ -288,27 +288,11 @@ def cost_export_rows(*, site: Site, period: Period) -> list[list]:
 
 
 def site_cost_cards(*, site: Site, month: dt.date) -> list[dict]:
-    """The month's and the year-to-date cost (sums of the site's meter-month totals) with the same spans a year
-    earlier and the change in percent."""
-    month = month.replace(day=1)
-    today = timezone.localdate()
-    if month <= today < (month + dt.timedelta(days=32)).replace(day=1):
-        # A month in progress compares like with like (the coverage rule): its days so far against the same days a
-        # year earlier, not against last year's whole month.
-        return site_cost_cards_to_date(site=site, today=today)["cards"]
-    meters = site_cost_meters(site)
-
-    def total(lo: dt.date, hi: dt.date) -> Decimal | None:
-        got = MeterCostMonth.objects.filter(meter__in=meters, month__gte=lo, month__lte=hi).aggregate(
-            s=Sum("total_cny"))["s"]
-        return None if got is None else _cny(got)
-
-    before = month.replace(year=month.year - 1)
-    cards = [("month", total(month, month), total(before, before)),
-             ("ytd", total(month.replace(month=1), month), total(before.replace(month=1), before))]
-    return [{"key": key, "value": now, "before": then,
-             "yoy": ((now - then) / then * 100).quantize(CENT) if now is not None and then else None}
-            for key, now, then in cards]
+    """The cost page's cards for a chosen month: the month and the year to its end, computed as the cost API does
+    (`_cost_cards`, one definition with the overview's and the site page's cards), a month in progress cut at today."""
+    has_tariff = ElectricityTariff.objects.filter(site=site).exists()
+    return _cost_cards(meters=site_cost_meters(site), has_tariff=has_tariff, today=timezone.localdate(),
+                       month=month)["cards"]
 
 
 def enterprise_cost_cards(*, enterprise: Enterprise, today: dt.date) -> dict:
@@ -329,9 +313,16 @@ def site_cost_cards_to_date(*, site: Site, today: dt.date) -> dict:
     return _cost_cards(meters=meters, has_tariff=has_tariff, today=today)
 
 
-def _cost_cards(*, meters: list, has_tariff: bool, today: dt.date) -> dict:
+def _cost_cards(*, meters: list, has_tariff: bool, today: dt.date, month: dt.date | None = None) -> dict:
+    """Cards for `month` (default: today's): the month, and the year from January to the month's end; a period in
+    progress is cut at today by the coverage rule and compared with the same span a year earlier."""
+    month = (month or today).replace(day=1)
+    if (month.year, month.month) == (today.year, today.month) or month.month == 12:
+        year = Period.year(month.year)
+    else:  # January to the end of a past (or later) month: a year cut at the first day of the next month
+        year = Period(dt.date(month.year, 1, 1), 12, month_add(month, 1))
     cards: dict[str, dict] = {}
-    for key, whole in (("month", Period.month(today.year, today.month)), ("ytd", Period.year(today.year))):
+    for key, whole in (("month", Period.month(month.year, month.month)), ("ytd", year)):
         coverage = period_coverage(period=whole, today=today)
         now, then = (cost_summary(meters=meters, period=p) for p in (coverage.period, coverage.period.previous_year()))
         value = now["total_cny"] if now["lines"] else None

@@ -54,11 +54,12 @@ def test_site_cost_page_speaks_chinese_and_english(costed, client):
 
 
 def test_cost_cards_give_month_and_year_to_date_with_year_on_year(costed, client):
-    from costs.models import MeterCostMonth
+    from costs.models import MeterBandDay, MeterCostMonth
 
-    # A year earlier the same billing meter cost 5000.00 in July (a stored month row stands in for last year's data).
-    MeterCostMonth.objects.create(meter=MeterCostMonth.objects.get(meter__code="E").meter, month="2024-07-01",
-                                  quantity=1, energy_cny=5000, total_cny=5000)
+    # A year earlier the same billing meter cost 5000.00 in July (a stored band-day row stands in for last year's data;
+    # the cards are computed as the cost API computes a total).
+    MeterBandDay.objects.create(meter=MeterCostMonth.objects.get(meter__code="E").meter, day="2024-07-01",
+                                band="peak", energy_kwh=5000, energy_cny=5000)
     client.force_login(costed["viewer_a"])
     cards = client.get(f"/costs/sites/{costed['site_a'].pk}/?period=2025-07").context["cards"]
     month, ytd = cards
