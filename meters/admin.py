@@ -2,7 +2,9 @@
 
 from django.contrib import admin
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import ReferenceDataAdmin, TenantRelatedFieldListFilter, TenantScopedAdmin
@@ -25,6 +27,7 @@ from .models import (
     ReviewStatus,
 )
 from .models_gateways import GatewayState, GatewayTag, ModbusDevice, ModbusPoint
+from .services.gateways import GATEWAY_MANAGE_ROLE
 from .services.mqtt_auth import broker_credentials_sync, gateway_code
 from .services.review import register_reset_accept
 from .units import units_cache_clear
@@ -87,7 +90,7 @@ class GatewayTokenInline(admin.TabularInline):
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
-        return False  # tokens are created with provision_gateway or the API, and shown once
+        return False  # tokens are issued on the UI's gateways page (or the API, provision_gateway), and shown once
 
 
 class SiteFilter(TenantRelatedFieldListFilter):
@@ -108,7 +111,15 @@ class GatewayAdmin(TenantScopedAdmin):
     search_fields = ["name", "site__code"]
     filter_horizontal = ["allowed_meters"]
     inlines = [GatewayTokenInline]
-    write_role = Role.ENTERPRISE_ADMIN
+    readonly_fields = ["token_page"]
+    write_role = GATEWAY_MANAGE_ROLE  # the energy manager who saves a gateway may change it and issue its tokens
+
+    @admin.display(description=_("token"))
+    def token_page(self, obj):
+        if obj is None or obj.pk is None:
+            return _("Save the gateway, then issue its token on the gateways page.")
+        url = f"{reverse('ui-gateways')}?enterprise={obj.site.enterprise_id}#gateway-{obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("Issue or revoke tokens on the gateways page"))
 
     def get_queryset(self, request):
         return gateways_with_health(super().get_queryset(request), now=timezone.now())
@@ -180,7 +191,7 @@ class GatewayTokenAdmin(TenantScopedAdmin):
     list_filter = ["gateway__site"]
     readonly_fields = ["prefix", "gateway", "created_at", "last_used_at"]
     actions = ["revoke"]
-    write_role = Role.ENTERPRISE_ADMIN
+    write_role = GATEWAY_MANAGE_ROLE
 
     def has_add_permission(self, request):
         return False

@@ -1,4 +1,4 @@
-"""REST endpoints for gateways (enterprise admins) and for uploads of readings and bills (energy managers)."""
+"""REST endpoints for gateways (energy managers, enterprise admins) and for uploads of readings and bills."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from plants.validators import validate_code
 
 from .gateway_health import gateway_health, gateways_with_health
 from .models import Gateway, ImportJob
-from .services.gateways import gateway_provision, gateway_token_issue, gateway_tokens_revoke
+from .services.gateways import GATEWAY_MANAGE_ROLE, gateway_provision, gateway_token_issue, gateway_tokens_revoke
 from .services.imports import import_job_commit, import_job_create, import_job_preview
 from .services.mqtt_auth import gateway_code
 from .tasks import import_job_run_task, import_job_validate_task
@@ -71,8 +71,8 @@ _token_out = inline_serializer("GatewayToken", {"gateway": GatewaySerializer(), 
 
 
 class GatewayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Gateways of the sites you can see. Enterprise admins create them (the token is returned once) and revoke
-    their tokens."""
+    """Gateways of the sites you can see. Energy managers and enterprise admins create them (the token is returned
+    once), issue further tokens and revoke them."""
 
     serializer_class = GatewaySerializer
     permission_classes = [IsAuthenticated]
@@ -84,9 +84,9 @@ class GatewayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return gateways_with_health(qs, now=timezone.now())
 
     def _check_admin(self, gateway: Gateway) -> None:
-        if not tenancy.has_role(self.request.user, gateway.site.enterprise_id, Role.ENTERPRISE_ADMIN):
-            raise ApplicationError("permission_denied", "Only an enterprise admin manages gateway tokens.",
-                                   status_code=403)
+        if not tenancy.has_role(self.request.user, gateway.site.enterprise_id, GATEWAY_MANAGE_ROLE):
+            raise ApplicationError("permission_denied", "Only energy managers and enterprise admins manage gateway "
+                                   "tokens.", status_code=403)
 
     @extend_schema(request=GatewayCreateSerializer, responses={201: _token_out},
                    examples=[OpenApiExample("create", request_only=True,
@@ -94,7 +94,7 @@ class GatewayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def create(self, request):
         data = GatewayCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        site = _site_for(request.user, data.validated_data["site"], Role.ENTERPRISE_ADMIN)
+        site = _site_for(request.user, data.validated_data["site"], GATEWAY_MANAGE_ROLE)
         gateway, token = gateway_provision(site=site, name=data.validated_data["name"],
                                            meter_codes=data.validated_data["meters"] or None)
         audit_record(action="gateway.create", obj=gateway, request=request, detail={"via": "api"})

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from .models import Gateway, GatewayToken, IngestBatch
+from .models import Gateway, GatewayToken, IngestBatch, RejectedRow
 
 #: The window messages per minute and the rejected share are measured over.
 HEALTH_WINDOW_MINUTES = 60
@@ -52,3 +52,12 @@ def gateway_health(gateway: Gateway, *, window_minutes: int = HEALTH_WINDOW_MINU
         "session": getattr(gateway, "session_state", "unknown"),
         "window_minutes": window_minutes,
     }
+
+
+def gateway_recent_errors(gateway_ids: list[int], *, limit: int = 5) -> dict[int, list[RejectedRow]]:
+    """The newest rejected rows of each gateway's batches (at most `limit` per gateway), newest first."""
+    out: dict[int, list[RejectedRow]] = {gid: [] for gid in gateway_ids}
+    for gid in gateway_ids:  # a handful of gateways per page: one indexed query each
+        out[gid] = list(RejectedRow.objects.filter(batch__gateway_id=gid).select_related("batch")
+                        .order_by("-batch__received_at", "-index")[:limit])
+    return out

@@ -7,12 +7,17 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Role
 from accounts.tokens import token_generate, token_hash
 from energy_platform.errors import ApplicationError
 from meters.models import Gateway, GatewayToken, Meter
 from plants.models import Site
 
 from .mqtt_auth import broker_credentials_sync, gateway_mqtt_password_set
+
+#: Who creates gateways, chooses their meters, issues and revokes their tokens: the one rule of the API, the admin and
+#: the UI's gateways page. Energy managers onboard the meters of their sites, so they onboard the gateways too.
+GATEWAY_MANAGE_ROLE = Role.ENERGY_MANAGER
 
 
 @transaction.atomic
@@ -29,6 +34,16 @@ def gateway_provision(*, site: Site, name: str, meter_codes: list[str] | None = 
             raise ApplicationError("unknown_meter", f"No meters {', '.join(missing)} at site {site.code}.")
         gateway.allowed_meters.set(meters)
     return gateway, gateway_token_issue(gateway=gateway)
+
+
+@transaction.atomic
+def gateway_meters_set(*, gateway: Gateway, meter_ids: list[int]) -> list[str]:
+    """Limit the gateway to these meters of its site (none: every meter of the site); returns their codes."""
+    meters = list(Meter.objects.filter(site_id=gateway.site_id, pk__in=meter_ids).order_by("code"))
+    if len(meters) != len(set(meter_ids)):
+        raise ApplicationError("unknown_meter", "Every meter must belong to the gateway's site.")
+    gateway.allowed_meters.set(meters)
+    return [m.code for m in meters]
 
 
 @transaction.atomic

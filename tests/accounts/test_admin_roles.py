@@ -185,7 +185,21 @@ def test_a_viewer_with_admin_permissions_cannot_close_a_period_by_action(tenants
     assert AccountingPeriod.objects.get(pk=period.pk).status == "open"
 
 
-def test_an_energy_manager_cannot_revoke_gateway_tokens_by_action(tenants):
+def test_a_viewer_cannot_revoke_gateway_tokens_by_action(tenants):
+    from meters.models import GatewayToken
+    from meters.services.gateways import gateway_provision
+
+    gateway, _ = gateway_provision(site=tenants["site_a"], name="gw-a")
+    token = GatewayToken.objects.get(gateway=gateway)
+    client = _staff_client(tenants["viewer_a"])
+
+    response = _action(client, "meters/gatewaytoken", "revoke", token.pk)
+
+    assert response.status_code == 403
+    assert GatewayToken.objects.get(pk=token.pk).revoked_at is None
+
+
+def test_an_energy_manager_revokes_gateway_tokens_by_action_audited(tenants):
     from meters.models import GatewayToken
     from meters.services.gateways import gateway_provision
 
@@ -195,8 +209,25 @@ def test_an_energy_manager_cannot_revoke_gateway_tokens_by_action(tenants):
 
     response = _action(client, "meters/gatewaytoken", "revoke", token.pk)
 
-    assert response.status_code == 403
-    assert GatewayToken.objects.get(pk=token.pk).revoked_at is None
+    assert response.status_code == 302
+    assert GatewayToken.objects.get(pk=token.pk).revoked_at is not None
+    assert AuditEvent.objects.get(action="gatewaytoken.revoke").enterprise == tenants["a"]
+
+
+def test_a_gateway_saved_by_an_energy_manager_opens_editable_with_the_token_link(tenants):
+    from meters.models import Gateway
+
+    client = _staff_client(tenants["manager_a"])
+
+    saved = client.post("/admin/meters/gateway/add/", {
+        "site": tenants["site_a"].pk, "name": "gw-new", "tokens-TOTAL_FORMS": 0, "tokens-INITIAL_FORMS": 0})
+    gateway = Gateway.objects.get(name="gw-new")
+    change = client.get(f"/admin/meters/gateway/{gateway.pk}/change/").content.decode()
+
+    assert saved.status_code == 302
+    assert 'name="_save"' in change  # a change form, not the read-only view
+    assert f"/gateways/?enterprise={tenants['a'].pk}#gateway-{gateway.pk}" in change
+    assert AuditEvent.objects.get(action="gateway.create").actor == tenants["manager_a"]
 
 
 def test_an_admin_action_is_audited_with_the_enterprise(tenants):
