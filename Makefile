@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(PY) manage.py load_insights_demo
 	@echo ""
 	@echo "Serving Nengtan on http://127.0.0.1:$(PORT)/  (admin: /admin/, API: /api/docs/). Ctrl-C stops."
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) manage.py run_demo 127.0.0.1:$(PORT)
 
 # On a fresh machine: as root, apt-get installs the servers, browser and libraries; otherwise PostgreSQL and Redis
 # come from pip packages that ship their binaries (scripts/test_setup.sh says what remains).

@@ -19,14 +19,16 @@ from accounts import tenancy
 from accounts.audit import audit_record
 from accounts.models import Membership, Role
 from carbon.kpis import enterprise_kpis, site_kpis
+from carbon.models import Target
 from carbon.periods import Period, period_coverage
 from energy_platform.errors import ApplicationError
 from meters.gateway_health import gateway_last_seen, gateways_with_health
 from meters.models import Gateway, Meter, MeterRollup, Reading
+from plants.models import Site
 
 from .forecast import enterprise_forecast, site_forecast
 from .messages import alert_subject, alert_text
-from .models import Alert, AlertRule
+from .models import Alert, AlertRule, CarbonAllowance, EnergyQuota
 
 log = logging.getLogger(__name__)
 
@@ -81,22 +83,41 @@ def _threshold(rule: AlertRule, now: dt.datetime) -> list[Finding]:
                             "operator": rule.operator, "to_date": str(period.until) if period.until else None})]
 
 
+def _sites_with_limits(enterprise_id: int, year: int) -> list[Site]:
+    """Sites that have a target, quota or allowance of their own for `year` (those a site forecast compares)."""
+    has = (Q(pk__in=Target.objects.filter(enterprise_id=enterprise_id, site__isnull=False).values("site_id"))
+           | Q(pk__in=EnergyQuota.objects.filter(enterprise_id=enterprise_id, year=year).values("site_id"))
+           | Q(pk__in=CarbonAllowance.objects.filter(enterprise_id=enterprise_id, year=year).values("site_id")))
+    return list(Site.objects.filter(has, enterprise_id=enterprise_id).order_by("code"))
+
+
 def _projection(rule: AlertRule, now: dt.datetime) -> list[Finding]:
+    """Every projected breach the forecast shows for the rule's scope. A rule for the whole enterprise covers the
+    enterprise's own targets, quotas and allowances and those of each of its sites (site forecasts)."""
     today = timezone.localdate(now)
     period = Period.year(today.year)
     if today <= period.first:
         return []
     if rule.site_id:
-        forecast = site_forecast(site=rule.site, period=period, as_of=today)
+        forecasts = [(rule.site, site_forecast(site=rule.site, period=period, as_of=today))]
     else:
-        forecast = enterprise_forecast(enterprise=rule.enterprise, period=period, as_of=today)
-    return [Finding(key=f"{c['kind']}:{c['id']}:{period}", value=_dec(c["projected"]), limit=_dec(c["limit"]),
-                    unit=c["unit"], site_id=rule.site_id,
-                    detail={"kind": rule.kind, "comparison": c["kind"], "indicator": c["indicator"],
-                            "period": str(period), "as_of": str(today),
-                            "method": forecast["quantities"][c["indicator"]].get("method")
-                            if c["indicator"] in ("energy_tce", "total_tco2") else None})
-            for c in forecast["comparisons"] if c["breach"]]
+        forecasts = [(None, enterprise_forecast(enterprise=rule.enterprise, period=period, as_of=today))]
+        forecasts += [(site, site_forecast(site=site, period=period, as_of=today))
+                      for site in _sites_with_limits(rule.enterprise_id, today.year)]
+    findings = []
+    for site, forecast in forecasts:
+        # A site's own limits under an enterprise rule are keyed with the site (ids of targets are unique anyway,
+        # but a quota's id is per model).
+        prefix = f"site{site.pk}:" if site is not None and not rule.site_id else ""
+        findings += [Finding(key=f"{prefix}{c['kind']}:{c['id']}:{period}", value=_dec(c["projected"]),
+                             limit=_dec(c["limit"]), unit=c["unit"], site_id=site.pk if site else None,
+                             detail={"kind": rule.kind, "comparison": c["kind"], "indicator": c["indicator"],
+                                     "period": str(period), "as_of": str(today),
+                                     **({"site": site.code} if site else {}),
+                                     "method": forecast["quantities"][c["indicator"]].get("method")
+                                     if c["indicator"] in ("energy_tce", "total_tco2") else None})
+                     for c in forecast["comparisons"] if c["breach"]]
+    return findings
 
 
 def _silent(rule: AlertRule, now: dt.datetime) -> list[Finding]:

@@ -80,6 +80,23 @@ def test_projection_rule_fires_on_a_breached_target_once_and_resolves_when_it_cl
     assert alert.status == Alert.Status.RESOLVED and alert.resolved_at is not None
 
 
+def test_an_enterprise_projection_rule_alerts_on_a_sites_projected_breach(tenants):
+    site = tenants["site_a"]
+    series.build(site)
+    target = Target.objects.create(enterprise=tenants["a"], site=site, indicator=Target.Indicator.ENERGY_TCE,
+                                   baseline_year=2025, target_year=2027, reduction_pct=Decimal(10))
+    quota = EnergyQuota.objects.create(enterprise=tenants["a"], site=site, year=2026, energy_tce=Decimal(8))
+    rule = _rule(tenants, kind=AlertRule.Kind.PROJECTION)  # the whole enterprise
+    now = dt.datetime(2026, 3, 1, 10, tzinfo=SH)
+    # The site's forecast shows two breaches: 8.1937 tce projected against the target path 7.9160 and the quota 8.
+    assert alert_rule_evaluate(rule=rule, now=now) == (2, 0)
+    alerts = {a.condition_key: a for a in Alert.objects.filter(rule=rule)}
+    assert set(alerts) == {f"site{site.pk}:target:{target.pk}:2026", f"site{site.pk}:energy_quota:{quota.pk}:2026"}
+    first = alerts[f"site{site.pk}:target:{target.pk}:2026"]
+    assert (first.site_id, first.value, first.limit) == (site.pk, Decimal("8.1937"), Decimal("7.9160"))
+    assert alert_rule_evaluate(rule=rule, now=now + dt.timedelta(minutes=15)) == (0, 0)
+
+
 def test_projection_rule_does_not_fire_within_quota(tenants):
     site = tenants["site_a"]
     series.build(site)
