@@ -15,7 +15,7 @@ from typing import Any
 
 from celery import Celery
 from celery.beat import EmbeddedService, ScheduleEntry, Scheduler
-from django.db import close_old_connections
+from django.db import connections
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class InProcessScheduler(Scheduler):
             log.exception("scheduled task %s failed", entry.task)
             return None
         finally:
-            close_old_connections()
+            connections.close_all()  # this thread's connections: the next run opens fresh ones
 
 
 def embedded_beat_start(app: Celery, *, schedule: dict[str, dict] | None = None) -> Any:
