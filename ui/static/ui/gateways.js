@@ -1,12 +1,17 @@
 /* Gateways page: copy buttons for the token shown once and its curl line (no inline scripts: CSP). */
 (function () {
   "use strict";
-  function copy(text) {
-    if (navigator.clipboard && window.isSecureContext) { return navigator.clipboard.writeText(text); }
+  function legacyCopy(text) {  // plain http on a factory network is not a secure context: no Clipboard API
     var area = document.createElement("textarea");
     area.value = text; area.setAttribute("readonly", ""); area.style.position = "fixed"; area.style.opacity = "0";
     document.body.appendChild(area); area.select();
     try { document.execCommand("copy"); } finally { document.body.removeChild(area); }
+  }
+  function copy(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).catch(function () { legacyCopy(text); });
+    }
+    legacyCopy(text);
     return Promise.resolve();
   }
   document.addEventListener("DOMContentLoaded", function () {
