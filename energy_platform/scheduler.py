@@ -48,7 +48,7 @@ class InProcessScheduler(Scheduler):
             connections.close_all()  # this thread's connections: the next run opens fresh ones
 
 
-def embedded_beat_start(app: Celery, *, schedule: dict[str, dict] | None = None) -> Any:
+def embedded_beat_start(app: Celery, *, schedule: dict[str, dict[str, Any]] | None = None) -> Any:
     """Start Celery beat in a daemon thread of this process, running `schedule` (default: the app's
     CELERY_BEAT_SCHEDULE) in-process. Returns the thread; `.stop()` ends it."""
     app.loader.import_default_modules()  # registers the apps' tasks (autodiscovery is lazy)
