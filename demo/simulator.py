@@ -2,10 +2,13 @@
 one the readings API calls after authenticating a gateway), with a few realistic faults:
 
 - a silent meter (`SILENT_METER`): never posted, so its gap grows and the silent-meter rule fires;
-- a conflict: on each whole hour the previous interval of `CONFLICT_METER` is sent again with another value (a
-  gateway that re-reads after a reconnect), which the data-quality page lists for review;
+- a conflict: on a whole hour an earlier interval of `CONFLICT_METER` is sent again with another value (a gateway
+  that re-reads after a reconnect), which the data-quality page lists for review;
 - a rejected row: the interval of `CONFLICT_METER` that starts on a whole hour first arrives negative (a reversed CT),
   refused as `negative_interval_quantity` and listed as a rejected row; the next batch resends it corrected.
+
+One conflict and one rejected row wait for review at a time: the next comes the hour after the manager has resolved
+or acknowledged the last, so the data-quality page always has one of each, not a pile.
 
 Values follow the demo's own history: an interval meter repeats the same slot one week earlier, a register advances by
 that slot's consumption one week earlier. Only meters read every hour or more often are simulated."""
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from django.db.models import Max
 from django.utils import timezone
 
-from meters.models import Gateway, Meter, Reading
+from meters.models import Gateway, Meter, Reading, ReadingConflict, RejectedRow
 from meters.services.gateways import gateway_provision
 from meters.services.ingest import RawRow, readings_ingest
 from plants.models import Enterprise, Site
@@ -52,6 +55,10 @@ def _value_at(history: dict[dt.datetime, float], ts: dt.datetime) -> float | Non
 
 
 def _site_rows(site: Site, *, now: dt.datetime, silent: str, conflict: str) -> list[RawRow]:
+    # One fault of each kind waits for review at a time: a new one only once the manager has dealt with the last.
+    reject = not RejectedRow.objects.filter(batch__gateway__name=GATEWAY_NAME, batch__site=site, meter_code=conflict,
+                                            acknowledged_at__isnull=True).exists()
+    offer = not ReadingConflict.objects.filter(meter__site=site, meter__code=conflict, status="open").exists()
     meters = list(Meter.objects.filter(site=site, interval_minutes__lte=60, active_from__lte=now).exclude(
         code=silent).order_by("code"))
     last = dict(Reading.objects.filter(meter__in=meters).values("meter_id").annotate(ts=Max("ts")).values_list(
@@ -84,12 +91,12 @@ def _site_rows(site: Site, *, now: dt.datetime, silent: str, conflict: str) -> l
                     rows.append(RawRow(len(rows), meter.code, ts.isoformat(), round(register, 3)))
             elif week_ago is not None:
                 value = round(week_ago, 3)
-                if meter.code == conflict and ts == newest and ts.minute == 0:  # (offsets are whole hours)
+                if reject and meter.code == conflict and ts == newest and ts.minute == 0:  # (whole-hour offsets)
                     value = -value if value else -1.0  # the hourly rejected row: a reversed CT
                 rows.append(RawRow(len(rows), meter.code, ts.isoformat(), value))
             ts += step
     faulty = next((m for m in meters if m.code == conflict), None)
-    if faulty is not None and _floor(now, 60) == _floor(now, 15):
+    if offer and faulty is not None and _floor(now, 60) == _floor(now, 15):
         # The hourly conflict: the interval before the last stored one, offered again 5 % higher.
         stored = Reading.objects.filter(meter=faulty, ts__lt=_floor(now, 15) - dt.timedelta(minutes=15)).order_by(
             "-ts").values_list("ts", "value").first()

@@ -105,6 +105,9 @@ def test_the_simulated_gateway_posts_the_current_quarter_hour_with_its_faults_sh
     assert second.rejected == 1
     # The same quarter-hour again is a replay of its batch: nothing new.
     assert demo_gateway_tick(now=later + dt.timedelta(minutes=1), silent="DC-E-IT").batches == 0
+    # The next hour: the conflict still waits for review, so no second one is offered.
+    assert demo_gateway_tick(now=at_one + dt.timedelta(hours=1), silent="DC-E-IT").conflicts == 0
+    assert ReadingConflict.objects.count() == 1
 
     client = Client()
     client.force_login(Enterprise.objects.get(credit_code=DEMO_CODE).memberships.get(user__username="manager").user)
