@@ -86,7 +86,8 @@ class GatewayTokenInline(admin.TabularInline):
     model = GatewayToken
     extra = 0
     fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["prefix", "created_at", "last_used_at"]
+    # Revoked by the action or the gateways page, which also update the MQTT broker; never un-revoked by an edit.
+    readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -189,7 +190,7 @@ class ModbusPointAdmin(TenantScopedAdmin):
 class GatewayTokenAdmin(TenantScopedAdmin):
     list_display = ["prefix", "gateway", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["gateway__site"]
-    readonly_fields = ["prefix", "gateway", "created_at", "last_used_at"]
+    readonly_fields = ["prefix", "gateway", "created_at", "last_used_at", "revoked_at"]  # revoke: the action
     actions = ["revoke"]
     write_role = GATEWAY_MANAGE_ROLE
 
