@@ -11,18 +11,33 @@
   // (Django's zh_Hans formats) does not group.
   var EN = document.documentElement.lang === "en";
   function fmt(v) { return Number(v).toLocaleString(EN ? "en" : "zh-CN", { maximumFractionDigits: 3, useGrouping: EN }); }
+  // A message under the chart (a future day, no readings): said in words, never an empty chart alone.
+  function note(el, text) {
+    var id = el.id ? el.id + "-message" : "", p = id ? document.getElementById(id) : el.nextElementSibling;
+    if (!p || !p.classList.contains("chart-message")) {
+      p = document.createElement("p"); p.className = "chart-message hint"; if (id) { p.id = id; }
+      el.parentNode.insertBefore(p, el.nextSibling);
+    }
+    p.textContent = text || ""; p.hidden = !text;
+  }
   function draw(el, data, kind) {
     var chart = echarts.getInstanceByDom(el) || echarts.init(el);
+    note(el, data.message);
+    // Bars stack only within one unit: a series may name its unit (`stack`), so t, m³ and kWh are never added up.
+    var axes = data.axes || [{ name: data.unit || "" }];
     chart.setOption({
-      title: { text: el.dataset.title || "", textStyle: { fontSize: 13 } },
+      title: { text: data.title || el.dataset.title || "", textStyle: { fontSize: 13 } },
       animation: false, tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : fmt(v); } }, legend: { top: 20, type: "scroll" }, grid: { top: 60, left: 10, right: 20, bottom: 10, containLabel: true },
-      xAxis: { type: "category", data: data.labels }, yAxis: { type: "value", axisLabel: { formatter: fmt } },
+      xAxis: { type: "category", data: data.labels },
+      yAxis: axes.map(function (a) { return { type: "value", name: a.name, axisLabel: { formatter: fmt } }; }),
       series: data.series.map(function (s) {
         if (s.estimated) {  // days holding estimated readings: marked, never drawn as measured
           return { name: s.name, type: "scatter", data: s.data, symbol: "diamond", symbolSize: 10,
                    itemStyle: { color: "#d08700" } };
         }
-        return kind === "stack" ? { name: s.name, type: "bar", stack: "total", data: s.data }
+        if (kind === "bars") { return { name: s.name, type: "bar", data: s.data, yAxisIndex: s.axis || 0 }; }
+        return kind === "stack" ? { name: s.name, type: "bar", stack: s.stack || "total", data: s.data,
+                                    yAxisIndex: s.axis || 0 }
                                 : { name: s.name, type: "line", data: s.data, connectNulls: false,
                                     showSymbol: s.data.length <= 62 };
       })
