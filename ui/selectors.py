@@ -432,3 +432,34 @@ def site_kpi_trend(*, site: Site, metric: str, months: int = 12, today: dt.date 
     return {"labels": labels, "series": series,
             "through": last.through.isoformat() if last is not None and last.through else None,
             "in_progress": [f"{c.period.first:%Y-%m}" for c in covs if c.in_progress]}
+
+
+def target_progress(*, enterprise: Enterprise, user, today: dt.date | None = None) -> dict[int, dict]:
+    """{target id: progress row} of the enterprise's targets visible to `user`, year to date: enterprise targets
+    from `enterprise_kpis_current` (what the overview shows), site targets from `site_kpis` of the site's year to
+    date (what the site page and the site KPI API show). Both rows come from carbon.kpis._targets, the one
+    progress rule."""
+    from carbon.kpis import enterprise_kpis_current
+    from carbon.models import Target
+
+    today = today or timezone.localdate()
+    targets = scope(Target.objects.filter(enterprise=enterprise), user)
+    out: dict[int, dict] = {}
+    if targets.filter(site__isnull=True).exists():
+        for row in enterprise_kpis_current(enterprise=enterprise, today=today)["year"].get("targets", []):
+            out[row["id"]] = row
+    for site in Site.objects.filter(pk__in=targets.filter(site__isnull=False).values("site")):
+        out.update(site_target_progress(site=site, today=today))
+    return out
+
+
+def site_target_progress(*, site: Site, today: dt.date | None = None) -> dict[int, dict]:
+    """{target id: progress row} of a site's targets, year to date (carbon.kpis.site_kpis)."""
+    today = today or timezone.localdate()
+    year = period_coverage(period=Period.year(today.year), today=today).period
+    try:
+        rows = site_kpis(site=site, period=year).get("targets", [])
+    except ApplicationError:  # a year without a coefficient: no progress, never a broken page
+        return {}
+    return {row["id"]: row for row in rows}
+

@@ -92,8 +92,11 @@ def site_page(request, pk: int):
     site = selectors.site_for(request.user, pk)
     day = selectors.latest_day(site=site, user=request.user) or timezone.localdate()
     costs = site_cost_cards_to_date(site=site, today=timezone.localdate())
+    targets = _targets(list(selectors.site_target_progress(site=site).values())) \
+        if Target.objects.filter(site=site).exists() else []
     return render(request, "ui/site.html", _common(request, site.enterprise, site=site, day=day.isoformat(),
-                                                   trend_metrics=selectors.site_trend_metrics(site), costs=costs))
+                                                   trend_metrics=selectors.site_trend_metrics(site), costs=costs,
+                                                   targets=targets, year=timezone.localdate().year))
 
 
 @login_required
@@ -317,8 +320,12 @@ def targets_page(request):
                 return redirect(f"{request.path}?enterprise={enterprise.pk}")
             except ApplicationError as exc:
                 form.add_error(None, exc.detail)
-    targets = scope(Target.objects.filter(enterprise=enterprise), request.user).select_related("site")
-    return render(request, "ui/targets.html", _common(request, enterprise, form=form, targets=targets),
+    targets = list(scope(Target.objects.filter(enterprise=enterprise), request.user).select_related("site"))
+    progress = selectors.target_progress(enterprise=enterprise, user=request.user) if targets else {}
+    for t in targets:
+        t.progress = progress.get(t.pk)
+    return render(request, "ui/targets.html", _common(request, enterprise, form=form, targets=targets,
+                                                      year=timezone.localdate().year),
                   status=400 if request.method == "POST" else 200)
 
 
