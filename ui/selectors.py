@@ -463,3 +463,14 @@ def site_target_progress(*, site: Site, today: dt.date | None = None) -> dict[in
         return {}
     return {row["id"]: row for row in rows}
 
+
+def site_year_kpis(*, site: Site, today: dt.date | None = None) -> dict:
+    """The site's KPI answer of the year to date with its targets' progress (carbon.kpis.site_kpis, as the site KPI
+    API gives it); empty when the year cannot be computed (a coefficient missing)."""
+    today = today or timezone.localdate()
+    year = period_coverage(period=Period.year(today.year), today=today).period
+    try:
+        return site_kpis(site=site, period=year)
+    except ApplicationError:
+        return {}
+

@@ -45,11 +45,46 @@
     el.dataset.points = String(data.series.filter(function (s) { return !s.estimated; }).reduce(function (n, s) {
       return n + s.data.filter(function (v) { return v !== null; }).length; }, 0));
   }
-  function load(el, url) { return getJSON(url).then(function (d) { draw(el, d, el.dataset.chart); }); }
+  // CSV / XLSX links of what a chart or a page shows (?export=, energy_platform.tables).
+  function withExport(url, fmt) {
+    var u = new URL(url, window.location.href); u.searchParams.set("export", fmt); return u.pathname + u.search;
+  }
+  function exportLinks(p, label, url) {
+    p.replaceChildren(document.createTextNode(label + " "));
+    ["csv", "xlsx"].forEach(function (fmt, i) {
+      if (i) { p.appendChild(document.createTextNode(" · ")); }
+      var a = document.createElement("a"); a.href = withExport(url, fmt); a.textContent = fmt.toUpperCase();
+      a.setAttribute("download", ""); a.dataset.export = fmt; p.appendChild(a);
+    });
+  }
+  function chartExports(el, url) {
+    var main = document.querySelector("main");
+    if (!main || !main.dataset.lChartExport) { return; }
+    var p = el.previousElementSibling && el.previousElementSibling.classList.contains("chart-exports")
+      ? el.previousElementSibling : null;
+    if (!p) { p = document.createElement("p"); p.className = "chart-exports exports hint"; el.parentNode.insertBefore(p, el); }
+    exportLinks(p, main.dataset.lChartExport, url);
+  }
+  function load(el, url) {
+    chartExports(el, url);
+    return getJSON(url).then(function (d) { draw(el, d, el.dataset.chart); });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-chart][data-url]").forEach(function (el) {
       if (el.id !== "load-chart") { load(el, el.dataset.url); }
     });
+    document.querySelectorAll("[data-chart][data-chart-json]").forEach(function (el) {
+      var src = document.getElementById(el.dataset.chartJson);
+      if (src) { draw(el, JSON.parse(src.textContent), el.dataset.chart); }
+    });
+    // Every page that shows a table offers its tables as CSV and XLSX (unless it has its own links).
+    var main = document.querySelector("main");
+    if (main && main.dataset.lExport && main.querySelector("table") && !main.querySelector(".exports:not(.chart-exports)")) {
+      var bar = document.createElement("p"); bar.className = "exports page-exports hint"; bar.id = "page-exports";
+      exportLinks(bar, main.dataset.lExport, window.location.pathname + window.location.search);
+      var h1 = main.querySelector("h1");
+      if (h1) { h1.insertAdjacentElement("afterend", bar); } else { main.prepend(bar); }
+    }
     var lc = document.getElementById("load-chart");
     if (lc) {
       var day = document.getElementById("load-day"), days = document.getElementById("load-days");
@@ -68,7 +103,7 @@
       b.addEventListener("click", function () { mc.dataset.title = b.dataset.title; load(mc, b.dataset.meterChart); });
     });
     var sk = document.getElementById("site-kpis");
-    if (sk) {
+    if (sk && sk.dataset.url) {
       var now = new Date(), period = String(now.getFullYear());
       getJSON(sk.dataset.url + "?period=" + period).then(function (k) {
         var rows = [[sk.dataset.lEnergy, k.energy_tce], [sk.dataset.lScope1, k.scope1_tco2],
