@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
 
 from accounts.tenancy import scope
@@ -31,9 +32,11 @@ def _subjects(request, enterprise) -> list[tuple[str, list[tuple[str, str]]]]:
         "site").order_by("site__code", "code")
     return [
         (_("Enterprise"), [(f"enterprise:{enterprise.pk}", enterprise.name)]),
-        (_("Sites"), [(f"site:{s.pk}", f"{s.code} {s.name}") for s in sites]),
-        (_("Production units"), [(f"unit:{u.pk}", f"{u.site.code} / {u.code} {u.name}") for u in units]),
-        (_("Meters"), [(f"meter:{m.pk}", f"{m.site.code} / {m.code} {m.name} ({m.unit})") for m in meters]),
+        (pgettext("compare picker", "Sites"), [(f"site:{s.pk}", f"{s.code} {s.name}") for s in sites]),
+        (pgettext("compare picker", "Production units"),
+         [(f"unit:{u.pk}", f"{u.site.code} / {u.code} {u.name}") for u in units]),
+        (pgettext("compare picker", "Meters"),
+         [(f"meter:{m.pk}", f"{m.site.code} / {m.code} {m.name} ({m.unit})") for m in meters]),
     ]
 
 

@@ -25,8 +25,11 @@
     note(el, data.message);
     // Bars stack only within one unit: a series may name its unit (`stack`), so t, m³ and kWh are never added up.
     var axes = data.axes || [{ name: data.unit || "" }];
+    var caption = [el.dataset.title, data.title].filter(Boolean).join(" · ");
+    el.dataset.caption = caption;  // the title drawn on the canvas, readable by tests and assistive tools
+    el.setAttribute("aria-label", caption);
     chart.setOption({
-      title: { text: [el.dataset.title, data.title].filter(Boolean).join(" · "), textStyle: { fontSize: 13 } },
+      title: { text: caption, textStyle: { fontSize: 13 } },
       animation: false, tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : fmt(v); } }, legend: { top: 20, type: "scroll" }, grid: { top: 60, left: 10, right: 20, bottom: 10, containLabel: true },
       xAxis: { type: "category", data: data.labels },
       yAxis: axes.map(function (a) { return { type: "value", name: a.name, axisLabel: { formatter: fmt } }; }),
