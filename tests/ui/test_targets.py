@@ -135,3 +135,29 @@ def test_site_target_progress_is_on_the_site_page_as_the_site_kpis_compute_it(cl
     assert f'<td class="n" data-progress="{rm1.pk}">84.7%</td>' in html
     api = site_kpis(site=tenants["site_a"], period=Period.year(2025))["targets"]
     assert [t["progress_pct"] for t in api] == [Decimal("84.7")]
+
+
+def test_a_data_centres_pue_target_shows_progress_on_its_page_and_the_targets_page(client, tenants, monkeypatch):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.factories import MeterFactory, SiteFactory
+    from tests.insights.conftest import post_month
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2025, 7, 3))
+    dc = SiteFactory(enterprise=tenants["a"], code="DC1", kind="data_center")
+    since = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
+    MeterFactory(site=dc, code="FAC", role="facility_total", interval_minutes=43200, active_from=since)
+    fac = dc.meters.get(code="FAC")
+    MeterFactory(site=dc, code="IT", role="it_load", parent=fac, level="sub_unit", interval_minutes=43200,
+                 active_from=since)
+    post_month(dc, "2025-03", {"FAC": 150_000, "IT": 100_000})
+    target = Target.objects.create(enterprise=tenants["a"], site=dc, indicator="pue", baseline_year=2024,
+                                   baseline_value=Decimal("1.8"), target_year=2026, reduction_pct=Decimal("10"))
+    # PUE 2025 to date = facility / IT = 150,000 / 100,000 = 1.5; goal = 1.8 × (1 − 10 %) = 1.62;
+    # progress = (1.8 − 1.5) / (1.8 − 1.62) × 100 = 0.3 / 0.18 × 100 = 166.67 → 166.7 %.
+    client.force_login(tenants["viewer_a"])
+    cell = f'<td class="n" data-progress="{target.pk}">166.7%</td>'
+    assert cell in client.get(f"/sites/{dc.pk}/").content.decode()
+    assert cell in client.get("/targets/").content.decode()
