@@ -25,6 +25,7 @@ from meters.models import Meter
 from plants.models import EconomicData, Enterprise, ProductionData, ProductionUnit, Site
 from plants.services import monthly_data_import
 
+from .compare import AGAINST, compare
 from .kpis import enterprise_kpis, meter_kpis, site_kpis, unit_kpis
 from .ledger import closed_months_flag, ledger_reverse, ledger_verify, period_close, period_restate
 from .models import AccountingPeriod, ConversionMethod, LedgerEntry, MeasuredFuelProperty, Target, target_years_check
@@ -89,6 +90,81 @@ class MeterKpisApi(APIView):
                                   pk=pk)
         period = Period.parse(request.query_params.get("period", ""))
         return Response(meter_kpis(meter=meter, period=period, method=_method(request)))
+
+
+AGAINST_PARAM = OpenApiParameter("against", str, required=False, enum=list(AGAINST),
+                                 description="yoy (同比, default): the same span a year earlier; previous (环比): the "
+                                             "period just before, of the same length; custom: the period `other`")
+OTHER_PARAM = OpenApiParameter("other", str, required=False, description="with against=custom: 2024-11, 2024-Q3 "
+                                                                         "or 2024")
+_comparison = inline_serializer("Comparison", {"a": serializers.DictField(), "b": serializers.DictField(),
+                                               "rows": serializers.ListField(child=serializers.DictField())})
+
+
+class _CompareApi(APIView):
+    """Two periods of one object side by side (carbon.compare): each side is the KPI answer of its period."""
+
+    scope = ""
+
+    def subject(self, request, pk: int):
+        raise NotImplementedError
+
+    def get(self, request, pk: int):
+        obj = self.subject(request, pk)
+        period = Period.parse(request.query_params.get("period", ""))
+        return Response(compare(scope=self.scope, obj=obj, period=period,
+                                against=request.query_params.get("against", "yoy"),
+                                other=request.query_params.get("other"), method=_method(request)))
+
+
+class EnterpriseCompareApi(_CompareApi):
+    scope = "enterprise"
+
+    def subject(self, request, pk: int):
+        return get_object_or_404(tenancy.visible_enterprises(request.user), pk=pk)
+
+    @extend_schema(parameters=[PERIOD_PARAM, AGAINST_PARAM, OTHER_PARAM, METHOD_PARAM], responses=_comparison,
+                   tags=["kpis"], summary="An enterprise's figures of two periods side by side (同比, 环比, custom)")
+    def get(self, request, pk: int):
+        return super().get(request, pk)
+
+
+class SiteCompareApi(_CompareApi):
+    scope = "site"
+
+    def subject(self, request, pk: int):
+        return site_for(request.user, pk)
+
+    @extend_schema(parameters=[PERIOD_PARAM, AGAINST_PARAM, OTHER_PARAM, METHOD_PARAM], responses=_comparison,
+                   tags=["kpis"], summary="A site's figures of two periods side by side (同比, 环比, custom)")
+    def get(self, request, pk: int):
+        return super().get(request, pk)
+
+
+class UnitCompareApi(_CompareApi):
+    scope = "unit"
+
+    def subject(self, request, pk: int):
+        return get_object_or_404(tenancy.scope(ProductionUnit.objects.select_related("site__enterprise"),
+                                               request.user), pk=pk)
+
+    @extend_schema(parameters=[PERIOD_PARAM, AGAINST_PARAM, OTHER_PARAM, METHOD_PARAM], responses=_comparison,
+                   tags=["kpis"], summary="A production unit's figures of two periods side by side")
+    def get(self, request, pk: int):
+        return super().get(request, pk)
+
+
+class MeterCompareApi(_CompareApi):
+    scope = "meter"
+
+    def subject(self, request, pk: int):
+        return get_object_or_404(tenancy.scope(Meter.objects.select_related("site__enterprise"), request.user),
+                                 pk=pk)
+
+    @extend_schema(parameters=[PERIOD_PARAM, AGAINST_PARAM, OTHER_PARAM, METHOD_PARAM], responses=_comparison,
+                   tags=["kpis"], summary="A meter's quantity of two periods side by side")
+    def get(self, request, pk: int):
+        return super().get(request, pk)
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):

@@ -155,13 +155,19 @@ class MonthlyWeatherViewSet(TenantScopedViewSet):
 
 class EnergyBaselineSerializer(serializers.ModelSerializer):
     site_code = serializers.CharField(source="site.code", read_only=True)
+    adequacy = serializers.SerializerMethodField(
+        help_text="Adequacy checks (R², CV(RMSE), NMBE, months) and `usable`: savings may be computed against the "
+                  "baseline only when every check passes (insights.baselines.adequacy).")
 
     class Meta:
         model = EnergyBaseline
         fields = ["id", "site", "site_code", "name", "measure", "start_month", "months", "variables", "coefficients",
                   "std_errors", "r_squared", "cv_rmse_pct", "nmbe_pct", "n_observations", "observations", "active",
-                  "supersedes", "reason", "created_by", "created_at"]
+                  "adequacy", "supersedes", "reason", "created_by", "created_at"]
         read_only_fields = fields
+
+    def get_adequacy(self, obj) -> dict:
+        return baseline_calc.adequacy(obj)
 
 
 class BaselineCreateSerializer(ScopedSiteSerializer):

@@ -123,6 +123,41 @@ def quality(baseline: EnergyBaseline) -> list[dict]:
             for c in QualityCriterion.objects.all()]
 
 
+#: The least R² of a baseline regression with relevant variables: 0.75, the threshold of ASHRAE Guideline 14-2014
+#: "Measurement of Energy, Demand, and Water Savings" practice as stated in Bonneville Power Administration,
+#: "Regression for M&V: Reference Guide" (2012, §5.1.1 R-squared), and the IPMVP (EVO, "IPMVP Core Concepts"
+#: 2016, Appendix B) treatment of R² as the test that the variables explain the energy use. Not in DOMAIN.md, so
+#: shown as provisional ([check]) next to its source.
+R2_MIN = 0.75
+R2_SOURCE = ("ASHRAE Guideline 14-2014; BPA Regression for M&V: Reference Guide (2012) §5.1.1; "
+             "IPMVP Core Concepts (EVO 10000-1:2016) Appendix B")
+#: The least number of monthly observations: a full year, so that every season is in the model (ASHRAE Guideline 14
+#: and ISO 50006 baseline period of 12 months, DOMAIN.md §7).
+N_MIN = 12
+N_SOURCE = "ISO 50006:2014; ASHRAE Guideline 14-2014 (a 12-month baseline period)"
+
+
+def adequacy(baseline: EnergyBaseline) -> dict:
+    """Whether a fitted baseline may be used to compute savings: every adequacy check passes. The checks: R² ≥
+    R2_MIN when the model has relevant variables (a model of the mean explains nothing, R² does not apply), the
+    CV(RMSE) and NMBE criteria (data rows, `quality`), and at least N_MIN months. A baseline that fails any check is
+    shown as not usable, never as active with every check passed."""
+    checks = []
+    if baseline.variables:
+        checks.append({"statistic": "r_squared", "label": "R²", "value": baseline.r_squared, "limit": R2_MIN,
+                       "comparison": ">=", "passes": baseline.r_squared >= R2_MIN, "source": R2_SOURCE,
+                       "provisional": True})
+    checks += [{"statistic": q["statistic"], "label": q["label"], "value": q["value_pct"], "limit": q["limit_pct"],
+                "comparison": "abs<=", "passes": q["passes"], "source": q["source"], "provisional": q["provisional"]}
+               for q in quality(baseline)]
+    checks.append({"statistic": "n", "label": "n", "value": baseline.n_observations, "limit": N_MIN,
+                   "comparison": ">=", "passes": baseline.n_observations >= N_MIN, "source": N_SOURCE,
+                   "provisional": False})
+    usable = all(c["passes"] for c in checks)
+    return {"usable": usable, "active": baseline.active and usable, "checks": checks,
+            "failed": [c["statistic"] for c in checks if not c["passes"]]}
+
+
 def last_complete_month(site: Site) -> dt.date:
     """The first day of the month before the current local month (reporting uses complete months)."""
     import zoneinfo
@@ -186,6 +221,7 @@ def _measured(baseline: EnergyBaseline | None, months: list[dt.date], expected_p
     report = baseline_report(baseline=baseline, months=months, method=method)
     n = report["months_counted"]
     out = {"baseline": baseline.pk, "baseline_name": baseline.name, "unit": report["unit"], "months_counted": n,
+           "baseline_usable": adequacy(baseline)["usable"],
            "measured_savings": report["savings"], "improvement_pct": report["improvement_pct"],
            "annualised_savings": report["savings"] * 12 / n if n else None,
            "expected_to_date": None, "realisation_pct": None}

@@ -158,7 +158,7 @@ def baselines_page(request):
     if chosen is not None:
         months = [m for m in Period.parse(text).months() if m <= last]
         report = calc.baseline_report(baseline=chosen, months=months)
-        quality = calc.quality(chosen)
+        quality = calc.adequacy(chosen)
     projects = [{"project": p, "assessment": calc.project_assessment(project=p)}
                 for p in scope(SavingsProject.objects.filter(site=site), request.user).order_by("commissioned_on")]
     weather = MonthlyWeather.objects.filter(site=site).order_by("-month")[:12]
@@ -174,6 +174,7 @@ def baselines_page(request):
                  "split": len(chosen.observations)}
     return render(request, "insights/baselines.html", _context(
         request, enterprise, site=site, sites=_sites(request, enterprise), form=form, editable=editable,
-        baselines=all_baselines, baseline=chosen, report=report, quality=quality, period=text, projects=projects,
+        baselines=[(b, calc.adequacy(b)) for b in all_baselines],
+        baseline=chosen, report=report, quality=quality, period=text, projects=projects,
         weather=weather, chart=chart, page="baselines",
         unit=calc.MEASURE_UNITS[chosen.measure] if chosen else ""))

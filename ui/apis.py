@@ -25,7 +25,7 @@ SERIES = {"type": "object", "properties": {"labels": {"type": "array", "items": 
 class SiteMonthlyApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="Monthly quantity of a site's top-level meters by carrier (month rollups)",
+    @extend_schema(summary="Monthly energy of a site by carrier in tce, the last 12 months (carbon.kpis.site_kpis)",
                    responses={200: SERIES}, tags=["ui"], exclude=True)
     def get(self, request, pk: int):
         site = selectors.site_for(request.user, pk)
@@ -35,8 +35,9 @@ class SiteMonthlyApi(APIView):
 class SiteLoadApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="15-minute electricity load of a site's main meters for a day or a week (from readings: "
-                           "interval quantities, or register deltas x multiplier); slots without data are null",
+    @extend_schema(summary="15-minute electricity load of a site's main meters for a day or the Monday-Sunday week "
+                           "containing the day (from readings: interval quantities, or register deltas x multiplier); "
+                           "slots without data are null; a day after today answers a message",
                    parameters=[OpenApiParameter("day", OpenApiTypes.DATE), OpenApiParameter("days", int,
                                                                                            enum=[1, 7])],
                    responses={200: SERIES}, tags=["ui"], exclude=True)

@@ -6,18 +6,18 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.tenancy import has_role, scope, visible_enterprises
-from carbon.closed import closed_month_cores
 from carbon.energy import lookup_memo, meter_quantities_multi
 from carbon.kpis import KPI_METERS, site_kpis
-from carbon.models import AccountingPeriod, ConversionMethod
+from carbon.models import AccountingPeriod
 from carbon.periods import Period, month_add, period_coverage
+from energy_platform.errors import ApplicationError
 from meters.models import Carrier, ImportJob, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
 from meters.units import finite_rollups_q, plausible_readings_q, usable_meters_q
 from plants.models import Enterprise, Product, Site
@@ -177,39 +177,39 @@ def models_f(name: str):
     return F(name)
 
 
-def monthly_by_carrier(*, site: Site, user, months: int = 12) -> dict:
-    """Monthly quantities of the site's top-level meters by carrier, from month rollups."""
-    meters = scope(Meter.objects.filter(usable_meters_q(), site=site, parent__isnull=True), user)
-    since = timezone.now() - dt.timedelta(days=31 * months)
-    rows = (MeterRollup.objects.filter(finite_rollups_q(), meter__in=meters, granularity=MeterRollup.Granularity.MONTH,
-                                       bucket_start__gte=since)
-            .values("bucket_start", "meter__carrier", "meter__unit").annotate(q=Sum("quantity"))
-            .order_by("bucket_start"))
-    tz = site.timezone
-    labels: list[str] = []
-    series: dict[str, dict] = {}
-    for r in rows:
-        label = timezone.localtime(r["bucket_start"], timezone=_zone(tz)).strftime("%Y-%m")
-        if label not in labels:
-            labels.append(label)
-        key = f'{_carrier_label(r["meter__carrier"])} ({r["meter__unit"]})'
-        series.setdefault(key, {})[label] = r["q"]
-    # A closed month shows its closed figures (energy by carrier as recorded at close, `ClosingSnapshot`), not the
-    # rollups, which late readings may have changed since; flagged in `closed`.
-    first = timezone.localtime(since, timezone=_zone(tz)).date().replace(day=1)
-    window = [month_add(first, i) for i in range(months + 2)]
-    frozen = closed_month_cores(site=site, months=window, method=ConversionMethod.EQUIVALENT)
-    closed: list[str] = []
-    for month in sorted(frozen):
-        label = f"{month:%Y-%m}"
-        closed.append(label)
-        if label not in labels:
-            labels.append(label)
-        for c in frozen[month]["energy"]["by_carrier"]:
-            series.setdefault(f'{_carrier_label(c["carrier"])} ({c["unit"]})', {})[label] = c["quantity"]
-    labels.sort()
-    return {"labels": labels, "closed": closed,
-            "series": [{"name": k, "data": [v.get(lb) for lb in labels]} for k, v in sorted(series.items())]}
+def monthly_by_carrier(*, site: Site, user=None, months: int = 12, today: dt.date | None = None) -> dict:
+    """Monthly energy of the site by carrier in tce (the KPIs' figures: carbon.kpis.site_kpis per month, closed
+    months as recorded at close, the current month to date). Quantities in t, m³ and kWh are never stacked in one
+    bar: each carrier is converted to tce with the coefficient the KPIs use, and the carrier's own quantity and unit
+    travel with the series (`quantities`, `unit`) for the tooltip and the table."""
+    today = today or timezone.localdate(timezone=_zone(site.timezone))
+    first = month_add(today.replace(day=1), -(months - 1))
+    covs = [period_coverage(period=Period.month(d.year, d.month), today=today)
+            for d in (month_add(first, i) for i in range(months))]
+    periods = [c.period for c in covs]
+    rows: list[dict | None] = []
+    with lookup_memo():
+        quantities = meter_quantities_multi(site=site, periods=periods, meter_filter=KPI_METERS)
+        for p in periods:
+            try:
+                rows.append(site_kpis(site=site, period=p, with_yoy=False, quantities=quantities))
+            except ApplicationError:  # a month without a coefficient: no bar, never a broken chart
+                rows.append(None)
+    labels = [f"{p.first:%Y-%m}" for p in periods]
+    tce: dict[str, dict[str, float]] = {}
+    qty: dict[str, dict[str, tuple[float, str]]] = {}
+    for label, r in zip(labels, rows, strict=True):
+        for c in (r or {}).get("energy_by_carrier", []):
+            name = _carrier_label(c["carrier"])
+            tce.setdefault(name, {})[label] = _f(c["tce"])
+            qty.setdefault(name, {})[label] = (_f(c["quantity"]), c["unit"])
+    closed = [lb for lb, r in zip(labels, rows, strict=True) if r and r["period_status"]["closed"]]
+    return {"labels": labels, "closed": closed, "unit": "tce", "axes": [{"name": "tce"}],
+            "title": _("Energy by carrier (tce)"),
+            "series": [{"name": k, "stack": "tce", "unit": "tce", "data": [v.get(lb) for lb in labels],
+                        "quantities": [qty[k].get(lb, (None, ""))[0] for lb in labels],
+                        "quantity_unit": next(iter(qty[k].values()))[1]}
+                       for k, v in sorted(tce.items())]}
 
 
 def _carrier_label(code: str) -> str:
@@ -236,8 +236,19 @@ def load_curve(*, site: Site, user, day: dt.date, days: int) -> dict:
     from meters.models import Reading
 
     tz = _zone(site.timezone)
-    start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
+    today = timezone.localdate(timezone=tz)
+    first_day = load_curve_first_day(day=day, days=days)
+    start = dt.datetime.combine(first_day, dt.time(), tzinfo=tz)
     end = start + dt.timedelta(days=days)
+    last_day = first_day + dt.timedelta(days=days - 1)
+    span = {"first_day": first_day.isoformat(), "last_day": last_day.isoformat(),
+            "title": (_("Week %(first)s – %(last)s (Monday to Sunday)") if days == 7 else _("Day %(first)s")) % {
+                "first": first_day.isoformat(), "last": last_day.isoformat()}}
+    if first_day > today:
+        # Nothing can have been measured yet: say so instead of drawing an empty chart.
+        return {"labels": [], "series": [], **span, "future": True,
+                "message": _("%(day)s is in the future: no readings yet. Choose a day up to %(today)s.") % {
+                    "day": day.isoformat(), "today": today.isoformat()}}
     meters = {m.pk: m for m in scope(Meter.objects.filter(usable_meters_q(), site=site, parent__isnull=True,
                                                           carrier="electricity"), user)}
     slots: dict[int, float] = {}
@@ -272,7 +283,16 @@ def load_curve(*, site: Site, user, day: dt.date, days: int) -> dict:
     if estimated:
         series.append({"name": _("estimated"), "estimated": True,
                        "data": [slots.get(k) if k in estimated else None for k in range(days * 96)]})
-    return {"labels": labels, "series": series}
+    out = {"labels": labels, "series": series, **span}
+    if all(v is None for v in data):
+        out["message"] = _("No readings of the main electricity meters in this period.")
+    return out
+
+
+def load_curve_first_day(*, day: dt.date, days: int) -> dt.date:
+    """The first day a load curve shows: the day itself, or for a week the Monday of the (ISO, Monday-to-Sunday)
+    week containing it, so that the week view shows the chosen week and not the seven days after the date."""
+    return day - dt.timedelta(days=day.weekday()) if days == 7 else day
 
 
 def meter_series(*, meter: Meter, days: int = 60) -> dict:
@@ -412,3 +432,45 @@ def site_kpi_trend(*, site: Site, metric: str, months: int = 12, today: dt.date 
     return {"labels": labels, "series": series,
             "through": last.through.isoformat() if last is not None and last.through else None,
             "in_progress": [f"{c.period.first:%Y-%m}" for c in covs if c.in_progress]}
+
+
+def target_progress(*, enterprise: Enterprise, user, today: dt.date | None = None) -> dict[int, dict]:
+    """{target id: progress row} of the enterprise's targets visible to `user`, year to date: enterprise targets
+    from `enterprise_kpis_current` (what the overview shows), site targets from `site_kpis` of the site's year to
+    date (what the site page and the site KPI API show). Both rows come from carbon.kpis._targets, the one
+    progress rule."""
+    from carbon.kpis import enterprise_kpis_current
+    from carbon.models import Target
+
+    today = today or timezone.localdate()
+    targets = scope(Target.objects.filter(enterprise=enterprise), user)
+    out: dict[int, dict] = {}
+    if targets.filter(site__isnull=True).exists():
+        for row in enterprise_kpis_current(enterprise=enterprise, today=today)["year"].get("targets", []):
+            out[row["id"]] = row
+    for site in Site.objects.filter(pk__in=targets.filter(site__isnull=False).values("site")):
+        out.update(site_target_progress(site=site, today=today))
+    return out
+
+
+def site_target_progress(*, site: Site, today: dt.date | None = None) -> dict[int, dict]:
+    """{target id: progress row} of a site's targets, year to date (carbon.kpis.site_kpis)."""
+    today = today or timezone.localdate()
+    year = period_coverage(period=Period.year(today.year), today=today).period
+    try:
+        rows = site_kpis(site=site, period=year).get("targets", [])
+    except ApplicationError:  # a year without a coefficient: no progress, never a broken page
+        return {}
+    return {row["id"]: row for row in rows}
+
+
+def site_year_kpis(*, site: Site, today: dt.date | None = None) -> dict:
+    """The site's KPI answer of the year to date with its targets' progress (carbon.kpis.site_kpis, as the site KPI
+    API gives it); empty when the year cannot be computed (a coefficient missing)."""
+    today = today or timezone.localdate()
+    year = period_coverage(period=Period.year(today.year), today=today).period
+    try:
+        return site_kpis(site=site, period=year)
+    except ApplicationError:
+        return {}
+

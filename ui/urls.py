@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import apis, views, views_audit, views_gateways
+from . import apis, views, views_audit, views_compare, views_gateways
 
 urlpatterns = [
     path("", views.overview, name="ui-overview"),
@@ -18,6 +18,7 @@ urlpatterns = [
     path("targets/", views.targets_page, name="ui-targets"),
     path("targets/<int:pk>/", views.target_edit, name="ui-target-edit"),
     path("reports/", views.reports_page, name="ui-reports"),
+    path("compare/", views_compare.compare_page, name="ui-compare"),
     path("audit/", views_audit.audit_page, name="ui-audit"),
     path("gateways/", views_gateways.gateways_page, name="ui-gateways"),
     path("api/v1/ui/sites/<int:pk>/monthly/", apis.SiteMonthlyApi.as_view(), name="api-site-monthly"),

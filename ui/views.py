@@ -92,8 +92,33 @@ def site_page(request, pk: int):
     site = selectors.site_for(request.user, pk)
     day = selectors.latest_day(site=site, user=request.user) or timezone.localdate()
     costs = site_cost_cards_to_date(site=site, today=timezone.localdate())
+    kpis = selectors.site_year_kpis(site=site)
     return render(request, "ui/site.html", _common(request, site.enterprise, site=site, day=day.isoformat(),
-                                                   trend_metrics=selectors.site_trend_metrics(site), costs=costs))
+                                                   trend_metrics=selectors.site_trend_metrics(site), costs=costs,
+                                                   targets=_targets(kpis.get("targets", [])),
+                                                   kpi_rows=_site_kpi_rows(kpis), year=timezone.localdate().year))
+
+
+def _site_kpi_rows(kpis: dict) -> list[dict]:
+    """The site's year-to-date KPIs as table rows (label, value rounded once, unit), as the site KPI API gives them."""
+    from energy_platform.numbers import kind_of_unit, present_in
+
+    rows = [(_("Energy consumption"), kpis.get("energy_tce")), (_("Scope 1 emissions"), kpis.get("scope1_tco2")),
+            (_("Scope 2 emissions"), kpis.get("scope2_tco2")), (_("Total emissions"), kpis.get("total_tco2"))]
+    if "pue" in kpis:
+        rows.append((_("PUE"), kpis["pue"]))
+    if "energy_per_base_station_kwh" in kpis:
+        rows.append((_("Energy per base station"), kpis["energy_per_base_station_kwh"]))
+    rows += [(f'{_("Energy per unit of product")} {p.get("name") or p["product"]}', p["energy_per_unit"])
+             for p in kpis.get("per_product", [])]
+    out = []
+    for label, v in rows:
+        v = v or {}
+        unit = v.get("unit") or ""
+        out.append({"label": label, "value": present_in(v.get("value"), unit),
+                    "fmt": f'{PLACES[kind_of_unit(unit)]}g',
+                    "unit": "" if unit == "ratio" else unit.replace("CO2", "CO₂").replace("10^4", "10⁴")})
+    return out
 
 
 @login_required
@@ -317,8 +342,12 @@ def targets_page(request):
                 return redirect(f"{request.path}?enterprise={enterprise.pk}")
             except ApplicationError as exc:
                 form.add_error(None, exc.detail)
-    targets = scope(Target.objects.filter(enterprise=enterprise), request.user).select_related("site")
-    return render(request, "ui/targets.html", _common(request, enterprise, form=form, targets=targets),
+    targets = list(scope(Target.objects.filter(enterprise=enterprise), request.user).select_related("site"))
+    progress = selectors.target_progress(enterprise=enterprise, user=request.user) if targets else {}
+    for t in targets:
+        t.progress = progress.get(t.pk)
+    return render(request, "ui/targets.html", _common(request, enterprise, form=form, targets=targets,
+                                                      year=timezone.localdate().year),
                   status=400 if request.method == "POST" else 200)
 
 

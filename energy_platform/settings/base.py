@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # ?export=csv|xlsx on a page or chart endpoint: the file of the tables or the series it shows.
+    "energy_platform.tables.TableExportMiddleware",
     "energy_platform.middleware.ApplicationErrorMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes requires: turns a locked-out login into its lockout response.

@@ -200,3 +200,45 @@ def test_a_project_takes_a_baseline_of_its_own_site_and_measure(plant, tenants):
     with pytest.raises(ValidationError) as exc:
         project.full_clean()
     assert "kWh" not in str(exc.value) and set(exc.value.message_dict) == {"baseline", "emissions_baseline"}
+
+
+@pytest.fixture
+def flat_plant(tenants):
+    """A site whose energy the variables do not explain: E = 10,000 + 100·e kWh with the residual pattern e above,
+    orthogonal to 1, output x and HDD."""
+    site = SiteFactory(enterprise=tenants["a"], code="FLAT")
+    product = ProductFactory(site=site, code="STEEL", unit="t")
+    monthly_meter(site, "E")
+    for m, x, h, e in zip(range(1, 13), X, HDD, E, strict=True):
+        post_month(site, f"2024-{m:02d}", {"E": 10_000 + 100 * e})
+        first = dt.date(2024, m, 1)
+        ProductionDataFactory(product=product, month=first, quantity=x)
+        MonthlyWeather.objects.create(site=site, month=first, hdd=h, cdd=0, source="test")
+    return site
+
+
+def test_a_baseline_whose_variables_explain_nothing_is_not_usable_although_cv_and_nmbe_pass(flat_plant, tenants,
+                                                                                             client):
+    b = _fit(flat_plant, tenants["manager_a"])
+    # e ⟂ 1, x, HDD, so least squares gives E = 10,000 + 0·x + 0·HDD with residuals 100·e:
+    # R² = 1 − SSE/SST = 1 − 120,000/120,000 = 0 (below 0.75, ASHRAE Guideline 14 / BPA §5.1.1)
+    # CV(RMSE) = √(120,000 / (12 − 3)) / 10,000 × 100 = 115.470 / 100 = 1.1547 % (≤ 15 %: passes)
+    # NMBE = 0 (passes); n = 12 (passes). Today's code showed this baseline 生效 with every check 通过.
+    assert b.r_squared == pytest.approx(0, abs=1e-9)
+    assert b.cv_rmse_pct == pytest.approx(1.154701, abs=1e-6)
+    result = calc.adequacy(b)
+    assert result["usable"] is False and result["active"] is False
+    assert result["failed"] == ["r_squared"]
+    client.force_login(tenants["manager_a"])
+    html = client.get(f"/insights/baselines/?site={flat_plant.pk}").content.decode()
+    assert 'id="baseline-status"' in html and "不可用" in html
+    assert '<td id="check-r_squared"><span class="bad">' in html
+    assert ", 生效)" not in html
+
+
+def test_a_baseline_that_explains_the_energy_is_usable(plant, tenants):
+    b = _fit(plant, tenants["manager_a"])
+    # R² = 0.9986769 ≥ 0.75, CV(RMSE) 0.741 % ≤ 15 %, NMBE 0 %, n = 12 (hand-worked in the test above)
+    result = calc.adequacy(b)
+    assert result["usable"] is True and result["active"] is True and result["failed"] == []
+    assert [c["statistic"] for c in result["checks"]] == ["r_squared", "cv_rmse", "nmbe", "n"]

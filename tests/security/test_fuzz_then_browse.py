@@ -146,7 +146,10 @@ def test_fuzzed_writes_leave_every_page_report_and_export_working(fuzz_world, te
     pages.append("/gateways/")  # the fuzzed gateways, their batches and rejected rows
     for site in sites:
         pages += [f"/sites/{site.pk}/", f"/sites/{site.pk}/meters/", f"/insights/benchmark/?site={site.pk}",
-                  f"/insights/energy-flow/?site={site.pk}", f"/insights/baselines/?site={site.pk}"]
+                  f"/insights/energy-flow/?site={site.pk}", f"/insights/baselines/?site={site.pk}",
+                  f"/compare/?subject=site:{site.pk}&period=2025-03&against=previous",
+                  f"/compare/?subject=site:{site.pk}&period=2025&against=yoy&export=xlsx",
+                  f"/sites/{site.pk}/?export=csv"]
     pages += [f"/targets/{pk}/" for pk in enterprise.targets.values_list("pk", flat=True)]
     for page in pages:
         _get(ui, page)

@@ -107,13 +107,63 @@ def test_load_curve_rejects_bad_range(client, seeded):
 
 def test_load_curve_week_has_672_quarter_hours_from_readings(client, seeded):
     _login(client, seeded["viewer_a"])
-    day = timezone.localdate().replace(day=1).isoformat()
-    data = client.get(f"/api/v1/ui/sites/{seeded['site_a'].pk}/load/?day={day}&days=7").json()
+    first = timezone.localdate().replace(day=1)
+    data = client.get(f"/api/v1/ui/sites/{seeded['site_a'].pk}/load/?day={first.isoformat()}&days=7").json()
     assert len(data["labels"]) == 672
     values = data["series"][0]["data"]
-    # Only the main (top-level) meter counts: 192 quarter-hours of 100 kWh (the child SUB1 is not added).
-    assert values[:192] == [pytest.approx(100.0)] * 192
-    assert values[192:] == [None] * 480
+    # The week Monday–Sunday containing the 1st: the readings start weekday(1st) × 96 quarter-hours into it.
+    # Only the main (top-level) meter counts: 192 quarter-hours of 100 kWh (the child SUB1 is not added); the two
+    # days may run past Sunday, so only those inside the week are drawn.
+    k = first.weekday() * 96
+    inside = min(192, 672 - k)
+    assert values[:k] == [None] * k
+    assert values[k:k + inside] == [pytest.approx(100.0)] * inside
+    assert values[k + inside:] == [None] * (672 - k - inside)
+
+
+def test_week_view_shows_the_monday_to_sunday_week_containing_the_chosen_day(client, tenants):
+    # 2026-03-04 is a Wednesday: its week is Monday 2026-03-02 to Sunday 2026-03-08. One reading of 40 kWh at
+    # Monday 2026-03-02 00:00 (+08:00) is slot 0 of the week; today's code started the chart at the Wednesday and
+    # drew the 7 days after it (03-04 … 03-10), without the Monday.
+    meter = MeterFactory(site=tenants["site_a"], code="WEEK")
+    monday = dt.datetime(2026, 3, 2, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    Reading.objects.create(meter=meter, ts=monday, value=40.0)
+    _login(client, tenants["viewer_a"])
+    data = client.get(f"/api/v1/ui/sites/{tenants['site_a'].pk}/load/?day=2026-03-04&days=7").json()
+    assert (data["first_day"], data["last_day"]) == ("2026-03-02", "2026-03-08")
+    assert data["labels"][0] == "03-02 00:00" and data["labels"][-1] == "03-08 23:45"  # 7 × 96 = 672 slots
+    assert data["series"][0]["data"][0] == 40.0
+    assert "2026-03-02" in data["title"] and "2026-03-08" in data["title"]
+
+
+def test_a_future_day_gives_a_message_instead_of_an_empty_chart(client, tenants):
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    _login(client, tenants["viewer_a"])
+    data = client.get(f"/api/v1/ui/sites/{tenants['site_a'].pk}/load/?day={tomorrow.isoformat()}&days=1",
+                      HTTP_ACCEPT_LANGUAGE="en").json()
+    assert data["future"] is True and data["series"] == []
+    assert data["message"].startswith(f"{tomorrow.isoformat()} is in the future")
+
+
+def test_monthly_energy_chart_never_stacks_different_units(client, tenants):
+    # One month of 1,000 kWh electricity and 2 t raw coal on site A1. Today's code stacked 1,000 (kWh) on 2 (t) in
+    # one bar. Now both are in tce, by the KPIs' coefficients (DOMAIN.md §1, equivalent method):
+    #   electricity 1,000 kWh × 0.1229 kgce/kWh = 0.1229 tce; raw coal 2 t × 0.7143 tce/t = 1.4286 tce.
+    site = tenants["site_a"]
+    local = dt.timezone(dt.timedelta(hours=8))
+    elec = MeterFactory(site=site, code="E1", interval_minutes=43200)
+    coal = MeterFactory(site=site, code="C1", carrier="raw_coal", unit="t", interval_minutes=43200)
+    Reading.objects.bulk_create([Reading(meter=elec, ts=dt.datetime(2026, 1, 1, tzinfo=local), value=1000.0),
+                                 Reading(meter=coal, ts=dt.datetime(2026, 1, 1, tzinfo=local), value=2.0)])
+    rollup_all()
+    from ui.selectors import monthly_by_carrier
+
+    data = monthly_by_carrier(site=site, today=dt.date(2026, 2, 10), months=2)
+    assert data["labels"] == ["2026-01", "2026-02"] and data["unit"] == "tce"
+    assert {s["stack"] for s in data["series"]} == {"tce"}
+    by_unit = {s["quantity_unit"]: s for s in data["series"]}
+    assert by_unit["kWh"]["data"][0] == pytest.approx(0.1229) and by_unit["kWh"]["quantities"][0] == 1000.0
+    assert by_unit["t"]["data"][0] == pytest.approx(1.4286) and by_unit["t"]["quantities"][0] == 2.0
 
 
 def test_load_curve_of_cumulative_register_uses_deltas(client, tenants):

@@ -93,3 +93,71 @@ def test_regulator_of_another_region_gets_404(client, tenants):
     client.force_login(tenants["regulator_hb"])
     assert client.get(f"/targets/?enterprise={tenants['a'].pk}").status_code == 404
     assert client.get(f"/entry/?enterprise={tenants['a'].pk}").status_code == 404
+
+
+@pytest.fixture
+def rm1(tenants, monkeypatch):
+    """Site A1 on 2025-07-03 with 40,000 kWh of electricity in 2025-03 and a site target: energy 10 tce in 2024,
+    −60 % by 2026."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.insights.conftest import monthly_meter, post_month
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2025, 7, 3))
+    monthly_meter(tenants["site_a"], "E")
+    post_month(tenants["site_a"], "2025-03", {"E": 40_000})
+    return Target.objects.create(enterprise=tenants["a"], site=tenants["site_a"], indicator="energy_tce",
+                                 baseline_year=2024, baseline_value=Decimal("10"), target_year=2026,
+                                 reduction_pct=Decimal("60"))
+
+
+# Year to date 2025 (through 2025-07-02): 40,000 kWh × 0.1229 kgce/kWh (DOMAIN.md §1, equivalent value) = 4.916 tce.
+# Goal = 10 × (1 − 60 %) = 4 tce; progress = (10 − 4.916) / (10 − 4) × 100 = 5.084 / 6 × 100 = 84.733… → 84.7 %.
+def test_site_target_progress_is_on_the_targets_page(client, tenants, rm1):
+    client.force_login(tenants["viewer_a"])
+    page = client.get("/targets/")
+    row = next(t for t in page.context["targets"] if t.pk == rm1.pk)
+    assert (row.progress["goal"], row.progress["current"], row.progress["progress_pct"]) == (
+        Decimal("4.0000"), Decimal("4.9160"), Decimal("84.7"))
+    assert f'<td class="n" data-progress="{rm1.pk}">84.7%</td>' in page.content.decode()
+
+
+def test_site_target_progress_is_on_the_site_page_as_the_site_kpis_compute_it(client, tenants, rm1):
+    from carbon.kpis import site_kpis
+    from carbon.periods import Period
+
+    client.force_login(tenants["viewer_a"])
+    page = client.get(f"/sites/{tenants['site_a'].pk}/")
+    html = page.content.decode()
+    assert 'id="site-targets"' in html
+    assert f'<td class="n" data-progress="{rm1.pk}">84.7%</td>' in html
+    api = site_kpis(site=tenants["site_a"], period=Period.year(2025))["targets"]
+    assert [t["progress_pct"] for t in api] == [Decimal("84.7")]
+
+
+def test_a_data_centres_pue_target_shows_progress_on_its_page_and_the_targets_page(client, tenants, monkeypatch):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.factories import MeterFactory, SiteFactory
+    from tests.insights.conftest import post_month
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2025, 7, 3))
+    dc = SiteFactory(enterprise=tenants["a"], code="DC1", kind="data_center")
+    since = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
+    MeterFactory(site=dc, code="FAC", role="facility_total", interval_minutes=43200, active_from=since)
+    fac = dc.meters.get(code="FAC")
+    MeterFactory(site=dc, code="IT", role="it_load", parent=fac, level="sub_unit", interval_minutes=43200,
+                 active_from=since)
+    post_month(dc, "2025-03", {"FAC": 150_000, "IT": 100_000})
+    target = Target.objects.create(enterprise=tenants["a"], site=dc, indicator="pue", baseline_year=2024,
+                                   baseline_value=Decimal("1.8"), target_year=2026, reduction_pct=Decimal("10"))
+    # PUE 2025 to date = facility / IT = 150,000 / 100,000 = 1.5; goal = 1.8 × (1 − 10 %) = 1.62;
+    # progress = (1.8 − 1.5) / (1.8 − 1.62) × 100 = 0.3 / 0.18 × 100 = 166.67 → 166.7 %.
+    client.force_login(tenants["viewer_a"])
+    cell = f'<td class="n" data-progress="{target.pk}">166.7%</td>'
+    assert cell in client.get(f"/sites/{dc.pk}/").content.decode()
+    assert cell in client.get("/targets/").content.decode()

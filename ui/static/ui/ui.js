@@ -11,18 +11,36 @@
   // (Django's zh_Hans formats) does not group.
   var EN = document.documentElement.lang === "en";
   function fmt(v) { return Number(v).toLocaleString(EN ? "en" : "zh-CN", { maximumFractionDigits: 3, useGrouping: EN }); }
+  // A message under the chart (a future day, no readings): said in words, never an empty chart alone.
+  function note(el, text) {
+    var id = el.id ? el.id + "-message" : "", p = id ? document.getElementById(id) : el.nextElementSibling;
+    if (!p || !p.classList.contains("chart-message")) {
+      p = document.createElement("p"); p.className = "chart-message hint"; if (id) { p.id = id; }
+      el.parentNode.insertBefore(p, el.nextSibling);
+    }
+    p.textContent = text || ""; p.hidden = !text;
+  }
   function draw(el, data, kind) {
     var chart = echarts.getInstanceByDom(el) || echarts.init(el);
+    note(el, data.message);
+    // Bars stack only within one unit: a series may name its unit (`stack`), so t, m³ and kWh are never added up.
+    var axes = data.axes || [{ name: data.unit || "" }];
+    var caption = [el.dataset.title, data.title].filter(Boolean).join(" · ");
+    el.dataset.caption = caption;  // the title drawn on the canvas, readable by tests and assistive tools
+    el.setAttribute("aria-label", caption);
     chart.setOption({
-      title: { text: el.dataset.title || "", textStyle: { fontSize: 13 } },
+      title: { text: caption, textStyle: { fontSize: 13 } },
       animation: false, tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : fmt(v); } }, legend: { top: 20, type: "scroll" }, grid: { top: 60, left: 10, right: 20, bottom: 10, containLabel: true },
-      xAxis: { type: "category", data: data.labels }, yAxis: { type: "value", axisLabel: { formatter: fmt } },
+      xAxis: { type: "category", data: data.labels },
+      yAxis: axes.map(function (a) { return { type: "value", name: a.name, axisLabel: { formatter: fmt } }; }),
       series: data.series.map(function (s) {
         if (s.estimated) {  // days holding estimated readings: marked, never drawn as measured
           return { name: s.name, type: "scatter", data: s.data, symbol: "diamond", symbolSize: 10,
                    itemStyle: { color: "#d08700" } };
         }
-        return kind === "stack" ? { name: s.name, type: "bar", stack: "total", data: s.data }
+        if (kind === "bars") { return { name: s.name, type: "bar", data: s.data, yAxisIndex: s.axis || 0 }; }
+        return kind === "stack" ? { name: s.name, type: "bar", stack: s.stack || "total", data: s.data,
+                                    yAxisIndex: s.axis || 0 }
                                 : { name: s.name, type: "line", data: s.data, connectNulls: false,
                                     showSymbol: s.data.length <= 62 };
       })
@@ -30,11 +48,46 @@
     el.dataset.points = String(data.series.filter(function (s) { return !s.estimated; }).reduce(function (n, s) {
       return n + s.data.filter(function (v) { return v !== null; }).length; }, 0));
   }
-  function load(el, url) { return getJSON(url).then(function (d) { draw(el, d, el.dataset.chart); }); }
+  // CSV / XLSX links of what a chart or a page shows (?export=, energy_platform.tables).
+  function withExport(url, fmt) {
+    var u = new URL(url, window.location.href); u.searchParams.set("export", fmt); return u.pathname + u.search;
+  }
+  function exportLinks(p, label, url) {
+    p.replaceChildren(document.createTextNode(label + " "));
+    ["csv", "xlsx"].forEach(function (fmt, i) {
+      if (i) { p.appendChild(document.createTextNode(" · ")); }
+      var a = document.createElement("a"); a.href = withExport(url, fmt); a.textContent = fmt.toUpperCase();
+      a.setAttribute("download", ""); a.dataset.export = fmt; p.appendChild(a);
+    });
+  }
+  function chartExports(el, url) {
+    var main = document.querySelector("main");
+    if (!main || !main.dataset.lChartExport) { return; }
+    var p = el.previousElementSibling && el.previousElementSibling.classList.contains("chart-exports")
+      ? el.previousElementSibling : null;
+    if (!p) { p = document.createElement("p"); p.className = "chart-exports exports hint"; el.parentNode.insertBefore(p, el); }
+    exportLinks(p, main.dataset.lChartExport, url);
+  }
+  function load(el, url) {
+    chartExports(el, url);
+    return getJSON(url).then(function (d) { draw(el, d, el.dataset.chart); });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-chart][data-url]").forEach(function (el) {
       if (el.id !== "load-chart") { load(el, el.dataset.url); }
     });
+    document.querySelectorAll("[data-chart][data-chart-json]").forEach(function (el) {
+      var src = document.getElementById(el.dataset.chartJson);
+      if (src) { draw(el, JSON.parse(src.textContent), el.dataset.chart); }
+    });
+    // Every page that shows a table offers its tables as CSV and XLSX (unless it has its own links).
+    var main = document.querySelector("main");
+    if (main && main.dataset.lExport && main.querySelector("table") && !main.querySelector(".exports:not(.chart-exports)")) {
+      var bar = document.createElement("p"); bar.className = "exports page-exports hint"; bar.id = "page-exports";
+      exportLinks(bar, main.dataset.lExport, window.location.pathname + window.location.search);
+      var h1 = main.querySelector("h1");
+      if (h1) { h1.insertAdjacentElement("afterend", bar); } else { main.prepend(bar); }
+    }
     var lc = document.getElementById("load-chart");
     if (lc) {
       var day = document.getElementById("load-day"), days = document.getElementById("load-days");
@@ -53,7 +106,7 @@
       b.addEventListener("click", function () { mc.dataset.title = b.dataset.title; load(mc, b.dataset.meterChart); });
     });
     var sk = document.getElementById("site-kpis");
-    if (sk) {
+    if (sk && sk.dataset.url) {
       var now = new Date(), period = String(now.getFullYear());
       getJSON(sk.dataset.url + "?period=" + period).then(function (k) {
         var rows = [[sk.dataset.lEnergy, k.energy_tce], [sk.dataset.lScope1, k.scope1_tco2],
