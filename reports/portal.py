@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 from carbon.periods import MONTH_IN_PROGRESS, Period
 from energy_platform.errors import ApplicationError
+from energy_platform.figures import figure, unit_text
 
 from . import dataexports, selectors
-from .formatting import fmt_cell
+from .labels import is_share
 from .models import ReportSnapshot
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -43,8 +44,10 @@ def _labels() -> dict:
 
 
 def _columns() -> list[dict]:
+    # Unit keys are shown as people read them (tce/万元 in Chinese; a share as %), never as the key itself.
     labels = _labels()
-    return [{"key": key, "label": labels[key], "unit": unit} for key, unit in selectors.KPI_COLUMNS]
+    return [{"key": key, "label": labels[key], "unit": "%" if is_share(unit) else unit_text(unit)}
+            for key, unit in selectors.KPI_COLUMNS]
 
 
 def _reason_text(reason: str) -> str:
@@ -52,9 +55,16 @@ def _reason_text(reason: str) -> str:
     return _("— month in progress") if reason == MONTH_IN_PROGRESS else "—"
 
 
+def _cell(value, unit: str) -> str:
+    # A share (unit "ratio") prints as a percentage with the percentage's decimals: 0.0509 → 5.09.
+    if is_share(unit) and value is not None:
+        return figure(value * 100, "percent")
+    return figure(value, unit or None)
+
+
 def _cells(kpis: dict, reasons: dict | None = None) -> list[str]:
     reasons = reasons or {}
-    return [_reason_text(reasons[key]) if kpis[key] is None and key in reasons else fmt_cell(kpis[key], unit or None)
+    return [_reason_text(reasons[key]) if kpis[key] is None and key in reasons else _cell(kpis[key], unit)
             for key, unit in selectors.KPI_COLUMNS]
 
 

@@ -7,10 +7,10 @@
       return r.json();
     });
   }
-  // Numbers as Django formats them for the page's language: English groups thousands with ",", Simplified Chinese
-  // (Django's zh_Hans formats) does not group.
+  // Numbers as Django formats them for the page's language: both group thousands with "," (energy_platform/formats);
+  // at most 3 decimals.
   var EN = document.documentElement.lang === "en";
-  function fmt(v) { return Number(v).toLocaleString(EN ? "en" : "zh-CN", { maximumFractionDigits: 3, useGrouping: EN }); }
+  function fmt(v) { return Number(v).toLocaleString(EN ? "en" : "zh-CN", { maximumFractionDigits: 3, useGrouping: true }); }
   function draw(el, data, kind) {
     var chart = echarts.getInstanceByDom(el) || echarts.init(el);
     chart.setOption({
