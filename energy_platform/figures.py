@@ -4,11 +4,14 @@
 ratios to 4, percentages to 2, money to 2, physical quantities to 3) and groups thousands in the page's language
 (1,021,740.000 in English and in Chinese: energy_platform.formats). The argument is a unit ("kWh", "tce",
 "tce/10^4 CNY") or a kind of quantity ("tce", "percent", "money", "ratio", "physical"). None prints "—".
-`{{ unit|unit_label }}` prints a unit key for people: "10^4 CNY" → 万元 in Chinese, "m3" → m³, "ratio" → % …
+`{{ unit|unit_label }}` prints a unit key for people: "10^4 CNY" → 万元 in Chinese, "m3" → m³, "ratio" → 比值 …
+`{{ text|published }}` drops the team's internal file references ("(DOMAIN.md §5)") from stored source texts and
+notes, which users must never see; the [check]/[read] marks they carried are kept.
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django import template
@@ -66,3 +69,29 @@ def qty(value: Decimal | float | int | None, unit_or_kind: str | None = None) ->
 @register.filter(name="unit_label")
 def unit_label_filter(unit: str | None) -> str:
     return unit_text(unit)
+
+
+#: An internal reference in parentheses, with what else the parentheses held: "(DOMAIN.md §5 [check])" → "[check]".
+_INTERNAL_PAREN = re.compile(r"\s*\((?:shared/)?(?:DOMAIN|CONVENTIONS)\.md(?:\s*§\s*[\d.]+)?(?:\s*,\s*)?([^()]*?)\)")
+_INTERNAL_BARE = re.compile(r"[,;]?\s*(?:see\s+)?(?:shared/)?(?:DOMAIN|CONVENTIONS)\.md(?:\s*§\s*[\d.]+)?\s*[:—-]?\s*")
+
+
+def _kept(match: re.Match) -> str:
+    rest = match[1].strip()
+    if not rest:
+        return ""
+    return f" {rest}" if re.fullmatch(r"\[[a-z]+\]", rest) else f" ({rest})"
+
+
+def published_text(text: str | None) -> str:
+    """`text` without references to the team's internal files (DOMAIN.md, CONVENTIONS.md)."""
+    if not text:
+        return text or ""
+    out = _INTERNAL_PAREN.sub(_kept, str(text))
+    out = _INTERNAL_BARE.sub(" ", out)
+    return re.sub(r"\s{2,}", " ", out).strip()
+
+
+@register.filter(name="published")
+def published_filter(text: str | None) -> str:
+    return published_text(text)
