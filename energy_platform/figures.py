@@ -42,7 +42,7 @@ def unit_text(unit: str | None) -> str:
     elif key in UNIT_DISPLAY:
         out = UNIT_DISPLAY[key]
     else:
-        out = key.replace("10^4 CNY", translated["10^4 CNY"])
+        out = re.sub(r"\bCNY\b", translated["CNY"], key.replace("10^4 CNY", translated["10^4 CNY"]))
         for raw, shown in UNIT_DISPLAY.items():
             out = out.replace(raw, shown) if raw in ("m3", "tCO2") else out
     return out.replace("10^4", "10⁴").replace("CO2", "CO₂")

@@ -18,6 +18,7 @@ from carbon.energy import lookup_memo, meter_quantities_multi
 from carbon.kpis import KPI_METERS, site_kpis
 from carbon.models import AccountingPeriod, ConversionMethod
 from carbon.periods import Period, month_add, period_coverage
+from energy_platform.figures import unit_text
 from meters.models import Carrier, ImportJob, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
 from meters.units import finite_rollups_q, plausible_readings_q, usable_meters_q
 from plants.models import Enterprise, Product, Site
@@ -192,7 +193,7 @@ def monthly_by_carrier(*, site: Site, user, months: int = 12) -> dict:
         label = timezone.localtime(r["bucket_start"], timezone=_zone(tz)).strftime("%Y-%m")
         if label not in labels:
             labels.append(label)
-        key = f'{_carrier_label(r["meter__carrier"])} ({r["meter__unit"]})'
+        key = f'{_carrier_label(r["meter__carrier"])} ({unit_text(r["meter__unit"])})'
         series.setdefault(key, {})[label] = r["q"]
     # A closed month shows its closed figures (energy by carrier as recorded at close, `ClosingSnapshot`), not the
     # rollups, which late readings may have changed since; flagged in `closed`.
@@ -206,7 +207,7 @@ def monthly_by_carrier(*, site: Site, user, months: int = 12) -> dict:
         if label not in labels:
             labels.append(label)
         for c in frozen[month]["energy"]["by_carrier"]:
-            series.setdefault(f'{_carrier_label(c["carrier"])} ({c["unit"]})', {})[label] = c["quantity"]
+            series.setdefault(f'{_carrier_label(c["carrier"])} ({unit_text(c["unit"])})', {})[label] = c["quantity"]
     labels.sort()
     return {"labels": labels, "closed": closed,
             "series": [{"name": k, "data": [v.get(lb) for lb in labels]} for k, v in sorted(series.items())]}
