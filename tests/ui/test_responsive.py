@@ -24,7 +24,8 @@ KEPT = {"/", "/quality/", "/entry/", "/regulator/", "/no-such-page/"}
 MEASURE = """() => ({
   width: document.scrollingElement.scrollWidth,
   broken: Array.from(document.querySelectorAll('header nav a')).filter(a => a.getClientRects().length > 1
-          || a.getBoundingClientRect().height > 2 * parseFloat(getComputedStyle(a).lineHeight || '20')).map(a => a.textContent),
+          || a.getBoundingClientRect().height > 1.9 * parseFloat(getComputedStyle(a).fontSize))
+        .map(a => a.textContent),
 })"""
 
 
