@@ -69,3 +69,9 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return error_page(request, 500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form posted without a valid CSRF token (an expired page, cookies off): the styled 403 saying what to do."""
+    return error_page(request, 403, code="csrf_failed",
+                      detail=_("The form has expired or cookies are blocked: reload the page and submit it again."))

@@ -128,6 +128,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# A form refused for its CSRF token gets the platform's styled 403 page (energy_platform/errorpages.py).
+CSRF_FAILURE_VIEW = "energy_platform.errorpages.csrf_failure"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"

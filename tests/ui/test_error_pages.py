@@ -130,3 +130,13 @@ def test_a_portal_application_error_is_the_styled_page(client, tenants):
     response = _en(client).get("/regulator/export/", {"period": "2025", "format": "pdf"})
     assert response.status_code == 400
     assert STYLESHEET in response.content.decode()
+
+
+def test_a_form_without_its_csrf_token_gets_the_styled_403_saying_what_to_do(tenants):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(tenants["manager_a"])
+    response = _zh(client).post("/entry/", {"form": "value"})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert STYLESHEET in body and "无权访问" in body
+    assert "表单已过期或浏览器禁用了 Cookie：请刷新页面后重新提交。" in body
