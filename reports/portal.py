@@ -4,6 +4,7 @@ report outside the jurisdiction is a 404. Every download and export is written t
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
@@ -30,8 +31,22 @@ def _regulator(request) -> None:
         raise PermissionDenied(_("The regulator portal is for regulators."))
 
 
+#: A period written the Chinese way: "2025年", "2025年3月", "2025年第1季度" / "2025年Q1".
+_CHINESE_PERIOD = re.compile(
+    r"^(?P<y>\d{4})\s*年\s*(?:(?P<m>\d{1,2})\s*月|第?\s*[Qq]?(?P<q>[1-4一二三四])\s*(?:季度?)?)?$")
+_QUARTERS = {"一": "1", "二": "2", "三": "3", "四": "4"}
+
+
 def _period(request) -> Period:
-    text = request.GET.get("period") or str(timezone.localdate().year - 1)
+    text = (request.GET.get("period") or str(timezone.localdate().year - 1)).strip()
+    match = _CHINESE_PERIOD.match(text)
+    if match:  # a regulator types the period as it is written in Chinese documents
+        if match["m"] and 1 <= int(match["m"]) <= 12:
+            text = f"{match['y']}-{int(match['m']):02d}"
+        elif match["q"]:
+            text = f"{match['y']}-Q{_QUARTERS.get(match['q'], match['q'])}"
+        elif not match["m"]:
+            text = match["y"]
     return Period.parse(text)
 
 

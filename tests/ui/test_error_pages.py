@@ -114,15 +114,24 @@ def test_manager_still_lands_on_the_overview_and_next_is_kept(client, tenants):
     assert response.url == "/quality/"
 
 
-def test_regulator_period_in_chinese_words_is_a_styled_localized_400(client, tenants):
+def test_regulator_period_written_in_chinese_is_read_as_the_period(client, tenants):
     client.force_login(tenants["regulator_sh"])
-    response = _zh(client).get("/regulator/", {"period": "2025年"})
+    readings = (("2025年", "2025"), ("2025年3月", "2025-03"), ("2025年第一季度", "2025-Q1"), ("2025年Q2", "2025-Q2"))
+    for text, shown in readings:
+        response = _zh(client).get("/regulator/", {"period": text})
+        assert response.status_code == 200
+        assert str(response.context["period"]) == shown
+
+
+def test_regulator_period_that_cannot_be_read_is_a_styled_localized_400(client, tenants):
+    client.force_login(tenants["regulator_sh"])
+    response = _zh(client).get("/regulator/", {"period": "2025年13月"})
     assert response.status_code == 400
     body = response.content.decode()
     assert STYLESHEET in body and "请求有误" in body
-    assert "&#x27;2025年&#x27; 不是有效的期间：请使用 2025-03、2025-Q1 或 2025 这样的格式。" in body
-    en = _en(client).get("/regulator/", {"period": "2025年"}).content.decode()
-    assert "&#x27;2025年&#x27; is not a period: use 2025-03, 2025-Q1 or 2025." in en and "Bad request" in en
+    assert "&#x27;2025年13月&#x27; 不是有效的期间：请使用 2025-03、2025-Q1 或 2025 这样的格式。" in body
+    en = _en(client).get("/regulator/", {"period": "last year"}).content.decode()
+    assert "&#x27;last year&#x27; is not a period: use 2025-03, 2025-Q1 or 2025." in en and "Bad request" in en
 
 
 def test_a_portal_application_error_is_the_styled_page(client, tenants):
