@@ -162,7 +162,7 @@ class Target(models.Model):
                                          help_text=_("Empty: computed from the baseline year's data."))
     target_year = models.PositiveIntegerField(_("target year"))
     reduction_pct = models.DecimalField(_("reduction (%)"), max_digits=6, decimal_places=2,
-                                        help_text=_("e.g. 13.5 for the 14th five-year plan (DOMAIN.md §5)."))
+                                        help_text=_("e.g. 13.5 for the 14th five-year plan."))
     note = models.CharField(_("note"), max_length=300, blank=True)
 
     class Meta:

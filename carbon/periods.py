@@ -7,6 +7,8 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from energy_platform.errors import ApplicationError
 
 _RE = re.compile(r"^(?P<y>\d{4})(?:-(?:(?P<m>0[1-9]|1[0-2])|Q(?P<q>[1-4])))?$")
@@ -31,7 +33,8 @@ class Period:
     def parse(cls, text: str) -> Period:
         match = _RE.match((text or "").strip())
         if not match:
-            raise ApplicationError("invalid_period", f"{text!r} is not a period: use 2025-03, 2025-Q1 or 2025.")
+            raise ApplicationError("invalid_period", _("%(text)s is not a period: use 2025-03, 2025-Q1 or 2025.")
+                                   % {"text": repr(text)})
         year = int(match["y"])
         if match["m"]:
             return cls(dt.date(year, int(match["m"]), 1), 1)

@@ -270,13 +270,13 @@ def demo_load(*, until: dt.datetime | None = None, small: bool = False, seed: in
                                       source="demo")
     Target.objects.create(enterprise=enterprise, indicator=Target.Indicator.ENERGY_PER_VALUE_ADDED,
                           baseline_year=2025, target_year=2030, reduction_pct=Decimal("13.5"),
-                          note="15th five-year plan, default from the 14th plan's −13.5 % (DOMAIN.md §5)")
+                          note="15th five-year plan, default from the 14th plan's −13.5 %")
     Target.objects.create(enterprise=enterprise, indicator=Target.Indicator.CARBON_PER_VALUE_ADDED,
                           baseline_year=2025, target_year=2030, reduction_pct=Decimal("18"),
-                          note="default from the 14th plan's −18 % (DOMAIN.md §5)")
+                          note="default from the 14th plan's −18 %")
     Target.objects.create(enterprise=enterprise, site=sites["DC1"], indicator=Target.Indicator.PUE,
                           baseline_year=2025, target_year=2027, reduction_pct=Decimal("7"),
-                          note="toward PUE < 1.3 for large data centers (DOMAIN.md §5)")
+                          note="toward PUE < 1.3 for large data centers")
 
     second = Enterprise.objects.create(name="苏州精密电子有限公司 Suzhou Precision Electronics",
                                        credit_code=SECOND_CODE, industry_code="C3982", region_code="320505")

@@ -18,8 +18,7 @@ import re
 
 from django.conf import settings
 from django.db import DataError, InterfaceError, OperationalError
-from django.http import HttpResponse, JsonResponse
-from django.utils.html import escape
+from django.http import HttpResponse
 
 from .errors import ApplicationError
 
@@ -103,15 +102,11 @@ def _check(request) -> None:
 
 
 def error_response(request, exception: ApplicationError) -> HttpResponse:
-    """The error as `{"code", "detail"}` JSON under /api/, as a small HTML page elsewhere."""
-    if request.path_info.startswith("/api/"):
-        response: HttpResponse = JsonResponse({"code": exception.code, "detail": exception.detail, **exception.extra},
-                                              status=exception.status_code)
-    else:
-        body = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(exception.code)}</title></head>"
-                f"<body><h1>{escape(exception.detail)}</h1><p><code>{escape(exception.code)}</code></p>"
-                "<p><a href='/'>Nengtan</a></p></body></html>")
-        response = HttpResponse(body, status=exception.status_code)
+    """The error as `{"code", "detail"}` JSON under /api/, as the styled error page elsewhere (errorpages)."""
+    from .errorpages import error_page
+
+    response = error_page(request, exception.status_code, detail=exception.detail, code=exception.code,
+                          extra=exception.extra)
     if "retry_after" in exception.extra:
         response["Retry-After"] = str(exception.extra["retry_after"])
     return response

@@ -24,3 +24,8 @@ urlpatterns = [
     path("regulator/", include("reports.portal_urls")),
     path("", include("ui.urls")),
 ]
+
+handler400 = "energy_platform.errorpages.bad_request"
+handler403 = "energy_platform.errorpages.permission_denied"
+handler404 = "energy_platform.errorpages.page_not_found"
+handler500 = "energy_platform.errorpages.server_error"

@@ -4,6 +4,7 @@ report outside the jurisdiction is a 404. Every download and export is written t
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
@@ -16,9 +17,10 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 from carbon.periods import MONTH_IN_PROGRESS, Period
 from energy_platform.errors import ApplicationError
+from energy_platform.figures import figure, unit_text
 
 from . import dataexports, selectors
-from .formatting import fmt_cell
+from .labels import is_share
 from .models import ReportSnapshot
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -29,8 +31,22 @@ def _regulator(request) -> None:
         raise PermissionDenied(_("The regulator portal is for regulators."))
 
 
+#: A period written the Chinese way: "2025年", "2025年3月", "2025年第1季度" / "2025年Q1".
+_CHINESE_PERIOD = re.compile(
+    r"^(?P<y>\d{4})\s*年\s*(?:(?P<m>\d{1,2})\s*月|第?\s*[Qq]?(?P<q>[1-4一二三四])\s*(?:季度?)?)?$")
+_QUARTERS = {"一": "1", "二": "2", "三": "3", "四": "4"}
+
+
 def _period(request) -> Period:
-    text = request.GET.get("period") or str(timezone.localdate().year - 1)
+    text = (request.GET.get("period") or str(timezone.localdate().year - 1)).strip()
+    match = _CHINESE_PERIOD.match(text)
+    if match:  # a regulator types the period as it is written in Chinese documents
+        if match["m"] and 1 <= int(match["m"]) <= 12:
+            text = f"{match['y']}-{int(match['m']):02d}"
+        elif match["q"]:
+            text = f"{match['y']}-Q{_QUARTERS.get(match['q'], match['q'])}"
+        elif not match["m"]:
+            text = match["y"]
     return Period.parse(text)
 
 
@@ -43,8 +59,10 @@ def _labels() -> dict:
 
 
 def _columns() -> list[dict]:
+    # Unit keys are shown as people read them (tce/万元 in Chinese; a share as %), never as the key itself.
     labels = _labels()
-    return [{"key": key, "label": labels[key], "unit": unit} for key, unit in selectors.KPI_COLUMNS]
+    return [{"key": key, "label": labels[key], "unit": "%" if is_share(unit) else unit_text(unit)}
+            for key, unit in selectors.KPI_COLUMNS]
 
 
 def _reason_text(reason: str) -> str:
@@ -52,9 +70,16 @@ def _reason_text(reason: str) -> str:
     return _("— month in progress") if reason == MONTH_IN_PROGRESS else "—"
 
 
+def _cell(value, unit: str) -> str:
+    # A share (unit "ratio") prints as a percentage with the percentage's decimals: 0.0509 → 5.09.
+    if is_share(unit) and value is not None:
+        return figure(value * 100, "percent")
+    return figure(value, unit or None)
+
+
 def _cells(kpis: dict, reasons: dict | None = None) -> list[str]:
     reasons = reasons or {}
-    return [_reason_text(reasons[key]) if kpis[key] is None and key in reasons else fmt_cell(kpis[key], unit or None)
+    return [_reason_text(reasons[key]) if kpis[key] is None and key in reasons else _cell(kpis[key], unit)
             for key, unit in selectors.KPI_COLUMNS]
 
 

@@ -3,11 +3,11 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import apis, views, views_audit, views_compare, views_gateways
+from . import apis, views, views_audit, views_auth, views_compare, views_gateways
 
 urlpatterns = [
     path("", views.overview, name="ui-overview"),
-    path("login/", auth_views.LoginView.as_view(template_name="ui/login.html"), name="login"),
+    path("login/", views_auth.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sites/<int:pk>/", views.site_page, name="ui-site"),
     path("sites/<int:pk>/meters/", views.meters_page, name="ui-meters"),

@@ -20,6 +20,7 @@ from carbon.models import Target
 from carbon.periods import Period
 from costs.selectors import bill_mismatches, enterprise_cost_cards, site_cost_cards_to_date
 from energy_platform.errors import ApplicationError
+from energy_platform.figures import unit_text
 from energy_platform.numbers import PLACES
 from meters.models import Carrier, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
 from meters.services.imports import import_job_commit, import_job_create
@@ -211,7 +212,7 @@ def _entry_forms(request, enterprise, data=None, files=None, which=None):
     bill = BillForm(data if which == "bill" else None)
     carriers = {k: str(v) for k, v in Carrier.choices}  # get_FOO_display() hashes the choices on every call
     bill.fields["meter"].widget.choices = [
-        (m.pk, f"{m.site.code} / {m.code} ({carriers.get(m.carrier, m.carrier)}, {m.unit})")
+        (m.pk, f"{m.site.code} / {m.code} ({carriers.get(m.carrier, m.carrier)}, {unit_text(m.unit)})")
         for m in _enterprise_meters(request, enterprise, reading_kind=Meter.ReadingKind.INTERVAL)]
     upload = UploadForm(data if which == "upload" else None, files if which == "upload" else None)
     upload.fields["site"].widget.choices = [("", "—")] + [(s.pk, s.code) for s in sites]

@@ -81,6 +81,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "ui.context_processors.roles",
             ],
+            # `qty` and `unit_label` in every template: figures rounded by quantity and grouped by thousands.
+            "builtins": ["energy_platform.figures"],
         },
     },
 ]
@@ -112,6 +114,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Both languages group thousands with "," (Django's zh_Hans does not group at all).
+FORMAT_MODULE_PATH = ["energy_platform.formats"]
 TIME_ZONE = env("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
@@ -126,6 +130,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# A form refused for its CSRF token gets the platform's styled 403 page (energy_platform/errorpages.py).
+CSRF_FAILURE_VIEW = "energy_platform.errorpages.csrf_failure"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -222,7 +228,7 @@ CELERY_BEAT_SCHEDULE["costs-sweep"] = {"task": "costs.tasks.costs_sweep_task", "
 # listed on the data-quality page.
 COST_BILL_TOLERANCE = env.float("COST_BILL_TOLERANCE", default=0.02)
 
-# UI numbers are grouped per locale where a template asks for it (floatformat with "g", intcomma). Not globally:
+# UI numbers are grouped per locale where a template asks for it (the `qty` filter, floatformat with "g"). Not globally:
 # USE_THOUSAND_SEPARATOR would also print ids as "1,109" in English, breaking links and form values.
 USE_THOUSAND_SEPARATOR = False
 

@@ -165,7 +165,8 @@ def test_page_shows_projections_as_computed(data, client, monkeypatch):
     assert (year["period"], year["as_of"]) == ("2026", dt.date(2026, 3, 1))
     # A1 8.193743 + NEW 4.934435 = 13.128178 tce (tests/alerts/test_forecast.py), shown to 4 decimals.
     assert year["quantities"]["energy_tce"]["projected"] == Decimal("13.1282")
-    assert b"13.1282" in page.content.replace(b",", b"")
+    # On the page tce is shown to 3 decimals (energy_platform.numbers.PLACES): 13.128178 → 13.128.
+    assert b'<td class="n proj">13.128</td>' in page.content
     # One row per site, with its own method: A1 has last year, NEW has not.
     assert b'data-site="A1"' in page.content and b'data-site="NEW"' in page.content
     assert [(s["site"], s["energy_tce"]["method"]) for s in year["sites"]] == [("A1", "seasonal"), ("NEW", "run_rate")]

@@ -9,7 +9,7 @@ def test_cost_page_lists_the_sites_with_their_total(costed, client):
     client.force_login(costed["viewer_a"])
     r = client.get(f"/costs/?enterprise={costed['a'].pk}&period=2025-07")
     assert r.status_code == 200
-    assert "5803.40" in r.content.decode()  # the API test's hand-worked total
+    assert "5,803.40" in r.content.decode()  # the API test's hand-worked total, grouped by thousands
     assert "A1 两部制" in r.content.decode()
 
 
@@ -18,7 +18,7 @@ def test_site_cost_page_shows_lines_total_and_chart_data(costed, client):
     r = client.get(f"/costs/sites/{costed['site_a'].pk}/?period=2025-07&day=2025-07-01")
     assert r.status_code == 200
     html = r.content.decode()
-    assert 'id="cost-total">5803.40<' in html
+    assert 'id="cost-total">5,803.40<' in html
     assert 'id="cost-chart-data"' in html
     assert r.context["chart"]["load"]["kw"][76] == 120.0  # 19:00 is quarter-hour 76: 30 kWh / 0.25 h
     assert r.context["chart"]["load"]["bands"][76] == "critical_peak"

@@ -7,10 +7,10 @@
       return r.json();
     });
   }
-  // Numbers as Django formats them for the page's language: English groups thousands with ",", Simplified Chinese
-  // (Django's zh_Hans formats) does not group.
+  // Numbers as Django formats them for the page's language: both group thousands with "," (energy_platform/formats);
+  // at most 3 decimals.
   var EN = document.documentElement.lang === "en";
-  function fmt(v) { return Number(v).toLocaleString(EN ? "en" : "zh-CN", { maximumFractionDigits: 3, useGrouping: EN }); }
+  function fmt(v) { return Number(v).toLocaleString(EN ? "en" : "zh-CN", { maximumFractionDigits: 3, useGrouping: true }); }
   // A message under the chart (a future day, no readings): said in words, never an empty chart alone.
   function note(el, text) {
     var id = el.id ? el.id + "-message" : "", p = id ? document.getElementById(id) : el.nextElementSibling;
@@ -19,6 +19,12 @@
       el.parentNode.insertBefore(p, el.nextSibling);
     }
     p.textContent = text || ""; p.hidden = !text;
+  }
+  // Unit keys of the API as people read them (energy_platform/figures.py unit_text does the same on the server).
+  var UNITS_ZH = { "kWh/site": "kWh/站", "10^4 CNY": "万元", "tce/10^4 CNY": "tce/万元", "tCO2/10^4 CNY": "tCO₂/万元" };
+  function unitText(u) {
+    if (!u || u === "ratio") { return ""; }
+    return ((!EN && UNITS_ZH[u]) || u).replace("10^4", "10⁴").replace("CO2", "CO₂").replace(/\bm3\b/, "m³");
   }
   function draw(el, data, kind) {
     var chart = echarts.getInstanceByDom(el) || echarts.init(el);
@@ -121,7 +127,7 @@
           var tr = t.insertRow(), v = r[1] || {};
           tr.insertCell().textContent = r[0];
           var cell = tr.insertCell(); cell.className = "n";
-          cell.textContent = (v.value === null || v.value === undefined ? "—" : fmt(v.value)) + " " + (v.unit === "ratio" ? "" : (v.unit || "").replace("CO2", "CO₂"));
+          cell.textContent = (v.value === null || v.value === undefined ? "—" : fmt(v.value)) + " " + unitText(v.unit);
         });
         sk.appendChild(t);
       }).catch(function () { sk.textContent = "—"; });
