@@ -15,6 +15,7 @@ from accounts.tenancy import scope
 from carbon.compare import AGAINST, compare
 from carbon.periods import Period
 from energy_platform.errors import ApplicationError
+from energy_platform.figures import unit_text
 from energy_platform.numbers import PLACES, kind_of_unit, present_in
 from meters.models import Meter
 from plants.models import ProductionUnit, Site
@@ -63,7 +64,7 @@ def _shown(result: dict) -> list[dict]:
         places = PLACES[kind_of_unit(r["unit"])]
         rows.append({**r, "a": present_in(r["a"], r["unit"]), "b": present_in(r["b"], r["unit"]),
                      "change": present_in(r["change"], r["unit"]), "fmt": f"{places}g",
-                     "unit_shown": r["unit"].replace("10^4", "10⁴").replace("CO2", "CO₂")})
+                     "unit_shown": unit_text(r["unit"])})
     return rows
 
 
