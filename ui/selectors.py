@@ -20,7 +20,7 @@ from carbon.models import AccountingPeriod, ConversionMethod
 from carbon.periods import Period, month_add, period_coverage
 from meters.models import Carrier, ImportJob, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
 from meters.units import finite_rollups_q, plausible_readings_q, usable_meters_q
-from plants.models import Enterprise, Product, Site
+from plants.models import EconomicData, Enterprise, Product, ProductionData, Site
 
 from .models import GapAcknowledgement, MonthlyUpload
 
@@ -412,3 +412,13 @@ def site_kpi_trend(*, site: Site, metric: str, months: int = 12, today: dt.date 
     return {"labels": labels, "series": series,
             "through": last.through.isoformat() if last is not None and last.through else None,
             "in_progress": [f"{c.period.first:%Y-%m}" for c in covs if c.in_progress]}
+
+
+def monthly_value_latest(*, kind: str, target, month: dt.date) -> dict | None:
+    """The latest stored version of a month's value added (target = Site) or output (target = Product), or None."""
+    if kind == "economic":
+        qs = EconomicData.objects.filter(site=target, month=month).values(
+            "version", value=models_f("value_added_10k_cny"))
+    else:
+        qs = ProductionData.objects.filter(product=target, month=month).values("version", value=models_f("quantity"))
+    return qs.order_by("-version").first()

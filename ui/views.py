@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -181,8 +182,11 @@ def _entry_forms(request, enterprise, data=None, files=None, which=None):
     products = scope(Product.objects.filter(site__enterprise=enterprise), request.user).select_related(
         "site").order_by("site__code", "code")
     monthly = MonthlyValueForm(data if which == "monthly" else None)
-    monthly.fields["target"].widget.choices = [(s.pk, f"{_('Site')} {s.code}") for s in sites] + [
-        (p.pk, f"{_('Product')} {p.site.code}/{p.code}") for p in products]
+    # Typed values ("site-3", "product-1") in two groups: the script offers only the group that fits the kind, and
+    # the form refuses a product for value added (and a site for output) whatever is posted.
+    monthly.fields["target"].choices = [
+        (_("Sites (value added)"), [(f"site-{s.pk}", s.code) for s in sites]),
+        (_("Products (output)"), [(f"product-{p.pk}", f"{p.site.code} / {p.code}") for p in products])]
     bill = BillForm(data if which == "bill" else None)
     carriers = {k: str(v) for k, v in Carrier.choices}  # get_FOO_display() hashes the choices on every call
     bill.fields["meter"].widget.choices = [
@@ -191,6 +195,22 @@ def _entry_forms(request, enterprise, data=None, files=None, which=None):
     upload = UploadForm(data if which == "upload" else None, files if which == "upload" else None)
     upload.fields["site"].widget.choices = [("", "—")] + [(s.pk, s.code) for s in sites]
     return {"sites": sites, "products": products, "form": monthly, "bill_form": bill, "upload": upload}
+
+
+def _amount(value, unit: str) -> str:
+    """A monthly value as entered (up to 4 decimals, thousands grouped) with its unit."""
+    shown = value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+    return f"{shown:,} {unit}"  # grouped by thousands in both languages (zh-hans' format leaves grouping off)
+
+
+def _monthly_description(*, kind: str, target, month: dt.date) -> dict:
+    """What a monthly entry names: site or product, month, quantity and unit (for the confirmation and the message)."""
+    if kind == "economic":
+        label = _("value added of site %(site)s for %(month)s") % {"site": target.code, "month": f"{month:%Y-%m}"}
+        return {"label": label, "unit": _("10⁴ CNY")}
+    label = _("output of %(product)s for %(month)s") % {"product": f"{target.site.code} / {target.code}",
+                                                        "month": f"{month:%Y-%m}"}
+    return {"label": label, "unit": target.get_unit_display()}
 
 
 @login_required
@@ -206,14 +226,28 @@ def entry_page(request):
     try:
         if which == "monthly" and forms["form"].is_valid():
             d = forms["form"].cleaned_data
-            target = (forms["sites"] if d["kind"] == "economic" else forms["products"]).filter(pk=d["target"]).first()
-            if target is None:
-                forms["form"].add_error("target", _("Choose a site for value added and a product for output."))
-            else:
-                monthly_value_record(kind=d["kind"], target=target, month=d["month"].replace(day=1),
-                                     value=d["value"], user=request.user, note=d["note"])
-                messages.success(request, _("Saved."))
+            table, _sep, pk = d["target"].partition("-")
+            target = (forms["sites"] if table == "site" else forms["products"]).filter(pk=int(pk)).first()
+            if target is None:  # the choices are the scoped sites and products: only a vanished row gets here
+                raise Http404
+            month = d["month"].replace(day=1)
+            stored = selectors.monthly_value_latest(kind=d["kind"], target=target, month=month)
+            what = _monthly_description(kind=d["kind"], target=target, month=month)
+            if stored is not None and stored["value"] == d["value"]:
+                messages.success(request, _("Unchanged: %(what)s is already %(value)s.") % {
+                    "what": what["label"], "value": _amount(d["value"], what["unit"])})
                 return redirect(back)
+            if stored is not None and d["confirm_version"] != stored["version"]:
+                # Overwriting needs the user's explicit yes to exactly this old -> new change.
+                return render(request, "ui/entry_confirm.html", _common(
+                    request, enterprise, form=forms["form"], what=what, version=stored["version"],
+                    old=_amount(stored["value"], what["unit"]), new=_amount(d["value"], what["unit"])),
+                    status=409)
+            monthly_value_record(kind=d["kind"], target=target, month=month, value=d["value"], user=request.user,
+                                 note=d["note"])
+            messages.success(request, _("Saved: %(what)s = %(value)s.") % {
+                "what": what["label"], "value": _amount(d["value"], what["unit"])})
+            return redirect(back)
         elif which == "bill" and forms["bill_form"].is_valid():
             d = forms["bill_form"].cleaned_data
             meter = _scoped(Meter.objects.filter(site__enterprise=enterprise).select_related("site"), request.user,

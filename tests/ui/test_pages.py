@@ -140,16 +140,16 @@ def test_load_curve_spreads_an_hourly_meter_over_its_quarter_hours(client, tenan
 
 def test_viewer_cannot_post_data_entry(client, seeded):
     _login(client, seeded["viewer_a"])
-    response = client.post("/entry/", {"form": "monthly", "kind": "economic", "target": seeded["site_a"].pk,
-                                       "month": "2025-01", "value": "5"})
+    response = client.post("/entry/", {"form": "monthly", "kind": "economic",
+                                       "target": f"site-{seeded['site_a'].pk}", "month": "2025-01", "value": "5"})
     assert response.status_code == 403
     assert not EconomicData.objects.filter(month="2025-01-01").exists()
 
 
 def test_manager_saves_value_added_by_form(client, seeded):
     _login(client, seeded["manager_a"])
-    response = client.post("/entry/", {"form": "monthly", "kind": "economic", "target": seeded["site_a"].pk,
-                                       "month": "2025-01", "value": "123.5"})
+    response = client.post("/entry/", {"form": "monthly", "kind": "economic",
+                                       "target": f"site-{seeded['site_a'].pk}", "month": "2025-01", "value": "123.5"})
     assert response.status_code == 302
     row = EconomicData.objects.get(site=seeded["site_a"], month="2025-01-01")
     assert row.value_added_10k_cny == Decimal("123.5")
@@ -158,8 +158,9 @@ def test_manager_saves_value_added_by_form(client, seeded):
 
 def test_manager_cannot_enter_data_for_other_enterprise_site(client, seeded):
     _login(client, seeded["manager_a"])
-    client.post("/entry/", {"form": "monthly", "kind": "economic", "target": seeded["site_b"].pk, "month": "2025-01",
-                            "value": "1"})
+    response = client.post("/entry/", {"form": "monthly", "kind": "economic",
+                                       "target": f"site-{seeded['site_b'].pk}", "month": "2025-01", "value": "1"})
+    assert response.status_code == 400  # not one of the enterprise's sites
     assert not EconomicData.objects.filter(site=seeded["site_b"]).exists()
 
 
@@ -170,7 +171,7 @@ def test_regulator_sees_read_only_pages_in_jurisdiction(client, seeded):
     assert response.context["enterprise"] == seeded["a"]
     assert response.context["can_edit"] is False
     assert client.get(f"/sites/{seeded['site_b'].pk}/").status_code == 404
-    response = client.post("/entry/", {"kind": "economic", "target": seeded["site_a"].pk, "month": "2025-01",
+    response = client.post("/entry/", {"kind": "economic", "target": f"site-{seeded['site_a'].pk}", "month": "2025-01",
                                        "value": "5"})
     assert response.status_code == 403
 

@@ -48,6 +48,24 @@
         f.meter.value = b.dataset.estimateMeter; f.ts.value = b.dataset.estimateTs; f.value.focus();
       });
     });
+    // Data entry: the site/product list offers only what fits the kind (sites for value added, products for
+    // output); the server refuses a mismatch anyway.
+    var mf = document.getElementById("monthly-form");
+    if (mf && mf.kind && mf.target) {
+      var fit = function () {
+        var prefix = mf.kind.value === "economic" ? "site-" : "product-";
+        Array.prototype.forEach.call(mf.target.querySelectorAll("optgroup"), function (g) {
+          var ok = g.querySelector("option") && g.querySelector("option").value.indexOf(prefix) === 0;
+          g.disabled = !ok; g.hidden = !ok;
+        });
+        var sel = mf.target.options[mf.target.selectedIndex];
+        if (!sel || sel.value.indexOf(prefix) !== 0) {
+          var first = mf.target.querySelector('option[value^="' + prefix + '"]');
+          mf.target.value = first ? first.value : "";
+        }
+      };
+      mf.kind.addEventListener("change", fit); fit();
+    }
     var mc = document.getElementById("meter-chart");
     document.querySelectorAll("[data-meter-chart]").forEach(function (b) {
       b.addEventListener("click", function () { mc.dataset.title = b.dataset.title; load(mc, b.dataset.meterChart); });
