@@ -87,3 +87,12 @@ class EstimateForm(forms.Form):
     ts = forms.DateTimeField(label=_("Time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     value = forms.FloatField(label=_("Value"))
     reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class GapFillForm(forms.Form):
+    """A range of a meter to fill with estimates in one action (linear for registers, weekday profile otherwise)."""
+
+    meter = forms.IntegerField(label=_("Meter"), widget=forms.Select)
+    start = forms.DateTimeField(label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    end = forms.DateTimeField(label=_("To"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    reason = forms.CharField(label=_("Reason"), max_length=300)

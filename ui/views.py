@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from decimal import Decimal
 
 from django.contrib import messages
@@ -24,13 +25,13 @@ from energy_platform.errors import ApplicationError
 from energy_platform.numbers import PLACES
 from meters.models import Carrier, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
 from meters.services.imports import import_job_commit, import_job_create
-from meters.services.review import register_reset_accept
+from meters.services.review import readings_gap_fill, register_reset_accept
 from meters.tasks import import_job_run_task, import_job_validate_task, rollups_after_write
 from plants.models import Enterprise, Product, Site
 from plants.services import monthly_value_record
 
 from . import selectors, services
-from .forms import BillForm, EstimateForm, MonthlyValueForm, TargetForm, UploadForm
+from .forms import BillForm, EstimateForm, GapFillForm, MonthlyValueForm, TargetForm, UploadForm
 from .tasks import monthly_upload_run_task, monthly_upload_validate_task
 
 KPI_KEYS = [  # (key, unit, decimals shown: the one presentation rule, energy_platform.numbers.PLACES)
@@ -134,11 +135,32 @@ def quality_page(request):
                 row = _scoped(RejectedRow.objects.filter(batch__site__enterprise=enterprise), request.user,
                               request.POST.get("row"))
                 services.rejected_row_acknowledge(row=row, user=request.user)
-            elif action == "acknowledge_gap":
+            elif action == "acknowledge_gap" and request.POST.get("rollup"):
                 gap = _scoped(MeterRollup.objects.filter(meter__site__enterprise=enterprise, granularity="day"),
                               request.user, request.POST.get("rollup"))
                 services.gap_acknowledge(meter=gap.meter, day_start=gap.bucket_start,
                                          note=request.POST.get("note", ""), user=request.user)
+            elif action == "acknowledge_gap":  # a whole day without readings has no rollup: meter and day
+                meter = _scoped(Meter.objects.filter(site__enterprise=enterprise).select_related("site"),
+                                request.user, request.POST.get("meter"))
+                day = _parse_day(request.POST.get("day") or "-")
+                day_start = dt.datetime.combine(day, dt.time(0), tzinfo=zoneinfo.ZoneInfo(meter.site.timezone))
+                services.gap_acknowledge(meter=meter, day_start=day_start, note=request.POST.get("note", ""),
+                                         user=request.user)
+            elif action == "fill_gap":
+                form = GapFillForm(request.POST)
+                form.fields["meter"].widget.choices = [(m.pk, f"{m.site.code} / {m.code}") for m in meters]
+                if not form.is_valid():
+                    raise ApplicationError("invalid_gap_fill", "; ".join(
+                        f"{form.fields[k].label if k in form.fields else k}: {' '.join(v)}"
+                        for k, v in form.errors.items()))
+                d = form.cleaned_data
+                meter = _scoped(Meter.objects.filter(site__enterprise=enterprise).select_related("site"),
+                                request.user, d["meter"])
+                fill = readings_gap_fill(meter=meter, start=d["start"], end=d["end"], reason=d["reason"],
+                                         user=request.user)
+                messages.success(request, _gap_fill_message(fill))
+                return redirect(f"{request.path}?enterprise={enterprise.pk}")
             elif action == "resolve_conflict":
                 conflict = _scoped(ReadingConflict.objects.filter(meter__site__enterprise=enterprise), request.user,
                                    request.POST.get("conflict"))
@@ -171,10 +193,22 @@ def quality_page(request):
         return redirect(f"{request.path}?enterprise={enterprise.pk}")
     estimate_form = EstimateForm()
     estimate_form.fields["meter"].widget.choices = [(m.pk, f"{m.site.code} / {m.code}") for m in meters]
+    fill_form = GapFillForm()
+    fill_form.fields["meter"].widget.choices = [(m.pk, f"{m.site.code} / {m.code}") for m in meters
+                                                if m.interval_minutes <= 1440]
     return render(request, "ui/quality.html", _common(
-        request, enterprise, estimate_form=estimate_form,
+        request, enterprise, estimate_form=estimate_form, fill_form=fill_form,
         bill_mismatches=bill_mismatches(enterprise=enterprise, user=request.user),
         **selectors.quality_issues(enterprise=enterprise, user=request.user)))
+
+
+def _gap_fill_message(fill) -> str:
+    """What a gap fill stored: meter, local range, number of estimated readings and the method."""
+    zone = zoneinfo.ZoneInfo(fill.meter.site.timezone)
+    return _("Filled: %(meter)s, %(start)s – %(end)s, %(count)d estimated readings (%(method)s).") % {
+        "meter": f"{fill.meter.site.code} / {fill.meter.code}", "count": fill.readings,
+        "start": f"{timezone.localtime(fill.start, zone):%Y-%m-%d %H:%M}",
+        "end": f"{timezone.localtime(fill.end, zone):%Y-%m-%d %H:%M}", "method": fill.get_method_display()}
 
 
 def _entry_forms(request, enterprise, data=None, files=None, which=None):

@@ -276,6 +276,12 @@ MATRIX: list[Row] = [
     Row("enterprise-kpis", {"GET": READ}, target="enterprise", query="period=2025"),
     Row("unit-kpis", {"GET": READ}, target="unit", query="period=2025-Q1"),
     Row("meter-kpis", {"GET": READ}, target="meter", query="period=2025-03"),
+    # The world's meters are read monthly: a gap fill is refused (400 meter_not_fillable) for those who may ask.
+    Row("meter-gap-fill", {"POST": _api(viewer=403, manager=400, other_admin=404, regulator_in=403,
+                                        regulator_out=404, superuser=400)}, target="meter",
+        body=lambda w: {"start": "2025-05-01T00:00:00+08:00", "end": "2025-05-01T12:00:00+08:00",
+                        "reason": "matrix"}),
+    Row("enterprise-gaps", {"GET": READ}, target="enterprise"),
     Row("enterprise-ledger", {"GET": READ}, target="enterprise"),
     Row("enterprise-ledger-verify", {"GET": READ}, target="enterprise"),
     Row("ledger-reverse", {"POST": WRITE_ADMIN | {"superuser": frozenset({201})}}, target="enterprise",

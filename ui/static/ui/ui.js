@@ -66,6 +66,16 @@
       };
       mf.kind.addEventListener("change", fit); fit();
     }
+    // Data quality: "Fill this day" puts the gap's meter and local day (00:00 to the next 00:00) into the range form.
+    document.querySelectorAll("[data-fill-meter]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var f = document.getElementById("gap-fill-form"), d = new Date(b.dataset.fillDay + "T00:00:00Z");
+        d.setUTCDate(d.getUTCDate() + 1);
+        f.meter.value = b.dataset.fillMeter; f.start.value = b.dataset.fillDay + "T00:00";
+        f.end.value = d.toISOString().slice(0, 10) + "T00:00"; f.reason.focus();
+        f.scrollIntoView({ block: "center" });
+      });
+    });
     var mc = document.getElementById("meter-chart");
     document.querySelectorAll("[data-meter-chart]").forEach(function (b) {
       b.addEventListener("click", function () { mc.dataset.title = b.dataset.title; load(mc, b.dataset.meterChart); });
