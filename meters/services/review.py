@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -15,6 +16,9 @@ from accounts.audit import audit_record
 from energy_platform.errors import ApplicationError
 from meters.models import GapFill, IngestBatch, Meter, Reading, RegisterEvent, ReviewStatus
 from meters.rollup import rollup_sweep
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 from .ingest.dirty import dirty_pairs, dirty_pairs_mark
 from .ingest.validate import MeterInfo, ValidRow
@@ -54,7 +58,7 @@ GAP_FILL_MAX_DAYS = 31
 GAP_FILL_PROFILE_WEEKS = 4
 
 
-def _slots_sql(*, pg: bool, first: dt.datetime, n: int, step_minutes: int) -> tuple[str, list]:
+def _slots_sql(*, pg: bool, first: dt.datetime, n: int, step_minutes: int) -> tuple[str, list[Any]]:
     """A subquery `s(i, ts)` of the n slots first + i*step (generate_series on PostgreSQL, a recursive CTE on the
     embedded SQLite default), with its parameters."""
     if pg:
@@ -65,7 +69,7 @@ def _slots_sql(*, pg: bool, first: dt.datetime, n: int, step_minutes: int) -> tu
             "SELECT i, datetime(%s, '+' || (i * %s) || ' minutes') AS ts FROM g) s", [n, start, step_minutes])
 
 
-def _profile_sql(*, pg: bool, tz: str) -> tuple[str, list]:
+def _profile_sql(*, pg: bool, tz: str) -> tuple[str, list[Any]]:
     """The average measured value of the same local weekday and time in the previous weeks, per slot `s.ts`."""
     if pg:
         return ("(SELECT AVG(r.value) FROM meters_reading r WHERE r.meter_id = %s AND NOT r.estimated AND r.ts IN ("
@@ -83,7 +87,8 @@ def _aligned(meter: Meter, ts: dt.datetime) -> bool:
         meter.interval_minutes == 0
 
 
-def readings_gap_fill(*, meter: Meter, start: dt.datetime, end: dt.datetime, reason: str, user=None,
+def readings_gap_fill(*, meter: Meter, start: dt.datetime, end: dt.datetime, reason: str,
+                      user: User | None = None,
                       now: dt.datetime | None = None) -> GapFill:
     """Fill the empty range [start, end] of a meter with estimated readings in one action.
 
@@ -116,6 +121,7 @@ def readings_gap_fill(*, meter: Meter, start: dt.datetime, end: dt.datetime, rea
     if start < meter.active_from or (meter.active_to is not None and end > meter.active_to):
         raise ApplicationError("meter_inactive", _("The meter is not active over the whole range."))
     cumulative = meter.reading_kind == Meter.ReadingKind.CUMULATIVE
+    before = after = None
     step = dt.timedelta(minutes=ivl)
     inside = Reading.objects.filter(meter=meter, ts__gt=start, ts__lt=end) if cumulative else \
         Reading.objects.filter(meter=meter, ts__gte=start, ts__lt=end)
@@ -124,7 +130,7 @@ def readings_gap_fill(*, meter: Meter, start: dt.datetime, end: dt.datetime, rea
                                                       "only fills a range without readings.") % {"count": found},
                                status_code=409)
     pg = connection.vendor == "postgresql"
-    params: list
+    params: list[Any]
     if cumulative:
         lookback = dt.timedelta(days=REGISTER_LOOKBACK_DAYS)
         before = Reading.objects.filter(meter=meter, ts__lte=start, ts__gte=start - lookback).order_by("-ts").first()
@@ -146,6 +152,7 @@ def readings_gap_fill(*, meter: Meter, start: dt.datetime, end: dt.datetime, rea
         raise ApplicationError("nothing_to_fill", _("There is no empty interval in this range."))
     slots, slot_params = _slots_sql(pg=pg, first=first, n=n, step_minutes=ivl)
     if cumulative:
+        assert before is not None and after is not None  # checked above
         span = (after.ts - before.ts).total_seconds()
         offset = (first - before.ts).total_seconds()
         # v0 + Δv × (seconds from the reading before) / span: multiplied before divided, so whole steps stay exact.
