@@ -147,3 +147,27 @@ def test_quality_page_fills_a_range_and_shows_a_refusal_in_the_red_banner(client
     # The 47 estimates of the first fill now lie inside the range.
     assert '<p class="msg error" role="alert">47 readings already exist in this range' in page
     assert Reading.objects.filter(estimated=True).count() == 47
+
+
+def test_gap_fill_works_on_the_embedded_sqlite_default(tmp_path):
+    """The same two fills as above on SQLite (recursive CTE instead of generate_series), in a subprocess."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "CELERY_RESULT_BACKEND")}
+    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'fill.sqlite3'}", "PYTHONPATH": str(root),
+            "DJANGO_SETTINGS_MODULE": "energy_platform.settings.local"}
+    run = subprocess.run([sys.executable, str(Path(__file__).with_name("embedded_gap_fill.py"))], cwd=root,
+                         env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["fills"] == [["linear", 47], ["profile", 48]]
+    assert out["register"] == [100.0 + k for k in range(1, 48)]  # 101 ... 147
+    assert out["first_ts"] == "2026-03-01T16:15:00+00:00"  # 00:15 in Shanghai
+    assert out["interval"] == [3.0] * 48  # (2.0 + 4.0) / 2
+    # Register: 48 quarter-hours of +1.0 = 48.0, 47 of them from estimates; interval: 48 x 3.0 = 144.0.
+    assert out["days"] == [[48.0, 48, 47], [144.0, 48, 48]]
