@@ -102,3 +102,48 @@ def test_filling_a_12_hour_gap_in_chinese_and_in_english_at_390px(live_server, r
                   .values_list("value", flat=True))
     assert values == [100.0 + k for k in range(1, 48)]  # 101 ... 147
     assert GapFill.objects.count() == 2
+
+
+def test_entry_form_offers_only_what_fits_the_kind_and_confirms_an_overwrite(live_server, tenants):
+    """类型 = 增加值 offers sites only; 产量 offers products only; replacing a stored value asks old -> new first."""
+    from decimal import Decimal
+
+    from plants.models import EconomicData, ProductionData
+    from tests.factories import ProductFactory, SiteFactory
+
+    rm1 = SiteFactory(enterprise=tenants["a"], code="RM1")
+    rebar = ProductFactory(site=rm1, code="REBAR", unit="t")
+    EconomicData.objects.create(site=rm1, month=dt.date(2025, 9, 1), value_added_10k_cny=Decimal("1000"))
+    with open_page() as (page, _hosts):
+        _login(page, live_server.url, "登录")
+        page.goto(f"{live_server.url}/entry/")
+        form = page.locator("#monthly-form")
+        enabled = "els => els.filter(e => !e.disabled && !e.parentElement.disabled).map(e => e.value)"
+        form.locator("select[name=kind]").select_option("economic")
+        assert form.locator("select[name=target] option").evaluate_all(enabled) == [
+            f"site-{tenants['site_a'].pk}", f"site-{rm1.pk}"]
+        form.locator("select[name=kind]").select_option("production")
+        assert form.locator("select[name=target] option").evaluate_all(enabled) == [f"product-{rebar.pk}"]
+        form.locator("input[name=month]").fill("2025-09")
+        form.locator("input[name=value]").fill("1234")
+        form.locator("button").click()
+        page.wait_for_load_state()
+        assert page.locator("p.msg.success").inner_text() == "已保存：RM1 / REBAR 2025-09 的产量 = 1,234 吨。"
+        # Value added of RM1 for September is stored (1,000): the page asks before replacing it.
+        form = page.locator("#monthly-form")
+        form.locator("select[name=kind]").select_option("economic")
+        form.locator("select[name=target]").select_option(f"site-{rm1.pk}")
+        form.locator("input[name=month]").fill("2025-09")
+        form.locator("input[name=value]").fill("1234")
+        form.locator("button").click()
+        page.wait_for_load_state()
+        assert page.locator("#overwrite-old").inner_text() == "1,000 万元"
+        assert page.locator("#overwrite-new").inner_text() == "1,234 万元"
+        page.screenshot(path=str(SHOTS / "entry-overwrite-confirm-zh.png"), full_page=False)
+        assert EconomicData.objects.get().value_added_10k_cny == Decimal("1000")
+        page.locator("#overwrite-form button").click()
+        page.wait_for_load_state()
+        assert page.locator("p.msg.success").inner_text() == "已保存：厂区 RM1 2025-09 的工业增加值 = 1,234 万元。"
+    assert list(ProductionData.objects.values_list("product__code", "quantity")) == [("REBAR", Decimal("1234"))]
+    assert EconomicData.objects.order_by("-version").first().value_added_10k_cny == Decimal("1234")
+    assert not EconomicData.objects.filter(site=tenants["site_a"]).exists()

@@ -78,6 +78,10 @@ def test_overwriting_a_stored_value_asks_old_to_new_and_saves_only_when_confirme
     assert "1,000 10⁴ CNY" in page and "1,234 10⁴ CNY" in page
     assert "value added of site A1 for 2025-09" in page
     assert EconomicData.objects.count() == 1
+    # The confirmation re-posts exactly what was entered, with the version it showed.
+    assert '<input type="hidden" name="month" value="2025-09">' in page
+    assert f'<input type="hidden" name="target" value="site-{a1.pk}">' in page
+    assert '<input type="hidden" name="confirm_version" value="1">' in page
     response = client.post("/entry/", _monthly(target=f"site-{a1.pk}", confirm_version="1"), follow=True,
                            HTTP_ACCEPT_LANGUAGE="en")
     latest = EconomicData.objects.filter(site=a1, month=dt.date(2025, 9, 1)).order_by("-version").first()
