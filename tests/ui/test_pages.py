@@ -180,7 +180,11 @@ def test_quality_and_reports_pages_render(client, seeded):
     _login(client, seeded["manager_a"])
     response = client.get("/quality/")
     assert response.status_code == 200
-    assert any(g.meter_id == seeded["main"].pk for g in response.context["gaps"]) is False
+    # MAIN's two complete days are no gaps; the days since without any reading are (whole-day gaps).
+    main_gaps = [g for g in response.context["gaps"] if g.meter_id == seeded["main"].pk]
+    assert all(g.whole_day for g in main_gaps)
+    first = timezone.localdate().replace(day=1)
+    assert not {first, first + dt.timedelta(days=1)} & {g.day for g in main_gaps}
     assert client.get("/reports/").status_code == 200
 
 
