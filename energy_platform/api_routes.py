@@ -20,6 +20,10 @@ extra_urlpatterns = [
     path("readings/", ReadingsIngestApi.as_view(), name="readings-ingest"),
 ]
 
+from meters.apis_quality import MeterGapFillApi  # noqa: E402
+
+extra_urlpatterns += [path("meters/<int:pk>/gap-fill/", MeterGapFillApi.as_view(), name="meter-gap-fill")]
+
 from meters.apis_imports import GatewayViewSet, ImportJobViewSet  # noqa: E402
 
 router.register("gateways", GatewayViewSet, basename="gateway")

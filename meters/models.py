@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -462,3 +463,36 @@ class Bill(models.Model):
         return f"{self.meter_id} {self.period_start}..{self.period_end}"
 
 from .models_gateways import GatewayState, GatewayTag, ModbusDevice, ModbusPoint  # noqa: E402, F401  (models in their own module)
+
+
+class GapFill(models.Model):
+    """One gap filled by estimates in one action: the range, the method, the reason and who asked. Its readings are
+    stored with estimated=True and batch_id = this fill's `batch` (an IngestBatch with source "estimate"), so every
+    estimated reading leads back to its reason and method."""
+
+    TENANT_PATH = "meter__site__enterprise"
+
+    class Method(models.TextChoices):
+        LINEAR = "linear", _("linear between register values")
+        PROFILE = "profile", _("profile of the same weekday and time in the previous weeks")
+
+    meter = models.ForeignKey(Meter, on_delete=models.PROTECT, related_name="gap_fills")
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    reason = models.CharField(_("reason"), max_length=300)
+    readings = models.PositiveIntegerField(_("estimated readings"), default=0)
+    batch = models.OneToOneField(IngestBatch, on_delete=models.PROTECT, related_name="gap_fill")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=models.Q(end__gt=models.F("start")),
+                                              name="gap_fill_end_after_start")]
+        verbose_name = _("gap fill")
+        verbose_name_plural = _("gap fills")
+
+    def __str__(self) -> str:
+        return f"{self.meter_id} {self.start:%Y-%m-%dT%H:%M}–{self.end:%Y-%m-%dT%H:%M} ({self.method})"

@@ -7,12 +7,14 @@ site's series from /api/v1/exports/rollups/ (hour, day or month), KPIs from /api
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.tenancy import visible_enterprises
 from energy_platform.errors import ApplicationError
 
 from . import selectors
@@ -74,3 +76,21 @@ class MeterSeriesApi(APIView):
     def get(self, request, pk: int):
         meter = selectors.meter_for(request.user, pk)
         return Response(selectors.meter_series(meter=meter))
+
+
+class EnterpriseGapsApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Open gaps of an enterprise's meters (last 3 months, newest first): days with fewer "
+                           "readings than expected, including whole days without any reading (received 0)",
+                   responses={200: {"type": "array", "items": {"type": "object"}}}, tags=["quality"])
+    def get(self, request, pk: int):
+        enterprise = visible_enterprises(request.user).filter(pk=pk).first()
+        if enterprise is None:
+            raise ApplicationError("not_found", "No such enterprise.", status_code=404)
+        since = timezone.now() - selectors.QUALITY_WINDOW
+        return Response([{"meter": g.meter_id, "meter_code": g.meter.code, "site": g.meter.site.code,
+                          "day": g.day.isoformat(), "day_start": g.bucket_start.isoformat(),
+                          "expected_intervals": g.expected_intervals, "received_intervals": g.received_intervals,
+                          "estimated_intervals": g.estimated_intervals, "whole_day": g.whole_day}
+                         for g in selectors.gap_days(enterprise=enterprise, user=request.user, since=since)])

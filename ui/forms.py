@@ -16,10 +16,22 @@ class MonthlyValueForm(forms.Form):
 
     kind = forms.ChoiceField(label=_("Kind"), choices=[("economic", _("Value added (10⁴ CNY)")),
                                                         ("production", _("Product output"))])
-    target = forms.IntegerField(label=_("Site or product"), widget=forms.Select)
+    # "site-<pk>" or "product-<pk>": sites and products are different tables, so a bare id would name a site for
+    # value added and a product for output (product 1 "RM1 / REBAR" was saved as site 1's value added).
+    target = forms.ChoiceField(label=_("Site or product"))
     month = forms.DateField(label=_("Month"), **MONTH)
     value = forms.DecimalField(label=_("Value"), min_value=0, max_digits=16, decimal_places=4)
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
+    # The version the user saw in the overwrite confirmation (old -> new); a stored value is replaced only with it.
+    confirm_version = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        kind, target = data.get("kind"), data.get("target") or ""
+        if kind and target and not target.startswith("site-" if kind == "economic" else "product-"):
+            self.add_error("target", _("Value added is entered for a site, not a product.") if kind == "economic"
+                           else _("Output is entered for a product, not a site."))
+        return data
 
 
 class BillForm(forms.Form):
@@ -74,4 +86,13 @@ class EstimateForm(forms.Form):
     meter = forms.IntegerField(label=_("Meter"), widget=forms.Select)
     ts = forms.DateTimeField(label=_("Time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     value = forms.FloatField(label=_("Value"))
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class GapFillForm(forms.Form):
+    """A range of a meter to fill with estimates in one action (linear for registers, weekday profile otherwise)."""
+
+    meter = forms.IntegerField(label=_("Meter"), widget=forms.Select)
+    start = forms.DateTimeField(label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    end = forms.DateTimeField(label=_("To"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     reason = forms.CharField(label=_("Reason"), max_length=300)

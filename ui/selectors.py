@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,9 +21,13 @@ from carbon.periods import Period, month_add, period_coverage
 from energy_platform.errors import ApplicationError
 from meters.models import Carrier, ImportJob, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
 from meters.units import finite_rollups_q, plausible_readings_q, usable_meters_q
-from plants.models import Enterprise, Product, Site
+from plants.models import EconomicData, Enterprise, Product, ProductionData, Site
 
 from .models import GapAcknowledgement, MonthlyUpload
+
+#: Gaps listed at most (newest first), over the last QUALITY_WINDOW.
+GAPS_LISTED = 100
+QUALITY_WINDOW = dt.timedelta(days=92)
 
 
 def current_enterprise(request) -> Enterprise:
@@ -130,18 +135,9 @@ def estimated_flags(*, enterprise: Enterprise, user, year_start: dt.datetime, mo
 def quality_issues(*, enterprise: Enterprise, user) -> dict:
     """Open data-quality items of an enterprise: incomplete days, rejected rows, conflicts, calibration due."""
     today = timezone.localdate()
-    since = timezone.now() - dt.timedelta(days=92)
+    since = timezone.now() - QUALITY_WINDOW
     meters = scope(Meter.objects.filter(site__enterprise=enterprise), user)
-    acknowledged = GapAcknowledgement.objects.filter(meter_id=OuterRef("meter_id"), day_start=OuterRef("bucket_start"))
-    gaps = (scope(MeterRollup.objects.filter(meter__in=meters, granularity=MeterRollup.Granularity.DAY,
-                                             bucket_start__gte=since), user)
-            # The day in progress is not a gap yet, nor a day that ended less than QUALITY_GAP_GRACE_MINUTES ago:
-            # a cumulative register's last interval waits for the next day's first reading, and gateways deliver
-            # in batches.
-            .filter(received_intervals__lt=models_f("expected_intervals"), bucket_start__lte=timezone.now() -
-                    dt.timedelta(days=1, minutes=settings.QUALITY_GAP_GRACE_MINUTES))
-            .filter(~Exists(acknowledged))
-            .select_related("meter", "meter__site").order_by("-bucket_start")[:100])
+    gaps = gap_days(enterprise=enterprise, user=user, since=since)
     rejected = (scope(RejectedRow.objects.filter(batch__site__enterprise=enterprise, acknowledged_at__isnull=True),
                       user).select_related("batch").order_by("-pk")[:100])
     conflicts = (scope(ReadingConflict.objects.filter(meter__site__enterprise=enterprise, status="open"), user)
@@ -474,3 +470,78 @@ def site_year_kpis(*, site: Site, today: dt.date | None = None) -> dict:
     except ApplicationError:
         return {}
 
+
+def monthly_value_latest(*, kind: str, target, month: dt.date) -> dict | None:
+    """The latest stored version of a month's value added (target = Site) or output (target = Product), or None."""
+    if kind == "economic":
+        qs = EconomicData.objects.filter(site=target, month=month).values(
+            "version", value=models_f("value_added_10k_cny"))
+    else:
+        qs = ProductionData.objects.filter(product=target, month=month).values("version", value=models_f("quantity"))
+    return qs.order_by("-version").first()
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A past local day of a meter with fewer intervals than expected; `pk` is its day rollup, None for a day without
+    any reading (no rollup exists for it)."""
+
+    meter: Meter
+    bucket_start: dt.datetime
+    expected_intervals: int
+    received_intervals: int = 0
+    estimated_intervals: int = 0
+    pk: int | None = None
+
+    @property
+    def meter_id(self) -> int:
+        return self.meter.pk
+
+    @property
+    def day(self) -> dt.date:
+        return timezone.localtime(self.bucket_start, timezone=_zone(self.meter.site.timezone)).date()
+
+    @property
+    def whole_day(self) -> bool:
+        return self.received_intervals == 0
+
+
+def gap_days(*, enterprise: Enterprise, user, since: dt.datetime, limit: int = GAPS_LISTED) -> list[Gap]:
+    """Incomplete past days of the enterprise's meters read at least daily, not acknowledged, newest first: days
+    whose day rollup has fewer intervals than expected, and whole days without any reading (which have no rollup)
+    between the meter's activation (or `since`) and the last day that ended more than QUALITY_GAP_GRACE_MINUTES
+    ago. A day ended less than that ago is not a gap yet: a cumulative register's last interval waits for the next
+    day's first reading, and gateways deliver in batches."""
+    cutoff = timezone.now() - dt.timedelta(days=1, minutes=settings.QUALITY_GAP_GRACE_MINUTES)
+    meters = list(scope(Meter.objects.filter(site__enterprise=enterprise, interval_minutes__lte=1440), user)
+                  .select_related("site"))
+    by_id = {m.pk: m for m in meters}
+    acknowledged = set(GapAcknowledgement.objects.filter(meter__in=meters, day_start__gte=since)
+                       .values_list("meter_id", "day_start"))
+    days = (MeterRollup.objects.filter(meter__in=meters, granularity=MeterRollup.Granularity.DAY,
+                                       bucket_start__gte=since, bucket_start__lte=cutoff)
+            .values_list("pk", "meter_id", "bucket_start", "expected_intervals", "received_intervals",
+                         "estimated_intervals"))
+    gaps: list[Gap] = []
+    seen: set[tuple[int, dt.datetime]] = set()
+    for pk, meter_id, start, expected, received, estimated in days:
+        seen.add((meter_id, start))
+        if received < expected and (meter_id, start) not in acknowledged:
+            gaps.append(Gap(by_id[meter_id], start, expected, received, estimated, pk))
+    # Days with no rollup at all: the meter's local days in the window, minus those seen above (a set difference
+    # over at most 92 days per meter; no readings are read).
+    for m in meters:
+        zone = _zone(m.site.timezone)
+        lo = max(since, m.active_from)
+        hi = min(cutoff, m.active_to) if m.active_to else cutoff
+        day = timezone.localtime(lo, timezone=zone).date()
+        first = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+        if first < lo:  # the meter started during that day: its first whole day is the next
+            day += dt.timedelta(days=1)
+        while (start := dt.datetime.combine(day, dt.time(0), tzinfo=zone)) <= hi:
+            key = (m.pk, start.astimezone(dt.UTC))
+            if key not in seen and key not in acknowledged:
+                gaps.append(Gap(m, key[1], 1440 // m.interval_minutes))
+            day += dt.timedelta(days=1)
+    gaps.sort(key=lambda g: (g.bucket_start, g.meter.site.code, g.meter.code), reverse=True)
+    return gaps[:limit]

@@ -25,4 +25,5 @@ urlpatterns = [
     path("api/v1/ui/sites/<int:pk>/load/", apis.SiteLoadApi.as_view(), name="api-site-load"),
     path("api/v1/ui/sites/<int:pk>/kpi-trend/", apis.SiteKpiTrendApi.as_view(), name="api-site-kpi-trend"),
     path("api/v1/ui/meters/<int:pk>/series/", apis.MeterSeriesApi.as_view(), name="api-meter-series"),
+    path("api/v1/enterprises/<int:pk>/gaps/", apis.EnterpriseGapsApi.as_view(), name="enterprise-gaps"),
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,13 +26,13 @@ from energy_platform.figures import unit_text
 from energy_platform.numbers import PLACES
 from meters.models import Carrier, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
 from meters.services.imports import import_job_commit, import_job_create
-from meters.services.review import register_reset_accept
+from meters.services.review import readings_gap_fill, register_reset_accept
 from meters.tasks import import_job_run_task, import_job_validate_task, rollups_after_write
 from plants.models import Enterprise, Product, Site
 from plants.services import monthly_value_record
 
 from . import selectors, services
-from .forms import BillForm, EstimateForm, MonthlyValueForm, TargetForm, UploadForm
+from .forms import BillForm, EstimateForm, GapFillForm, MonthlyValueForm, TargetForm, UploadForm
 from .tasks import monthly_upload_run_task, monthly_upload_validate_task
 
 KPI_KEYS = [  # (key, unit, decimals shown: the one presentation rule, energy_platform.numbers.PLACES)
@@ -159,11 +161,32 @@ def quality_page(request):
                 row = _scoped(RejectedRow.objects.filter(batch__site__enterprise=enterprise), request.user,
                               request.POST.get("row"))
                 services.rejected_row_acknowledge(row=row, user=request.user)
-            elif action == "acknowledge_gap":
+            elif action == "acknowledge_gap" and request.POST.get("rollup"):
                 gap = _scoped(MeterRollup.objects.filter(meter__site__enterprise=enterprise, granularity="day"),
                               request.user, request.POST.get("rollup"))
                 services.gap_acknowledge(meter=gap.meter, day_start=gap.bucket_start,
                                          note=request.POST.get("note", ""), user=request.user)
+            elif action == "acknowledge_gap":  # a whole day without readings has no rollup: meter and day
+                meter = _scoped(Meter.objects.filter(site__enterprise=enterprise).select_related("site"),
+                                request.user, request.POST.get("meter"))
+                day = _parse_day(request.POST.get("day") or "-")
+                day_start = dt.datetime.combine(day, dt.time(0), tzinfo=zoneinfo.ZoneInfo(meter.site.timezone))
+                services.gap_acknowledge(meter=meter, day_start=day_start, note=request.POST.get("note", ""),
+                                         user=request.user)
+            elif action == "fill_gap":
+                form = GapFillForm(request.POST)
+                form.fields["meter"].widget.choices = [(m.pk, f"{m.site.code} / {m.code}") for m in meters]
+                if not form.is_valid():
+                    raise ApplicationError("invalid_gap_fill", "; ".join(
+                        f"{form.fields[k].label if k in form.fields else k}: {' '.join(v)}"
+                        for k, v in form.errors.items()))
+                d = form.cleaned_data
+                meter = _scoped(Meter.objects.filter(site__enterprise=enterprise).select_related("site"),
+                                request.user, d["meter"])
+                fill = readings_gap_fill(meter=meter, start=d["start"], end=d["end"], reason=d["reason"],
+                                         user=request.user)
+                messages.success(request, _gap_fill_message(fill))
+                return redirect(f"{request.path}?enterprise={enterprise.pk}")
             elif action == "resolve_conflict":
                 conflict = _scoped(ReadingConflict.objects.filter(meter__site__enterprise=enterprise), request.user,
                                    request.POST.get("conflict"))
@@ -196,10 +219,22 @@ def quality_page(request):
         return redirect(f"{request.path}?enterprise={enterprise.pk}")
     estimate_form = EstimateForm()
     estimate_form.fields["meter"].widget.choices = [(m.pk, f"{m.site.code} / {m.code}") for m in meters]
+    fill_form = GapFillForm()
+    fill_form.fields["meter"].widget.choices = [(m.pk, f"{m.site.code} / {m.code}") for m in meters
+                                                if m.interval_minutes <= 1440]
     return render(request, "ui/quality.html", _common(
-        request, enterprise, estimate_form=estimate_form,
+        request, enterprise, estimate_form=estimate_form, fill_form=fill_form,
         bill_mismatches=bill_mismatches(enterprise=enterprise, user=request.user),
         **selectors.quality_issues(enterprise=enterprise, user=request.user)))
+
+
+def _gap_fill_message(fill) -> str:
+    """What a gap fill stored: meter, local range, number of estimated readings and the method."""
+    zone = zoneinfo.ZoneInfo(fill.meter.site.timezone)
+    return _("Filled: %(meter)s, %(start)s – %(end)s, %(count)d estimated readings (%(method)s).") % {
+        "meter": f"{fill.meter.site.code} / {fill.meter.code}", "count": fill.readings,
+        "start": f"{timezone.localtime(fill.start, zone):%Y-%m-%d %H:%M}",
+        "end": f"{timezone.localtime(fill.end, zone):%Y-%m-%d %H:%M}", "method": fill.get_method_display()}
 
 
 def _entry_forms(request, enterprise, data=None, files=None, which=None):
@@ -207,8 +242,11 @@ def _entry_forms(request, enterprise, data=None, files=None, which=None):
     products = scope(Product.objects.filter(site__enterprise=enterprise), request.user).select_related(
         "site").order_by("site__code", "code")
     monthly = MonthlyValueForm(data if which == "monthly" else None)
-    monthly.fields["target"].widget.choices = [(s.pk, f"{_('Site')} {s.code}") for s in sites] + [
-        (p.pk, f"{_('Product')} {p.site.code}/{p.code}") for p in products]
+    # Typed values ("site-3", "product-1") in two groups: the script offers only the group that fits the kind, and
+    # the form refuses a product for value added (and a site for output) whatever is posted.
+    monthly.fields["target"].choices = [
+        (_("Sites (value added)"), [(f"site-{s.pk}", s.code) for s in sites]),
+        (_("Products (output)"), [(f"product-{p.pk}", f"{p.site.code} / {p.code}") for p in products])]
     bill = BillForm(data if which == "bill" else None)
     carriers = {k: str(v) for k, v in Carrier.choices}  # get_FOO_display() hashes the choices on every call
     bill.fields["meter"].widget.choices = [
@@ -217,6 +255,22 @@ def _entry_forms(request, enterprise, data=None, files=None, which=None):
     upload = UploadForm(data if which == "upload" else None, files if which == "upload" else None)
     upload.fields["site"].widget.choices = [("", "—")] + [(s.pk, s.code) for s in sites]
     return {"sites": sites, "products": products, "form": monthly, "bill_form": bill, "upload": upload}
+
+
+def _amount(value, unit: str) -> str:
+    """A monthly value as entered (up to 4 decimals, thousands grouped) with its unit."""
+    shown = value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+    return f"{shown:,} {unit}"  # grouped by thousands in both languages (zh-hans' format leaves grouping off)
+
+
+def _monthly_description(*, kind: str, target, month: dt.date) -> dict:
+    """What a monthly entry names: site or product, month, quantity and unit (for the confirmation and the message)."""
+    if kind == "economic":
+        label = _("value added of site %(site)s for %(month)s") % {"site": target.code, "month": f"{month:%Y-%m}"}
+        return {"label": label, "unit": _("10⁴ CNY")}
+    label = _("output of %(product)s for %(month)s") % {"product": f"{target.site.code} / {target.code}",
+                                                        "month": f"{month:%Y-%m}"}
+    return {"label": label, "unit": target.get_unit_display()}
 
 
 @login_required
@@ -232,14 +286,28 @@ def entry_page(request):
     try:
         if which == "monthly" and forms["form"].is_valid():
             d = forms["form"].cleaned_data
-            target = (forms["sites"] if d["kind"] == "economic" else forms["products"]).filter(pk=d["target"]).first()
-            if target is None:
-                forms["form"].add_error("target", _("Choose a site for value added and a product for output."))
-            else:
-                monthly_value_record(kind=d["kind"], target=target, month=d["month"].replace(day=1),
-                                     value=d["value"], user=request.user, note=d["note"])
-                messages.success(request, _("Saved."))
+            table, _sep, pk = d["target"].partition("-")
+            target = (forms["sites"] if table == "site" else forms["products"]).filter(pk=int(pk)).first()
+            if target is None:  # the choices are the scoped sites and products: only a vanished row gets here
+                raise Http404
+            month = d["month"].replace(day=1)
+            stored = selectors.monthly_value_latest(kind=d["kind"], target=target, month=month)
+            what = _monthly_description(kind=d["kind"], target=target, month=month)
+            if stored is not None and stored["value"] == d["value"]:
+                messages.success(request, _("Unchanged: %(what)s is already %(value)s.") % {
+                    "what": what["label"], "value": _amount(d["value"], what["unit"])})
                 return redirect(back)
+            if stored is not None and d["confirm_version"] != stored["version"]:
+                # Overwriting needs the user's explicit yes to exactly this old -> new change.
+                return render(request, "ui/entry_confirm.html", _common(
+                    request, enterprise, form=forms["form"], what=what, version=stored["version"],
+                    old=_amount(stored["value"], what["unit"]), new=_amount(d["value"], what["unit"])),
+                    status=409)
+            monthly_value_record(kind=d["kind"], target=target, month=month, value=d["value"], user=request.user,
+                                 note=d["note"])
+            messages.success(request, _("Saved: %(what)s = %(value)s.") % {
+                "what": what["label"], "value": _amount(d["value"], what["unit"])})
+            return redirect(back)
         elif which == "bill" and forms["bill_form"].is_valid():
             d = forms["bill_form"].cleaned_data
             meter = _scoped(Meter.objects.filter(site__enterprise=enterprise).select_related("site"), request.user,

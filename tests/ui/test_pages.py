@@ -190,16 +190,16 @@ def test_load_curve_spreads_an_hourly_meter_over_its_quarter_hours(client, tenan
 
 def test_viewer_cannot_post_data_entry(client, seeded):
     _login(client, seeded["viewer_a"])
-    response = client.post("/entry/", {"form": "monthly", "kind": "economic", "target": seeded["site_a"].pk,
-                                       "month": "2025-01", "value": "5"})
+    response = client.post("/entry/", {"form": "monthly", "kind": "economic",
+                                       "target": f"site-{seeded['site_a'].pk}", "month": "2025-01", "value": "5"})
     assert response.status_code == 403
     assert not EconomicData.objects.filter(month="2025-01-01").exists()
 
 
 def test_manager_saves_value_added_by_form(client, seeded):
     _login(client, seeded["manager_a"])
-    response = client.post("/entry/", {"form": "monthly", "kind": "economic", "target": seeded["site_a"].pk,
-                                       "month": "2025-01", "value": "123.5"})
+    response = client.post("/entry/", {"form": "monthly", "kind": "economic",
+                                       "target": f"site-{seeded['site_a'].pk}", "month": "2025-01", "value": "123.5"})
     assert response.status_code == 302
     row = EconomicData.objects.get(site=seeded["site_a"], month="2025-01-01")
     assert row.value_added_10k_cny == Decimal("123.5")
@@ -208,8 +208,9 @@ def test_manager_saves_value_added_by_form(client, seeded):
 
 def test_manager_cannot_enter_data_for_other_enterprise_site(client, seeded):
     _login(client, seeded["manager_a"])
-    client.post("/entry/", {"form": "monthly", "kind": "economic", "target": seeded["site_b"].pk, "month": "2025-01",
-                            "value": "1"})
+    response = client.post("/entry/", {"form": "monthly", "kind": "economic",
+                                       "target": f"site-{seeded['site_b'].pk}", "month": "2025-01", "value": "1"})
+    assert response.status_code == 400  # not one of the enterprise's sites
     assert not EconomicData.objects.filter(site=seeded["site_b"]).exists()
 
 
@@ -220,7 +221,7 @@ def test_regulator_sees_read_only_pages_in_jurisdiction(client, seeded):
     assert response.context["enterprise"] == seeded["a"]
     assert response.context["can_edit"] is False
     assert client.get(f"/sites/{seeded['site_b'].pk}/").status_code == 404
-    response = client.post("/entry/", {"kind": "economic", "target": seeded["site_a"].pk, "month": "2025-01",
+    response = client.post("/entry/", {"kind": "economic", "target": f"site-{seeded['site_a'].pk}", "month": "2025-01",
                                        "value": "5"})
     assert response.status_code == 403
 
@@ -229,7 +230,11 @@ def test_quality_and_reports_pages_render(client, seeded):
     _login(client, seeded["manager_a"])
     response = client.get("/quality/")
     assert response.status_code == 200
-    assert any(g.meter_id == seeded["main"].pk for g in response.context["gaps"]) is False
+    # MAIN's two complete days are no gaps; the days since without any reading are (whole-day gaps).
+    main_gaps = [g for g in response.context["gaps"] if g.meter_id == seeded["main"].pk]
+    assert all(g.whole_day for g in main_gaps)
+    first = timezone.localdate().replace(day=1)
+    assert not {first, first + dt.timedelta(days=1)} & {g.day for g in main_gaps}
     assert client.get("/reports/").status_code == 200
 
 

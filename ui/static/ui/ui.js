@@ -107,6 +107,34 @@
         f.meter.value = b.dataset.estimateMeter; f.ts.value = b.dataset.estimateTs; f.value.focus();
       });
     });
+    // Data entry: the site/product list offers only what fits the kind (sites for value added, products for
+    // output); the server refuses a mismatch anyway.
+    var mf = document.getElementById("monthly-form");
+    if (mf && mf.kind && mf.target) {
+      var fit = function () {
+        var prefix = mf.kind.value === "economic" ? "site-" : "product-";
+        Array.prototype.forEach.call(mf.target.querySelectorAll("optgroup"), function (g) {
+          var ok = g.querySelector("option") && g.querySelector("option").value.indexOf(prefix) === 0;
+          g.disabled = !ok; g.hidden = !ok;
+        });
+        var sel = mf.target.options[mf.target.selectedIndex];
+        if (!sel || sel.value.indexOf(prefix) !== 0) {
+          var first = mf.target.querySelector('option[value^="' + prefix + '"]');
+          mf.target.value = first ? first.value : "";
+        }
+      };
+      mf.kind.addEventListener("change", fit); fit();
+    }
+    // Data quality: "Fill this day" puts the gap's meter and local day (00:00 to the next 00:00) into the range form.
+    document.querySelectorAll("[data-fill-meter]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var f = document.getElementById("gap-fill-form"), d = new Date(b.dataset.fillDay + "T00:00:00Z");
+        d.setUTCDate(d.getUTCDate() + 1);
+        f.meter.value = b.dataset.fillMeter; f.start.value = b.dataset.fillDay + "T00:00";
+        f.end.value = d.toISOString().slice(0, 10) + "T00:00"; f.reason.focus();
+        f.scrollIntoView({ block: "center" });
+      });
+    });
     var mc = document.getElementById("meter-chart");
     document.querySelectorAll("[data-meter-chart]").forEach(function (b) {
       b.addEventListener("click", function () { mc.dataset.title = b.dataset.title; load(mc, b.dataset.meterChart); });
