@@ -20,10 +20,11 @@ extra_urlpatterns = [
     path("readings/", ReadingsIngestApi.as_view(), name="readings-ingest"),
 ]
 
-from meters.apis_imports import GatewayViewSet, ImportJobViewSet  # noqa: E402
+from meters.apis_imports import GatewayViewSet, ImportJobViewSet, ImportPresetViewSet  # noqa: E402
 
 router.register("gateways", GatewayViewSet, basename="gateway")
 router.register("imports", ImportJobViewSet, basename="importjob")
+router.register("import-presets", ImportPresetViewSet, basename="importpreset")
 
 from carbon import apis as carbon_apis  # noqa: E402
 

@@ -1,5 +1,6 @@
 """Admin for meters, gateways and their tokens, and rollups (read-only)."""
 
+from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.utils import timezone
@@ -7,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import ReferenceDataAdmin, TenantRelatedFieldListFilter, TenantScopedAdmin
 from accounts.models import Role
+from energy_platform.errors import ApplicationError
 
 from .gateway_health import gateway_health, gateway_last_seen, gateways_with_health
 from .models import (
@@ -15,6 +17,7 @@ from .models import (
     Gateway,
     GatewayToken,
     ImportJob,
+    ImportPreset,
     IngestBatch,
     MeasurementUnit,
     Meter,
@@ -25,6 +28,7 @@ from .models import (
     ReviewStatus,
 )
 from .models_gateways import GatewayState, GatewayTag, ModbusDevice, ModbusPoint
+from .services.imports import import_mapping_clean
 from .services.mqtt_auth import broker_credentials_sync, gateway_code
 from .services.review import register_reset_accept
 from .units import units_cache_clear
@@ -280,6 +284,30 @@ class ImportJobAdmin(_ReadOnlyAdmin):
                     "rejected", "created_by", "created_at", "finished_at"]
     list_filter = ["kind", "status", "site"]
     readonly_fields = [f.name for f in ImportJob._meta.fields]
+
+
+class ImportPresetForm(forms.ModelForm):
+    class Meta:
+        model = ImportPreset
+        fields = ["enterprise", "name", "kind", "mapping"]
+
+    def clean(self):
+        data = super().clean()
+        try:
+            data["mapping"] = import_mapping_clean(mapping=data.get("mapping"), kind=data.get("kind") or "readings")
+        except ApplicationError as exc:
+            self.add_error("mapping", exc.detail)
+        return data
+
+
+@admin.register(ImportPreset)
+class ImportPresetAdmin(TenantScopedAdmin):
+    """Named mappings of vendor or utility files (the upload form and the API save them too)."""
+
+    form = ImportPresetForm
+    list_display = ["name", "enterprise", "kind", "updated_at"]
+    list_filter = ["kind", "enterprise"]
+    search_fields = ["name"]
 
 
 @admin.register(Bill)
