@@ -4,8 +4,11 @@ thousands separators, and the CSV delimiter of a file exported with a European o
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 
+_GROUPED = {False: re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?([eE][+-]?\d+)?"),
+            True: re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d*)?")}
 DELIMITERS = {"auto": None, "comma": ",", "semicolon": ";", "tab": "\t"}
 
 
@@ -29,10 +32,14 @@ def number_parse(value: object, *, decimal_comma: bool = False) -> Decimal:
         number = Decimal(repr(value))
     else:
         text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace("'", "")
-        if decimal_comma:
-            text = text.replace(".", "").replace(",", ".")
-        else:
-            text = text.replace(",", "")
+        group, point = (".", ",") if decimal_comma else (",", ".")
+        if group in text:
+            # A separator is read as thousands grouping only where it groups by three ("1,5" with a decimal point
+            # is refused, not read as 15).
+            if not _GROUPED[decimal_comma].fullmatch(text):
+                raise CellError("not_a_number")
+            text = text.replace(group, "")
+        text = text.replace(point, ".")
         if not text or text.lower().lstrip("+-") in ("nan", "inf", "infinity", "snan"):
             raise CellError("not_a_number")
         try:

@@ -236,7 +236,7 @@ def monthly_upload_run(*, upload_id: int) -> MonthlyUpload:
             with transaction.atomic():
                 result = monthly_data_import(kind=upload.kind, name="chunk.csv", data=_chunk_csv(upload.kind, chunk),
                                              user=upload.created_by, commit=True)
-                refused = [{"row": r["row"] + offset, "detail": r["detail"]} for r in result["rejected"]]
+                refused = [{**r, "row": r["row"] + offset} for r in result["rejected"]]
                 MonthlyUpload.objects.filter(pk=upload.pk).update(
                     processed_rows=F("processed_rows") + len(chunk), saved=F("saved") + result["created"],
                     rejected=upload.rejected + refused)

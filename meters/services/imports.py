@@ -258,6 +258,7 @@ def _layout(mapping: dict, header: list[str], site_tz: zoneinfo.ZoneInfo) -> _La
             raise ApplicationError("bad_header", _("The first row must be %(expected)s; got %(got)s.") % {
                 "expected": ",".join(READINGS_HEADER), "got": ",".join(names)})
         return _Layout(False, 1, 0, (_Column(2, "value", None, ""),), "iso", False, site_tz, False)
+    ts = at(mapping["timestamp_column"])
     if mapping.get("columns"):
         values = tuple(_Column(at(c["column"]), c["column"], c["meter"], c.get("unit") or mapping.get("unit", ""))
                        for c in mapping["columns"])
@@ -265,7 +266,7 @@ def _layout(mapping: dict, header: list[str], site_tz: zoneinfo.ZoneInfo) -> _La
     else:
         values = (_Column(at(mapping["value_column"]), mapping["value_column"], None, mapping.get("unit", "")),)
         meter = at(mapping["meter_column"])
-    return _Layout(True, at(mapping["timestamp_column"]), meter, values, mapping["timestamp_format"],
+    return _Layout(True, ts, meter, values, mapping["timestamp_format"],
                    mapping["timestamp_label"] == "end", zoneinfo.ZoneInfo(mapping["timezone"]),
                    bool(mapping.get("decimal_comma")))
 

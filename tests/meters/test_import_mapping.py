@@ -58,10 +58,14 @@ def test_numbers_are_read_with_decimal_comma_or_point(text, comma, expected):
     assert number_parse(text, decimal_comma=comma) == expected
 
 
-@pytest.mark.parametrize("text", ["abc", "", "NaN", "1.2.3,4,5"])
-def test_a_cell_that_is_not_a_number_is_refused_with_a_stable_code(text):
+@pytest.mark.parametrize(("text", "comma"), [
+    ("abc", True), ("", True), ("NaN", False), ("1.2.3,4,5", True),
+    ("1,5", False),  # a comma that does not group by three is not read as a thousands separator (not 15)
+    ("1.5", True),   # likewise a dot in a decimal-comma file (not 15)
+])
+def test_a_cell_that_is_not_a_number_is_refused_with_a_stable_code(text, comma):
     with pytest.raises(CellError) as exc:
-        number_parse(text, decimal_comma=True)
+        number_parse(text, decimal_comma=comma)
     assert exc.value.code == "not_a_number"
 
 
@@ -167,8 +171,8 @@ def test_preview_and_result_counts_agree_with_what_is_stored(plant):
     with translation.override("zh-hans"):
         reasons = [r["reason"] for r in import_job_preview(job=job)["refused_rows"]]
     assert reasons == [
-        "该计量器具和时间已存有不同的数值；保留已存数值，冲突列入待审核。 已存：6；文件中：7。",
-        "文件所属厂区没有此编码的计量器具。",
+        "该计量表和时间已存有不同的数值；保留已存数值，冲突列入待审核。 已存：6；文件中：7。",
+        "文件所属厂区没有此编码的计量表。",
         "数值不是数字。",
         "时间与文件的时间格式不符。",
     ]
