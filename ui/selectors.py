@@ -351,7 +351,8 @@ def upload_state(job, *, page: int = 1) -> dict:
                                     key=lambda r: (r.get("row", r["index"]), r.get("column", "")))]
         preview = {"rows": p.get("rows"), "valid": p.get("valid_count"), "duplicates": p.get("duplicates", 0),
                    "conflicts": p.get("conflicts", 0), "rejected": p.get("rejected_count", len(rejected)),
-                   "sample": p.get("sample", []), "truncated": p.get("truncated", False),
+                   "sample": [{**r, "utc": r["ts_utc"][:16].replace("T", " ")} for r in p.get("sample", [])],
+                   "truncated": p.get("truncated", False),
                    "columns": p.get("columns", [])}
         refused, conflicts, duplicates = job.rejected + job.conflicts, job.conflicts, job.duplicates
         refused_rows = [{"row": r.get("row", r["index"]), "column": r.get("column", ""), "meter": r.get("meter", ""),
