@@ -292,7 +292,7 @@ class ImportPresetForm(forms.ModelForm):
         fields = ["enterprise", "name", "kind", "mapping"]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         try:
             data["mapping"] = import_mapping_clean(mapping=data.get("mapping"), kind=data.get("kind") or "readings")
         except ApplicationError as exc:

@@ -371,9 +371,12 @@ class _Chunk:
     blank: int = 0
 
 
+_ROW_DETAILS: dict[str, str] = {str(k): v for k, v in ROW_ERROR_DETAILS.items()}
+
+
 def _error(line: int, column: str, meter: object, code: str, detail: str | None = None) -> dict:
     return {"index": line, "row": line, "column": column, "meter": meter if isinstance(meter, str) else "",
-            "code": code, "detail": detail or _PARSE_DETAILS.get(code) or ROW_ERROR_DETAILS.get(code, code)}
+            "code": code, "detail": detail or _PARSE_DETAILS.get(code) or _ROW_DETAILS.get(code, code)}
 
 
 def _readings_chunk(job: ImportJob, layout: _Layout, chunk: list[tuple[int, list]]) -> _Chunk:
@@ -415,9 +418,10 @@ def _readings_chunk(job: ImportJob, layout: _Layout, chunk: list[tuple[int, list
             if meter and info is None:
                 out.errors.append(_error(line, col.header, meter, "unknown_meter"))
                 continue
+            assert stamp is not None  # parsed: stamp_error is None  # noqa: S101
             ts = stamp
             if info is not None and layout.end_labelled and not info.cumulative:
-                ts = stamp - dt.timedelta(minutes=info.interval_minutes)  # type: ignore[operator]  # set: no error
+                ts = stamp - dt.timedelta(minutes=info.interval_minutes)
             value: object = raw_value
             if raw_value not in (None, ""):
                 try:
@@ -432,7 +436,7 @@ def _readings_chunk(job: ImportJob, layout: _Layout, chunk: list[tuple[int, list
                         continue
                     number *= scale
                 value = str(number)
-            out.rows.append(RawRow(index, meter, ts.astimezone(dt.UTC).isoformat(), value))  # type: ignore[union-attr]
+            out.rows.append(RawRow(index, meter, ts.astimezone(dt.UTC).isoformat(), value))
     return out
 
 
