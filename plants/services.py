@@ -15,7 +15,7 @@ from accounts import tenancy
 from accounts.audit import audit_record
 from accounts.models import Role
 from energy_platform.errors import ApplicationError
-from energy_platform.tabular import CellError, number_parse
+from energy_platform.tabular import CellError, delimiter_guess, number_parse
 
 from .hooks import monthly_data_stored
 from .models import EconomicData, Product, ProductionData, Site
@@ -56,7 +56,8 @@ def _rows_from_file(*, name: str, data: bytes) -> list[list[str]]:
                  for c in row] for row in sheet.iter_rows(values_only=True)]
     try:
         text = data.decode("utf-8-sig")
-        return list(csv.reader(io.StringIO(text)))
+        # A file written with a decimal comma separates its columns with semicolons (energy_platform.tabular).
+        return list(csv.reader(io.StringIO(text), delimiter=delimiter_guess(text.split("\n", 1)[0])))
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ApplicationError("malformed_csv", f"The CSV file cannot be read: {exc}.") from exc
 
@@ -72,9 +73,10 @@ def _month(text: str) -> dt.date:
     raise ValueError("month must be YYYY-MM")
 
 
-def monthly_data_import(*, kind: str, name: str, data: bytes, user, commit: bool) -> dict:
+def monthly_data_import(*, kind: str, name: str, data: bytes, user, commit: bool, decimal_comma: bool = False) -> dict:
     """Validate an upload of monthly value added or product output; with `commit`, add a version per valid row
-    (all valid rows in one transaction). Returns the counts and the rejected rows with their reasons."""
+    (all valid rows in one transaction). Numbers are read as every importer reads them (energy_platform.tabular;
+    `decimal_comma`: "1.234,5" is 1234.5). Returns the counts and the rejected rows with their reason codes."""
     if kind not in HEADERS:
         raise ApplicationError("invalid_kind", "kind must be economic or production.")
     rows = _rows_from_file(name=name, data=data)
@@ -108,7 +110,7 @@ def monthly_data_import(*, kind: str, name: str, data: bytes, user, commit: bool
                 month = _month(month_text)
             except ValueError:
                 raise CellError("invalid_month") from None
-            value = number_parse(value_text)
+            value = number_parse(value_text, decimal_comma=decimal_comma)
             if value < 0:
                 raise CellError("negative_value")
             valid.append((target, month, value))

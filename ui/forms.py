@@ -69,10 +69,10 @@ class UploadForm(forms.Form):
     save_preset = forms.CharField(label=_("Save this mapping as"), required=False, max_length=100)
 
     MAPPING_FIELDS = ("timestamp_column", "timestamp_format", "timestamp_label", "timezone", "meter_column",
-                      "value_column", "columns", "unit", "decimal_comma", "save_preset")
+                      "value_column", "columns", "unit", "save_preset")
 
     def basic_fields(self):
-        return [self[name] for name in ("kind", "site", "file", "preset")]
+        return [self[name] for name in ("kind", "site", "file", "preset", "decimal_comma")]
 
     def mapping_fields(self):
         return [self[name] for name in self.MAPPING_FIELDS]

@@ -204,7 +204,7 @@ def _upload_create(request, enterprise, forms) -> tuple[str, object]:
     if d["kind"] in ("economic", "production"):
         return "monthly", services.monthly_upload_create(
             enterprise=enterprise, kind=d["kind"], uploaded_file=d["file"], user=request.user,
-            enqueue=monthly_upload_validate_task.delay)
+            enqueue=monthly_upload_validate_task.delay, decimal_comma=d["decimal_comma"])
     site = forms["sites"].filter(pk=d["site"] or 0).first()
     if site is None:
         raise ApplicationError("site_required", _("Choose the site of the meters in the file."))

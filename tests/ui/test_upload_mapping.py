@@ -3,12 +3,17 @@ stored, every refused row listed (paged) with a Chinese reason, and a result box
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
 from meters.models import ImportJob, ImportPreset, Reading
+from plants.models import EconomicData
 from tests.factories import MeterFactory
+from ui.models import MonthlyUpload
 from ui.selectors import UPLOAD_PAGE_ROWS
 
 MAPPING = {"timestamp_column": "Time", "timestamp_format": "%d/%m/%Y %H:%M", "timestamp_label": "end",
@@ -102,3 +107,27 @@ def test_a_bad_columns_line_is_a_form_error(client, plant):
     assert response.status_code == 400
     assert "第 1 行：请写成 列名 = 计量表，或 列名 = 计量表 单位。" in response.content.decode()
     assert not ImportJob.objects.exists()
+
+
+def test_value_added_file_with_semicolons_and_decimal_comma_goes_through_the_same_cell_rules(
+        client, plant, django_capture_on_commit_callbacks, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    client.force_login(plant["manager_a"])
+    text = "site;month;value_added_10k_cny\nA1;2025-01;1.234,5\nA1;2025-02;abc\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/entry/", {"form": "upload", "kind": "economic", "decimal_comma": "on",
+                                           "file": SimpleUploadedFile("va.csv", text.encode())})
+    assert response.status_code == 302, response.content
+    upload = MonthlyUpload.objects.get()
+    panel = client.get(f"/entry/uploads/monthly/{upload.pk}/")
+    # "1.234,5" with a decimal comma is 1234.5; "abc" is refused with a reason in Chinese, never the decimal
+    # module's [<class 'decimal.ConversionSyntax'>].
+    assert [(r["row"], r["reason"]) for r in panel.context["job"]["preview_rejected"]["items"]] == [
+        (3, "数值不是数字。")]
+    assert "ConversionSyntax" not in panel.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/entry/uploads/monthly/{upload.pk}/commit/")
+    assert list(EconomicData.objects.values_list("month", "value_added_10k_cny")) == [
+        (dt.date(2025, 1, 1), Decimal("1234.5"))]
+    done = client.get(f"/entry/uploads/monthly/{upload.pk}/").context["job"]
+    assert (done["saved"], done["refused"], done["tone"]) == (1, 1, "warn")
