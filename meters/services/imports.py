@@ -409,7 +409,8 @@ def _readings_chunk(job: ImportJob, layout: _Layout, chunk: list[tuple[int, list
             if not layout.explicit:
                 ts_text = (raw_ts if raw_ts.tzinfo else raw_ts.replace(tzinfo=layout.tz)).isoformat() if isinstance(
                     raw_ts, dt.datetime) else raw_ts
-                out.rows.append(RawRow(index, meter, ts_text, _value_text(raw_value, False)))
+                # The plain layout is read like a gateway's CSV: the value as written (no thousands separators).
+                out.rows.append(RawRow(index, meter, ts_text, raw_value))
                 continue
             if stamp_error is not None:
                 out.errors.append(_error(line, col.header, meter, stamp_error))

@@ -134,7 +134,7 @@ ADMIN_WRITES: dict[str, tuple[int, int, int]] = {
     "meters.ReadingConflict": (_N, 302, _N),
     "meters.RegisterEvent": (_N, 302, _N),
     "meters.ImportJob": (_N, 302, _N),
-    "meters.ImportPreset": (_P, 302, _N),  # no preset of A in the matrix data: the change view redirects
+    "meters.ImportPreset": (_P, _P, _N),
     "meters.Bill": (_P, 302, _N),
     "meters.GatewayTag": (_N, _N, _N),
     "meters.ModbusDevice": (_P, 302, _N),  # no device of A in the matrix data: the change view redirects
