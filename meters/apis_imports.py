@@ -138,6 +138,8 @@ _import_out = inline_serializer("ImportJobStatus", {
     "processed_rows": serializers.IntegerField(), "accepted": serializers.IntegerField(),
     "duplicates": serializers.IntegerField(), "conflicts": serializers.IntegerField(),
     "rejected": serializers.IntegerField(), "error": serializers.CharField(), "preview": serializers.JSONField(),
+    "mapping": serializers.JSONField(), "preset": serializers.IntegerField(allow_null=True),
+    "refused_rows": serializers.JSONField(),
     "created_at": serializers.DateTimeField(), "finished_at": serializers.DateTimeField(allow_null=True)})
 
 
