@@ -24,10 +24,11 @@ from meters.apis_quality import MeterGapFillApi  # noqa: E402
 
 extra_urlpatterns += [path("meters/<int:pk>/gap-fill/", MeterGapFillApi.as_view(), name="meter-gap-fill")]
 
-from meters.apis_imports import GatewayViewSet, ImportJobViewSet  # noqa: E402
+from meters.apis_imports import GatewayViewSet, ImportJobViewSet, ImportPresetViewSet  # noqa: E402
 
 router.register("gateways", GatewayViewSet, basename="gateway")
 router.register("imports", ImportJobViewSet, basename="importjob")
+router.register("import-presets", ImportPresetViewSet, basename="importpreset")
 
 from carbon import apis as carbon_apis  # noqa: E402
 

@@ -1,5 +1,6 @@
 """Admin for meters, gateways and their tokens, and rollups (read-only)."""
 
+from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.urls import reverse
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_base import ReferenceDataAdmin, TenantRelatedFieldListFilter, TenantScopedAdmin
 from accounts.models import Role
+from energy_platform.errors import ApplicationError
 
 from .gateway_health import gateway_health, gateway_last_seen, gateways_with_health
 from .models import (
@@ -17,6 +19,7 @@ from .models import (
     Gateway,
     GatewayToken,
     ImportJob,
+    ImportPreset,
     IngestBatch,
     MeasurementUnit,
     Meter,
@@ -28,6 +31,7 @@ from .models import (
 )
 from .models_gateways import GatewayState, GatewayTag, ModbusDevice, ModbusPoint
 from .services.gateways import GATEWAY_MANAGE_ROLE
+from .services.imports import import_mapping_clean
 from .services.mqtt_auth import broker_credentials_sync, gateway_code
 from .services.review import register_reset_accept
 from .units import units_cache_clear
@@ -292,6 +296,30 @@ class ImportJobAdmin(_ReadOnlyAdmin):
                     "rejected", "created_by", "created_at", "finished_at"]
     list_filter = ["kind", "status", "site"]
     readonly_fields = [f.name for f in ImportJob._meta.fields]
+
+
+class ImportPresetForm(forms.ModelForm):
+    class Meta:
+        model = ImportPreset
+        fields = ["enterprise", "name", "kind", "mapping"]
+
+    def clean(self):
+        data = super().clean() or {}
+        try:
+            data["mapping"] = import_mapping_clean(mapping=data.get("mapping"), kind=data.get("kind") or "readings")
+        except ApplicationError as exc:
+            self.add_error("mapping", exc.detail)
+        return data
+
+
+@admin.register(ImportPreset)
+class ImportPresetAdmin(TenantScopedAdmin):
+    """Named mappings of vendor or utility files (the upload form and the API save them too)."""
+
+    form = ImportPresetForm
+    list_display = ["name", "enterprise", "kind", "updated_at"]
+    list_filter = ["kind", "enterprise"]
+    search_fields = ["name"]
 
 
 @admin.register(Bill)

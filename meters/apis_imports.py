@@ -1,4 +1,5 @@
-"""REST endpoints for gateways (energy managers, enterprise admins) and for uploads of readings and bills."""
+"""REST endpoints for gateways (energy managers, enterprise admins), uploads of readings and bills and the named
+mappings (import presets) of their files (energy managers)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -15,13 +16,13 @@ from accounts.api import CodeErrorMixin
 from accounts.audit import audit_record
 from accounts.models import Role
 from energy_platform.errors import ApplicationError
-from plants.models import Site
+from plants.models import Enterprise, Site
 from plants.validators import validate_code
 
 from .gateway_health import gateway_health, gateways_with_health
-from .models import Gateway, ImportJob
+from .models import Gateway, ImportJob, ImportPreset
 from .services.gateways import GATEWAY_MANAGE_ROLE, gateway_provision, gateway_token_issue, gateway_tokens_revoke
-from .services.imports import import_job_commit, import_job_create, import_job_preview
+from .services.imports import import_job_commit, import_job_create, import_job_preview, import_preset_save
 from .services.mqtt_auth import gateway_code
 from .tasks import import_job_run_task, import_job_validate_task
 
@@ -124,6 +125,11 @@ class ImportJobCreateSerializer(serializers.Serializer):
     site = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=ImportJob.Kind.choices)
     file = serializers.FileField()
+    mapping = serializers.JSONField(required=False, binary=True, help_text=(
+        "How the file's columns are read, as JSON text (keys in meters/services/imports.py and README "
+        "\"Imports\"); omitted: the preset's mapping, or the plain meter,ts,value layout."))
+    preset = serializers.IntegerField(required=False, help_text="Id of a saved import preset of the site's "
+                                                                "enterprise.")
 
 
 _import_out = inline_serializer("ImportJobStatus", {
@@ -132,6 +138,8 @@ _import_out = inline_serializer("ImportJobStatus", {
     "processed_rows": serializers.IntegerField(), "accepted": serializers.IntegerField(),
     "duplicates": serializers.IntegerField(), "conflicts": serializers.IntegerField(),
     "rejected": serializers.IntegerField(), "error": serializers.CharField(), "preview": serializers.JSONField(),
+    "mapping": serializers.JSONField(), "preset": serializers.IntegerField(allow_null=True),
+    "refused_rows": serializers.JSONField(),
     "created_at": serializers.DateTimeField(), "finished_at": serializers.DateTimeField(allow_null=True)})
 
 
@@ -159,8 +167,14 @@ class ImportJobViewSet(viewsets.GenericViewSet):
         data = ImportJobCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         site = _site_for(request.user, data.validated_data["site"], Role.ENERGY_MANAGER)
+        preset = None
+        if (preset_id := data.validated_data.get("preset")) is not None:
+            preset = tenancy.scope(ImportPreset.objects.all(), request.user).filter(pk=preset_id).first()
+            if preset is None:
+                raise ApplicationError("not_found", "No such import preset.", status_code=404)
         job = import_job_create(site=site, kind=data.validated_data["kind"], uploaded_file=data.validated_data["file"],
-                                user=request.user, enqueue=import_job_validate_task.delay)
+                                user=request.user, enqueue=import_job_validate_task.delay,
+                                mapping=data.validated_data.get("mapping"), preset=preset)
         job.refresh_from_db()
         return Response(import_job_preview(job=job), status=status.HTTP_201_CREATED)
 
@@ -177,3 +191,60 @@ class ImportJobViewSet(viewsets.GenericViewSet):
         job = import_job_commit(job=job, user=request.user, enqueue=import_job_run_task.delay)
         job.refresh_from_db()
         return Response(import_job_preview(job=job), status=status.HTTP_202_ACCEPTED)
+
+
+class ImportPresetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImportPreset
+        fields = ["id", "enterprise", "name", "kind", "mapping", "updated_at"]
+        read_only_fields = ["id", "updated_at"]
+
+
+class ImportPresetCreateSerializer(serializers.Serializer):
+    enterprise = serializers.IntegerField()
+    name = serializers.CharField(max_length=100)
+    kind = serializers.ChoiceField(choices=ImportJob.Kind.choices, default=ImportJob.Kind.READINGS)
+    mapping = serializers.JSONField()
+
+
+class ImportPresetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Named mappings of vendor or utility files, per enterprise: energy managers save (the same name replaces)
+    and delete them; an upload names one by id (`preset`)."""
+
+    serializer_class = ImportPresetSerializer
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+    filterset_fields = ["enterprise", "kind"]
+
+    def get_queryset(self):
+        return tenancy.scope(ImportPreset.objects.all(), self.request.user)
+
+    def _enterprise(self, pk: int) -> Enterprise:
+        enterprise = tenancy.scope(Enterprise.objects.all(), self.request.user).filter(pk=pk).first()
+        if enterprise is None:
+            raise ApplicationError("not_found", "No such enterprise.", status_code=404)
+        if not tenancy.has_role(self.request.user, enterprise.pk, Role.ENERGY_MANAGER):
+            raise ApplicationError("permission_denied", "Your role does not allow this here.", status_code=403)
+        return enterprise
+
+    @extend_schema(request=ImportPresetCreateSerializer, responses={201: ImportPresetSerializer}, examples=[
+        OpenApiExample("day-first, end-labelled, wide", request_only=True, value={
+            "enterprise": 1, "name": "Vendor X 15-min export", "kind": "readings",
+            "mapping": {"timestamp_column": "Time", "timestamp_format": "%d/%m/%Y %H:%M", "timestamp_label": "end",
+                        "timezone": "Asia/Shanghai", "decimal_comma": True,
+                        "columns": [{"column": "Main", "meter": "E-MAIN-1", "unit": "kWh"}]}})])
+    def create(self, request):
+        data = ImportPresetCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        preset = import_preset_save(enterprise=self._enterprise(d["enterprise"]), name=d["name"], kind=d["kind"],
+                                    mapping=d["mapping"], user=request.user)
+        return Response(ImportPresetSerializer(preset).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request, pk=None):
+        preset = self.get_object()
+        self._enterprise(preset.enterprise_id)
+        audit_record(action="import_preset.delete", obj=preset, request=request, detail={"name": preset.name})
+        preset.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

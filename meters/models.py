@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from energy_platform.uploads import UploadJob
-from plants.models import CodeField, ProductionUnit, Site
+from plants.models import CodeField, Enterprise, ProductionUnit, Site
 
 
 class Carrier(models.TextChoices):
@@ -421,10 +421,16 @@ class ImportJob(UploadJob):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    mapping = models.JSONField(_("mapping"), default=dict, blank=True,
+                               help_text=_("How the file's columns are read (meters.services.imports); empty: the "
+                                           "plain meter,ts,value layout."))
+    preset = models.ForeignKey("ImportPreset", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     accepted = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
     conflicts = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
+    refused_rows = models.JSONField(default=list, blank=True,
+                                    help_text=_("Rows refused or in conflict while saving, with their reasons."))
 
     class Meta(UploadJob.Meta):
         verbose_name = _("import job")
@@ -432,6 +438,31 @@ class ImportJob(UploadJob):
 
     def __str__(self) -> str:
         return f"{self.kind} import {self.pk} ({self.status})"
+
+
+class ImportPreset(models.Model):
+    """A named mapping of an enterprise's vendor or utility export (timestamp column and format, start or end
+    labelling, time zone, value columns to meters, units, decimal comma), chosen again for the next file."""
+
+    TENANT_PATH = "enterprise"
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=ImportJob.Kind.choices,
+                            default=ImportJob.Kind.READINGS)
+    mapping = models.JSONField(_("mapping"), default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("import preset")
+        verbose_name_plural = _("import presets")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["enterprise", "name"], name="import_preset_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Bill(models.Model):

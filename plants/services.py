@@ -5,15 +5,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext_lazy
 
 from accounts import tenancy
 from accounts.audit import audit_record
 from accounts.models import Role
 from energy_platform.errors import ApplicationError
+from energy_platform.tabular import CellError, delimiter_guess, number_parse
 
 from .hooks import monthly_data_stored
 from .models import EconomicData, Product, ProductionData, Site
@@ -24,6 +26,21 @@ HEADERS = {
     "production": ["site", "product", "month", "quantity"],
 }
 MAX_ROWS = 5000
+#: The reason of a refused row, by its code (English; ui.selectors shows the translated MONTHLY_ROW_REASONS).
+MONTHLY_ROW_DETAILS = {
+    "unknown_site": "Unknown site, or no right to enter data for it.",
+    "unknown_product": "No product with this code at this site.",
+    "invalid_month": "The month must be written YYYY-MM.",
+    "not_a_number": "The value is not a number.",
+    "negative_value": "The value must not be negative.",
+}
+MONTHLY_ROW_REASONS = {
+    "unknown_site": gettext_lazy("Unknown site, or no right to enter data for it."),
+    "unknown_product": gettext_lazy("No product with this code at this site."),
+    "invalid_month": gettext_lazy("The month must be written YYYY-MM."),
+    "not_a_number": gettext_lazy("The value is not a number."),
+    "negative_value": gettext_lazy("The value must not be negative."),
+}
 
 
 def _rows_from_file(*, name: str, data: bytes) -> list[list[str]]:
@@ -39,7 +56,8 @@ def _rows_from_file(*, name: str, data: bytes) -> list[list[str]]:
                  for c in row] for row in sheet.iter_rows(values_only=True)]
     try:
         text = data.decode("utf-8-sig")
-        return list(csv.reader(io.StringIO(text)))
+        # A file written with a decimal comma separates its columns with semicolons (energy_platform.tabular).
+        return list(csv.reader(io.StringIO(text), delimiter=delimiter_guess(text.split("\n", 1)[0])))
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ApplicationError("malformed_csv", f"The CSV file cannot be read: {exc}.") from exc
 
@@ -55,9 +73,10 @@ def _month(text: str) -> dt.date:
     raise ValueError("month must be YYYY-MM")
 
 
-def monthly_data_import(*, kind: str, name: str, data: bytes, user, commit: bool) -> dict:
+def monthly_data_import(*, kind: str, name: str, data: bytes, user, commit: bool, decimal_comma: bool = False) -> dict:
     """Validate an upload of monthly value added or product output; with `commit`, add a version per valid row
-    (all valid rows in one transaction). Returns the counts and the rejected rows with their reasons."""
+    (all valid rows in one transaction). Numbers are read as every importer reads them (energy_platform.tabular;
+    `decimal_comma`: "1.234,5" is 1234.5). Returns the counts and the rejected rows with their reason codes."""
     if kind not in HEADERS:
         raise ApplicationError("invalid_kind", "kind must be economic or production.")
     rows = _rows_from_file(name=name, data=data)
@@ -80,20 +99,23 @@ def monthly_data_import(*, kind: str, name: str, data: bytes, user, commit: bool
         try:
             site = sites.get(cells[0])
             if site is None:
-                raise ValueError(f"unknown site {cells[0]!r} (or no right to enter data for it)")
+                raise CellError("unknown_site")
             if kind == "economic":
-                month, value = _month(cells[1]), Decimal(cells[2])
-                target = site
+                target, month_text, value_text = site, cells[1], cells[2]
             else:
-                target = products.get((cells[0], cells[1]))
+                target, month_text, value_text = products.get((cells[0], cells[1])), cells[2], cells[3]
                 if target is None:
-                    raise ValueError(f"unknown product {cells[1]!r} at site {cells[0]}")
-                month, value = _month(cells[2]), Decimal(cells[3])
-            if not value.is_finite() or value < 0:
-                raise ValueError("the value must be a non-negative number")
+                    raise CellError("unknown_product")
+            try:
+                month = _month(month_text)
+            except ValueError:
+                raise CellError("invalid_month") from None
+            value = number_parse(value_text, decimal_comma=decimal_comma)
+            if value < 0:
+                raise CellError("negative_value")
             valid.append((target, month, value))
-        except (ValueError, InvalidOperation) as exc:
-            rejected.append({"row": i, "detail": str(exc) if str(exc) else "not a number"})
+        except CellError as exc:
+            rejected.append({"row": i, "code": exc.code, "detail": MONTHLY_ROW_DETAILS[exc.code]})
     created = 0
     if commit and valid:
         with transaction.atomic():

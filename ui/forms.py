@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from carbon.models import Target
+from meters.services.imports import TIMESTAMP_FORMATS
 
 MONTH = {"input_formats": ["%Y-%m"], "widget": forms.DateInput(attrs={"type": "month"}, format="%Y-%m")}
 DAY = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
@@ -57,9 +58,66 @@ UPLOAD_KINDS = [("economic", _("Value added (10⁴ CNY)")), ("production", _("Pr
 
 
 class UploadForm(forms.Form):
+    """An upload and, for a vendor's or the utility's own layout, the mapping of its columns (saved as a named preset
+    when a name is given; a chosen preset's mapping is used when the mapping is left empty)."""
+
     kind = forms.ChoiceField(label=_("Kind"), choices=UPLOAD_KINDS)
     site = forms.IntegerField(label=_("Site (bills and readings)"), required=False, widget=forms.Select)
     file = forms.FileField(label=_("CSV or XLSX file"))
+    preset = forms.IntegerField(label=_("Saved mapping (preset)"), required=False, widget=forms.Select)
+    # The mapping (meters.services.imports.import_mapping_clean checks it).
+    timestamp_column = forms.CharField(label=_("Timestamp column"), required=False, max_length=100)
+    timestamp_format = forms.ChoiceField(label=_("Timestamp format"), choices=TIMESTAMP_FORMATS, required=False)
+    timestamp_label = forms.ChoiceField(label=_("A timestamp labels its interval's"), required=False, choices=[
+        ("start", _("start")), ("end", _("end (e.g. 00:15 for 00:00–00:15)"))])
+    timezone = forms.CharField(label=_("Time zone of the file"), required=False, initial="Asia/Shanghai",
+                               max_length=64)
+    meter_column = forms.CharField(label=_("Meter column (one meter per row)"), required=False, max_length=100)
+    value_column = forms.CharField(label=_("Value column"), required=False, max_length=100)
+    columns = forms.CharField(label=_("Or one column per meter, a line each: column = meter [unit]"),
+                              required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    unit = forms.CharField(label=_("Unit of the values (empty: the meter's unit)"), required=False, max_length=16)
+    decimal_comma = forms.BooleanField(label=_("Decimal comma (1.234,5)"), required=False)
+    save_preset = forms.CharField(label=_("Save this mapping as"), required=False, max_length=100)
+
+    MAPPING_FIELDS = ("timestamp_column", "timestamp_format", "timestamp_label", "timezone", "meter_column",
+                      "value_column", "columns", "unit", "save_preset")
+
+    def basic_fields(self):
+        return [self[name] for name in ("kind", "site", "file", "preset", "decimal_comma")]
+
+    def mapping_fields(self):
+        return [self[name] for name in self.MAPPING_FIELDS]
+
+    def clean_columns(self) -> list[dict]:
+        out = []
+        for number, line in enumerate(self.cleaned_data.get("columns", "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            column, sep, rest = line.partition("=")
+            parts = rest.split()
+            if not sep or not column.strip() or not parts or len(parts) > 2:
+                raise forms.ValidationError(_("Line %(n)d: write column = meter, or column = meter unit.")
+                                            % {"n": number})
+            out.append({"column": column.strip(), "meter": parts[0], "unit": parts[1] if len(parts) > 1 else ""})
+        return out
+
+    def mapping(self) -> dict:
+        """The mapping typed in, or {} when no column was named (then the preset's, or the plain layout)."""
+        d = self.cleaned_data
+        if not d.get("timestamp_column") and not d.get("columns"):
+            return {}
+        mapping = {"timestamp_column": d["timestamp_column"] or "ts",
+                   "timestamp_format": d["timestamp_format"] or "iso",
+                   "timestamp_label": d["timestamp_label"] or "start",
+                   "timezone": d["timezone"] or "Asia/Shanghai", "unit": d["unit"],
+                   "decimal_comma": d["decimal_comma"]}
+        if d.get("columns"):
+            mapping["columns"] = d["columns"]
+        else:
+            mapping["meter_column"] = d["meter_column"] or "meter"
+            mapping["value_column"] = d["value_column"] or "value"
+        return mapping
 
 
 class TargetForm(forms.Form):

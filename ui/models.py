@@ -27,6 +27,7 @@ class MonthlyUpload(UploadJob):
     data = models.BinaryField(help_text=_("The uploaded file (at most 8 MB)."))
     saved = models.PositiveIntegerField(default=0)
     rejected = models.JSONField(default=list, help_text=_("Rows refused while saving."))
+    decimal_comma = models.BooleanField(default=False, help_text=_("The file writes 1.234,5 for 1234.5."))
 
     class Meta(UploadJob.Meta):
         verbose_name = _("monthly data upload")

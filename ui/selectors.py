@@ -20,8 +20,10 @@ from carbon.models import AccountingPeriod
 from carbon.periods import Period, month_add, period_coverage
 from energy_platform.errors import ApplicationError
 from meters.models import Carrier, ImportJob, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
+from meters.services.imports import import_row_reason
 from meters.units import finite_rollups_q, plausible_readings_q, usable_meters_q
 from plants.models import EconomicData, Enterprise, Product, ProductionData, Site
+from plants.services import MONTHLY_ROW_REASONS
 
 from .models import GapAcknowledgement, MonthlyUpload
 
@@ -325,23 +327,52 @@ def latest_day(*, site: Site, user) -> dt.date | None:
     return timezone.localtime(last, timezone=_zone(site.timezone)).date() if last else None
 
 
-def upload_state(job) -> dict:
+UPLOAD_PAGE_ROWS = 50
+
+
+def _paged(rows: list[dict], page: int) -> dict:
+    """One page of refused rows (every refused row is listed, UPLOAD_PAGE_ROWS a page)."""
+    pages = max(1, -(-len(rows) // UPLOAD_PAGE_ROWS))
+    page = min(max(page, 1), pages)
+    return {"items": rows[(page - 1) * UPLOAD_PAGE_ROWS: page * UPLOAD_PAGE_ROWS], "page": page, "pages": pages,
+            "previous": page - 1 if page > 1 else None, "next": page + 1 if page < pages else None,
+            "count": len(rows)}
+
+
+def _monthly_reason(row: dict) -> str:
+    reason = MONTHLY_ROW_REASONS.get(row.get("code", ""))
+    return str(reason) if reason is not None else str(row.get("detail", ""))
+
+
+def upload_state(job, *, page: int = 1) -> dict:
     """What the upload panel shows for a MonthlyUpload ("monthly") or a meters ImportJob ("meters"): status, progress
-    (processed / total rows), the preview's rejected rows, the result."""
+    (processed / total rows), the preview's counts, the first rows as they will be stored and every refused row with
+    its translated reason (paged), the result and its tone: "ok" only when every row was saved (or already stored),
+    "warn" when some were refused or in conflict, "bad" when none was saved."""
     if isinstance(job, MonthlyUpload):
         source, saved = "monthly", job.saved
-        preview = {"rows": job.preview.get("rows"), "valid": job.preview.get("valid"),
-                   "rejected": [{"row": r["row"], "meter": "", "detail": r["detail"]}
-                                for r in job.preview.get("rejected", [])]}
-        refused = len(job.rejected)
-        refused_rows = [{"row": r["row"], "meter": "", "detail": r["detail"]} for r in job.rejected]
+        rejected = [{"row": r["row"], "column": "", "meter": "", "reason": _monthly_reason(r)}
+                    for r in job.preview.get("rejected", [])]
+        preview = {"rows": job.preview.get("rows"), "valid": job.preview.get("valid"), "rejected": len(rejected),
+                   "duplicates": 0, "conflicts": 0, "sample": [], "truncated": False}
+        refused, conflicts, duplicates = len(job.rejected), 0, 0
+        refused_rows = [{"row": r["row"], "column": "", "meter": "", "reason": _monthly_reason(r)}
+                        for r in job.rejected]
     else:
         source, saved = "meters", job.accepted
-        preview = {"rows": job.preview.get("rows"), "valid": job.preview.get("valid_count"),
-                   "rejected": [{"row": r["index"], "meter": r.get("meter", ""),
-                                 "detail": f'{r["code"]}: {r["detail"]}'} for r in job.preview.get("rejected", [])],
-                   "truncated": job.preview.get("truncated", False)}
-        refused, refused_rows = job.rejected + job.conflicts, []
+        p = job.preview or {}
+        rejected = [{"row": r.get("row", r["index"]), "column": r.get("column", ""), "meter": r.get("meter", ""),
+                     "reason": import_row_reason(r)}
+                    for r in sorted(p.get("rejected", []) + p.get("conflict_rows", []),
+                                    key=lambda r: (r.get("row", r["index"]), r.get("column", "")))]
+        preview = {"rows": p.get("rows"), "valid": p.get("valid_count"), "duplicates": p.get("duplicates", 0),
+                   "conflicts": p.get("conflicts", 0), "rejected": p.get("rejected_count", len(rejected)),
+                   "sample": [{**r, "utc": r["ts_utc"][:16].replace("T", " ")} for r in p.get("sample", [])],
+                   "truncated": p.get("truncated", False),
+                   "columns": p.get("columns", [])}
+        refused, conflicts, duplicates = job.rejected + job.conflicts, job.conflicts, job.duplicates
+        refused_rows = [{"row": r.get("row", r["index"]), "column": r.get("column", ""), "meter": r.get("meter", ""),
+                         "reason": import_row_reason(r)} for r in job.refused_rows or []]
     status = job.status
     total = job.total_rows or 0
     if status == "done":
@@ -350,16 +381,21 @@ def upload_state(job) -> dict:
         percent = min(100, round(job.processed_rows * 100 / total))
     else:
         percent = 0 if status in ("queued", "running") else None
+    tone = "ok" if not refused else ("warn" if saved or duplicates else "bad")
     return {"id": job.pk, "source": source, "obj": job, "kind": job.get_kind_display(), "file": job.original_name,
             "status": status, "status_label": job.get_status_display(), "total": total,
             "processed": job.processed_rows, "percent": percent, "preview": preview, "saved": saved,
-            "duplicates": getattr(job, "duplicates", 0), "refused": refused, "refused_rows": refused_rows,
+            "duplicates": duplicates, "conflicts": conflicts, "refused": refused, "rejected_only": refused - conflicts,
+            "tone": tone, "preset": getattr(job, "preset", None),
+            "preview_rejected": _paged(rejected, page) if status != "done" else None,
+            "refused_rows": _paged(refused_rows, page) if status == "done" else None,
             "error": job.error, "polling": status in ("validating", "queued", "running"),
             "committable": status == "preview" and bool(preview["valid"]), "created_at": job.created_at}
 
 
 def upload_for(user, source: str, pk: int):
-    qs = {"monthly": MonthlyUpload.objects.all(), "meters": ImportJob.objects.select_related("site")}.get(source)
+    qs = {"monthly": MonthlyUpload.objects.all(),
+          "meters": ImportJob.objects.select_related("site", "preset")}.get(source)
     job = scope(qs, user).filter(pk=pk).first() if qs is not None else None
     if job is None:
         raise Http404

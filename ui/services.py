@@ -170,7 +170,7 @@ def target_save(*, enterprise: Enterprise, data: dict, user, target: Target | No
 # ---------------------------------------------------------------------------------------------------------------
 
 def monthly_upload_create(*, enterprise: Enterprise, kind: str, uploaded_file, user,
-                          enqueue: Callable[[int], object]) -> MonthlyUpload:
+                          enqueue: Callable[[int], object], decimal_comma: bool = False) -> MonthlyUpload:
     """Store the file and enqueue its validation: `enqueue(pk)` (ui.tasks' `delay`, passed in by the view, since the
     tasks import these services) after the commit, never inside the request."""
     if kind not in MonthlyUpload.Kind.values:
@@ -180,7 +180,8 @@ def monthly_upload_create(*, enterprise: Enterprise, kind: str, uploaded_file, u
         raise ApplicationError("file_too_large", _("The file is larger than 8 MB."), status_code=413)
     with transaction.atomic():
         upload = MonthlyUpload.objects.create(enterprise=enterprise, kind=kind, original_name=name,
-                                              data=uploaded_file.read(), created_by=user)
+                                              data=uploaded_file.read(), created_by=user,
+                                              decimal_comma=decimal_comma)
         transaction.on_commit(lambda: enqueue(upload.pk))
     return upload
 
@@ -192,7 +193,7 @@ def monthly_upload_validate(*, upload_id: int) -> MonthlyUpload:
         return upload
     try:
         result = monthly_data_import(kind=upload.kind, name=upload.original_name, data=bytes(upload.data),
-                                     user=upload.created_by, commit=False)
+                                     user=upload.created_by, commit=False, decimal_comma=upload.decimal_comma)
     except ApplicationError as exc:
         upload.status, upload.error, upload.finished_at = MonthlyUpload.Status.INVALID, exc.detail, timezone.now()
         upload.save(update_fields=["status", "error", "finished_at"])
@@ -235,8 +236,9 @@ def monthly_upload_run(*, upload_id: int) -> MonthlyUpload:
             chunk = body[offset:offset + CHUNK_ROWS]
             with transaction.atomic():
                 result = monthly_data_import(kind=upload.kind, name="chunk.csv", data=_chunk_csv(upload.kind, chunk),
-                                             user=upload.created_by, commit=True)
-                refused = [{"row": r["row"] + offset, "detail": r["detail"]} for r in result["rejected"]]
+                                             user=upload.created_by, commit=True,
+                                             decimal_comma=upload.decimal_comma)
+                refused = [{**r, "row": r["row"] + offset} for r in result["rejected"]]
                 MonthlyUpload.objects.filter(pk=upload.pk).update(
                     processed_rows=F("processed_rows") + len(chunk), saved=F("saved") + result["created"],
                     rejected=upload.rejected + refused)

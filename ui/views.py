@@ -24,8 +24,8 @@ from costs.selectors import bill_mismatches, enterprise_cost_cards, site_cost_ca
 from energy_platform.errors import ApplicationError
 from energy_platform.figures import unit_text
 from energy_platform.numbers import PLACES
-from meters.models import Carrier, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
-from meters.services.imports import import_job_commit, import_job_create
+from meters.models import Carrier, ImportPreset, Meter, MeterRollup, ReadingConflict, RegisterEvent, RejectedRow
+from meters.services.imports import import_job_commit, import_job_create, import_preset_save
 from meters.services.review import readings_gap_fill, register_reset_accept
 from meters.tasks import import_job_run_task, import_job_validate_task, rollups_after_write
 from plants.models import Enterprise, Product, Site
@@ -254,7 +254,31 @@ def _entry_forms(request, enterprise, data=None, files=None, which=None):
         for m in _enterprise_meters(request, enterprise, reading_kind=Meter.ReadingKind.INTERVAL)]
     upload = UploadForm(data if which == "upload" else None, files if which == "upload" else None)
     upload.fields["site"].widget.choices = [("", "—")] + [(s.pk, s.code) for s in sites]
-    return {"sites": sites, "products": products, "form": monthly, "bill_form": bill, "upload": upload}
+    presets = scope(ImportPreset.objects.filter(enterprise=enterprise), request.user)
+    upload.fields["preset"].widget.choices = [("", "—")] + [(p.pk, p.name) for p in presets]
+    return {"sites": sites, "products": products, "form": monthly, "bill_form": bill, "upload": upload,
+            "presets": presets}
+
+
+def _upload_create(request, enterprise, forms) -> tuple[str, object]:
+    """Store an upload from the form: value added and output as monthly uploads, readings and bills through the
+    mapped importer (a typed mapping, saved as a preset when named, or the chosen preset's)."""
+    form = forms["upload"]
+    d = form.cleaned_data
+    if d["kind"] in ("economic", "production"):
+        return "monthly", services.monthly_upload_create(
+            enterprise=enterprise, kind=d["kind"], uploaded_file=d["file"], user=request.user,
+            enqueue=monthly_upload_validate_task.delay, decimal_comma=d["decimal_comma"])
+    site = forms["sites"].filter(pk=d["site"] or 0).first()
+    if site is None:
+        raise ApplicationError("site_required", _("Choose the site of the meters in the file."))
+    preset = forms["presets"].filter(pk=d["preset"]).first() if d.get("preset") else None
+    mapping = form.mapping()
+    if mapping and d["save_preset"]:
+        preset = import_preset_save(enterprise=enterprise, name=d["save_preset"], kind=d["kind"], mapping=mapping,
+                                    user=request.user)
+    return "meters", import_job_create(site=site, kind=d["kind"], uploaded_file=d["file"], user=request.user,
+                                       enqueue=import_job_validate_task.delay, mapping=mapping or None, preset=preset)
 
 
 def _amount(value, unit: str) -> str:
@@ -319,18 +343,7 @@ def entry_page(request):
             messages.success(request, _("Saved."))
             return redirect(back)
         elif which == "upload" and forms["upload"].is_valid():
-            d = forms["upload"].cleaned_data
-            if d["kind"] in ("economic", "production"):
-                job = services.monthly_upload_create(enterprise=enterprise, kind=d["kind"], uploaded_file=d["file"],
-                                                     user=request.user, enqueue=monthly_upload_validate_task.delay)
-                source = "monthly"
-            else:
-                site = forms["sites"].filter(pk=d["site"] or 0).first()
-                if site is None:
-                    raise ApplicationError("site_required", _("Choose the site of the meters in the file."))
-                job = import_job_create(site=site, kind=d["kind"], uploaded_file=d["file"], user=request.user,
-                                        enqueue=import_job_validate_task.delay)
-                source = "meters"
+            source, job = _upload_create(request, enterprise, forms)
             return redirect(f"{back}&upload={source}-{job.pk}#upload-panel")
     except ApplicationError as exc:
         target_form = {"monthly": "form", "bill": "bill_form", "upload": "upload"}[which]
@@ -342,7 +355,7 @@ def entry_page(request):
         job = selectors.upload_for(request.user, source, int(pk) if pk.isdigit() else 0)
         if selectors.upload_enterprise_id(job) != enterprise.pk:
             raise Http404
-        current = selectors.upload_state(job)
+        current = selectors.upload_state(job, page=_page(request))
     uploads = [u for u in selectors.recent_uploads(enterprise=enterprise, user=request.user)
                if not current or (u["source"], u["id"]) != (current["source"], current["id"])]
     return render(request, "ui/entry.html", _common(
@@ -355,8 +368,13 @@ def upload_panel(request, source: str, pk: int):
     """The upload's progress panel (htmx polls it every second while the job is queued or running)."""
     job = selectors.upload_for(request.user, source, pk)
     enterprise = Enterprise.objects.get(pk=selectors.upload_enterprise_id(job))
-    return render(request, "ui/_upload.html", {"job": selectors.upload_state(job),
+    return render(request, "ui/_upload.html", {"job": selectors.upload_state(job, page=_page(request)),
                                                "can_edit": selectors.can_edit(request.user, enterprise)})
+
+
+def _page(request) -> int:
+    text = request.GET.get("page", "1")
+    return int(text) if text.isdigit() and 0 < int(text) < 100000 else 1
 
 
 @login_required

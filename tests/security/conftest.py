@@ -25,7 +25,7 @@ from meters.models import Carrier, Meter, RejectedRow
 from meters.models_gateways import GatewayTag
 from meters.rollup import rollup_sweep
 from meters.services.gateways import gateway_provision
-from meters.services.imports import import_job_create, import_job_validate
+from meters.services.imports import import_job_create, import_job_validate, import_preset_save
 from meters.services.ingest import RawRow, readings_ingest
 from meters.tasks import import_job_validate_task
 from plants.models import Enterprise, Site
@@ -97,6 +97,9 @@ def _populate(key: str, enterprise: Enterprise, site: Site, manager) -> Tenant:
                             uploaded_file=SimpleUploadedFile(
         f"{m}-readings.csv", f"meter,ts,value\n{meter.code},2025-04-01T00:00:00+08:00,5\n".encode()))
     job = import_job_validate(job_id=job.pk)  # the task that on_commit would run: the job awaits its commit
+    preset = import_preset_save(enterprise=enterprise, name=f"{m} vendor export", kind="readings", user=manager,
+                                mapping={"timestamp_column": "Time", "timestamp_format": "%d/%m/%Y %H:%M",
+                                         "timestamp_label": "end", "meter_column": "Meter", "value_column": "kWh"})
     report = report_generate(kind="ghg", enterprise=enterprise, year=2025, fmt="csv", lang="en")
     audit = audit_record(actor=manager, action="meter.update", obj=meter, detail={"note": f"{m} audited"})
     quota = EnergyQuota.objects.create(enterprise=enterprise, site=site, year=2025, energy_tce=100, source=f"{m} quota")
@@ -124,7 +127,7 @@ def _populate(key: str, enterprise: Enterprise, site: Site, manager) -> Tenant:
         "baseline": None,  # a fitted baseline needs a year of monthly data: its URLs are asked with a missing id
         "enterprise": enterprise, "site": site, "unit": unit, "product": product, "meter": meter, "econ": econ,
         "prod": prod, "target": target, "gateway": gateway, "gateway_token": token, "gateway_tag": gateway_tag,
-        "import": job,
+        "import": job, "import_preset": preset,
         "report": report, "report_file": report.files.first(), "audit": audit,
         "ledger": LedgerEntry.objects.filter(enterprise=enterprise).order_by("seq").first(),
         "period": AccountingPeriod.objects.get(enterprise=enterprise, month=dt.date(2025, 3, 1)),

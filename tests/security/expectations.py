@@ -134,6 +134,7 @@ ADMIN_WRITES: dict[str, tuple[int, int, int]] = {
     "meters.ReadingConflict": (_N, 302, _N),
     "meters.RegisterEvent": (_N, 302, _N),
     "meters.ImportJob": (_N, 302, _N),
+    "meters.ImportPreset": (_P, _P, _N),
     "meters.Bill": (_P, 302, _N),
     "meters.GatewayTag": (_N, _N, _N),
     "meters.ModbusDevice": (_P, 302, _N),  # no device of A in the matrix data: the change view redirects
@@ -246,6 +247,14 @@ MATRIX: list[Row] = [
             "file": _csv("ZQALPHA-up.csv",
                          f"meter,ts,value\n{w.a.objects['meter'].code},2025-05-01T00:00:00+08:00,2\n")}),
     Row("importjob-detail", {"GET": READ}, target="import"),
+    # Import presets name their enterprise in the body: one the caller cannot see is not found (404).
+    Row("importpreset-list", {"GET": LIST, "POST": _api(viewer=403, manager=201, other_admin=404, regulator_in=403,
+                                                        regulator_out=404, superuser=201)},
+        lists=True, body=lambda w: {"enterprise": w.a.enterprise.pk, "name": "ZQALPHA-preset-2", "mapping": {
+            "timestamp_column": "Time", "meter_column": "Meter", "value_column": "kWh"}}),
+    Row("importpreset-detail", {"GET": READ, "DELETE": _api(viewer=403, manager=204, other_admin=404,
+                                                            regulator_in=403, regulator_out=404, superuser=204)},
+        target="import_preset"),
     Row("importjob-commit", {"POST": WRITE_MANAGER | {"manager": frozenset({202}), "staff_manager": frozenset({202}),
                                                       "superuser": frozenset({202})}}, target="import"),
     # --- accounting ---

@@ -155,9 +155,9 @@ def test_demo_pages_in_both_languages_charts_upload_progress_and_result(browser_
         page.locator("#upload-form button").click()
         page.wait_for_selector("#upload-panel")  # validating (polled) until the worker has checked the file
         page.wait_for_selector("#upload-counts", timeout=60_000)
-        assert "4 rows, 2 valid, 2 rejected" in page.locator("#upload-counts").inner_text()
+        assert "4 rows; 2 will be saved, 2 rejected." in page.locator("#upload-counts").inner_text()
         assert page.locator("#upload-rejected tbody tr").count() == 2
-        assert "unknown site" in page.locator("#upload-rejected").inner_text()
+        assert "Unknown site, or no right to enter data for it." in page.locator("#upload-rejected").inner_text()
         _shot(page, "entry-preview.png")
         page.locator("#upload-commit button").click()
         page.wait_for_selector("#upload-panel[data-status=queued], #upload-panel[data-status=running], "
@@ -165,7 +165,8 @@ def test_demo_pages_in_both_languages_charts_upload_progress_and_result(browser_
         assert page.locator("#upload-panel progress").count() == 1
         page.wait_for_selector("#upload-result", timeout=60_000)
     assert page.locator("#upload-progress").get_attribute("value") == "100"
-    assert "2 rows saved, 2 refused" in page.locator("#upload-result").inner_text()
+    assert "2 rows saved, 2 rejected." in page.locator("#upload-result").inner_text()
+    assert page.locator("#upload-result").get_attribute("data-tone") == "warn"  # rows were refused: not green
     assert page.locator("#upload-refused tbody tr").count() == 2
     assert sorted(EconomicData.objects.filter(month="2024-01-01").values_list("site__code", flat=True)) == [
         "DC1", "RM1"]

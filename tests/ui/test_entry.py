@@ -104,7 +104,7 @@ def test_monthly_upload_validates_in_background_then_saves_in_chunks_with_progre
     job = panel.context["job"]
     # Rows are numbered as in the file (header = row 1): ZZ is row 3, "x" row 5.
     assert (job["status"], job["preview"]["rows"], job["preview"]["valid"]) == ("preview", 5, 3)
-    assert [r["row"] for r in job["preview"]["rejected"]] == [3, 5]
+    assert [r["row"] for r in job["preview_rejected"]["items"]] == [3, 5]
     assert job["polling"] is False
     assert not EconomicData.objects.exists()  # the preview writes nothing
 
@@ -116,7 +116,7 @@ def test_monthly_upload_validates_in_background_then_saves_in_chunks_with_progre
     job = response.context["job"]
     # 5 rows in chunks of 2 -> 3 chunks; 3 saved, the 2 bad rows refused again with their file row numbers.
     assert (job["status"], job["processed"], job["total"], job["percent"], job["saved"]) == ("done", 5, 5, 100, 3)
-    assert [r["row"] for r in job["refused_rows"]] == [3, 5]
+    assert [r["row"] for r in job["refused_rows"]["items"]] == [3, 5]
     assert sorted(EconomicData.objects.values_list("value_added_10k_cny", flat=True)) == [
         Decimal("10"), Decimal("11"), Decimal("12.5")]
     assert 'id="upload-result"' in response.content.decode()
@@ -153,7 +153,7 @@ def test_bills_upload_goes_through_the_meters_import_job(client, plant, eager, d
     assert f"upload=meters-{job.pk}" in response.url
     state = client.get(f"/entry/?upload=meters-{job.pk}").context["job"]
     assert (state["status"], state["preview"]["valid"]) == ("preview", 1)
-    assert [(r["row"], r["meter"]) for r in state["preview"]["rejected"]] == [(3, "NOPE")]
+    assert [(r["row"], r["meter"]) for r in state["preview_rejected"]["items"]] == [(3, "NOPE")]
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/entry/uploads/meters/{job.pk}/commit/")
     job.refresh_from_db()
@@ -213,7 +213,7 @@ def test_xlsx_upload_of_product_output(client, plant, eager, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/entry/uploads/monthly/{upload.pk}/commit/")
     job = client.get(f"/entry/uploads/monthly/{upload.pk}/").context["job"]
-    assert (job["status"], job["saved"], [r["row"] for r in job["refused_rows"]]) == ("done", 1, [3])
+    assert (job["status"], job["saved"], [r["row"] for r in job["refused_rows"]["items"]]) == ("done", 1, [3])
     assert ProductionData.objects.get(product__code="HRC", month=dt.date(2025, 3, 1)).quantity == Decimal("58000")
 
 
