@@ -15,34 +15,22 @@ from rest_framework.views import APIView
 
 from accounts import tenancy
 from accounts.api import TenantScopedSerializer, TenantScopedViewSet
-from accounts.audit import audit_record
-from accounts.models import Role
 from energy_platform.errors import ApplicationError
 
 from .ledger import closed_months_flag
 from .models import DataQualityPlanItem, MrvEvidence, ProcessActivity, ProcessFactor
 from .mrv import mrv_export
 from .periods import Period
-from .process import mrv_reset, mrv_review
+from .process import mrv_reset, mrv_review_step
 
 REVIEW_FIELDS = ["review_status", "checked_by", "checked_at", "confirmed_by", "confirmed_at"]
-
-#: Who may take a review step: an energy manager checks, an enterprise admin confirms.
-STEP_ROLE = {"check": Role.ENERGY_MANAGER, "confirm": Role.ENTERPRISE_ADMIN}
-
 
 class ReviewActionsMixin:
     """`POST …/{id}/check/` and `…/{id}/confirm/` on a reviewed record; an update sends it back to entered."""
 
     def _step(self, request, step: str):
         record = self.get_object()  # type: ignore[attr-defined]  # tenancy-scoped: a foreign id is 404
-        if not tenancy.may_write(request.user, record, STEP_ROLE[step]):
-            raise ApplicationError("permission_denied", f"Your role does not allow the {step} step.",
-                                   status_code=403)
-        with transaction.atomic():
-            record = mrv_review(record=record, step=step, actor=request.user)
-            audit_record(action=f"{record._meta.model_name}.{step}", obj=record, request=request,
-                         detail={"via": "api", "review_status": record.review_status, "month": str(record.month)})
+        record = mrv_review_step(record=record, step=step, request=request)
         return Response(self.get_serializer(record).data)  # type: ignore[attr-defined]
 
     @extend_schema(request=None, summary="Review step: entered → checked (energy manager)", tags=["mrv"])

@@ -113,6 +113,26 @@ def mrv_review(*, record: Reviewed, step: str, actor: Any) -> Reviewed:
     return locked  # type: ignore[return-value]
 
 
+#: Who may take a review step: an energy manager checks, an enterprise admin confirms.
+STEP_ROLE = {"check": "energy_manager", "confirm": "enterprise_admin"}
+
+
+def mrv_review_step(*, record: Reviewed, step: str, request: Any) -> Reviewed:
+    """`mrv_review` for the acting user of a request (API or page): the role rule, then the step, audited."""
+    from accounts import tenancy
+    from accounts.audit import audit_record
+
+    if step not in STEP_ROLE:
+        raise ApplicationError("invalid_step", "step must be check or confirm.")
+    if not tenancy.may_write(request.user, record, STEP_ROLE[step]):
+        raise ApplicationError("permission_denied", f"Your role does not allow the {step} step.", status_code=403)
+    with transaction.atomic():
+        record = mrv_review(record=record, step=step, actor=request.user)
+        audit_record(action=f"{record._meta.model_name}.{step}", obj=record, request=request,
+                     detail={"review_status": record.review_status, "month": str(record.month)})
+    return record
+
+
 def mrv_reset(record: Reviewed) -> None:
     """A change to a reviewed record sends it back to entered (the caller saves)."""
     record.review_status = ReviewStatus.ENTERED

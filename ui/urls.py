@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import apis, views, views_audit
+from . import apis, views, views_audit, views_mrv
 
 urlpatterns = [
     path("", views.overview, name="ui-overview"),
@@ -19,6 +19,7 @@ urlpatterns = [
     path("targets/<int:pk>/", views.target_edit, name="ui-target-edit"),
     path("reports/", views.reports_page, name="ui-reports"),
     path("audit/", views_audit.audit_page, name="ui-audit"),
+    path("mrv/", views_mrv.mrv_page, name="ui-mrv"),
     path("api/v1/ui/sites/<int:pk>/monthly/", apis.SiteMonthlyApi.as_view(), name="api-site-monthly"),
     path("api/v1/ui/sites/<int:pk>/load/", apis.SiteLoadApi.as_view(), name="api-site-load"),
     path("api/v1/ui/sites/<int:pk>/kpi-trend/", apis.SiteKpiTrendApi.as_view(), name="api-site-kpi-trend"),

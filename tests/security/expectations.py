@@ -401,6 +401,8 @@ MATRIX: list[Row] = [
                                           regulator_in=403, regulator_out=404, superuser=200)}, target="target"),
     Row("ui-audit", {"GET": profile(anonymous=302, gateway=302, default=403, other_admin=404, regulator_out=404,
                                     superuser=200)}, lists=True, query="enterprise={enterprise}"),
+    Row("ui-mrv", {"GET": UI_OBJECT, "POST": UI_POST}, lists=True, query="enterprise={enterprise}",
+        body=lambda w: {"record": "fuel", "pk": _a(w, "measured"), "step": "check"}),
     Row("login", {"GET": PUBLIC}),
     Row("logout", {"POST": profile(default=302)}),
     Row("ui-overview", {"GET": UI_PAGE}, lists=True),
