@@ -108,8 +108,8 @@ def published_factor_source(*, kind: str, carrier: str, geography: str, data_yea
     """The published source of an emission factor, named in the report's language: the announcement for grid
     factors (with the province or grid region), the guideline for fuel and heat defaults."""
     if measured:
-        return str(_("enterprise measurement (lab report); measured values take precedence over defaults "
-                     "(GB/T 32150-2015)"))
+        return str(_("enterprise measurement, lab report %(n)s; measured values take precedence over defaults "
+                     "(GB/T 32150-2015)") % {"n": set_name})
     if kind == "grid_electricity":
         if purpose == "compliance":
             return str(_("MEE compliance grid emission factor for key-emitter reporting (%(name)s)")

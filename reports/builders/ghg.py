@@ -47,24 +47,23 @@ def _sector_name(sector: str) -> str:
             GhgSector.GENERAL: _("general method (GB/T 32150-2015)")}[sector]
 
 
-def _lines_table(lines: list[dict]) -> Table:
+def _lines_table(lines: list[dict], name, source) -> Table:
     return Table(
         [Column("site", _("Site")), Column("source", _("Source code")), Column("source_name", _("Source")),
          Column("activity_amount", _("Activity data")), Column("activity_unit", _("Unit")),
          Column("factor_value", _("Emission factor")), Column("factor_unit", _("Factor unit")),
-         Column("factor_version", _("Factor version")), Column("factor_source", _("Factor source")),
+         Column("factor_version", _("Factor version")), Column("factor_source", _("Published source")),
          Column("tco2", _("Emissions"), "tCO2")],
-        [[ln["site"], ln["source"], source_name(ln["source"]), ln["activity_amount"], ln["activity_unit"],
-          ln["factor_value"], ln["factor_unit"], ln["factor_version"], ln["factor_source"], ln["tco2"]]
+        [[ln["site"], ln["source"], name(ln), ln["activity_amount"], ln["activity_unit"],
+          ln["factor_value"], ln["factor_unit"], ln["factor_version"], source(ln), ln["tco2"]]
          for ln in lines],
     )
 
 
-def _by_source(lines: list[dict]) -> list[tuple[str, object]]:
+def _by_source(lines: list[dict], name) -> list[tuple[str, object]]:
     totals: dict[str, object] = {}
     for ln in lines:
-        name = source_name(ln["source"])
-        totals[name] = totals.get(name, 0) + ln["tco2"]
+        totals[name(ln)] = totals.get(name(ln), 0) + ln["tco2"]
     return list(totals.items())
 
 
@@ -74,8 +73,9 @@ def _is_process(ln: dict) -> bool:
 
 def _factor_source(ln: dict, factors: dict[int, EmissionFactor]) -> str:
     if ln.get("measured"):
-        return published_factor_source(kind="fuel", carrier=ln["source"], geography="", data_year=None, set_name="",
-                                       publisher="", purpose="", measured=True)
+        return published_factor_source(kind="fuel", carrier=ln["source"], geography="", data_year=None,
+                                       set_name=ln["measured"].get("lab_report_number", ""), publisher="",
+                                       purpose="", measured=True)
     f = factors.get(ln.get("factor_id") or 0)
     if f is None:
         return ln.get("factor_source", "")
@@ -182,6 +182,7 @@ def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
     source_rows += [[b["site"], _("Biomass (memo item)"), _process_name(b, pfactors), "CO2"] for b in biomass]
     sources = Table([Column("site", _("Site")), Column("category", _("Category")), Column("source", _("Source")),
                      Column("gas", _("Gas"))], source_rows)
+    measured_fuels = {(ln["site"], ln["source"]) for ln in combustion if ln.get("measured")}
     # -- combustion by fuel -----------------------------------------------------------------------------------------
     comb_table = Table(
         [Column("site", _("Site")), Column("fuel", _("Fuel")), Column("month", _("Month")),
@@ -189,7 +190,9 @@ def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
          Column("ncv", _("Net calorific value (GJ per unit)")), Column("cc", _("Carbon content (tC/TJ)")),
          Column("of", _("Oxidation rate")), Column("parameters", _("Parameters")),
          Column("source", _("Published source")), Column("tco2", _("Emissions"), "tCO2")],
-        [[ln["site"], carrier_name(ln["source"]), ln.get("month") or _("whole period"), ln["activity_amount"],
+        [[ln["site"], carrier_name(ln["source"]), ln.get("month") or (
+            _("months without confirmed values") if (ln["site"], ln["source"]) in measured_fuels
+            else _("whole period")), ln["activity_amount"],
           ln["activity_unit"], ln.get("ncv_gj_per_unit"), ln.get("carbon_content_tc_per_tj"), ln.get("oxidation_rate"),
           _("measured") if ln.get("measured") else _("default"), _factor_source(ln, factors), ln["tco2"]]
          for ln in combustion])
@@ -249,8 +252,10 @@ def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
     mrv_notes = [_("The annual figures use the confirmed measured values; months not confirmed use the guideline "
                    "defaults for their fuels.")]
     if mrv["unconfirmed"]:
+        materials = {f.code: localized(f.name_zh, f.name_en) for f in ProcessFactor.objects.all()}
         mrv_notes.append(_("Not yet confirmed: %(items)s.") % {"items": "; ".join(
-            f"{m:%Y-%m} {carrier_name(c)} ({_status(s)})" for m, c, s in mrv["unconfirmed"])})
+            f"{m:%Y-%m} {carrier_name(c) if c in Carrier.values else materials.get(c, c)} ({_status(s)})"
+            for m, c, s in mrv["unconfirmed"])})
     plan = Table([Column("subject", _("Fuel or material")), Column("parameter", _("Parameter")),
                   Column("method", _("Method and standard")), Column("frequency", _("Frequency")),
                   Column("responsible", _("Responsible")), Column("evidence", _("Evidence"))],
@@ -278,6 +283,14 @@ def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
                 _("Uncertainty (qualitative, GB/T 32150-2015): lowest where metered activity data and measured "
                   "parameters are used; higher where guideline defaults or provisional reference values stand in. "
                   "No quantitative uncertainty is computed.")]
+
+    def name(ln: dict) -> str:
+        return _process_name(ln, pfactors) if _is_process(ln) else source_name(ln["source"])
+
+    def source(ln: dict) -> str:
+        f = pfactors.get(ln.get("process_factor_id") or 0)
+        return localized(f.source_zh, f.source_en) if f is not None else _factor_source(ln, factors)
+
     meta = subject_meta(enterprise=enterprise, site=site, year=year, period=period)
     meta.update(standard="GB/T 32150-2015" + (f"; {SECTOR_STANDARD[sector]}" if SECTOR_STANDARD[sector] else ""),
                 sector=_sector_name(sector), ledger_status=ledger_text, ledger_head=head)
@@ -305,10 +318,10 @@ def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
             Section("gases", _("Greenhouse gases and GWP values"), [gwp_table], gas_notes),
             Section("biomass", _("Biomass (reported separately)"), [bio_table],
                     [_("Biogenic CO2 from biomass is reported separately and is not in the total.")]),
-            Section("scope1", _("Scope 1 by source"), [_lines_table(scope1)],
-                    charts=[Chart(_("Scope 1 by source"), "tCO2", _by_source(scope1))] if scope1 else []),
-            Section("scope2", _("Scope 2 by carrier"), [_lines_table(scope2)],
-                    charts=[Chart(_("Scope 2 by carrier"), "tCO2", _by_source(scope2))] if scope2 else []),
+            Section("scope1", _("Scope 1 by source"), [_lines_table(scope1, name, source)],
+                    charts=[Chart(_("Scope 1 by source"), "tCO2", _by_source(scope1, name))] if scope1 else []),
+            Section("scope2", _("Scope 2 by carrier"), [_lines_table(scope2, name, source)],
+                    charts=[Chart(_("Scope 2 by carrier"), "tCO2", _by_source(scope2, name))] if scope2 else []),
             heating_values_section(enterprise_heating_values(enterprise=enterprise, period=period, site=site),
                                    sorted({f"{ln['source']}: {substitution_text(ln)}" for ln in lines
                                            if ln.get("factor_substituted")})),
