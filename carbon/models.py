@@ -581,8 +581,11 @@ class MrvEvidence(models.Model):
     def clean(self) -> None:
         if (self.fuel_property_id is None) == (self.process_activity_id is None):
             raise ValidationError(_("Attach the evidence to one fuel measurement or one process activity."))
-        owner = self.fuel_property.enterprise_id if self.fuel_property_id else (
-            self.process_activity.site.enterprise_id if self.process_activity_id else None)
+        owner = None
+        if self.fuel_property is not None:
+            owner = self.fuel_property.enterprise_id
+        elif self.process_activity is not None:
+            owner = self.process_activity.site.enterprise_id
         if owner is not None and self.enterprise_id is not None and owner != self.enterprise_id:
             raise ValidationError(_("The record belongs to another enterprise."))
 

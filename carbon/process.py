@@ -71,7 +71,8 @@ def process_lines(*, site: Site, months: list[dt.date]) -> tuple[list[dict], lis
     for a in _activities(site, months):
         f, amount = sums.get(a.factor_id, (a.factor, Decimal(0)))
         sums[a.factor_id] = (f, amount + a.amount)
-    lines, biomass = [], []
+    lines: list[dict] = []
+    biomass: list[dict] = []
     for f, amount in sorted(sums.values(), key=lambda t: (t[0].direction, t[0].code)):
         value = process_factor_value(f)
         line = {"scope": "scope1", "source": f"process: {f.code}", "activity_amount": amount,
