@@ -121,7 +121,6 @@ def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
     process = [ln for ln in scope1 if _is_process(ln)]
     factors = EmissionFactor.objects.select_related("factor_set").in_bulk(
         {ln["factor_id"] for ln in lines if ln.get("factor_id")})
-    pfactors = ProcessFactor.objects.in_bulk({ln["process_factor_id"] for ln in process if ln.get("process_factor_id")})
     months = [m for m in period.months() if period.until is None or m < period.until]
     sector = ghg_sector(enterprise=enterprise, site=site)
     # The ledger is kept per enterprise: a site report names the enterprise's chain head it was built against.
@@ -145,6 +144,8 @@ def build_ghg(*, enterprise, year: int, site=None, options=None) -> Document:
         supply[group] += (exported.get((ln["site"], ln["source"]), Decimal(0)) * ln["factor_value"]).quantize(
             Decimal("0.000001"))
     biomass = [{**b, "site": s.code} for s in sites for b in process_lines(site=s, months=months)[1]]
+    pfactors = ProcessFactor.objects.in_bulk({ln["process_factor_id"] for ln in process + biomass
+                                              if ln.get("process_factor_id")})
     breakdown = Table(
         [Column("item", _("Item (GB/T 32150-2015)")), Column("value", _("Emissions"), "tCO2")],
         [[_("Fuel combustion"), e_comb], [_("Industrial processes"), e_proc],
