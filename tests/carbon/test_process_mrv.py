@@ -213,3 +213,21 @@ def test_the_monthly_mrv_export_lists_each_record_with_evidence_and_review(tenan
     assert api_client.get(f"/api/v1/enterprises/{tenants['b'].pk}/mrv-export/?period=2025").status_code == 404
     assert api_client.get(f"/api/v1/enterprises/{tenants['a'].pk}/mrv-export/?period=2025&file_format=pdf"
                           ).status_code == 400
+
+
+def test_closing_a_month_posts_its_process_lines_to_the_ledger_and_the_report_reads_them_frozen(tenants):
+    from carbon.kpis import site_emissions_frozen
+    from carbon.ledger import period_close
+    from carbon.models import LedgerEntry
+
+    site = tenants["site_a"]
+    _enter(site, "steel", {"limestone": "1000", "crude_steel": "10000"})
+    period_close(enterprise=tenants["a"], month=MARCH, actor=tenants["admin_a"])
+    # limestone 1,000 t × 0.440 = 440; crude steel 10,000 t × 0.0154 = −154
+    assert sorted(LedgerEntry.objects.filter(enterprise=tenants["a"], source__startswith="process: ")
+                  .values_list("source", "tco2")) == [("process: crude_steel", Decimal("-154.000000")),
+                                                      ("process: limestone", Decimal("440.000000"))]
+    # Entered after the close: the closed month keeps its figures (440 − 154 = 286) until restated
+    _enter(site, "steel", {"electrode": "10"})
+    frozen = site_emissions_frozen(site=site, period=Period.parse("2025-03"))
+    assert frozen["scope1_tco2"] == Decimal("286.000000")
