@@ -136,7 +136,9 @@ def _populate(key: str, enterprise: Enterprise, site: Site, manager) -> Tenant:
                                                    evidence_kind="lab_report")
     objects = {
         "measured": measured, "process_activity": process_activity, "evidence": evidence, "plan_item": plan_item,
-        "process_factor": process_activity.factor,
+        # Global reference data: it has no foreign counterpart, so B's is "missing" (the foreign-object walk asks
+        # for an id that does not exist, like for any object B lacks).
+        "process_factor": process_activity.factor if key == "a" else None,
         "quota": quota, "allowance": allowance, "rule": rule, "alert": alert, "weather": weather,
         "reference": reference, "project": project,
         "baseline": None,  # a fitted baseline needs a year of monthly data: its URLs are asked with a missing id
