@@ -8,13 +8,18 @@ from accounts.models import Role
 from .ledger import ledger_verify, period_close, restatement_check
 from .models import (
     AccountingPeriod,
+    DataQualityPlanItem,
     EmissionFactor,
     EnergyCoefficient,
     FactorSet,
+    GhgSectorSetting,
     GreenCertificate,
     LedgerEntry,
     MeasuredFuelProperty,
+    MrvEvidence,
+    ProcessActivity,
     ProcessEmission,
+    ProcessFactor,
     Target,
 )
 
@@ -73,10 +78,13 @@ class ProcessEmissionAdmin(TenantScopedAdmin):
 @admin.register(MeasuredFuelProperty)
 class MeasuredFuelPropertyAdmin(TenantScopedAdmin):
     list_display = ["enterprise", "carrier", "month", "ncv_gj_per_unit", "activity_unit", "carbon_content_tc_per_tj",
-                    "oxidation_rate", "lab_report_number", "evidence_file", "created_by"]
-    list_filter = ["carrier", "enterprise"]
+                    "oxidation_rate", "consumption", "lab_report_number", "evidence_file", "review_status",
+                    "created_by"]
+    list_filter = ["carrier", "review_status", "enterprise"]
     search_fields = ["lab_report_number", "laboratory", "note"]
-    readonly_fields = ["created_by", "created_at"]
+    # The review steps go through the MRV page or the API (who and when recorded, audited).
+    readonly_fields = ["created_by", "created_at", "review_status", "checked_by", "checked_at", "confirmed_by",
+                       "confirmed_at"]
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -143,3 +151,51 @@ class LedgerEntryAdmin(TenantScopedAdmin):
             self.message_user(request, text, level)
 
     verify.minimum_role = Role.VIEWER  # type: ignore[attr-defined]  # read by the role rules (accounts.admin_base)
+
+
+@admin.register(ProcessFactor)
+class ProcessFactorAdmin(ReferenceDataAdmin):
+    list_display = ["sector", "code", "name_zh", "name_en", "direction", "gas", "value", "activity_unit", "gwp",
+                    "provisional"]
+    list_filter = ["sector", "direction", "provisional"]
+    search_fields = ["code", "name_zh", "name_en", "source_zh", "source_en"]
+
+
+class MrvEvidenceInline(admin.TabularInline):
+    model = MrvEvidence
+    extra = 0
+    fields = ["enterprise", "kind", "reference", "file"]
+
+
+@admin.register(ProcessActivity)
+class ProcessActivityAdmin(TenantScopedAdmin):
+    list_display = ["site", "month", "factor", "amount", "review_status", "checked_by", "confirmed_by"]
+    list_filter = ["review_status", "site"]
+    readonly_fields = ["created_by", "created_at", "review_status", "checked_by", "checked_at", "confirmed_by",
+                       "confirmed_at"]
+    list_select_related = ["site", "factor"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(MrvEvidence)
+class MrvEvidenceAdmin(TenantScopedAdmin):
+    list_display = ["enterprise", "kind", "reference", "fuel_property", "process_activity", "file", "created_at"]
+    list_filter = ["kind", "enterprise"]
+    search_fields = ["reference"]
+    readonly_fields = ["created_by", "created_at"]
+
+
+@admin.register(DataQualityPlanItem)
+class DataQualityPlanItemAdmin(TenantScopedAdmin):
+    list_display = ["enterprise", "subject", "parameter", "method", "frequency", "responsible", "evidence_kind"]
+    list_filter = ["enterprise"]
+
+
+@admin.register(GhgSectorSetting)
+class GhgSectorSettingAdmin(TenantScopedAdmin):
+    list_display = ["enterprise", "site", "sector"]
+    list_filter = ["sector"]

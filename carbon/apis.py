@@ -25,6 +25,7 @@ from meters.models import Meter
 from plants.models import EconomicData, Enterprise, ProductionData, ProductionUnit, Site
 from plants.services import monthly_data_import
 
+from .apis_mrv import REVIEW_FIELDS, ReviewActionsMixin
 from .compare import AGAINST, compare
 from .kpis import enterprise_kpis, meter_kpis, site_kpis, unit_kpis
 from .ledger import closed_months_flag, ledger_reverse, ledger_verify, period_close, period_restate
@@ -384,8 +385,8 @@ class MeasuredFuelPropertySerializer(TenantScopedSerializer):
         model = MeasuredFuelProperty
         fields = ["id", "enterprise", "carrier", "month", "ncv_gj_per_unit", "activity_unit",
                   "carbon_content_tc_per_tj", "oxidation_rate", "lab_report_number", "laboratory", "evidence_file",
-                  "note", "created_by", "created_at"]
-        read_only_fields = ["created_by", "created_at"]
+                  "note", "consumption", "created_by", "created_at", *REVIEW_FIELDS]
+        read_only_fields = ["created_by", "created_at", *REVIEW_FIELDS]
 
     def validate_month(self, value):
         if value.day != 1:
@@ -403,14 +404,14 @@ class MeasuredFuelPropertySerializer(TenantScopedSerializer):
         return attrs
 
 
-class MeasuredFuelPropertyViewSet(TenantScopedViewSet):
+class MeasuredFuelPropertyViewSet(ReviewActionsMixin, TenantScopedViewSet):
     """An enterprise's measured NCV and carbon content of a fuel per month, with the lab report (number and file):
     they take precedence over the guideline defaults in that month's emissions. Writes are audited."""
 
     queryset = MeasuredFuelProperty.objects.all()
     serializer_class = MeasuredFuelPropertySerializer
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-    filterset_fields = ["enterprise", "carrier", "month"]
+    filterset_fields = ["enterprise", "carrier", "month", "review_status"]
 
     def perform_create(self, serializer):
         serializer.validated_data["created_by"] = self.request.user

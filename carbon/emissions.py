@@ -33,8 +33,10 @@ from .models import (
     GreenCertificate,
     MeasuredFuelProperty,
     ProcessEmission,
+    ReviewStatus,
 )
 from .periods import Period
+from .process import process_lines
 from .reference_data import PROVINCE_GRID_REGION
 
 FUEL_CARRIERS = {Carrier.RAW_COAL, Carrier.WASHED_COAL, Carrier.COKE, Carrier.NATURAL_GAS, Carrier.COKE_OVEN_GAS,
@@ -193,6 +195,9 @@ def site_emissions(*, site: Site, period: Period, purpose: str = FactorSet.Purpo
                       "tco2": (p.activity_amount * p.factor_tco2_per_unit).quantize(Decimal("0.000001"))}
         for p in _site_month_rows(ProcessEmission, site, months)
     )
+    # Sector-guideline process activity data (carbon.process); biomass CO2 is reported separately, not in the total.
+    process, biomass = process_lines(site=site, months=[m for m in months if period.until is None or m < period.until])
+    lines.extend(process)
     scope1 = sum((ln["tco2"] for ln in lines if ln["scope"] == "scope1"), Decimal(0))
     scope2 = sum((ln["tco2"] for ln in lines if ln["scope"] == "scope2"), Decimal(0))
     if memo_active() is None:
@@ -206,23 +211,27 @@ def site_emissions(*, site: Site, period: Period, purpose: str = FactorSet.Purpo
         "green_electricity": {"metered_green_power_mwh": green_kwh / 1000, "certificates_mwh": gec_mwh,
                               "note": "market-based instruments, reported separately and not netted"},
         "factor_versions": sorted({ln["factor_version"] for ln in lines}),
-        "excluded_meters": excluded, "complete": not excluded,
+        "excluded_meters": excluded, "complete": not excluded, "biomass_lines": biomass,
     }
 
 
 def _measured_rows(site: Site, period: Period, carriers: set[str]) -> dict[str, list[MeasuredFuelProperty]]:
-    """The enterprise's measured fuel properties of the period's months (to date), by carrier."""
+    """The enterprise's confirmed measured fuel properties of the period's months (to date), by carrier (MRV review:
+    entered or checked values wait, the default applies)."""
     if not carriers:
         return {}
     months = [m for m in period.months() if period.until is None or m < period.until]
     memo = memo_active()
     if memo is None:
         rows = list(MeasuredFuelProperty.objects.filter(enterprise_id=site.enterprise_id, carrier__in=carriers,
-                                                        month__in=months).order_by("month"))
+                                                        month__in=months, review_status=ReviewStatus.CONFIRMED)
+                    .order_by("month"))
     else:  # a dashboard's periods and sites share one read of the enterprise's measurements
         key = ("measured", site.enterprise_id)
         if key not in memo:
-            memo[key] = list(MeasuredFuelProperty.objects.filter(enterprise_id=site.enterprise_id).order_by("month"))
+            memo[key] = list(MeasuredFuelProperty.objects.filter(enterprise_id=site.enterprise_id,
+                                                                 review_status=ReviewStatus.CONFIRMED)
+                             .order_by("month"))
         wanted = set(months)
         rows = [r for r in memo[key] if r.carrier in carriers and r.month in wanted]
     out: dict[str, list[MeasuredFuelProperty]] = {}

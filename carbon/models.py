@@ -337,6 +337,14 @@ class Restatement(models.Model):
 
 
 
+class ReviewStatus(models.TextChoices):
+    """Monthly MRV review of a record: entered → checked → confirmed (DOMAIN.md §10)."""
+
+    ENTERED = "entered", _("entered")
+    CHECKED = "checked", _("checked")
+    CONFIRMED = "confirmed", _("confirmed")
+
+
 class MeasuredFuelProperty(models.Model):
     """An enterprise's measured net calorific value and carbon content of a fuel in a month (monthly lab analysis,
     DOMAIN.md §2 and §10), with its evidence. It replaces the guideline default in that month's emissions."""
@@ -358,9 +366,22 @@ class MeasuredFuelProperty(models.Model):
     laboratory = models.CharField(_("laboratory"), max_length=200, blank=True)
     evidence_file = models.FileField(_("lab report (file)"), upload_to="fuel-analyses/%Y/", blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
+    consumption = models.DecimalField(
+        _("consumption (activity unit)"), max_digits=18, decimal_places=4, null=True, blank=True,
+        help_text=_("The month's consumption as recorded for MRV (invoice, weighbridge); the emissions take the "
+                    "boundary meters' quantity, this figure is shown next to it."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Monthly MRV review (DOMAIN.md §10): only confirmed months replace the guideline default in the emissions.
+    review_status = models.CharField(_("review status"), max_length=10, choices=ReviewStatus.choices,
+                                     default=ReviewStatus.ENTERED)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["enterprise", "carrier", "-month"]
@@ -388,6 +409,8 @@ class MeasuredFuelProperty(models.Model):
             errors["activity_unit"] = _("t or 10^4 m3.")
         if errors:
             raise ValidationError(errors)
+
+
 class ClosingSnapshot(models.Model):
     """The figures of one site for one closed month, as recorded at close (or at a restatement): energy by carrier
     in physical units and tce with the coefficient edition and method, the value added and output used, and the
@@ -418,3 +441,173 @@ class ClosingSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site_id} {self.month:%Y-%m} v{self.version} {self.method}"
+
+
+class GhgSector(models.TextChoices):
+    """The GB/T 32151 sector guideline an enterprise or site reports by; `general` is GB/T 32150-2015 alone."""
+
+    STEEL = "steel", _("iron and steel (GB/T 32151.5-2015)")
+    CEMENT = "cement", _("cement (GB/T 32151.8-2015)")
+    ALUMINIUM = "aluminium", _("aluminium smelting (GB/T 32151.4-2015)")
+    GENERAL = "general", _("general method (GB/T 32150-2015)")
+
+
+class GhgSectorSetting(models.Model):
+    """The sector guideline chosen for an enterprise (site empty) or one of its sites; without a row the sector
+    follows the enterprise's GB/T 4754 industry code (`carbon.process.ghg_sector`)."""
+
+    TENANT_PATH = "enterprise"
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="+")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    sector = models.CharField(_("sector guideline"), max_length=12, choices=GhgSector.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["enterprise", "site"], name="ghg_sector_unique")]
+        verbose_name = _("GHG sector guideline")
+        verbose_name_plural = _("GHG sector guidelines")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id}/{self.site_id or '-'} {self.sector}"
+
+
+class ProcessFactor(models.Model):
+    """Reference data: a sector guideline's process-emission factor of one material (t of gas per activity unit),
+    with its published source and GWP; unverified values are provisional."""
+
+    class Direction(models.TextChoices):
+        ADD = "add", _("emission (added)")
+        SUBTRACT = "subtract", _("carbon fixed in products (subtracted)")
+        MEMO = "memo", _("biomass CO2 (reported separately, not in the total)")
+
+    sector = models.CharField(_("sector guideline"), max_length=12, choices=GhgSector.choices)
+    code = models.CharField(_("code"), max_length=40)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.ADD)
+    gas = models.CharField(_("gas"), max_length=8, default="CO2")
+    value = models.DecimalField(_("factor (t gas per activity unit)"), max_digits=16, decimal_places=9)
+    activity_unit = models.CharField(_("activity unit"), max_length=12, default="t")
+    gwp = models.DecimalField(_("GWP (100-year)"), max_digits=10, decimal_places=2, default=1)
+    gwp_source = models.CharField(_("GWP source"), max_length=200, blank=True)
+    formula = models.CharField(_("formula"), max_length=300, blank=True)
+    source_zh = models.CharField(_("published source (Chinese)"), max_length=300)
+    source_en = models.CharField(_("published source (English)"), max_length=300)
+    provisional = models.BooleanField(_("provisional ([check])"), default=False)
+
+    class Meta:
+        ordering = ["sector", "direction", "code"]
+        constraints = [models.UniqueConstraint(fields=["sector", "code", "gas"], name="process_factor_unique")]
+        verbose_name = _("process emission factor")
+        verbose_name_plural = _("process emission factors")
+
+    def __str__(self) -> str:
+        return f"{self.sector} {self.code} {self.value} t{self.gas}/{self.activity_unit}"
+
+
+class ProcessActivity(models.Model):
+    """A site's monthly process activity data (t of limestone, electrodes, clinker …) against a process factor,
+    with MRV review (entered → checked → confirmed) and evidence files (`MrvEvidence`)."""
+
+    TENANT_PATH = "site__enterprise"
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="process_activities")
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    factor = models.ForeignKey(ProcessFactor, on_delete=models.PROTECT, related_name="activities")
+    amount = models.DecimalField(_("amount (activity unit)"), max_digits=18, decimal_places=4)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    review_status = models.CharField(_("review status"), max_length=10, choices=ReviewStatus.choices,
+                                     default=ReviewStatus.ENTERED)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["site", "month", "factor"]
+        constraints = [models.UniqueConstraint(fields=["site", "month", "factor"], name="process_activity_unique")]
+        verbose_name = _("process activity data")
+        verbose_name_plural = _("process activity data")
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.month:%Y-%m} {self.factor_id} {self.amount}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.month and self.month.day != 1:
+            errors["month"] = _("Give the first day of the month.")
+        if self.amount is not None and self.amount < 0:
+            errors["amount"] = _("Must not be negative.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class MrvEvidence(models.Model):
+    """An evidence file of a monthly MRV record: a lab report, an invoice or a weighbridge record."""
+
+    TENANT_PATH = "enterprise"
+
+    class Kind(models.TextChoices):
+        LAB_REPORT = "lab_report", _("lab report")
+        INVOICE = "invoice", _("invoice")
+        WEIGHBRIDGE = "weighbridge", _("weighbridge record")
+        OTHER = "other", _("other")
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="+")
+    fuel_property = models.ForeignKey(MeasuredFuelProperty, on_delete=models.CASCADE, null=True, blank=True,
+                                      related_name="evidence")
+    process_activity = models.ForeignKey(ProcessActivity, on_delete=models.CASCADE, null=True, blank=True,
+                                         related_name="evidence")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    reference = models.CharField(_("document number"), max_length=100)
+    file = models.FileField(_("file"), upload_to="mrv-evidence/%Y/", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["enterprise", "kind", "reference"]
+        verbose_name = _("MRV evidence")
+        verbose_name_plural = _("MRV evidence")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.reference}"
+
+    def clean(self) -> None:
+        if (self.fuel_property_id is None) == (self.process_activity_id is None):
+            raise ValidationError(_("Attach the evidence to one fuel measurement or one process activity."))
+        owner = None
+        if self.fuel_property is not None:
+            owner = self.fuel_property.enterprise_id
+        elif self.process_activity is not None:
+            owner = self.process_activity.site.enterprise_id
+        if owner is not None and self.enterprise_id is not None and owner != self.enterprise_id:
+            raise ValidationError(_("The record belongs to another enterprise."))
+
+
+class DataQualityPlanItem(models.Model):
+    """An item of an enterprise's monthly data-quality control plan (数据质量控制计划): what is measured, how,
+    how often, by whom, with which evidence."""
+
+    TENANT_PATH = "enterprise"
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField(_("fuel or material"), max_length=100)
+    parameter = models.CharField(_("parameter"), max_length=100)
+    method = models.CharField(_("method and standard"), max_length=200)
+    frequency = models.CharField(_("frequency"), max_length=60)
+    responsible = models.CharField(_("responsible"), max_length=100)
+    evidence_kind = models.CharField(_("evidence"), max_length=12, choices=MrvEvidence.Kind.choices)
+
+    class Meta:
+        ordering = ["enterprise", "subject", "parameter"]
+        verbose_name = _("data-quality control plan item")
+        verbose_name_plural = _("data-quality control plan items")
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.parameter}"

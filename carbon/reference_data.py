@@ -151,3 +151,60 @@ def published_source(text: str, *, lead: str = "") -> str:
         else:
             text = rest[:1].upper() + rest[1:]
     return text
+
+
+# ---- Process emissions (issue #16): sector-guideline factors, DOMAIN.md §10 [code; load factors as data] ---------
+#: 100-year GWP values of the gases the sector guidelines account. The values are those of the IPCC Second Assessment
+#: Report as tabulated in China's sector accounting guidelines; not verified against the guideline texts: [check].
+GWP_SOURCE_EN = "IPCC Second Assessment Report (SAR), 100-year GWP, as tabulated in the sector guidelines [check]"
+GWP_SOURCE_ZH = "IPCC第二次评估报告（SAR）100年全球变暖潜势，行业核算指南所列 [待核]"
+GWP = {"CO2": "1", "CH4": "21", "N2O": "310", "CF4": "6500", "C2F6": "9200"}
+
+_STEEL_ZH = "GB/T 32151.5-2015《温室气体排放核算与报告要求 第5部分：钢铁生产企业》缺省值"
+_STEEL_EN = "GB/T 32151.5-2015 Requirements of GHG accounting and reporting, Part 5: iron and steel, default values"
+_CEMENT_ZH = "GB/T 32151.8-2015《温室气体排放核算与报告要求 第8部分：水泥生产企业》"
+_CEMENT_EN = "GB/T 32151.8-2015 Requirements of GHG accounting and reporting, Part 8: cement"
+_ALU_ZH = "GB/T 32151.4-2015《温室气体排放核算与报告要求 第4部分：铝冶炼企业》缺省值"
+_ALU_EN = "GB/T 32151.4-2015 Requirements of GHG accounting and reporting, Part 4: aluminium smelting, default values"
+_GEN_ZH = "GB/T 32150-2015《工业企业温室气体排放核算和报告通则》"
+_GEN_EN = "GB/T 32150-2015 General guideline of GHG emissions accounting and reporting for industrial enterprises"
+
+#: (sector, code, name_zh, name_en, direction, gas, value t gas per unit, unit, formula, source_zh, source_en,
+#: provisional). Stoichiometric values (limestone CaCO3 44/100) are derivations; every other default is [check]
+#: until compared with the guideline's table.
+PROCESS_FACTORS = [
+    ("steel", "limestone", "石灰石", "limestone", "add", "CO2", "0.440", "t", "CaCO3 → CaO + CO2: 44/100",
+     _STEEL_ZH, _STEEL_EN, True),
+    ("steel", "dolomite", "白云石", "dolomite", "add", "CO2", "0.471", "t", "CaMg(CO3)2 decomposition",
+     _STEEL_ZH, _STEEL_EN, True),
+    ("steel", "electrode", "电极", "electrodes", "add", "CO2", "3.663", "t", "carbon content 99.9 % × 44/12",
+     _STEEL_ZH, _STEEL_EN, True),
+    ("steel", "purchased_pig_iron", "外购生铁", "purchased pig iron", "add", "CO2", "0.172", "t",
+     "carbon content 4.7 % × 44/12", _STEEL_ZH, _STEEL_EN, True),
+    ("steel", "direct_reduced_iron", "直接还原铁", "direct reduced iron", "add", "CO2", "0.073", "t",
+     "carbon content 2 % × 44/12", _STEEL_ZH, _STEEL_EN, True),
+    ("steel", "ferroalloy", "铁合金（铬铁）", "ferroalloy (ferrochrome)", "add", "CO2", "0.275", "t",
+     "carbon content 7.5 % × 44/12", _STEEL_ZH, _STEEL_EN, True),
+    ("steel", "crude_steel", "粗钢（固碳产品）", "crude steel (carbon fixed)", "subtract", "CO2", "0.0154", "t",
+     "carbon content 0.42 % × 44/12", _STEEL_ZH, _STEEL_EN, True),
+    ("steel", "pig_iron_output", "生铁（固碳产品）", "pig iron sold (carbon fixed)", "subtract", "CO2", "0.172", "t",
+     "carbon content 4.7 % × 44/12", _STEEL_ZH, _STEEL_EN, True),
+    ("cement", "clinker", "熟料煅烧", "clinker calcination", "add", "CO2", "0.525", "t",
+     "(CaO share × 44/56 + MgO share × 44/40) per t clinker; default until the kiln's analysis is entered",
+     _CEMENT_ZH, _CEMENT_EN, True),
+    ("cement", "raw_meal_toc", "生料中非燃料碳", "organic carbon in raw meal", "add", "CO2", "0.003667", "t",
+     "organic carbon 0.1 % × 44/12 per t raw meal", _CEMENT_ZH, _CEMENT_EN, True),
+    ("aluminium", "anode", "阳极消耗", "anode consumption", "add", "CO2", "3.578667", "t",
+     "(1 − sulphur 2 % − ash 0.4 %) × 44/12 per t net anode", _ALU_ZH, _ALU_EN, True),
+    ("aluminium", "anode_effect_cf4", "阳极效应 CF4", "anode effect CF4", "add", "CF4", "0.000034", "t",
+     "0.034 kg CF4 per t primary aluminium", _ALU_ZH, _ALU_EN, True),
+    ("aluminium", "anode_effect_c2f6", "阳极效应 C2F6", "anode effect C2F6", "add", "C2F6", "0.0000034", "t",
+     "0.0034 kg C2F6 per t primary aluminium", _ALU_ZH, _ALU_EN, True),
+    ("general", "carbonate", "碳酸盐使用", "carbonate use", "add", "CO2", "0.440", "t",
+     "CaCO3 → CaO + CO2: 44/100", _GEN_ZH, _GEN_EN, True),
+    ("general", "biomass_pellets", "生物质成型燃料", "biomass pellets (biogenic CO2)", "memo", "CO2", "1.792", "t",
+     "16 GJ/t × 112 kgCO2/GJ (IPCC 2006 default)", _GEN_ZH, _GEN_EN, True),
+]
+
+#: GB/T 4754 prefixes → sector guideline (used when no `GhgSectorSetting` row chooses one).
+SECTOR_BY_INDUSTRY = [("C31", "steel"), ("C3011", "cement"), ("C3216", "aluminium")]

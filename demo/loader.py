@@ -300,6 +300,9 @@ def demo_load(*, until: dt.datetime | None = None, small: bool = False, seed: in
 
     demo_green_factory(site=rm)
     logins = _users(enterprise)
+    from .mrv import demo_mrv
+
+    log(f"MRV records: {demo_mrv(enterprise=enterprise, site=rm, months=[m.date() for m in months])}")
     other, _ = get_user_model().objects.get_or_create(username="suzhou")
     other.set_password(settings.DEMO_PASSWORD)
     other.save()

@@ -37,6 +37,16 @@ router.register("production-data", carbon_apis.ProductionDataViewSet, basename="
 router.register("targets", carbon_apis.TargetViewSet, basename="target")
 router.register("periods", carbon_apis.PeriodViewSet, basename="period")
 router.register("measured-fuel-properties", carbon_apis.MeasuredFuelPropertyViewSet, basename="measuredfuelproperty")
+
+from carbon import apis_mrv  # noqa: E402
+
+router.register("process-factors", apis_mrv.ProcessFactorViewSet, basename="processfactor")
+router.register("process-activities", apis_mrv.ProcessActivityViewSet, basename="processactivity")
+router.register("mrv-evidence", apis_mrv.MrvEvidenceViewSet, basename="mrvevidence")
+router.register("data-quality-plan-items", apis_mrv.DataQualityPlanItemViewSet, basename="dataqualityplanitem")
+extra_urlpatterns += [
+    path("enterprises/<int:pk>/mrv-export/", apis_mrv.EnterpriseMrvExportApi.as_view(), name="enterprise-mrv-export"),
+]
 extra_urlpatterns += [
     path("sites/<int:pk>/kpis/", carbon_apis.SiteKpisApi.as_view(), name="site-kpis"),
     path("enterprises/<int:pk>/kpis/", carbon_apis.EnterpriseKpisApi.as_view(), name="enterprise-kpis"),

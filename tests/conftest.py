@@ -50,6 +50,7 @@ REFERENCE_DATA = [
     ("carbon.migrations.0006_coefficient_history_data", "carbon.EnergyCoefficient", {"edition": "GB/T 2589-2008"}),
     ("costs.migrations.0002_reference_tariffs", "costs.PowerFactorTable"),
     ("meters.migrations.0010_carrier_units", "meters.MeasurementUnit"),
+    ("carbon.migrations.0010_process_factors_data", "carbon.ProcessFactor"),
 ]
 
 

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import apis, views, views_audit, views_auth, views_compare, views_gateways
+from . import apis, views, views_audit, views_auth, views_compare, views_gateways, views_mrv
 
 urlpatterns = [
     path("", views.overview, name="ui-overview"),
@@ -21,6 +21,7 @@ urlpatterns = [
     path("compare/", views_compare.compare_page, name="ui-compare"),
     path("audit/", views_audit.audit_page, name="ui-audit"),
     path("gateways/", views_gateways.gateways_page, name="ui-gateways"),
+    path("mrv/", views_mrv.mrv_page, name="ui-mrv"),
     path("api/v1/ui/sites/<int:pk>/monthly/", apis.SiteMonthlyApi.as_view(), name="api-site-monthly"),
     path("api/v1/ui/sites/<int:pk>/load/", apis.SiteLoadApi.as_view(), name="api-site-load"),
     path("api/v1/ui/sites/<int:pk>/kpi-trend/", apis.SiteKpiTrendApi.as_view(), name="api-site-kpi-trend"),

@@ -62,7 +62,8 @@ META_LABELS = {
     "standard": _("Standard"), "ledger_head": _("Ledger hash-chain head"), "allocation": _("Allocation rule"),
     "edition": _("Edition"), "provisional": _("Provisional reference values"), "scope": _("Scope"),
     "through": _("To date, through"), "complete_months": _("Intensities over the complete months"),
-    "verdict": _("Conclusion"), "total_score": _("Total points"),
+    "verdict": _("Conclusion"), "total_score": _("Total points"), "sector": _("Sector guideline"),
+    "ledger_status": _("Ledger status"),
 }
 
 

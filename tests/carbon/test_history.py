@@ -218,7 +218,7 @@ def test_a_measured_ncv_and_carbon_content_month_overrides_the_default(shanghai)
     MeasuredFuelProperty.objects.create(
         enterprise=shanghai.enterprise, carrier="raw_coal", month=dt.date(2025, 3, 1),
         ncv_gj_per_unit=Decimal("21.5000"), activity_unit="t", carbon_content_tc_per_tj=Decimal("26.000"),
-        lab_report_number="LAB-2025-031")
+        lab_report_number="LAB-2025-031", review_status="confirmed")  # only confirmed months feed the emissions
     march = site_kpis(site=shanghai, period=Period.parse("2025-03"))
     # Measured: 21.5 GJ/t × 26.00 tC/TJ × 0.93 (default OF) × 44/12 ÷ 1000 = 519.87 × 44/12 ÷ 1000 = 1.906190 tCO2/t;
     #   50 t × 1.906190 = 95.309500 tCO2 (the default would give 50 × 2.071509 = 103.575450)

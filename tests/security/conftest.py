@@ -19,7 +19,16 @@ from accounts.models import Role
 from alerts.models import Alert, AlertRule, CarbonAllowance, EnergyQuota
 from alerts.services import alert_rule_evaluate
 from carbon.ledger import period_close
-from carbon.models import AccountingPeriod, LedgerEntry, MeasuredFuelProperty, Target
+from carbon.models import (
+    AccountingPeriod,
+    DataQualityPlanItem,
+    LedgerEntry,
+    MeasuredFuelProperty,
+    MrvEvidence,
+    ProcessActivity,
+    ProcessFactor,
+    Target,
+)
 from insights.models import BenchmarkReference, Indicator, MonthlyWeather, SavingsProject
 from meters.models import Carrier, Meter, RejectedRow
 from meters.models_gateways import GatewayTag
@@ -120,8 +129,19 @@ def _populate(key: str, enterprise: Enterprise, site: Site, manager) -> Tenant:
     measured = MeasuredFuelProperty.objects.create(
         enterprise=enterprise, carrier=Carrier.RAW_COAL, month=dt.date(2025, 2, 1), ncv_gj_per_unit=21,
         activity_unit="t", carbon_content_tc_per_tj=26, lab_report_number=f"{m} lab report")
+    process_activity = ProcessActivity.objects.create(
+        site=site, month=dt.date(2025, 2, 1), factor=ProcessFactor.objects.get(sector="steel", code="limestone"),
+        amount=100, note=f"{m} limestone", review_status="checked")
+    evidence = MrvEvidence.objects.create(enterprise=enterprise, process_activity=process_activity,
+                                          kind="weighbridge", reference=f"{m} weighbridge")
+    plan_item = DataQualityPlanItem.objects.create(enterprise=enterprise, subject=f"{m} coal", parameter="NCV",
+                                                   method="GB/T 213", frequency="per batch", responsible="lab",
+                                                   evidence_kind="lab_report")
     objects = {
-        "measured": measured,
+        "measured": measured, "process_activity": process_activity, "evidence": evidence, "plan_item": plan_item,
+        # Global reference data: it has no foreign counterpart, so B's is "missing" (the foreign-object walk asks
+        # for an id that does not exist, like for any object B lacks).
+        "process_factor": process_activity.factor if key == "a" else None,
         "quota": quota, "allowance": allowance, "rule": rule, "alert": alert, "weather": weather,
         "reference": reference, "project": project,
         "baseline": None,  # a fitted baseline needs a year of monthly data: its URLs are asked with a missing id

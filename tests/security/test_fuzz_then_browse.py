@@ -142,7 +142,7 @@ def test_fuzzed_writes_leave_every_page_report_and_export_working(fuzz_world, te
     ui = Client()
     ui.force_login(tenants["manager_a"])
     sites = list(Site.objects.filter(enterprise=enterprise))
-    pages = ["/", "/quality/", "/entry/", "/targets/", "/reports/", "/alerts/", "/insights/"]
+    pages = ["/", "/quality/", "/entry/", "/targets/", "/reports/", "/alerts/", "/insights/", "/mrv/?year=2025"]
     pages.append("/gateways/")  # the fuzzed gateways, their batches and rejected rows
     for site in sites:
         pages += [f"/sites/{site.pk}/", f"/sites/{site.pk}/meters/", f"/insights/benchmark/?site={site.pk}",
