@@ -85,6 +85,8 @@ def render_xlsx(doc: Document) -> bytes:
             ws.append([])
         for n in s.notes:
             ws.append(cell_row([n]))
+    if doc.kind == "cbam":  # laid out like the EU communication template: its sheets only, A_InstData first
+        wb.remove(info)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

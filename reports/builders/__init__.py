@@ -62,7 +62,8 @@ META_LABELS = {
     "standard": _("Standard"), "ledger_head": _("Ledger hash-chain head"), "allocation": _("Allocation rule"),
     "edition": _("Edition"), "provisional": _("Provisional reference values"), "scope": _("Scope"),
     "through": _("To date, through"), "complete_months": _("Intensities over the complete months"),
-    "verdict": _("Conclusion"), "total_score": _("Total points"),
+    "verdict": _("Conclusion"), "total_score": _("Total points"), "boundary": _("System boundary"),
+    "gwp": _("Characterisation"),
 }
 
 
@@ -99,13 +100,14 @@ def coverage_notes(period) -> list[str]:
 
 
 def builders() -> dict:
+    from .cbam import build_cbam
     from .energy import build_energy
     from .footprint import build_footprint
     from .ghg import build_ghg
     from .green_factory import build_green_factory
 
     return {"energy": build_energy, "ghg": build_ghg, "footprint": build_footprint,
-            "green_factory": build_green_factory}
+            "green_factory": build_green_factory, "cbam": build_cbam}
 
 
 NOT_BUILT: dict = {}
