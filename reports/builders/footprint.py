@@ -291,11 +291,12 @@ def allocation_method_text(rule: str) -> str:
     }[rule]
 
 
-METERED_FIRST = ("Metered production units first: each carrier metered on a product's production unit takes the "
-                 "unit's share of the site's consumption of that carrier (electricity: of the electricity consumed, "
-                 "purchased plus self-generated) times the site's emissions of that carrier; products of one unit "
-                 "share it by output. The rest of the site's emissions (fuels and process emissions not metered per "
-                 "unit, unmetered electricity) follow the rule below.")
+def metered_first_text() -> str:
+    return _("Metered production units first: each carrier metered on a product's production unit takes the "
+             "unit's share of the site's consumption of that carrier (electricity: of the electricity consumed, "
+             "purchased plus self-generated) times the site's emissions of that carrier; products of one unit "
+             "share it by output. The rest of the site's emissions (fuels and process emissions not metered per "
+             "unit, unmetered electricity) follow the rule below.")
 
 
 def _dq_rows(fp: ProductFootprint, completeness) -> list:
@@ -407,7 +408,7 @@ def build_footprint(*, enterprise, year: int, site=None, options=None) -> Docume
                     charts=[Chart(_("Footprint per declared unit"), "kgCO2e/unit",
                                   [(f"{f.site} {f.product.code}", f.per_unit_kg(f.total_tco2)) for f in fps])]),
             Section("allocation", _("Allocation"), [allocation],
-                    [_(METERED_FIRST), allocation_method_text(rule),
+                    [metered_first_text(), allocation_method_text(rule),
                      _("A site with a single product gives it all the site's emissions.")]),
             Section("upstream", _("Upstream: purchased materials and precursors"), [upstream],
                     [_("Embedded emissions = quantity consumed × cradle-to-gate factor. Provisional factors are "

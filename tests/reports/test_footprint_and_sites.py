@@ -150,7 +150,7 @@ def test_upstream_materials_make_a_cradle_to_gate_footprint_with_data_quality(si
                                                                       "yes"),
             ("WIRE", "ALLOY", Decimal("40"), Decimal("60"), "yes")]
     dq = {r["product"]: r for r in doc["sections"][4]["tables"][0]["rows"]}
-    # BAR: primary 115.5915356 / 1,465.5915356 = 0.0788700…; metered 11 / 115.5915356 = 0.0951627…;
+    # BAR: primary 115.5915356 / 1,465.5915356 = 0.0788702…; metered 11 / 115.5915356 = 0.0951627…;
     # supplier-specific 1,260 / 1,350 = 0.933333; provisional 90 / 1,350 = 0.066667
     assert _d(dq["BAR"], "primary_share", "metered_share", "supplier_share", "provisional_share") == [
         Decimal("0.078870"), Decimal("0.095163"), Decimal("0.933333"), Decimal("0.066667")]
