@@ -19,6 +19,7 @@ from carbon.kpis import site_figures
 from carbon.periods import Coverage, Period, period_coverage
 from energy_platform.errors import ApplicationError
 
+from ..labels import source_name
 from ..models import CarbonPricePaid, CbamInstallation, MaterialPurchase, UpstreamFactor
 from . import Column, Document, Section, Table, subject_meta
 from .footprint import Q6, ZERO, ProductFootprint, SiteFootprint, site_footprint
@@ -99,14 +100,20 @@ def build_cbam(*, enterprise, year: int, site=None, options=None) -> Document:
                    for r in inst.production_routes]
         figures = site_figures(site=inst.site, period=period)
         em = figures["emissions"]
-        sources += [[name, ln["source"], ln["activity_amount"], ln["activity_unit"], ln["factor_value"],
+        sources += [[name, source_name(ln["source"]), ln["activity_amount"], ln["activity_unit"], ln["factor_value"],
                      ln["factor_unit"], ln["factor_source"], ln["tco2"]]
                     for ln in em["lines"] if ln["scope"] == "scope1"]
         consumed_mwh = Decimal(figures["electricity_kwh"]) / 1000
-        elec = fp.electricity_factor or {"value": None, "source": ""}
-        energy += [[name, em["scope1_tco2"].quantize(Q6), consumed_mwh.quantize(Q4),
-                    None if elec["value"] is None else elec["value"].quantize(Q6), elec["source"],
-                    em["scope2_tco2"].quantize(Q6)]]
+        elec = fp.electricity_factor or {"value": None, "source": "", "grid_mwh": ZERO}
+        own_mwh = consumed_mwh - elec["grid_mwh"]
+        good_source = elec["source"]
+        if own_mwh > 0 and consumed_mwh:
+            good_source += "; " + _("%(pct)s %% of the electricity consumed is generated on site (0 tCO2/MWh): the "
+                                    "good's factor is the consumption-weighted mean") % {
+                "pct": (own_mwh * 100 / consumed_mwh).quantize(Decimal("0.01"))}
+        energy += [[name, em["scope1_tco2"].quantize(Q6), consumed_mwh.quantize(Q4), elec["grid_mwh"].quantize(Q4),
+                    own_mwh.quantize(Q4), None if elec["value"] is None else elec["value"].quantize(Q6),
+                    elec["source"], em["scope2_tco2"].quantize(Q6)]]
         for g in goods:
             f = g["footprint"]
             processes.append([name, f.product.code, f.product.name, g["cn_code"], g["quantity_t"],
@@ -122,9 +129,9 @@ def build_cbam(*, enterprise, year: int, site=None, options=None) -> Document:
                                    f"{p.covered_tco2e_per_unit} − {p.free_allocation_tco2e_per_unit}) tCO2e/t"
                                    f"{' (' + _('provisional') + ')' if p.provisional else ''}" for p in prices)
             currencies = {p.currency for p in prices}
-            amount = sum((p.amount_per_unit for p in prices), ZERO) if len(currencies) <= 1 else None
+            amount = sum((p.amount_per_unit for p in prices), ZERO) if len(currencies) == 1 else None
             summary.append([name, f.product.code, f.product.name, g["cn_code"], g["quantity_t"], g["see_direct"],
-                            g["electricity_mwh_per_t"], g["electricity_factor"], elec["source"], g["see_indirect"],
+                            g["electricity_mwh_per_t"], g["electricity_factor"], good_source, g["see_indirect"],
                             g["see_precursors"], g["see_total"],
                             None if amount is None else amount.quantize(Q4),
                             next(iter(currencies)) if len(currencies) == 1 else "", price_text or _("none")])
@@ -144,11 +151,13 @@ def build_cbam(*, enterprise, year: int, site=None, options=None) -> Document:
         Section("C_Emissions&Energy", _("C_Emissions&Energy: installation totals"), [
             Table([Column("installation", _("Installation")), Column("direct_tco2", _("Direct emissions"), t),
                    Column("electricity_mwh", _("Electricity consumed"), "MWh"),
-                   Column("electricity_factor", _("Emission factor of electricity"), "tCO2/MWh"),
+                   Column("grid_mwh", _("of which from the grid"), "MWh"),
+                   Column("own_mwh", _("of which generated on site"), "MWh"),
+                   Column("electricity_factor", _("Emission factor of grid electricity"), "tCO2/MWh"),
                    Column("electricity_factor_source", _("Source of the emission factor")),
                    Column("indirect_tco2", _("Indirect emissions"), t)], energy)],
-            [_("Emission factor of electricity = indirect emissions / electricity purchased from the grid; "
-               "electricity consumed includes on-site generation, which carries no emissions.")]),
+            [_("Indirect emissions = electricity from the grid × its emission factor; electricity generated on "
+               "site (PV) carries no emissions.")]),
         Section("D_Processes", _("D_Processes: production processes (one per good)"), [
             Table([Column("installation", _("Installation")), Column("product", _("Product")),
                    Column("name", _("Name")), Column("cn_code", _("CN code")),

@@ -223,7 +223,7 @@ def site_footprint(*, site, year: int, period: Period, rule: str = "mass") -> Si
     if elec_mwh:
         sources = sorted({f"{ln['factor_value']} {ln['factor_unit']}, {ln['factor_source']}"
                           f"{' (' + _('provisional') + ')' if ln.get('provisional') else ''}" for ln in elec_lines})
-        elec_factor = {"value": elec_t / elec_mwh, "source": "; ".join(sources)}
+        elec_factor = {"value": elec_t / elec_mwh, "source": "; ".join(sources), "grid_mwh": elec_mwh}
     completeness = figures["energy"].get("completeness")
     result = SiteFootprint(site.code, total, [], set(em["factor_versions"]), [], elec_factor,
                            None if completeness is None else Decimal(str(completeness)), [])
@@ -412,7 +412,7 @@ def build_footprint(*, enterprise, year: int, site=None, options=None) -> Docume
                      _("A site with a single product gives it all the site's emissions.")]),
             Section("upstream", _("Upstream: purchased materials and precursors"), [upstream],
                     [_("Embedded emissions = quantity consumed × cradle-to-gate factor. Provisional factors are "
-                       "defaults not yet confirmed by the enterprise or its suppliers.")]),
+                       "values not yet confirmed by the enterprise or its suppliers.")]),
             Section("unallocated", _("Unallocated emissions"), [unallocated],
                     [_("Emissions within the enterprise that no product takes are listed here, not dropped: "
                        "%(t)s tCO2e.") % {"t": q(unalloc_total, Q6)}]),

@@ -70,9 +70,10 @@ def test_cbam_json_gives_the_specific_embedded_emissions_of_each_good(site, inst
         ("BILLET", "72071100", Decimal("1.75"), Decimal("0.25"))]
     energy = _section(doc, "C_Emissions&Energy")["tables"][0]["rows"][0]
     # the installation: scope 1 146.819226, 100 MWh consumed, 55 tCO2 indirect (see the GHG test)
-    assert [Decimal(energy[k]) for k in ("direct_tco2", "electricity_mwh", "indirect_tco2")] == [
-        Decimal("146.819226"), Decimal("100"), Decimal("55")]
-    assert {r["source"] for r in _section(doc, "B_EmInst")["tables"][0]["rows"]} == {"raw_coal", "natural_gas"}
+    assert [Decimal(energy[k]) for k in ("direct_tco2", "electricity_mwh", "grid_mwh", "own_mwh",
+                                         "electricity_factor", "indirect_tco2")] == [
+        Decimal("146.819226"), Decimal("100"), Decimal("100"), Decimal("0"), Decimal("0.55"), Decimal("55")]
+    assert {r["source"] for r in _section(doc, "B_EmInst")["tables"][0]["rows"]} == {"raw coal", "natural gas"}
 
 
 def test_cbam_xlsx_has_the_templates_sheets_in_order(site, installation):
@@ -125,3 +126,16 @@ def test_footprint_lists_a_site_without_products_as_unallocated(site, products, 
     # S2: 1 MWh × 0.55 tCO2/MWh (East China grid, DOMAIN.md §3) = 0.55 tCO2, no product takes it
     assert [(r["site"], Decimal(r["tco2"])) for r in rows] == [("S2", Decimal("0.55"))]
     assert "0.550000 tCO2e" in _section(doc, "unallocated")["notes"][0]
+
+
+def test_zh_hans_cbam_has_no_untranslated_label(site, installation):
+    from django.utils import translation
+
+    from reports.builders import META_LABELS, builders
+    from tests.reports.test_translation import CJK, _labels
+
+    with translation.override("zh-hans"):
+        zh = builders()["cbam"](enterprise=site.enterprise, year=2025)
+        meta = [str(META_LABELS[k]) for k in zh.meta]
+    # sheet names stay as in the EU template (A_InstData …) and are followed by a Chinese title
+    assert [label for label in _labels(zh) + meta if not CJK.search(label) and label != "UN/LOCODE"] == []
