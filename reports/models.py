@@ -433,6 +433,7 @@ class CbamInstallation(models.Model):
 
     class Meta:
         verbose_name = _("CBAM installation")
+        ordering = ["site"]
         constraints = [
             models.CheckConstraint(condition=models.Q(latitude__gte=-90, latitude__lte=90)
                                    & models.Q(longitude__gte=-180, longitude__lte=180),
@@ -463,6 +464,7 @@ class CarbonPricePaid(models.Model):
 
     class Meta:
         verbose_name = _("carbon price paid")
+        ordering = ["product", "year", "instrument"]
         constraints = [
             models.UniqueConstraint(fields=["product", "year", "instrument"], name="carbon_price_paid_unique"),
             models.CheckConstraint(condition=models.Q(price_per_tco2e__gte=0)
