@@ -124,9 +124,9 @@ def print_cell(value, unit: str | None = None) -> str:
 
 def pdf_context(doc: Document) -> dict:
     from .charts import bar_chart_svg
-    from .labels import ALLOCATION_NAMES, METHOD_NAMES
+    from .labels import ALLOCATION_NAMES, BOUNDARY_NAMES, METHOD_NAMES
 
-    names = {"electricity_method": METHOD_NAMES, "allocation": ALLOCATION_NAMES}
+    names = {"electricity_method": METHOD_NAMES, "allocation": ALLOCATION_NAMES, "boundary": BOUNDARY_NAMES}
     meta = [(str(META_LABELS.get(k, k)), str(names[k].get(v, v)) if k in names else
              (fmt_cell(v) if not isinstance(v, str) else v)) for k, v in doc.meta.items()]
     sections = [
