@@ -82,6 +82,7 @@ def build_cbam(*, enterprise, year: int, site=None, options=None) -> Document:
         raise ApplicationError("cbam_no_complete_month", f"{year} has no complete month yet.", status_code=400)
     inst_rows, routes, processes, sources, energy, prec_rows, summary = [], [], [], [], [], [], []
     versions: set = set()
+    summary_notes: list[str] = []
     for inst in installations:
         fp = site_footprint(site=inst.site, year=year, period=period, rule="mass")
         versions |= fp.factor_versions
@@ -106,11 +107,11 @@ def build_cbam(*, enterprise, year: int, site=None, options=None) -> Document:
         consumed_mwh = Decimal(figures["electricity_kwh"]) / 1000
         elec = fp.electricity_factor or {"value": None, "source": "", "grid_mwh": ZERO}
         own_mwh = consumed_mwh - elec["grid_mwh"]
-        good_source = elec["source"]
         if own_mwh > 0 and consumed_mwh:
-            good_source += "; " + _("%(pct)s %% of the electricity consumed is generated on site (0 tCO2/MWh): the "
-                                    "good's factor is the consumption-weighted mean") % {
-                "pct": (own_mwh * 100 / consumed_mwh).quantize(Decimal("0.01"))}
+            pct = (own_mwh * 100 / consumed_mwh).quantize(Decimal("0.01"))
+            summary_notes.append(f"{name}: " + _("%(pct)s %% of the electricity consumed is generated on site "
+                                                 "(0 tCO2/MWh): the good's factor is the consumption-weighted "
+                                                 "mean") % {"pct": pct})
         energy += [[name, em["scope1_tco2"].quantize(Q6), consumed_mwh.quantize(Q4), elec["grid_mwh"].quantize(Q4),
                     own_mwh.quantize(Q4), None if elec["value"] is None else elec["value"].quantize(Q6),
                     elec["source"], em["scope2_tco2"].quantize(Q6)]]
@@ -131,7 +132,7 @@ def build_cbam(*, enterprise, year: int, site=None, options=None) -> Document:
             currencies = {p.currency for p in prices}
             amount = sum((p.amount_per_unit for p in prices), ZERO) if len(currencies) == 1 else None
             summary.append([name, f.product.code, f.product.name, g["cn_code"], g["quantity_t"], g["see_direct"],
-                            g["electricity_mwh_per_t"], g["electricity_factor"], good_source, g["see_indirect"],
+                            g["electricity_mwh_per_t"], g["electricity_factor"], elec["source"], g["see_indirect"],
                             g["see_precursors"], g["see_total"],
                             None if amount is None else amount.quantize(Q4),
                             next(iter(currencies)) if len(currencies) == 1 else "", price_text or _("none")])
@@ -194,8 +195,8 @@ def build_cbam(*, enterprise, year: int, site=None, options=None) -> Document:
                    Column("carbon_price", _("Carbon price due per tonne of good")),
                    Column("currency", _("Currency")), Column("carbon_price_detail", _("Carbon price paid"))],
                   summary)],
-            [_("SEE direct = (attributed direct emissions + precursors' direct embedded emissions) / production; "
-               "SEE indirect likewise with electricity emissions. GWP100, tCO2e.")]),
+            [*summary_notes, _("SEE direct = (attributed direct emissions + precursors' direct embedded emissions) / "
+                               "production; SEE indirect likewise with electricity emissions. GWP100, tCO2e.")]),
     ]
     meta = subject_meta(enterprise=enterprise, site=site, year=year, period=cut)
     meta.update(standard="Regulation (EU) 2023/956, Implementing Regulation (EU) 2023/1773", gwp="GWP100")

@@ -128,7 +128,7 @@ def _populate(key: str, enterprise: Enterprise, site: Site, manager) -> Tenant:
     carbon_price = CarbonPricePaid.objects.create(product=product, year=2025, instrument=f"{m} ETS", price_per_tco2e=1,
                                                   covered_tco2e_per_unit=1)
     # a second site without CBAM data, for creating one through the API
-    site2 = Site.objects.create(enterprise=enterprise, code=f"{m}-S2", name=f"{m} annex", kind=Site.Kind.FACTORY,
+    site2 = Site.objects.create(enterprise=enterprise, code=f"{m}-S3", name=f"{m} annex", kind=Site.Kind.FACTORY,
                                 region_code=site.region_code)
     objects = {
         "upstream_factor": upstream_factor, "material_purchase": material_purchase,

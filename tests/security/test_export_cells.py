@@ -66,8 +66,12 @@ def hostile(tenants):
     main = MeterFactory(site=site, name=HOSTILE["meter"], production_unit=unit, interval_minutes=60)
     Meter.objects.filter(pk=main.pk).update(code=HOSTILE_CODES["meter"])
     export = MeterFactory(site=site, code="E-EXP", name=HOSTILE["site"], role=Meter.Role.EXPORT, interval_minutes=60)
-    product = ProductFactory(site=site, name=HOSTILE["product"])
+    product = ProductFactory(site=site, name=HOSTILE["product"], cn_code="72142000")
     ProductionDataFactory(product=product, month=dt.date(2025, 3, 1), quantity=10)
+    from reports.models import CbamInstallation  # the CBAM export: installation data named like a formula too
+
+    CbamInstallation.objects.create(site=site, name=HOSTILE["site"], operator_name=HOSTILE["enterprise"],
+                                    city=HOSTILE["unit"], unlocode="CNSHA", latitude=31, longitude=121)
     EconomicDataFactory(site=site, month=dt.date(2025, 3, 1), value_added_10k_cny=Decimal("100"))
     h0 = dt.datetime(2025, 3, 1, 0, tzinfo=SH)
     MeterRollup.objects.bulk_create([
