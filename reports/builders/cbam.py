@@ -21,7 +21,7 @@ from energy_platform.errors import ApplicationError
 
 from ..labels import source_name
 from ..models import CarbonPricePaid, CbamInstallation, MaterialPurchase, UpstreamFactor
-from . import Column, Document, Section, Table, subject_meta
+from . import Column, Document, Section, Table, coverage_notes, subject_meta
 from .footprint import Q6, ZERO, ProductFootprint, SiteFootprint, site_footprint
 
 Q4 = Decimal("0.0001")
@@ -142,7 +142,8 @@ def build_cbam(*, enterprise, year: int, site=None, options=None) -> Document:
             _kv(inst_rows),
             Table([Column("installation", _("Installation")), Column("category", _("Aggregated goods category")),
                    Column("route", _("Production route")), Column("products", _("Products"))], routes),
-        ], [_("Reporting period: the complete months of %(y)s (CBAM reports a calendar year).") % {"y": year}]),
+        ], [*coverage_notes(cut),
+            _("Reporting period: the complete months of %(y)s (CBAM reports a calendar year).") % {"y": year}]),
         Section("B_EmInst", _("B_EmInst: emission sources of the installation (fuels and processes)"), [
             Table([Column("installation", _("Installation")), Column("source", _("Source")),
                    Column("activity", _("Activity data")), Column("activity_unit", _("Unit")),
