@@ -299,6 +299,9 @@ def demo_load(*, until: dt.datetime | None = None, small: bool = False, seed: in
     from .greenfactory import demo_green_factory
 
     demo_green_factory(site=rm)
+    from .footprint import demo_footprint_cbam
+
+    demo_footprint_cbam(site=rm)
     logins = _users(enterprise)
     from .mrv import demo_mrv
 

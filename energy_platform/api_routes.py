@@ -86,3 +86,10 @@ router.register("gateway-tags", GatewayTagViewSet, basename="gatewaytag")
 from costs.urls import api_urlpatterns as costs_api_urlpatterns  # noqa: E402
 
 extra_urlpatterns += costs_api_urlpatterns
+
+from reports import apis_upstream  # noqa: E402
+
+router.register("upstream-factors", apis_upstream.UpstreamFactorViewSet, basename="upstreamfactor")
+router.register("material-purchases", apis_upstream.MaterialPurchaseViewSet, basename="materialpurchase")
+router.register("cbam-installations", apis_upstream.CbamInstallationViewSet, basename="cbaminstallation")
+router.register("carbon-prices-paid", apis_upstream.CarbonPricePaidViewSet, basename="carbonpricepaid")

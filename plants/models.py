@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .validators import (
     normalize_code,
+    validate_cn_code,
     validate_code,
     validate_credit_code,
     validate_industry_code,
@@ -156,7 +157,8 @@ class Product(models.Model):
     code = CodeField(_("code"), max_length=50)
     name = models.CharField(_("name"), max_length=200)
     unit = models.CharField(_("unit of output"), max_length=10, choices=Unit.choices)
-    cn_code = models.CharField(_("CN code (CBAM)"), max_length=10, blank=True)
+    cn_code = models.CharField(_("CN code (CBAM)"), max_length=10, blank=True, validators=[validate_cn_code],
+                               help_text=_("8 digits of the EU Combined Nomenclature, e.g. 72083900."))
 
     class Meta:
         ordering = ["site", "code"]

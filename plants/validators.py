@@ -102,3 +102,10 @@ def validate_code(value: str) -> None:
             _("A code may contain only letters, digits, '-', '_' and '.'; not %(chars)s."),
             code="invalid_code", params={"chars": " ".join(bad)},
         )
+
+
+def validate_cn_code(value: str) -> None:
+    """The EU Combined Nomenclature code of a good (CBAM): 8 digits, e.g. 72083900 (hot-rolled coil < 3 mm)."""
+    if not re.fullmatch(r"\d{8}", value or ""):
+        raise ValidationError(_("A CN code has 8 digits (EU Combined Nomenclature), e.g. 72083900."),
+                              code="invalid_cn_code")

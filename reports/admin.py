@@ -14,13 +14,17 @@ from energy_platform.errors import ApplicationError
 from plants.models import Enterprise, Site
 
 from .models import (
+    CarbonPricePaid,
+    CbamInstallation,
     GreenFactoryProfile,
     IndicatorEntry,
     IndicatorSet,
+    MaterialPurchase,
     ProductPrice,
     ReportFile,
     ReportSnapshot,
     RequirementEntry,
+    UpstreamFactor,
 )
 from .services import report_generate
 
@@ -102,7 +106,8 @@ for _model, _of_sites in ((Enterprise, False), (Site, True)):
                        _make_action("energy", _("Generate last year's energy report (PDF, XLSX)"), _of_sites),
                        _make_action("ghg", _("Generate last year's GHG report (PDF, XLSX)"), _of_sites),
                        _make_action("footprint", _("Generate last year's product carbon footprint (PDF, XLSX)"),
-                                    _of_sites)]
+                                    _of_sites),
+                       _make_action("cbam", _("Generate last year's EU CBAM communication (PDF, XLSX)"), _of_sites)]
 
 
 class IndicatorInline(admin.TabularInline):
@@ -148,3 +153,32 @@ class GreenFactoryProfileAdmin(TenantScopedAdmin):
     list_display = ["site", "year", "contact_name", "land_area_m2"]
     list_filter = ["year"]
     search_fields = ["site__code", "site__name"]
+
+
+@admin.register(UpstreamFactor)
+class UpstreamFactorAdmin(TenantScopedAdmin):
+    list_display = ["code", "name", "enterprise", "value_tco2e_per_unit", "indirect_tco2e_per_unit", "unit", "kind",
+                    "supplier", "provisional", "source"]
+    list_filter = ["kind", "provisional"]
+    search_fields = ["code", "name", "supplier", "source"]
+
+
+@admin.register(MaterialPurchase)
+class MaterialPurchaseAdmin(TenantScopedAdmin):
+    list_display = ["site", "month", "product", "factor", "quantity", "role", "cn_code"]
+    list_filter = ["role", "site"]
+    date_hierarchy = "month"
+    search_fields = ["factor__code", "product__code", "cn_code"]
+
+
+@admin.register(CbamInstallation)
+class CbamInstallationAdmin(TenantScopedAdmin):
+    list_display = ["name", "site", "unlocode", "latitude", "longitude", "city", "country"]
+    search_fields = ["name", "site__code", "unlocode"]
+
+
+@admin.register(CarbonPricePaid)
+class CarbonPricePaidAdmin(TenantScopedAdmin):
+    list_display = ["product", "year", "instrument", "price_per_tco2e", "currency", "covered_tco2e_per_unit",
+                    "free_allocation_tco2e_per_unit", "provisional"]
+    list_filter = ["year", "provisional"]

@@ -28,6 +28,10 @@ ALLOCATION_NAMES = {"mass": _("by output share (mass)"), "economic": _("by econo
                     "energy": _("by metered energy of production units")}
 
 
+BOUNDARY_NAMES = {"cradle-to-gate": _("cradle-to-gate"), "gate-to-gate": _("gate-to-gate"),
+                  "mixed": _("mixed: cradle-to-gate where upstream data exists, otherwise gate-to-gate")}
+
+
 THRESHOLD_NAMES = {"provincial": _("provincial green factory"), "national": _("national green factory")}
 
 

@@ -18,6 +18,7 @@ class ReportSnapshot(models.Model):
         ENERGY = "energy", _("annual energy-use report")
         GHG = "ghg", _("GHG emissions report")
         FOOTPRINT = "footprint", _("product carbon footprint")
+        CBAM = "cbam", _("EU CBAM installation communication")
 
     class Format(models.TextChoices):
         PDF = "pdf", "PDF"
@@ -299,3 +300,185 @@ class ProductPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} {self.year}: {self.price_cny_per_unit}"
+
+
+# -- product footprint upstream data and EU CBAM installation data (issue 16 items 3 and 4) ---------------------------
+
+UNLOCODE_RE = r"^[A-Z]{2}[A-Z2-9]{3}$"
+
+
+def validate_unlocode(value: str) -> None:
+    """UN/LOCODE: 2-letter ISO 3166 country code + 3 characters (letters or digits 2-9), e.g. CNTGS."""
+    import re
+
+    if not re.fullmatch(UNLOCODE_RE, value or ""):
+        raise ValidationError(_("A UN/LOCODE is a 2-letter country code and 3 letters or digits 2-9, e.g. CNTVS."),
+                              code="invalid_unlocode")
+
+
+class UpstreamFactor(models.Model):
+    """Cradle-to-gate emission factor of a purchased material or precursor (tCO2e per unit, GWP100), supplier-specific
+    or a published default, as data with its source; provisional until the enterprise confirms it."""
+
+    TENANT_PATH = "enterprise"
+
+    class Kind(models.TextChoices):
+        SUPPLIER = "supplier_specific", _("supplier-specific")
+        DEFAULT = "default", _("default value")
+
+    enterprise = models.ForeignKey("plants.Enterprise", on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("code"), max_length=50)
+    name = models.CharField(_("name"), max_length=200)
+    unit = models.CharField(_("unit"), max_length=10, default="t")
+    value_tco2e_per_unit = models.DecimalField(_("embedded emissions (tCO2e per unit)"), max_digits=14,
+                                               decimal_places=6)
+    indirect_tco2e_per_unit = models.DecimalField(
+        _("of which indirect, from electricity (tCO2e per unit)"), max_digits=14, decimal_places=6, default=0,
+        help_text=_("The part of the embedded emissions from electricity consumed upstream (CBAM indirect)."))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.DEFAULT)
+    supplier = models.CharField(_("supplier"), max_length=200, blank=True)
+    source = models.CharField(_("source"), max_length=300)
+    data_year = models.PositiveIntegerField(_("data year"), null=True, blank=True)
+    provisional = models.BooleanField(_("provisional"), default=True,
+                                      help_text=_("Not confirmed by the enterprise: reports flag it."))
+    gwp_basis = models.CharField(_("characterisation"), max_length=60, default="GWP100")
+
+    class Meta:
+        verbose_name = _("upstream emission factor")
+        ordering = ["enterprise", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "code"], name="upstream_factor_code_unique"),
+            models.CheckConstraint(condition=models.Q(value_tco2e_per_unit__gte=0), name="upstream_factor_nonneg"),
+            models.CheckConstraint(condition=models.Q(indirect_tco2e_per_unit__gte=0)
+                                   & models.Q(indirect_tco2e_per_unit__lte=models.F("value_tco2e_per_unit")),
+                                   name="upstream_factor_indirect_within_total"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.value_tco2e_per_unit} tCO2e/{self.unit}"
+
+
+class MaterialPurchase(models.Model):
+    """Quantity of a purchased material or precursor consumed in a month for a product (or for the site's products
+    together, shared by the footprint's allocation rule), in its factor's unit."""
+
+    TENANT_PATH = "site__enterprise"
+
+    class Role(models.TextChoices):
+        MATERIAL = "material", _("purchased material")
+        PRECURSOR = "precursor", _("precursor (CBAM)")
+
+    site = models.ForeignKey("plants.Site", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey("plants.Product", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                help_text=_("Empty: used by the site's products together (shared by the rule)."))
+    factor = models.ForeignKey(UpstreamFactor, on_delete=models.PROTECT, related_name="purchases")
+    month = models.DateField(_("month"), help_text=_("First day of the month."))
+    quantity = models.DecimalField(_("quantity consumed (factor unit)"), max_digits=18, decimal_places=4)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MATERIAL)
+    cn_code = models.CharField(_("CN code of a precursor"), max_length=8, blank=True)
+    country_of_origin = models.CharField(_("country of origin (ISO 3166)"), max_length=2, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("purchased material consumption")
+        ordering = ["site", "month", "factor"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "product", "factor", "month"], name="material_purchase_unique",
+                                    nulls_distinct=False),
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="material_purchase_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.month:%Y-%m} {self.factor_id}: {self.quantity}"
+
+    def clean(self) -> None:
+        from plants.validators import validate_cn_code
+
+        errors = {}
+        if self.month and self.month.day != 1:
+            errors["month"] = _("Give the first day of the month.")
+        if self.product_id and self.site_id and self.product.site_id != self.site_id:
+            errors["product"] = _("The product must belong to the site.")
+        if self.factor_id and self.site_id and self.factor.enterprise_id != self.site.enterprise_id:
+            errors["factor"] = _("The factor must belong to the site's enterprise.")
+        if self.cn_code:
+            try:
+                validate_cn_code(self.cn_code)
+            except ValidationError as exc:
+                errors["cn_code"] = exc.messages[0]
+        if errors:
+            raise ValidationError(errors)
+
+
+class CbamInstallation(models.Model):
+    """The EU CBAM communication data of an installation (a site): identification, location, production routes."""
+
+    TENANT_PATH = "site__enterprise"
+
+    site = models.OneToOneField("plants.Site", on_delete=models.PROTECT, related_name="cbam_installation")
+    name = models.CharField(_("installation name"), max_length=200)
+    operator_name = models.CharField(_("operator"), max_length=200)
+    street = models.CharField(_("street and number"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100)
+    postcode = models.CharField(_("post code"), max_length=20, blank=True)
+    country = models.CharField(_("country (ISO 3166)"), max_length=2, default="CN")
+    unlocode = models.CharField(_("UN/LOCODE"), max_length=5, validators=[validate_unlocode])
+    latitude = models.DecimalField(_("latitude (°)"), max_digits=9, decimal_places=6)
+    longitude = models.DecimalField(_("longitude (°)"), max_digits=9, decimal_places=6)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    production_routes = models.JSONField(
+        _("production routes"), default=list, blank=True,
+        help_text=_('[{"category": "Iron or steel products", "route": "hot rolling of purchased slab", '
+                    '"products": ["HRC"]}]'))
+
+    class Meta:
+        verbose_name = _("CBAM installation")
+        ordering = ["site"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(latitude__gte=-90, latitude__lte=90)
+                                   & models.Q(longitude__gte=-180, longitude__lte=180),
+                                   name="cbam_installation_coords"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.unlocode})"
+
+
+class CarbonPricePaid(models.Model):
+    """A carbon price due in the country of origin for a good of a year (CBAM Regulation 2023/956 Art. 9): the
+    instrument, the price per tCO2e and the specific emissions it covers, less free allocation."""
+
+    TENANT_PATH = "product__site__enterprise"
+
+    product = models.ForeignKey("plants.Product", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveIntegerField(_("year"))
+    instrument = models.CharField(_("carbon pricing instrument"), max_length=200)
+    price_per_tco2e = models.DecimalField(_("price per tCO2e"), max_digits=12, decimal_places=4)
+    currency = models.CharField(_("currency (ISO 4217)"), max_length=3, default="CNY")
+    covered_tco2e_per_unit = models.DecimalField(_("specific emissions covered (tCO2e/t)"), max_digits=12,
+                                                 decimal_places=6)
+    free_allocation_tco2e_per_unit = models.DecimalField(_("free allocation or compensation (tCO2e/t)"),
+                                                         max_digits=12, decimal_places=6, default=0)
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    provisional = models.BooleanField(_("provisional"), default=True)
+
+    class Meta:
+        verbose_name = _("carbon price paid")
+        ordering = ["product", "year", "instrument"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "year", "instrument"], name="carbon_price_paid_unique"),
+            models.CheckConstraint(condition=models.Q(price_per_tco2e__gte=0)
+                                   & models.Q(covered_tco2e_per_unit__gte=0)
+                                   & models.Q(free_allocation_tco2e_per_unit__gte=0), name="carbon_price_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.year} {self.instrument}"
+
+    @property
+    def amount_per_unit(self):
+        """Carbon price paid per tonne of good: price × (covered − free allocation), never below zero."""
+        from decimal import Decimal
+
+        return self.price_per_tco2e * max(self.covered_tco2e_per_unit - self.free_allocation_tco2e_per_unit,
+                                          Decimal(0))

@@ -85,6 +85,8 @@ def render_xlsx(doc: Document) -> bytes:
             ws.append([])
         for n in s.notes:
             ws.append(cell_row([n]))
+    if doc.kind == "cbam":  # laid out like the EU communication template: its sheets only, A_InstData first
+        wb.remove(info)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -122,9 +124,9 @@ def print_cell(value, unit: str | None = None) -> str:
 
 def pdf_context(doc: Document) -> dict:
     from .charts import bar_chart_svg
-    from .labels import ALLOCATION_NAMES, METHOD_NAMES
+    from .labels import ALLOCATION_NAMES, BOUNDARY_NAMES, METHOD_NAMES
 
-    names = {"electricity_method": METHOD_NAMES, "allocation": ALLOCATION_NAMES}
+    names = {"electricity_method": METHOD_NAMES, "allocation": ALLOCATION_NAMES, "boundary": BOUNDARY_NAMES}
     meta = [(str(META_LABELS.get(k, k)), str(names[k].get(v, v)) if k in names else
              (fmt_cell(v) if not isinstance(v, str) else v)) for k, v in doc.meta.items()]
     sections = [

@@ -64,6 +64,7 @@ META_LABELS = {
     "through": _("To date, through"), "complete_months": _("Intensities over the complete months"),
     "verdict": _("Conclusion"), "total_score": _("Total points"), "sector": _("Sector guideline"),
     "ledger_status": _("Ledger status"),
+    "boundary": _("System boundary"), "gwp": _("Characterisation"),
 }
 
 
@@ -100,13 +101,14 @@ def coverage_notes(period) -> list[str]:
 
 
 def builders() -> dict:
+    from .cbam import build_cbam
     from .energy import build_energy
     from .footprint import build_footprint
     from .ghg import build_ghg
     from .green_factory import build_green_factory
 
     return {"energy": build_energy, "ghg": build_ghg, "footprint": build_footprint,
-            "green_factory": build_green_factory}
+            "green_factory": build_green_factory, "cbam": build_cbam}
 
 
 NOT_BUILT: dict = {}

@@ -118,7 +118,8 @@ def test_overview_shows_month_in_progress_and_through_date(factory, today, clien
 
 
 def test_all_four_reports_cut_a_year_in_progress_at_the_same_date_and_say_so(factory, today, tenants):
-    docs = {kind: build(enterprise=tenants["a"], year=2025) for kind, build in builders().items()}
+    # (the CBAM export needs installation data and reports complete months only: tests/reports/test_cbam.py)
+    docs = {kind: build(enterprise=tenants["a"], year=2025) for kind, build in builders().items() if kind != "cbam"}
     assert {kind: doc.meta["through"] for kind, doc in docs.items()} == {
         "energy": "2025-12-06", "ghg": "2025-12-06", "footprint": "2025-12-06", "green_factory": "2025-12-06"}
     for doc in docs.values():

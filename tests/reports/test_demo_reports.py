@@ -89,13 +89,25 @@ def test_demo_reports_match_the_accounting_engine_in_every_format(tmp_path):
     _cjk_fonts_only(fonts)
 
     footprint = _files(ent, "footprint")
-    rows = json.loads(footprint["json"])["sections"][0]["tables"][0]["rows"]
+    fp_doc = json.loads(footprint["json"])
+    rows = fp_doc["sections"][0]["tables"][0]["rows"]
+    unallocated = {r["site"]: Decimal(r["tco2"]) for r in next(s for s in fp_doc["sections"]
+                                                               if s["key"] == "unallocated")["tables"][0]["rows"]}
     by_site = {s["site"]: s["total_tco2"] for s in e["sites"]}
-    for site_code in {r["site"] for r in rows}:
-        allocated = sum(Decimal(r["tco2"]) for r in rows if r["site"] == site_code)
-        assert abs(allocated - by_site[site_code]) <= Decimal("0.000001") * 2  # shares add to 1 (rounded lines)
+    for site_code, total in by_site.items():  # every site's emissions: allocated to its products or listed
+        allocated = sum(Decimal(r["gate_tco2"]) for r in rows if r["site"] == site_code)
+        allocated += unallocated.get(site_code, Decimal(0))
+        assert abs(allocated - total) <= Decimal("0.000001") * 2, site_code  # shares add to 1 (rounded lines)
+    assert "DC1" in unallocated  # the data centre has no product: listed, not dropped
+    assert {r["product"]: r["boundary"] for r in rows if r["site"] == "RM1"} == {"HRC": "从摇篮到大门",
+                                                                                "REBAR": "从摇篮到大门"}
     text, _fonts = _pdf_text(footprint["pdf"], tmp_path)
+    assert all(fmt_number(Decimal(r["gate_tco2"]), unit="tCO2") in text for r in rows)
     assert all(fmt_number(Decimal(r["tco2"]), unit="tCO2") in text for r in rows)
+
+    cbam = json.loads(_files(ent, "cbam")["json"])
+    goods = next(s for s in cbam["sections"] if s["key"] == "Summary_Products")["tables"][0]["rows"]
+    assert {g["product"]: g["cn_code"] for g in goods} == {"HRC": "72083900", "REBAR": "72142000"}
 
     scores = green_factory_scores(enterprise=ent, year=2025, indicator_set=indicator_set_for(enterprise=ent,
                                                                                             year=2025))

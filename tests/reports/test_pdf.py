@@ -113,8 +113,11 @@ def test_footprint_and_green_factory_pdfs_render_their_figures(site, tmp_path):
     fp = _text(_pdf(report_generate(kind="footprint", enterprise=site.enterprise, year=2025, fmt="pdf",
                                     lang="zh-hans"), tmp_path))
     # 201.819226 × 0.6 = 121.091536 tCO2 → × 1000 / 600 t = 201.819227 kgCO2/t (see test_reports); share 0.6 → 60.00 %
-    assert re.search(r"BAR .* 600(\.0+)? t .* 60\.00 121\.09\d* 201\.819\d*", fp)
-    assert "按产量（质量）比例分配" in fp
+    # No upstream data: gate-to-gate, and the total equals the gate-to-gate figure.
+    assert re.search(r"BAR .* 600(\.0+)? t 从大门到\S* 121\.09\d* 0(\.0+)? 121\.09\d* 201\.819\d* 0 201\.819\d*",
+                     fp)
+    assert re.search(r"BAR .* 60\.00 121\.09\d* ", fp)
+    assert "按产量（质量）比例分配" in fp and "GB/T 24067-2024" in fp
     gf = _text(_pdf(report_generate(kind="green_factory", enterprise=site.enterprise, year=2026, fmt="pdf",
                                     lang="zh-hans"), tmp_path))
     assert "2026 年度绿色工厂自评价报告" in gf and "GB/T 36132-2025" in gf and "基本要求" in gf

@@ -155,13 +155,19 @@ def test_footprint_allocates_site_emissions_by_output_share(site):
     ProductionDataFactory(product=bar, month="2025-03-01", quantity=600)
     ProductionDataFactory(product=wire, month="2025-03-01", quantity=400)
     snap = report_generate(kind="footprint", enterprise=site.enterprise, year=2025, fmt="json", lang="en")
-    rows = {r["product"]: r for r in _section(_json(snap), "products")["tables"][0]["rows"]}
-    # Site total 201.819226 tCO2 (DOMAIN.md §2-§3, see the GHG test); 600 t / 1000 t = 0.6 → 121.091536 tCO2,
-    # 0.4 → 80.727690 tCO2; per tonne 121.091536 × 1000 / 600 = 201.819227 kgCO2/t (rounded share product).
-    assert (Decimal(rows["BAR"]["share"]), Decimal(rows["BAR"]["tco2"])) == (Decimal("0.6"), Decimal("121.091536"))
+    doc = _json(snap)
+    rows = {r["product"]: r for r in _section(doc, "products")["tables"][0]["rows"]}
+    shares = {r["product"]: r for r in _section(doc, "allocation")["tables"][0]["rows"]}
+    # Site total 201.819226 tCO2 (DOMAIN.md §2-§3, see the GHG test); no production units, so nothing is metered per
+    # unit: 600 t / 1000 t = 0.6 → 121.091536 tCO2, 0.4 → 80.727690 tCO2; per tonne 121.091536 × 1000 / 600 =
+    # 201.819227 kgCO2/t (rounded share product). No upstream data: gate-to-gate, total = gate-to-gate.
+    assert (Decimal(shares["BAR"]["share"]), Decimal(rows["BAR"]["gate_tco2"])) == (Decimal("0.6"),
+                                                                                    Decimal("121.091536"))
+    assert Decimal(shares["BAR"]["metered_tco2"]) == 0
     assert Decimal(rows["WIRE"]["tco2"]) == Decimal("80.727690")
     assert Decimal(rows["BAR"]["kgco2_per_unit"]) == Decimal("201.819227")
-    assert "output share" in _section(_json(snap), "products")["notes"][1]
+    assert rows["BAR"]["boundary"] == "gate-to-gate" and doc["meta"]["boundary"] == "gate-to-gate"
+    assert any("output share" in n for n in _section(doc, "allocation")["notes"])
 
 
 @pytest.mark.parametrize("kind", ["energy", "ghg", "footprint", "green_factory"])

@@ -137,11 +137,26 @@ def _populate(key: str, enterprise: Enterprise, site: Site, manager) -> Tenant:
     plan_item = DataQualityPlanItem.objects.create(enterprise=enterprise, subject=f"{m} coal", parameter="NCV",
                                                    method="GB/T 213", frequency="per batch", responsible="lab",
                                                    evidence_kind="lab_report")
+    from reports.models import CarbonPricePaid, CbamInstallation, MaterialPurchase, UpstreamFactor
+
+    upstream_factor = UpstreamFactor.objects.create(enterprise=enterprise, code=f"{m}-SLAB", name=f"{m} slab",
+                                                    value_tco2e_per_unit=2, source=f"{m} factor source")
+    material_purchase = MaterialPurchase.objects.create(site=site, product=product, factor=upstream_factor,
+                                                        month=dt.date(2025, 3, 1), quantity=10, note=f"{m} slab")
+    cbam_installation = CbamInstallation.objects.create(site=site, name=f"{m} works", operator_name=f"{m} operator",
+                                                        city="Shanghai", unlocode="CNSHA", latitude=31, longitude=121)
+    carbon_price = CarbonPricePaid.objects.create(product=product, year=2025, instrument=f"{m} ETS", price_per_tco2e=1,
+                                                  covered_tco2e_per_unit=1)
+    # a second site without CBAM data, for creating one through the API
+    site2 = Site.objects.create(enterprise=enterprise, code=f"{m}-S3", name=f"{m} annex", kind=Site.Kind.FACTORY,
+                                region_code=site.region_code)
     objects = {
         "measured": measured, "process_activity": process_activity, "evidence": evidence, "plan_item": plan_item,
         # Global reference data: it has no foreign counterpart, so B's is "missing" (the foreign-object walk asks
         # for an id that does not exist, like for any object B lacks).
         "process_factor": process_activity.factor if key == "a" else None,
+        "upstream_factor": upstream_factor, "material_purchase": material_purchase,
+        "cbam_installation": cbam_installation, "carbon_price": carbon_price, "site2": site2,
         "quota": quota, "allowance": allowance, "rule": rule, "alert": alert, "weather": weather,
         "reference": reference, "project": project,
         "baseline": None,  # a fitted baseline needs a year of monthly data: its URLs are asked with a missing id

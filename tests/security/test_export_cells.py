@@ -66,8 +66,12 @@ def hostile(tenants):
     main = MeterFactory(site=site, name=HOSTILE["meter"], production_unit=unit, interval_minutes=60)
     Meter.objects.filter(pk=main.pk).update(code=HOSTILE_CODES["meter"])
     export = MeterFactory(site=site, code="E-EXP", name=HOSTILE["site"], role=Meter.Role.EXPORT, interval_minutes=60)
-    product = ProductFactory(site=site, name=HOSTILE["product"])
+    product = ProductFactory(site=site, name=HOSTILE["product"], cn_code="72142000")
     ProductionDataFactory(product=product, month=dt.date(2025, 3, 1), quantity=10)
+    from reports.models import CbamInstallation  # the CBAM export: installation data named like a formula too
+
+    CbamInstallation.objects.create(site=site, name=HOSTILE["site"], operator_name=HOSTILE["enterprise"],
+                                    city=HOSTILE["unit"], unlocode="CNSHA", latitude=31, longitude=121)
     EconomicDataFactory(site=site, month=dt.date(2025, 3, 1), value_added_10k_cny=Decimal("100"))
     h0 = dt.datetime(2025, 3, 1, 0, tzinfo=SH)
     MeterRollup.objects.bulk_create([
@@ -136,9 +140,9 @@ def _cells(name: str, data: bytes) -> list:
 
 def test_every_export_and_report_writes_formula_names_as_text(hostile, tenants, client, api_client):
     exports = _exports(hostile, tenants, client, api_client)
-    # 4 report kinds x 2 formats, the portal's 2, the regulator API's 2 kinds x 2, rollups 3 subjects x 2 x 2, the
+    # 5 report kinds (cbam included) x 2 formats, the portal's 2, the regulator API's 2 kinds x 2, rollups 3 subjects x 2 x 2, the
     # site cost export x 2
-    assert len(exports) == 4 * 2 + 2 + 2 * 2 + 3 * 2 * 2 + 2
+    assert len(exports) == 5 * 2 + 2 + 2 * 2 + 3 * 2 * 2 + 2
     seen: set[str] = set()
     for name, data in exports.items():
         for value in _cells(name, data):

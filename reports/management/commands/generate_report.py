@@ -17,7 +17,7 @@ class Command(BaseCommand):
     help = "Generate a report snapshot and write its file(s) to --output; prints the written paths."
 
     def add_arguments(self, parser):
-        parser.add_argument("--kind", required=True, choices=["green_factory", "energy", "ghg", "footprint"])
+        parser.add_argument("--kind", required=True, choices=["green_factory", "energy", "ghg", "footprint", "cbam"])
         parser.add_argument("--enterprise", help="enterprise id or credit code (optional with a unique --site)")
         parser.add_argument("--year", required=True, type=int)
         parser.add_argument("--format", default="pdf", choices=["pdf", "xlsx", "csv", "json"])
