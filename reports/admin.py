@@ -14,9 +14,14 @@ from energy_platform.errors import ApplicationError
 from plants.models import Enterprise, Site
 
 from .models import (
+    CarrierYear,
     GreenFactoryProfile,
     IndicatorEntry,
     IndicatorSet,
+    LimitStandard,
+    MainEquipment,
+    MeteringPoints,
+    ProductLimit,
     ProductPrice,
     ReportFile,
     ReportSnapshot,
@@ -148,3 +153,33 @@ class GreenFactoryProfileAdmin(TenantScopedAdmin):
     list_display = ["site", "year", "contact_name", "land_area_m2"]
     list_filter = ["year"]
     search_fields = ["site__code", "site__name"]
+
+
+@admin.register(LimitStandard)
+class LimitStandardAdmin(ReferenceDataAdmin):
+    list_display = ["standard", "product_zh", "indicator_zh", "unit", "limit_value", "access_value", "advanced_value",
+                    "provisional", "source"]
+    list_filter = ["standard", "provisional"]
+
+
+@admin.register(ProductLimit)
+class ProductLimitAdmin(TenantScopedAdmin):
+    list_display = ["product", "standard"]
+
+
+@admin.register(MainEquipment)
+class MainEquipmentAdmin(TenantScopedAdmin):
+    list_display = ["site", "name", "model", "carrier", "quantity", "rated_power_kw", "commissioned_year", "obsolete"]
+    search_fields = ["name", "model", "site__code"]
+
+
+@admin.register(CarrierYear)
+class CarrierYearAdmin(TenantScopedAdmin):
+    list_display = ["site", "year", "carrier", "opening_stock", "closing_stock"]
+    list_filter = ["year", "carrier"]
+
+
+@admin.register(MeteringPoints)
+class MeteringPointsAdmin(TenantScopedAdmin):
+    list_display = ["site", "carrier", "level", "points"]
+    list_filter = ["carrier", "level"]

@@ -162,6 +162,11 @@ ADMIN_WRITES: dict[str, tuple[int, int, int]] = {
     "reports.IndicatorEntry": (_P, 302, _N),
     "reports.RequirementEntry": (_P, 302, _N),
     "reports.GreenFactoryProfile": (_P, 302, _N),
+    "reports.LimitStandard": (_N, _N, _N),  # global reference data: platform staff only
+    "reports.ProductLimit": (_P, 302, _N),
+    "reports.MainEquipment": (_P, 302, _N),
+    "reports.CarrierYear": (_P, 302, _N),
+    "reports.MeteringPoints": (_P, 302, _N),
     "alerts.EnergyQuota": (_N, _N, _N),
     "alerts.CarbonAllowance": (_N, _N, _N),
     "alerts.AlertRule": (_N, _N, _N),
