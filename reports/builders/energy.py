@@ -400,7 +400,7 @@ def savings_section(*, sites: list) -> Section:
             Column("measured_tce", _("Measured savings since commissioning"), "tce"),
             Column("realisation", _("Realisation of the expected savings"), "%")]
     notes.insert(0, _("Measured savings = adjusted baseline − actual over the complete months since commissioning "
-                      "(ISO 50015 / GB/T 28750 method; the savings are the whole site's)."))
+                      "(ISO 50006 method; the savings are the whole site's)."))
     return Section("savings", _("Energy-saving projects and their savings"), [Table(cols, rows)], notes)
 
 
@@ -479,6 +479,21 @@ def metering_sections(*, sites: list, year: int, period: Period) -> list[Section
             Section("meters", _("Meters: accuracy class and calibration"), [meter_table], meter_notes)]
 
 
+def substitution_notes(*, k: dict, on) -> list[str]:
+    """The substitutions an answer made, worded in the document's language with carrier names, not codes."""
+    from carbon.emissions import substitution_text
+
+    from ..labels import source_name
+
+    notes = [_("%(carrier)s: no edition of GB/T 2589 is in force on %(date)s; %(edition)s (valid from %(from)s) is "
+               "substituted, the nearest edition in time.") % {
+        "carrier": carrier_name(c["carrier"]), "date": on, "edition": c.get("coefficient_edition"),
+        "from": c.get("coefficient_valid_from")} for c in k["energy_by_carrier"] if c.get("coefficient_substituted")]
+    notes += sorted({f"{source_name(ln['source'])}: {substitution_text(ln)}" for ln in k.get("emission_lines", [])
+                     if ln.get("factor_substituted")})
+    return notes
+
+
 # ---- the document -------------------------------------------------------------------------------------------------
 
 def build_energy(*, enterprise, year: int, site=None, options=None) -> Document:
@@ -548,7 +563,7 @@ def build_energy(*, enterprise, year: int, site=None, options=None) -> Document:
             savings_section(sites=sites),
             Section("targets", _("Targets and progress"), [targets]),
             *metering_sections(sites=sites, year=year, period=period),
-            heating_values_section(k["heating_values"], k.get("substitution_notes", k["substitutions"])),
+            heating_values_section(k["heating_values"], substitution_notes(k=k, on=period.first)),
             Section("cost", _("Energy cost"), [cost_table], cost["notes"]),
         ],
         factor_versions=k["factor_versions"],
