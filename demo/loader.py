@@ -299,6 +299,9 @@ def demo_load(*, until: dt.datetime | None = None, small: bool = False, seed: in
     from .greenfactory import demo_green_factory
 
     demo_green_factory(site=rm)
+    from .energyreport import demo_energy_report
+
+    demo_energy_report(site=rm)
     logins = _users(enterprise)
     other, _ = get_user_model().objects.get_or_create(username="suzhou")
     other.set_password(settings.DEMO_PASSWORD)
