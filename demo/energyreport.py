@@ -1,7 +1,7 @@
 """Demo data of the rolling mill's energy-utilisation report: main equipment, coal stocks and reasons for changes per
 carrier, metering points per GB 17167 level (natural gas has no sub-unit or equipment meter: the deliberate
 non-compliance), meter accuracy classes and calibration dates (one meter overdue, one class not recorded), a savings
-project, and a limit standard for hot-rolled coil.
+project, a site target and a limit standard for hot-rolled coil.
 
 The hot-rolled coil's standard is a demo row, labelled so: GB 21256-2013 covers sintering, pelletising, blast furnace
 and converter processes, not rolling, and no national rolling-mill limit could be verified; the national rows loaded
@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from carbon.models import Target
 from insights.models import SavingsProject
 from meters.models import Carrier, Meter
 from plants.models import Product, Site
@@ -48,7 +49,9 @@ COAL_STOCK = {2025: ("850", "620"), 2026: ("620", "900")}  # t at the start and 
 POINTS = [(Carrier.ELECTRICITY, Meter.Level.ENTERPRISE, 1), (Carrier.ELECTRICITY, Meter.Level.SUB_UNIT, 3),
           (Carrier.ELECTRICITY, Meter.Level.EQUIPMENT, 2), (Carrier.NATURAL_GAS, Meter.Level.ENTERPRISE, 1),
           (Carrier.NATURAL_GAS, Meter.Level.SUB_UNIT, 2), (Carrier.NATURAL_GAS, Meter.Level.EQUIPMENT, 2),
-          (Carrier.RAW_COAL, Meter.Level.ENTERPRISE, 1), (Carrier.WATER, Meter.Level.ENTERPRISE, 1)]
+          (Carrier.RAW_COAL, Meter.Level.ENTERPRISE, 1), (Carrier.WATER, Meter.Level.ENTERPRISE, 1),
+          # boiler coal is weighed once, at the boundary scale feeding the only boiler: no further metering point
+          (Carrier.RAW_COAL, Meter.Level.SUB_UNIT, 0), (Carrier.RAW_COAL, Meter.Level.EQUIPMENT, 0)]
 
 
 def demo_energy_report(*, site: Site) -> None:
@@ -79,8 +82,13 @@ def demo_energy_report(*, site: Site) -> None:
         standard="演示限额 DEMO", product_zh="热轧钢材（演示）", indicator_zh="热轧工序单位产品能耗",
         defaults={"title": "演示用热轧工序能耗限额 Demo hot-rolling limit", "product_en": "hot-rolled steel (demo)",
                   "indicator_en": "energy per tonne of hot-rolled product", "unit": "kgce/t",
-                  "limit_value": Decimal("60"), "access_value": Decimal("55"), "advanced_value": Decimal("45"),
-                  "source": "demo values for showing the comparison, not a national standard", "provisional": True})
+                  "limit_value": Decimal("36"), "access_value": Decimal("32"), "advanced_value": Decimal("28"),
+                  "source": "演示数值，仅用于展示对比，不是国家标准 (demo values for showing the comparison, not a "
+                            "national standard)", "provisional": True})
+    Target.objects.get_or_create(
+        enterprise=site.enterprise, site=site, indicator=Target.Indicator.ENERGY_PER_VALUE_ADDED,
+        defaults={"baseline_year": 2025, "target_year": 2030, "reduction_pct": Decimal("13.5"),
+                  "note": "厂区目标：单位增加值能耗较 2025 年下降 13.5 % (demo)"})
     hrc = Product.objects.filter(site=site, code="HRC").first()
     if hrc is not None:
         ProductLimit.objects.update_or_create(product=hrc, defaults={"standard": standard})

@@ -302,9 +302,9 @@ class ProductPrice(models.Model):
 
 
 class LimitStandard(models.Model):
-    """A national energy-consumption limit standard for a product (单位产品能源消耗限额: GB 21256, GB 16780, GB 21346
-    …): limit 限定值, access 准入值 and advanced 先进值 values of one indicator, as global reference data with its source;
-    values not read in a copy of the standard are flagged provisional."""
+    """A national energy-consumption limit standard for a product (单位产品能源消耗限额: GB 21256, GB 16780,
+    GB 21346 …): limit 限定值, access 准入值 and advanced 先进值 values of one indicator, as global reference data with
+    its source; values not read in a copy of the standard are flagged provisional."""
 
     standard = models.CharField(_("standard"), max_length=60, help_text=_("e.g. GB 21346-2013"))
     title = models.CharField(_("title of the standard"), max_length=200)

@@ -8,12 +8,12 @@ at close), the balance from `insights.energy_flow`, the projects from `insights.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from carbon.kpis import enterprise_kpis, site_kpis
 from carbon.models import ConversionMethod, EnergyCoefficient
@@ -109,7 +109,25 @@ def _equal_value_tce(c: dict, rate: EnergyCoefficient | None) -> Decimal | None:
 
 # ---- consumption structure --------------------------------------------------------------------------------------
 
-def structure_section(*, k: dict, sites: list, year: int, rate, substituted: bool) -> tuple[Section, Decimal | None]:
+def _coefficients(site_answers: list[dict]) -> dict[str, dict]:
+    """carrier → the coefficient row the sites' answers used (an enterprise answer sums carriers without them); a
+    carrier converted with different coefficients at different sites gets `"varies": True`."""
+    out: dict[str, dict] = {}
+    for k in site_answers:
+        for c in k["energy_by_carrier"]:
+            if "coefficient" not in c:
+                continue
+            seen = out.setdefault(c["carrier"], {"coefficient": c["coefficient"], "coefficient_unit":
+                                                 c["coefficient_unit"], "provisional": c["provisional"]})
+            if (seen["coefficient"], seen["coefficient_unit"]) != (c["coefficient"], c["coefficient_unit"]):
+                seen["varies"] = True
+            seen["provisional"] = seen["provisional"] or c["provisional"]
+    return out
+
+
+def structure_section(*, k: dict, sites: list, year: int, rate, substituted: bool,
+                      site_answers: list[dict]) -> tuple[Section, Decimal | None]:
+    coefs = _coefficients(site_answers)
     entries: dict[str, dict] = {}
     for e in CarrierYear.objects.filter(site__in=sites, year=year):
         agg = entries.setdefault(e.carrier, {"opening": Decimal(0), "closing": Decimal(0), "complete": True})
@@ -120,9 +138,10 @@ def structure_section(*, k: dict, sites: list, year: int, rate, substituted: boo
             agg["closing"] += e.closing_stock
     rows, total_eq, total_ev = [], Decimal(0), Decimal(0)
     ev_missing = False
-    for c in k["energy_by_carrier"]:
-        if c["carrier"] in WORKING_MEDIA:
-            continue
+    # energy carriers first, then the working media purchased across the boundary (counted, GB/T 2589)
+    ordered = ([c for c in k["energy_by_carrier"] if c["carrier"] not in WORKING_MEDIA]
+               + [c for c in k["energy_by_carrier"] if c["carrier"] in WORKING_MEDIA])
+    for c in ordered:
         stock = entries.get(c["carrier"])
         opening = closing = purchases = None
         if stock and stock["complete"]:
@@ -135,13 +154,19 @@ def structure_section(*, k: dict, sites: list, year: int, rate, substituted: boo
         total_eq += c["tce"]
         total_ev += ev or Decimal(0)
         ev_coef = (f"{rate.coefficient.normalize():f} {rate.coefficient_unit}" if c["carrier"] in ELECTRIC and rate
-                   else f"{Decimal(c['coefficient']).normalize():f} {c['coefficient_unit']}")
+                   else "—")
+        coef = coefs.get(c["carrier"], {})
+        coef_text = ("—" if not coef else _("differs by site") if coef.get("varies") else
+                     f"{Decimal(coef['coefficient']).normalize():f} {unit_label(coef['coefficient_unit'])}")
         u = c["unit"]
-        rows.append([carrier_name(c["carrier"]), unit_label(u), present_in(opening, u), present_in(purchases, u),
+        name = carrier_name(c["carrier"])
+        if c["carrier"] in WORKING_MEDIA:
+            name = _("%(medium)s (working medium, purchased)") % {"medium": name}
+        rows.append([name, unit_label(u), present_in(opening, u), present_in(purchases, u),
                      present_in(closing, u), present_in(c["quantity"], u),
-                     f"{Decimal(c['coefficient']).normalize():f} {unit_label(c['coefficient_unit'])}", c["tce"],
-                     unit_label(ev_coef) if c["carrier"] in ELECTRIC else "=", ev,
-                     bool(c["provisional"] or (c["carrier"] in ELECTRIC and rate is not None and rate.provisional))])
+                     coef_text, c["tce"], unit_label(ev_coef) if c["carrier"] in ELECTRIC else "=", ev,
+                     bool(coef.get("provisional") or (c["carrier"] in ELECTRIC and rate is not None
+                                                      and rate.provisional))])
     total_ev_or_none = None if ev_missing else total_ev
     rows.append([_("Total"), "tce", None, None, None, None, None, total_eq, None, total_ev_or_none, None])
     table = Table(
@@ -157,9 +182,9 @@ def structure_section(*, k: dict, sites: list, year: int, rate, substituted: boo
                "carrier; a carrier without entered stocks (electricity, gas, steam are not stored) has purchases equal "
                "to its metered consumption. Consumption is the metered energy entering the boundary less energy "
                "supplied to others."),
-             _("Equivalent value 当量值: electricity at its calorific value 0.1229 kgce/kWh. Equal value 等价值: "
-               "electricity at the year's national average coal consumption of thermal power supply; every other "
-               "carrier as by equivalent value (\"=\").")]
+             _("Equivalent value: electricity at its calorific value 0.1229 kgce/kWh. Equal value: electricity at "
+               "the year's national average coal consumption of thermal power supply; every other carrier as by "
+               "equivalent value (\"=\").")]
     if rate is None:
         notes.append(_("No equal-value electricity rate is loaded: the equal-value total is not given."))
     else:
@@ -168,7 +193,9 @@ def structure_section(*, k: dict, sites: list, year: int, rate, substituted: boo
             "sub": (_(" (no rate loaded for %(y)s: the latest earlier year's rate is substituted)") % {"y": year}
                     if substituted else ""),
             "prov": _("PROVISIONAL (not verified against the published statistics);") if rate.provisional else "",
-            "src": rate.source})
+            "src": rate.source if rate.enterprise_id else _(
+                "national average coal consumption of thermal power supply, China Electricity Council yearly "
+                "statistics")})
     chart = Chart(_("Energy by carrier"), "tce", [(carrier_name(c["carrier"]), c["tce"]) for c in k["energy_by_carrier"]
                                                   if c["carrier"] not in WORKING_MEDIA])
     return Section("by_carrier", _("Energy consumption structure"), [table], notes, [chart]), total_ev_or_none
@@ -202,6 +229,7 @@ def balance_section(*, sites: list, period: Period, enterprise_level: bool) -> S
             sums[lk["source"]] = sums.get(lk["source"], Decimal(0)) + lk["value"]
         total_in = flow["inputs_total"] + flow["surplus_total"]
         prefix = [site.code] if enterprise_level else []
+        start = len(rows)
 
         def share(v: Decimal, total: Decimal = total_in) -> Decimal | None:
             return (v / total).quantize(Decimal("0.0001")) if total else None
@@ -217,9 +245,10 @@ def balance_section(*, sites: list, period: Period, enterprise_level: bool) -> S
         for nid, v in into.items():
             if nodes[nid]["kind"] == "loss":
                 rows.append([*prefix, str(parts["loss"]), nodes[nid]["label"], v, share(v)])
-        for e in flow["exports"]:
-            rows.append([*prefix, str(parts["export"]), f"{e['meter']} {carrier_name(e['carrier'])}", e["value"],
-                         None])
+        rows.extend([*prefix, str(parts["export"]), f"{e['meter']} {carrier_name(e['carrier'])}", e["value"], None]
+                    for e in flow["exports"])
+        n = len(prefix)
+        rows[start:] = sorted(rows[start:], key=lambda r: r[n])  # by part: input, conversion, end use, losses
         rows.append([*prefix, _("Balance: inputs − end uses − losses"), "", flow["balance"], None])
     notes[:0] = [
         _("Inputs are the purchased energy at the boundary meters; conversion is energy produced inside the "
@@ -303,7 +332,8 @@ def product_section(*, sites: list, k_by_site: dict) -> Section:
                          bool(std and std.provisional)])
             if std and std.provisional:
                 notes.append(_("%(std)s (%(p)s): PROVISIONAL values — %(src)s.") % {
-                    "std": std.standard, "p": std.product_zh if _zh() else std.product_en, "src": std.source})
+                    "std": std.standard, "p": std.product_zh if _zh() else std.product_en, "src": std.source
+                    if _zh() else re.sub(r"\s*[\u4e00-\u9fff（）]+", "", std.source)})
         if alloc and alloc[0]["share"] is None:
             notes.append(_("%(site)s: the products have different units of output; the site energy not metered at a "
                            "product's unit (%(r)s tce) is not allocated.") % {
@@ -351,7 +381,7 @@ def changes_section(*, k: dict, previous: dict | None, sites: list, year: int) -
          Column("quantity_before", _("Consumption %(y)s") % {"y": year - 1}),
          Column("tce", _("Energy %(y)s") % {"y": year}, "tce"),
          Column("tce_before", _("Energy %(y)s") % {"y": year - 1}, "tce"),
-         Column("change_pct", _("Change"), "%"), Column("reason", _("Reason for the change"))], rows)
+         Column("change_pct", _("Year-on-year change"), "%"), Column("reason", _("Reason for the change"))], rows)
     yoy = Table(
         [Column("name", _("Indicator")), Column("change_pct", _("Year-on-year change"), "%")],
         [[str(YOY_NAMES.get(key, key)), value] for key, value in k.get("yoy_change_pct", {}).items()])
@@ -363,14 +393,14 @@ def changes_section(*, k: dict, previous: dict | None, sites: list, year: int) -
 
 def equipment_section(*, sites: list) -> Section:
     rows = [([e.site.code] if len(sites) > 1 else []) + [
-        e.name, e.model or "—", carrier_name(e.carrier) if e.carrier else "—", e.quantity, e.rated_power_kw,
+        e.name, e.model or "—", carrier_name(e.carrier) if e.carrier else "—", e.quantity, _fixed(e.rated_power_kw, 0),
         e.commissioned_year, e.efficiency_note or "—",
         _("yes: to be replaced") if e.obsolete else _("no")]
         for e in MainEquipment.objects.filter(site__in=sites).select_related("site").order_by("site__code", "name")]
     cols = ([Column("site", _("Site"))] if len(sites) > 1 else []) + [
         Column("name", _("Equipment")), Column("model", _("Model")), Column("carrier", _("Energy carrier")),
         Column("quantity", _("Units")), Column("rated_power_kw", _("Rated power or capacity"), "kW"),
-        Column("commissioned_year", _("Commissioned")), Column("efficiency", _("Efficiency / grade")),
+        Column("commissioned_year", _("Year commissioned")), Column("efficiency", _("Efficiency / grade")),
         Column("obsolete", _("In the elimination catalogue"))]
     return Section("equipment", _("Main energy-using equipment"), [Table(cols, rows)],
                    [] if rows else [_("No main equipment entered for this site.")])
@@ -425,6 +455,10 @@ def metering_sections(*, sites: list, year: int, period: Period) -> list[Section
             pts = points.get((c, lvl))
             if req is None and pts is None and n == 0:
                 continue
+            if pts == 0 and n == 0:  # entered: nothing to meter at this level
+                rows.append([carrier_name(c), str(LEVEL_NAMES.get(lvl, lvl)), req, 0, 0, None,
+                             _("no metering point at this level")])
+                continue
             rate = (Decimal(n) / Decimal(pts) * 100).quantize(Decimal("0.01")) if pts else (
                 Decimal("0.00") if n == 0 and req else None)
             if req is None:
@@ -447,14 +481,15 @@ def metering_sections(*, sites: list, year: int, period: Period) -> list[Section
          Column("actual_rate", _("Actual equipping rate"), "%"), Column("status", _("Compliance"))], rows)
     edition = "GB 17167-2025" if year >= 2026 else "GB 17167-2006"
     notes = [_("Actual equipping rate = meters installed / metering points to be metered (entered per site, carrier "
-               "and level); a level with no meter at all against a required rate is 0 %% even without entered "
-               "points.")]
+               "and level); a level with no meter at all against a required rate counts as zero even without "
+               "entered points, unless its metering points are entered as none.")]
     if year >= 2026:
         notes.append(_("GB 17167-2025 is in force from 2026-02-01; the required rates shown are those of GB 17167-2006 "
                        "until the 2025 edition's rates are loaded and verified."))
     notes += [str(_("Non-compliance: %(x)s") % {"x": f}) for f in flagged]
 
-    as_of = min(end.date() - dt.timedelta(days=1), dt.date.today())
+    # the period's last day; a year in progress: the day before the day it runs to (`until`, exclusive)
+    as_of = (period.until or end.date()) - dt.timedelta(days=1)
     meter_rows = []
     for m in meters.select_related("site").order_by("site__code", "carrier", "level", "code"):
         if m.next_calibration is None:
@@ -480,17 +515,12 @@ def metering_sections(*, sites: list, year: int, period: Period) -> list[Section
 
 
 def substitution_notes(*, k: dict, on) -> list[str]:
-    """The substitutions an answer made, worded in the document's language with carrier names, not codes."""
-    from carbon.emissions import substitution_text
-
-    from ..labels import source_name
-
+    """The coefficient substitutions an answer made (an energy report converts energy only: emission factors do not
+    enter it), worded in the document's language with carrier names, not codes."""
     notes = [_("%(carrier)s: no edition of GB/T 2589 is in force on %(date)s; %(edition)s (valid from %(from)s) is "
                "substituted, the nearest edition in time.") % {
         "carrier": carrier_name(c["carrier"]), "date": on, "edition": c.get("coefficient_edition"),
         "from": c.get("coefficient_valid_from")} for c in k["energy_by_carrier"] if c.get("coefficient_substituted")]
-    notes += sorted({f"{source_name(ln['source'])}: {substitution_text(ln)}" for ln in k.get("emission_lines", [])
-                     if ln.get("factor_substituted")})
     return notes
 
 
@@ -508,7 +538,8 @@ def build_energy(*, enterprise, year: int, site=None, options=None) -> Document:
     except ApplicationError:
         previous = None
     rate, substituted = equal_value_rate(enterprise=enterprise, year=year)
-    structure, total_ev = structure_section(k=k, sites=sites, year=year, rate=rate, substituted=substituted)
+    structure, total_ev = structure_section(k=k, sites=sites, year=year, rate=rate, substituted=substituted,
+                                            site_answers=list(k_by_site.values()))
     summary = Table(
         [Column("indicator", _("Indicator")), Column("value", _("Value")), Column("unit", _("Unit"))],
         [[_("Comprehensive energy consumption (equivalent value)"), k["energy_tce"]["value"], "tce"],

@@ -27,6 +27,18 @@ def source_text(text: str) -> str:
     return "；".join(kept) or text
 
 
+def emissions_source_text(guideline: str, source: str) -> str:
+    """The source of a guideline default: in Chinese, the guideline named in Chinese with the fuel's Chinese name
+    (the factor-set names are stored in English)."""
+    if not (get_language() or "zh-hans").startswith("zh"):
+        return f"{guideline}: {source}"
+    fuel = "".join(_CJK_RUN.findall(source))
+    return _("GHG accounting guideline default") + (f"（{fuel}）" if fuel else "")
+
+
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+
 def heating_values_section(rows: list[dict], substitutions: list[str] | None = None) -> Section:
     """`rows`: `carbon.emissions.heating_values` / the KPI answer's `heating_values`."""
     table = Table(
@@ -38,8 +50,8 @@ def heating_values_section(rows: list[dict], substitutions: list[str] | None = N
               unit_label(h["energy"]["unit"]), source_text(f"{h['energy']['edition']}: {h['energy']['source']}"),
               h["energy"]["provisional"]],
              [carrier_name(h["carrier"]), _("emissions (guideline default)"), h["emissions"]["ncv"],
-              unit_label(h["emissions"]["unit"]), source_text(f"{h['emissions']['guideline']}: "
-                                                              f"{h['emissions']['source']}"),
+              unit_label(h["emissions"]["unit"]),
+              emissions_source_text(h["emissions"]["guideline"], h["emissions"]["source"]),
               h["emissions"]["provisional"]]]
             + [[carrier_name(h["carrier"]), _("emissions, measured %(m)s") % {"m": m["month"]},
                 m["ncv"], unit_label(m["unit"]), _("lab report %(n)s") % {"n": m["lab_report_number"]}, False]

@@ -84,6 +84,7 @@ def test_structure_gives_purchases_from_stocks_and_totals_by_equivalent_and_equa
     assert Decimal(summary["Comprehensive energy consumption (equal value)"]) == Decimal("90.071")
     notes = " ".join(doc["by_carrier"]["notes"])
     assert "0.3007 kgce/kWh of 2022 (no rate loaded for 2025" in notes and "PROVISIONAL" in notes
+    assert "China Electricity Council yearly statistics" in notes
 
 
 def test_balance_inputs_equal_end_uses_plus_losses(full):
@@ -179,9 +180,9 @@ def _pdf_text(site, lang, tmp_path) -> str:
 
 def test_chinese_pdf_has_every_section_names_not_codes_and_chinese_units(full, tmp_path):
     text = _pdf_text(full, "zh-hans", tmp_path)
-    for heading in ("基本情况", "能源消费结构", "耗能工质", "能源实物平衡", "单位产品综合能耗", "能耗变化及原因",
-                    "主要用能设备", "节能项目及节能量", "目标及完成进度", "能源计量器具配备率", "计量器具准确度等级及检定",
-                    "热值"):
+    for heading in ("基本情况", "能源消费结构", "耗能工质", "能源实物平衡", "单位产品综合能耗",
+                    "能耗变化及原因", "主要用能设备", "节能项目及节能量", "目标及完成进度", "能源计量器具配备率",
+                    "计量器具准确度等级及检定", "热值"):
         assert heading in text, heading
     assert "等价值" in text and "当量值" in text and "90.071" in text and "74.75" in text
     assert "不符合" in text  # the natural-gas metering non-compliance
@@ -218,7 +219,8 @@ def test_demo_rolling_mill_exercises_every_section(tmp_path):
     hrc = next(r for r in doc["by_product"]["tables"][0]["rows"] if r["product"].startswith("热轧卷"))
     assert "演示限额 DEMO" in hrc["standard"] and Decimal(hrc["limit"]) == 60 and hrc["provisional"] is True
     assert Decimal(hrc["allocated_tce"]) > 0  # gas and coal metered only at the boundary are allocated by output
-    gas = {r["level"]: r for r in doc["metering"]["tables"][0]["rows"] if r["carrier"] == "天然气"}["次级用能单位（二级）"]
+    gas = next(r for r in doc["metering"]["tables"][0]["rows"]
+               if (r["carrier"], r["level"]) == ("天然气", "次级用能单位（二级）"))
     # the deliberate non-compliance: 0 of 2 natural-gas sub-unit points metered against 100 % required
     assert (gas["points"], gas["installed"], Decimal(gas["actual_rate"]), gas["status"]) == (2, 0, 0, "不符合")
     meters = {r["meter"]: r for r in doc["meters"]["tables"][0]["rows"]}
