@@ -105,7 +105,8 @@ def test_ghg_pdf_figures_and_ledger_head(site, tmp_path):
 def test_english_pdf_uses_english_headings(site, tmp_path):
     snap = report_generate(kind="energy", enterprise=site.enterprise, year=2025, fmt="pdf", lang="en")
     text = _text(_pdf(snap, tmp_path))
-    assert "Annual energy-use report 2025" in text and "Comprehensive energy consumption (equivalent value) 72.291 tce" in text
+    assert "Annual energy-use report 2025" in text
+    assert "Comprehensive energy consumption (equivalent value) 72.291 tce" in text
     assert "年度能源利用状况报告" not in text
 
 
