@@ -164,7 +164,8 @@ def structure_section(*, k: dict, sites: list, year: int, rate, substituted: boo
             name = _("%(medium)s (working medium, purchased)") % {"medium": name}
         rows.append([name, unit_label(u), present_in(opening, u), present_in(purchases, u),
                      present_in(closing, u), present_in(c["quantity"], u),
-                     coef_text, c["tce"], unit_label(ev_coef) if c["carrier"] in ELECTRIC else "=", ev,
+                     coef_text, c["tce"],
+                     unit_label(ev_coef) if c["carrier"] in ELECTRIC else _("as equivalent value"), ev,
                      bool(coef.get("provisional") or (c["carrier"] in ELECTRIC and rate is not None
                                                       and rate.provisional))])
     total_ev_or_none = None if ev_missing else total_ev
@@ -184,7 +185,7 @@ def structure_section(*, k: dict, sites: list, year: int, rate, substituted: boo
                "supplied to others."),
              _("Equivalent value: electricity at its calorific value 0.1229 kgce/kWh. Equal value: electricity at "
                "the year's national average coal consumption of thermal power supply; every other carrier as by "
-               "equivalent value (\"=\").")]
+               "equivalent value.")]
     if rate is None:
         notes.append(_("No equal-value electricity rate is loaded: the equal-value total is not given."))
     else:

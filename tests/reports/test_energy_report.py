@@ -75,7 +75,8 @@ def test_structure_gives_purchases_from_stocks_and_totals_by_equivalent_and_equa
     # equal value: no 2025 rate loaded, 2022's 0.3007 kgce/kWh substituted: 100,000 × 0.3007 / 1000 = 30.07 tce
     assert elec["coefficient_equal"] == "0.3007 kgce/kWh" and Decimal(elec["tce_equal_value"]) == Decimal("30.07")
     assert elec["provisional"] is True  # the equal-value rate is provisional
-    assert rows["raw coal"]["coefficient_equal"] == "=" and Decimal(coal["tce_equal_value"]) == Decimal("35.715")
+    assert rows["raw coal"]["coefficient_equal"] == "as equivalent value"
+    assert Decimal(coal["tce_equal_value"]) == Decimal("35.715")
     total = rows["Total"]
     # equivalent 12.29 + 35.715 + 24.286 = 72.291; equal value 30.07 + 35.715 + 24.286 = 90.071 tce
     assert (Decimal(total["tce_equivalent"]), Decimal(total["tce_equal_value"])) == (Decimal("72.291"),
