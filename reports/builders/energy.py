@@ -3,12 +3,16 @@ template's order: basic information; energy consumption structure (purchases, st
 totals by equivalent 当量值 and equal value 等价值); working media; physical energy balance; comprehensive energy per
 unit product (GB/T 2589) against the product's limit standard; reasons for changes; main equipment; energy-saving
 projects; targets; metering (GB 17167); heating values; cost. Figures come from `carbon.kpis` (closed months as recorded
-at close), the balance from `insights.energy_flow`, the projects from `insights.baselines`; builders only arrange."""
+at close), the balance from `insights.energy_flow`, the projects from `insights.baselines`; builders only arrange.
+
+The insights app sits beside reports in the top tier and imports the UI, which imports reports: so that no import cycle
+forms, insights hands its functions over at start-up (`PROVIDERS`, filled by `insights.apps.InsightsConfig.ready`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q
@@ -29,6 +33,11 @@ from ..labels import LEVEL_NAMES, METHOD_NAMES, YOY_NAMES, carrier_name, unit_la
 from ..models import CarrierYear, MainEquipment, MeteringPoints, MeteringRequirement, ProductLimit
 from . import Chart, Column, Document, Section, Table, coverage_notes, subject_meta
 from .heating import heating_values_section
+
+#: Filled by `insights.apps.InsightsConfig.ready`: "energy_flow" (`insights.energy_flow.energy_flow`),
+#: "savings_projects" (sites → the `SavingsProject` queryset) and "project_assessment"
+#: (`insights.baselines.project_assessment`). Empty when the insights app is not installed: the sections say so.
+PROVIDERS: dict[str, Callable] = {}
 
 #: Energy-carrying working media (耗能工质, GB/T 2589): shown apart from the energy carriers.
 WORKING_MEDIA = (Carrier.WATER, Carrier.COMPRESSED_AIR, Carrier.OXYGEN)
@@ -205,15 +214,14 @@ def structure_section(*, k: dict, sites: list, year: int, rate, substituted: boo
 # ---- physical energy balance ------------------------------------------------------------------------------------
 
 def balance_section(*, sites: list, period: Period, enterprise_level: bool) -> Section:
-    from insights.energy_flow import energy_flow
-
+    energy_flow = PROVIDERS.get("energy_flow")
     cols = ([Column("site", _("Site"))] if enterprise_level else []) + [
         Column("part", _("Part of the balance")), Column("item", _("Item")), Column("tce", _("Energy"), "tce"),
         Column("share", _("Share of inputs"), "ratio")]
     rows, notes = [], []
     parts = {"input": _("1 Input"), "conversion": _("2 Conversion"), "end_use": _("3 End use"),
              "loss": _("4 Losses and unmetered"), "surplus": _("metering surplus"), "export": _("supplied to others")}
-    for site in sites:
+    for site in sites if energy_flow is not None else []:
         try:
             flow = energy_flow(site=site, period=period)
         except ApplicationError as exc:
@@ -324,7 +332,8 @@ def product_section(*, sites: list, k_by_site: dict) -> Section:
             comparable = std is not None and std.unit == f"kgce/{a['unit']}"
             std_text = (f"{std.standard} {std.product_zh if _zh() else std.product_en} · "
                         f"{std.indicator_zh if _zh() else std.indicator_en}" if std else "—")
-            rows.append([a["name"], a["output"], unit_label(a["unit"]), a["metered_tce"], a["share"],
+            name = a["name"] if len(sites) == 1 else f"{site.code} {a['name']}"
+            rows.append([name, a["output"], unit_label(a["unit"]), a["metered_tce"], a["share"],
                          a["allocated_tce"], a["whole_tce"], per_unit, std_text,
                          std.limit_value if comparable else None, std.access_value if comparable else None,
                          std.advanced_value if comparable else None,
@@ -345,7 +354,7 @@ def product_section(*, sites: list, k_by_site: dict) -> Section:
          Column("share", _("Output share"), "ratio"),
          Column("allocated_tce", _("Site energy allocated"), "tce"),
          Column("whole_tce", _("Comprehensive energy of the product"), "tce"),
-         Column("per_unit", _("Comprehensive energy per unit product"), "kgce/t"),
+         Column("per_unit", _("Comprehensive energy per unit product (kgce per unit of output)")),
          Column("standard", _("Limit standard")), Column("limit", _("Limit value")),
          Column("access", _("Access value")), Column("advanced", _("Advanced value")),
          Column("verdict", _("Assessment")), Column("provisional", _("Provisional values"))], rows)
@@ -408,11 +417,9 @@ def equipment_section(*, sites: list) -> Section:
 
 
 def savings_section(*, sites: list) -> Section:
-    from insights.baselines import project_assessment
-    from insights.models import SavingsProject
-
+    projects, project_assessment = PROVIDERS.get("savings_projects"), PROVIDERS.get("project_assessment")
     rows, notes = [], []
-    for p in SavingsProject.objects.filter(site__in=sites).select_related("site").order_by("commissioned_on"):
+    for p in (projects(sites) if projects is not None else []):
         measured = realisation = None
         try:
             a = project_assessment(project=p)
@@ -421,7 +428,7 @@ def savings_section(*, sites: list) -> Section:
                 realisation = a["energy"]["realisation_pct"]
         except ApplicationError as exc:
             notes.append(f"{p.name}: {exc.detail}")
-        rows.append([p.name, str(SavingsProject.Kind(p.kind).label), p.commissioned_on.isoformat(),
+        rows.append([p.name, str(p.get_kind_display()), p.commissioned_on.isoformat(),
                      p.investment_10k_cny, p.expected_savings_tce_per_year, p.expected_reduction_tco2_per_year,
                      measured, _fixed(Decimal(str(realisation)), 2) if realisation is not None else None])
     cols = [Column("project", _("Project")), Column("kind", _("Kind")), Column("commissioned", _("Commissioned")),
