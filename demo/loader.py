@@ -302,6 +302,9 @@ def demo_load(*, until: dt.datetime | None = None, small: bool = False, seed: in
     from .footprint import demo_footprint_cbam
 
     demo_footprint_cbam(site=rm)
+    from .energyreport import demo_energy_report
+
+    demo_energy_report(site=rm)
     logins = _users(enterprise)
     from .mrv import demo_mrv
 

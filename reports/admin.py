@@ -15,11 +15,16 @@ from plants.models import Enterprise, Site
 
 from .models import (
     CarbonPricePaid,
+    CarrierYear,
     CbamInstallation,
     GreenFactoryProfile,
     IndicatorEntry,
     IndicatorSet,
+    LimitStandard,
+    MainEquipment,
     MaterialPurchase,
+    MeteringPoints,
+    ProductLimit,
     ProductPrice,
     ReportFile,
     ReportSnapshot,
@@ -182,3 +187,31 @@ class CarbonPricePaidAdmin(TenantScopedAdmin):
     list_display = ["product", "year", "instrument", "price_per_tco2e", "currency", "covered_tco2e_per_unit",
                     "free_allocation_tco2e_per_unit", "provisional"]
     list_filter = ["year", "provisional"]
+@admin.register(LimitStandard)
+class LimitStandardAdmin(ReferenceDataAdmin):
+    list_display = ["standard", "product_zh", "indicator_zh", "unit", "limit_value", "access_value", "advanced_value",
+                    "provisional", "source"]
+    list_filter = ["standard", "provisional"]
+
+
+@admin.register(ProductLimit)
+class ProductLimitAdmin(TenantScopedAdmin):
+    list_display = ["product", "standard"]
+
+
+@admin.register(MainEquipment)
+class MainEquipmentAdmin(TenantScopedAdmin):
+    list_display = ["site", "name", "model", "carrier", "quantity", "rated_power_kw", "commissioned_year", "obsolete"]
+    search_fields = ["name", "model", "site__code"]
+
+
+@admin.register(CarrierYear)
+class CarrierYearAdmin(TenantScopedAdmin):
+    list_display = ["site", "year", "carrier", "opening_stock", "closing_stock"]
+    list_filter = ["year", "carrier"]
+
+
+@admin.register(MeteringPoints)
+class MeteringPointsAdmin(TenantScopedAdmin):
+    list_display = ["site", "carrier", "level", "points"]
+    list_filter = ["carrier", "level"]

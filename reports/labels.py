@@ -56,7 +56,10 @@ GROUP_NAMES_EN = {"能源低碳化": "Low-carbon energy", "资源高效化": "Ef
 
 #: Display labels of units (the unit keys stay internal: formatting rounds by key, JSON/CSV carry the key).
 UNIT_LABELS = {"10^4 CNY": _("10^4 CNY"), "tce/10^4 CNY": _("tce/10^4 CNY"), "tCO2/10^4 CNY": _("tCO2/10^4 CNY"),
-               "kWh/site": _("kWh/site"), "ratio": "%"}
+               "kWh/site": _("kWh/site"), "ratio": "%", "m3": "m³", "10^4 m3": "10⁴ m³", "kgce/m3": "kgce/m³",
+               "kgce/10^4 m3": "kgce/10⁴ m³", "Nm3": "Nm³", "kgce/Nm3": "kgce/Nm³",
+               "GJ/10^4 m3": "GJ/10⁴ m³", "GJ/10^4 Nm3": "GJ/10⁴ Nm³", "MJ/m3": "MJ/m³", "kJ/m3": "kJ/m³",
+               "tCO2/10^4 m3": "tCO2/10⁴ m³", "tCO2/10^4 Nm3": "tCO2/10⁴ Nm³"}
 
 
 def unit_label(unit: object) -> object:

@@ -482,3 +482,115 @@ class CarbonPricePaid(models.Model):
 
         return self.price_per_tco2e * max(self.covered_tco2e_per_unit - self.free_allocation_tco2e_per_unit,
                                           Decimal(0))
+class LimitStandard(models.Model):
+    """A national energy-consumption limit standard for a product (单位产品能源消耗限额: GB 21256, GB 16780,
+    GB 21346 …): limit 限定值, access 准入值 and advanced 先进值 values of one indicator, as global reference data with
+    its source; values not read in a copy of the standard are flagged provisional."""
+
+    standard = models.CharField(_("standard"), max_length=60, help_text=_("e.g. GB 21346-2013"))
+    title = models.CharField(_("title of the standard"), max_length=200)
+    product_zh = models.CharField(_("product / process (zh)"), max_length=100)
+    product_en = models.CharField(_("product / process (en)"), max_length=100)
+    indicator_zh = models.CharField(_("indicator (zh)"), max_length=100)
+    indicator_en = models.CharField(_("indicator (en)"), max_length=100)
+    unit = models.CharField(_("unit"), max_length=20, default="kgce/t")
+    limit_value = models.DecimalField(_("limit value 限定值"), max_digits=12, decimal_places=3, null=True, blank=True)
+    access_value = models.DecimalField(_("access value 准入值"), max_digits=12, decimal_places=3, null=True, blank=True)
+    advanced_value = models.DecimalField(_("advanced value 先进值"), max_digits=12, decimal_places=3, null=True,
+                                         blank=True)
+    electricity_method = models.CharField(_("electricity converted by"), max_length=12, default="equivalent",
+                                          choices=[("equivalent", _("equivalent value 当量值")),
+                                                   ("equal_value", _("equal value 等价值"))])
+    valid_from = models.DateField(_("in force from"), null=True, blank=True)
+    valid_to = models.DateField(_("replaced on"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=300)
+    provisional = models.BooleanField(_("provisional (not verified against the standard)"), default=True)
+
+    class Meta:
+        verbose_name = _("product energy limit standard")
+        ordering = ["standard", "product_zh"]
+
+    def __str__(self) -> str:
+        return f"{self.standard} {self.product_zh} {self.indicator_zh}"
+
+
+class ProductLimit(models.Model):
+    """Which limit standard a product of a site is compared with in the energy-utilisation report."""
+
+    TENANT_PATH = "product__site__enterprise"
+
+    product = models.OneToOneField("plants.Product", on_delete=models.CASCADE, related_name="+")
+    standard = models.ForeignKey(LimitStandard, on_delete=models.PROTECT, related_name="products")
+
+    class Meta:
+        verbose_name = _("product limit standard")
+
+    def __str__(self) -> str:
+        return f"{self.product_id} → {self.standard}"
+
+
+class MainEquipment(models.Model):
+    """A main energy-using equipment of a site (主要用能设备), as entered for the energy-utilisation report."""
+
+    TENANT_PATH = "site__enterprise"
+
+    site = models.ForeignKey("plants.Site", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=200)
+    model = models.CharField(_("model"), max_length=100, blank=True)
+    carrier = models.CharField(_("energy carrier"), max_length=30, blank=True)
+    quantity = models.PositiveIntegerField(_("number of units"), default=1)
+    rated_power_kw = models.DecimalField(_("rated power or capacity (kW)"), max_digits=12, decimal_places=1,
+                                         null=True, blank=True)
+    commissioned_year = models.PositiveIntegerField(_("year commissioned"), null=True, blank=True)
+    efficiency_note = models.CharField(_("efficiency / energy-efficiency grade"), max_length=200, blank=True)
+    obsolete = models.BooleanField(_("listed for elimination (淘汰目录)"), default=False)
+
+    class Meta:
+        verbose_name = _("main energy-using equipment")
+        ordering = ["site", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.name} {self.model}"
+
+
+class CarrierYear(models.Model):
+    """A site's entries per energy carrier and year for the energy-utilisation report: stock at the start and end of
+    the year (in the carrier's meter unit) and the reason for the change against the previous year."""
+
+    TENANT_PATH = "site__enterprise"
+
+    site = models.ForeignKey("plants.Site", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveIntegerField(_("year"))
+    carrier = models.CharField(_("energy carrier"), max_length=30)
+    opening_stock = models.DecimalField(_("stock at the start of the year"), max_digits=18, decimal_places=4,
+                                        null=True, blank=True)
+    closing_stock = models.DecimalField(_("stock at the end of the year"), max_digits=18, decimal_places=4,
+                                        null=True, blank=True)
+    change_reason = models.TextField(_("reason for the change against the previous year"), blank=True)
+
+    class Meta:
+        verbose_name = _("carrier year entry")
+        constraints = [models.UniqueConstraint(fields=["site", "year", "carrier"], name="carrier_year_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.year} {self.carrier}"
+
+
+class MeteringPoints(models.Model):
+    """How many metering points GB 17167 requires a site to meter per carrier and level (the inventory the required
+    equipping rate applies to); installed meters are counted from the meter register."""
+
+    TENANT_PATH = "site__enterprise"
+
+    site = models.ForeignKey("plants.Site", on_delete=models.CASCADE, related_name="+")
+    carrier = models.CharField(_("energy carrier"), max_length=30)
+    level = models.CharField(_("level"), max_length=20)
+    points = models.PositiveIntegerField(_("metering points to be metered"))
+
+    class Meta:
+        verbose_name = _("metering points")
+        verbose_name_plural = _("metering points")
+        constraints = [models.UniqueConstraint(fields=["site", "carrier", "level"], name="metering_points_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.carrier} {self.level}: {self.points}"

@@ -73,7 +73,7 @@ def test_demo_reports_match_the_accounting_engine_in_every_format(tmp_path):
     assert Decimal(_csv_value(energy["csv"], "summary", 0, "value")) == tce
     assert _xlsx_sheet(energy["xlsx"], "summary")[2][1] == pytest.approx(float(tce))
     text, fonts = _pdf_text(energy["pdf"], tmp_path)
-    assert f"综合能源消费量 {fmt_number(tce, unit='tce')} tce" in text  # rounded once, by unit
+    assert f"综合能源消费量（当量值） {fmt_number(tce, unit='tce')} tce" in text  # rounded once, by unit
     for c in k["energy_by_carrier"]:
         assert fmt_number(c["tce"], unit="tce") in text, c
     _cjk_fonts_only(fonts)

@@ -51,7 +51,7 @@ def test_energy_pdf_prints_the_engines_figures_in_chinese_with_embedded_noto_cjk
     k = site_kpis(site=site, period=Period.year(2025), with_yoy=False)
     # DOMAIN.md §1: 100,000 kWh × 0.1229 + 50 t × 0.7143 + 20,000 m³ × 1.2143 = 12.290 + 35.715 + 24.286 = 72.291 tce
     assert k["energy_tce"]["value"] == Decimal("72.2910")
-    assert "综合能源消费量 72.291 tce"  # rounded once at presentation: tce to 3 decimals in text
+    assert "综合能源消费量（当量值） 72.291 tce" in text  # rounded once at presentation: tce to 3 decimals in text
     # 72.291 / 500 = 0.144582 → 0.1446 tce/10⁴ CNY
     assert "单位工业增加值综合能耗 0.1446 tce/万元" in text
     # units as the field writes them: 万元, a share as a percentage; no internal unit key is printed
@@ -60,9 +60,11 @@ def test_energy_pdf_prints_the_engines_figures_in_chinese_with_embedded_noto_cjk
     assert "10^4 CNY" not in text and "ratio" not in text
     carriers = {c["carrier"]: c for c in k["energy_by_carrier"]}
     assert carriers["raw_coal"]["tce"] == Decimal("35.715")
-    assert re.search(r"raw_coal 原煤 50(\.0+)? t 35\.715", text)
-    assert re.search(r"electricity 电力 100,000(\.0+)? kWh 12\.29", text)
-    assert "年度能源利用状况报告 2025" in text and "按能源品种的消费量" in text
+    # names, not codes: carrier, unit, stocks (none entered), purchases, stocks, consumption, coefficient, tce
+    assert re.search(r"原煤 t — 50 — 50 0\.7143 kgce/kg 35\.715", text)
+    assert re.search(r"电力 kWh — 100,000 — 100,000 0\.1229 kgce/kWh 12\.29", text)
+    assert "raw_coal" not in text and "electricity" not in text
+    assert "年度能源利用状况报告 2025" in text and "能源消费结构" in text
     fonts = _fonts(path)
     assert fonts and all("NotoSansCJK" in f["name"].replace("-", "") for f in fonts), fonts
     assert all(f["emb"] == "yes" and f["uni"] == "yes" for f in fonts)
@@ -103,7 +105,8 @@ def test_ghg_pdf_figures_and_ledger_head(site, tmp_path):
 def test_english_pdf_uses_english_headings(site, tmp_path):
     snap = report_generate(kind="energy", enterprise=site.enterprise, year=2025, fmt="pdf", lang="en")
     text = _text(_pdf(snap, tmp_path))
-    assert "Annual energy-use report 2025" in text and "Comprehensive energy consumption 72.291 tce" in text
+    assert "Annual energy-use report 2025" in text
+    assert "Comprehensive energy consumption (equivalent value) 72.291 tce" in text
     assert "年度能源利用状况报告" not in text
 
 

@@ -42,16 +42,17 @@ def test_energy_json_figures_equal_the_hand_worked_tce(site):
     assert summary[0]["unit"] == "tce"
     # 72.291 tce / 500 ×10⁴ CNY = 0.144582 → 0.1446
     assert Decimal(summary[2]["value"]) == Decimal("0.1446")
-    carriers = {r["carrier"]: Decimal(r["tce"]) for r in _section(doc, "by_carrier")["tables"][0]["rows"]}
-    assert carriers == {"electricity": Decimal("12.29"), "raw_coal": Decimal("35.715"),
-                        "natural_gas": Decimal("24.286")}
+    carriers = {r["carrier"]: Decimal(r["tce_equivalent"])
+                for r in _section(doc, "by_carrier")["tables"][0]["rows"]}
+    assert carriers == {"electricity": Decimal("12.29"), "raw coal": Decimal("35.715"),
+                        "natural gas": Decimal("24.286"), "Total": Decimal("72.291")}
     assert snap.status == "done" and snap.progress == 100 and snap.version == 1
     metering = {(r["carrier"], r["level"]): r for r in _section(doc, "metering")["tables"][0]["rows"]}
     # DOMAIN.md §6: electricity sub-unit 100 %, main equipment 95 %; natural gas equipment 90 %
-    assert metering[("electricity", "sub_unit")]["meters_installed"] == 1
-    assert (metering[("electricity", "equipment")]["meters_installed"],
-            metering[("electricity", "equipment")]["required_rate"]) == (0, "95.0")
-    assert metering[("natural_gas", "equipment")]["required_rate"] == "90.0"
+    assert metering[("electricity", "secondary unit (level 2)")]["installed"] == 1
+    assert (metering[("electricity", "main equipment (level 3)")]["installed"],
+            metering[("electricity", "main equipment (level 3)")]["required_rate"]) == (0, "95.0")
+    assert metering[("natural gas", "main equipment (level 3)")]["required_rate"] == "90.0"
 
 
 def test_ghg_json_lists_every_factor_and_the_ledger_head(site):

@@ -34,7 +34,8 @@ def test_purchased_water_is_counted_and_air_made_inside_is_listed_but_not_counte
     # 100,000 kWh × 0.1229 kgce/kWh = 12.29 tce; new water 4,800 t × 0.0857 kgce/t = 411.36 kgce = 0.41136 tce
     # (purchased: counted); compressed air made on site is not counted → 12.29 + 0.41136 = 12.70136 tce
     assert Decimal(sections["summary"]["tables"][0]["rows"][0]["value"]) == Decimal("12.70136")  # exact; printed 12.701
-    assert [r["carrier"] for r in sections["by_carrier"]["tables"][0]["rows"]] == ["electricity"]
+    assert [r["carrier"] for r in sections["by_carrier"]["tables"][0]["rows"]] == [
+        "electricity", "new water (working medium, purchased)", "Total"]
     media = sections["working_media"]["tables"][0]["rows"]
     assert [(r["medium"], Decimal(r["quantity"]), r["tce"] and Decimal(r["tce"]), r["counted"]) for r in media] == [
         ("new water", Decimal(4800), Decimal("0.41136"), "purchased from outside the boundary: counted"),

@@ -172,6 +172,11 @@ ADMIN_WRITES: dict[str, tuple[int, int, int]] = {
     "reports.MaterialPurchase": (_P, _P, _N),
     "reports.CbamInstallation": (_P, _P, _N),
     "reports.CarbonPricePaid": (_P, _P, _N),
+    "reports.LimitStandard": (_N, _N, _N),  # global reference data: platform staff only
+    "reports.ProductLimit": (_P, 302, _N),
+    "reports.MainEquipment": (_P, 302, _N),
+    "reports.CarrierYear": (_P, 302, _N),
+    "reports.MeteringPoints": (_P, 302, _N),
     "alerts.EnergyQuota": (_N, _N, _N),
     "alerts.CarbonAllowance": (_N, _N, _N),
     "alerts.AlertRule": (_N, _N, _N),

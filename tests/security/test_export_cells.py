@@ -140,8 +140,8 @@ def _cells(name: str, data: bytes) -> list:
 
 def test_every_export_and_report_writes_formula_names_as_text(hostile, tenants, client, api_client):
     exports = _exports(hostile, tenants, client, api_client)
-    # 5 report kinds (cbam included) x 2 formats, the portal's 2, the regulator API's 2 kinds x 2, rollups 3 subjects x 2 x 2, the
-    # site cost export x 2
+    # 5 report kinds (cbam included) x 2 formats, the portal's 2, the regulator API's 2 kinds x 2,
+    # rollups 3 subjects x 2 x 2, the site cost export x 2
     assert len(exports) == 5 * 2 + 2 + 2 * 2 + 3 * 2 * 2 + 2
     seen: set[str] = set()
     for name, data in exports.items():
