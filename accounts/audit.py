@@ -18,7 +18,8 @@ from .models import AuditEvent, Role
 GLOBAL_REFERENCE_TYPES = frozenset({
     "carbon.EnergyCoefficient", "carbon.FactorSet", "carbon.EmissionFactor", "insights.BenchmarkReference",
     "insights.QualityCriterion", "reports.IndicatorSet", "reports.MeteringRequirement", "meters.MeasurementUnit",
-    "meters.CarrierUnit", "costs.TouCalendar", "costs.PowerFactorTable",
+    "meters.CarrierUnit", "costs.TouCalendar", "costs.PowerFactorTable", "carbon.ProcessFactor",
+    "reports.LimitStandard",
 })
 
 

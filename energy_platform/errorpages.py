@@ -47,9 +47,12 @@ def error_page(request: HttpRequest, status: int, *, detail: str | None = None, 
         body = render_to_string([f"{status}.html", "error.html"], context, request=request)
     except Exception:  # noqa: BLE001  (an error page must not fail: the layout may need the database)
         logger.exception("error page %s could not be rendered", status)
+        # The localized message first; the detail and the stable code (e.g. database_unavailable) after it.
         body = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(title)}</title></head><body>"
-                f"<h1>{escape(title)}</h1><p>{escape(detail or message)}</p><p><a href='/'>Nengtan</a></p>"
-                "</body></html>")
+                f"<h1>{escape(title)}</h1><p>{escape(message)}</p>"
+                + (f"<p>{escape(detail)}</p>" if detail else "")
+                + (f"<p><small>{escape(_('Error code'))}: <code>{escape(code)}</code></small></p>" if code else "")
+                + "<p><a href='/'>Nengtan</a></p></body></html>")
     return HttpResponse(body, status=status)
 
 

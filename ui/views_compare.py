@@ -37,7 +37,7 @@ def _subjects(request, enterprise) -> list[tuple[str, list[tuple[str, str]]]]:
         (pgettext("compare picker", "Production units"),
          [(f"unit:{u.pk}", f"{u.site.code} / {u.code} {u.name}") for u in units]),
         (pgettext("compare picker", "Meters"),
-         [(f"meter:{m.pk}", f"{m.site.code} / {m.code} {m.name} ({m.unit})") for m in meters]),
+         [(f"meter:{m.pk}", f"{m.site.code} / {m.code} {m.name} ({unit_text(m.unit)})") for m in meters]),
     ]
 
 

@@ -170,8 +170,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # One schema name for the site-kind choices, wherever a serializer uses them.
-    "ENUM_NAME_OVERRIDES": {"SiteKindEnum": "plants.models.Site.Kind"},
+    # One schema name per choice set, wherever a serializer uses it (two sets with a field named "kind" would
+    # otherwise get hashed names, and one set under two field names two schema names).
+    "ENUM_NAME_OVERRIDES": {
+        "SiteKindEnum": "plants.models.Site.Kind",
+        "MrvEvidenceKindEnum": "carbon.models.MrvEvidence.Kind",
+        "UpstreamFactorKindEnum": "reports.models.UpstreamFactor.Kind",
+        "ImportKindEnum": "meters.models.ImportJob.Kind",
+    },
 }
 
 # Celery: with no REDIS_URL (the embedded default) tasks run in-process.

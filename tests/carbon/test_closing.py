@@ -236,8 +236,9 @@ def test_late_reading_after_close_leaves_the_monthly_chart_and_monthly_export_un
     # figures, 200,000 kWh and 10 t (not 11), and is named closed.
     chart = selectors.monthly_by_carrier(site=site, user=closed["viewer_a"], months=30)
     march = chart["labels"].index("2025-03")
-    by = {s["name"].rsplit(" ", 1)[-1]: s["data"][march] for s in chart["series"]}
-    assert (by["(kWh)"], by["(t)"]) == (Decimal("200000"), Decimal("10"))
+    # The bars are in tce (never kWh and t stacked); each series carries its carrier's own quantities and unit.
+    by = {s["quantity_unit"]: s["quantities"][march] for s in chart["series"]}
+    assert (by["kWh"], by["t"]) == (200000, 10)
     assert chart["closed"] == ["2025-03"]
     # The monthly rows of the site's rollup export: March as closed (10 t, flagged), April open from the rollups.
     readings_ingest(site=site, rows=[RawRow(0, "E", "2025-04-01T00:00:00+08:00", 50_000)])

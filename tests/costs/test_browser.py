@@ -40,7 +40,7 @@ def test_site_cost_page_draws_band_split_load_curve_and_demand(live_server, tran
         page.wait_for_selector("#band-load[data-points]")
         # 96 quarter-hours drawn; total 624 + 29.4 + 120 kW × 40 = 5453.40 (test_compute's day, two-part by kW).
         assert page.get_attribute("#band-load", "data-points") == "96"
-        assert page.inner_text("#cost-total") == "5453.40"
+        assert page.inner_text("#cost-total") == "5,453.40"  # grouped by thousands in both languages
         assert page.locator("#band-split canvas").count() == 1
         page.screenshot(path=str(SHOTS / "costs_site.png"), full_page=True)
         assert errors == []
