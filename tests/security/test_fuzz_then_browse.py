@@ -19,6 +19,7 @@ from meters.models import Meter
 from meters.rollup import rollup_sweep
 from plants.models import ProductionUnit, Site
 from reports.builders import builders
+from reports.models import CbamInstallation
 from reports.renderers import RENDERERS
 from reports.services import report_generate
 
@@ -162,7 +163,11 @@ def test_fuzzed_writes_leave_every_page_report_and_export_working(fuzz_world, te
     api.credentials(HTTP_AUTHORIZATION=fuzz_world["manager"]["Authorization"])
     assert _api_reads(api, fuzz_world, enterprise) >= 60
 
-    # Every report kind in every format, for the year of the world's data.
+    # Every report kind in every format, for the year of the world's data (the CBAM export needs its installation's
+    # data, entered for the first site).
+    CbamInstallation.objects.get_or_create(site=sites[0], defaults={
+        "name": "fuzz works", "operator_name": "fuzz operator", "city": "Shanghai", "unlocode": "CNSHA",
+        "latitude": 31, "longitude": 121})
     for kind in builders():
         for fmt in RENDERERS:
             report_generate(kind=kind, enterprise=enterprise, year=2025, fmt=fmt, lang="zh-hans")
