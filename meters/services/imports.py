@@ -56,6 +56,7 @@ from energy_platform.errors import ApplicationError
 from energy_platform.tabular import DELIMITERS, CellError, datetime_parse, delimiter_guess, number_parse
 from energy_platform.uploads import upload_commit, upload_file_name, upload_run
 from meters.models import Bill, ImportJob, ImportPreset, Meter, Reading, ReadingConflict
+from plants.services import monthly_mapping_clean
 from plants.validators import normalize_code
 
 from ..units import unit_scale
@@ -211,9 +212,12 @@ def import_preset_save(*, enterprise, name: str, kind: str, mapping: dict, user)
     name = (name or "").strip()[:100]
     if not name:
         raise ApplicationError("invalid_preset", _("Give the preset a name."))
-    if kind not in ImportJob.Kind.values:
+    if kind not in dict(ImportPreset.KINDS):
         raise ApplicationError("invalid_kind", _("Unknown kind of upload."))
-    cleaned = import_mapping_clean(mapping=mapping, kind=kind)
+    if kind in ImportJob.Kind.values:
+        cleaned = import_mapping_clean(mapping=mapping, kind=kind)
+    else:  # value added and output files: the mapping of their importer
+        cleaned = monthly_mapping_clean(mapping=mapping, kind=kind)
     preset, created = ImportPreset.objects.update_or_create(
         enterprise=enterprise, name=name, defaults={"kind": kind, "mapping": cleaned, "created_by": user})
     audit_record(actor=user, action="import_preset.create" if created else "import_preset.update", obj=preset,
@@ -546,6 +550,8 @@ def import_job_create(*, site, kind: str, uploaded_file, user, enqueue: Callable
         raise ApplicationError("invalid_kind", _("Unknown kind of upload."))
     if preset is not None and preset.enterprise_id != site.enterprise_id:
         raise ApplicationError("invalid_preset", _("This preset belongs to another enterprise."))
+    if preset is not None and preset.kind != kind:
+        raise ApplicationError("invalid_preset", _("This preset maps another kind of file."))
     cleaned = import_mapping_clean(mapping=mapping if mapping else (preset.mapping if preset else None), kind=kind)
     name = upload_file_name(uploaded_file)
     with transaction.atomic():
