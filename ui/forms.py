@@ -66,7 +66,8 @@ class UploadForm(forms.Form):
     when a name is given; a chosen preset's mapping is used when the mapping is left empty)."""
 
     kind = forms.ChoiceField(label=_("Kind"), choices=UPLOAD_KINDS)
-    site = forms.IntegerField(label=_("Site (bills and readings)"), required=False, widget=forms.Select)
+    site = forms.IntegerField(label=_("Site (bills, readings; value added or output of one site)"), required=False,
+                              widget=forms.Select)
     file = forms.FileField(label=_("CSV or XLSX file"))
     preset = forms.IntegerField(label=_("Saved mapping (preset)"), required=False, widget=forms.Select)
     # The mapping (meters.services.imports.import_mapping_clean checks it).
