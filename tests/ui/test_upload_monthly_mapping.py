@@ -147,3 +147,18 @@ def test_missing_mapped_column_names_the_file_columns(plant):
         monthly_data_import(kind="economic", name="va.csv", data=b"Monat,Werk,Wert\n", user=plant["manager_a"],
                             commit=False, mapping={"month_column": "Month"})
     assert exc.value.code == "missing_column" and "Monat, Werk, Wert" in str(exc.value.detail)
+
+
+def test_api_saves_a_value_added_preset_with_its_own_mapping_rules(api_client, plant):
+    api_client.force_authenticate(plant["manager_a"])
+    r = api_client.post("/api/v1/import-presets/", {
+        "enterprise": plant["a"].pk, "name": "ERP", "kind": "economic",
+        "mapping": {"month_column": "月份", "month_format": "%Y年%m月", "site": "RM1", "value_column": "增加值"}},
+        format="json")
+    assert r.status_code == 201, r.content
+    # Defaults filled in (comma decimal off, delimiter guessed from the header line).
+    assert r.json()["mapping"] == {"month_column": "月份", "month_format": "%Y年%m月", "decimal_comma": False,
+                                   "delimiter": "auto", "site": "RM1", "value_column": "增加值"}
+    r = api_client.post("/api/v1/import-presets/", {"enterprise": plant["a"].pk, "name": "Bad", "kind": "production",
+                                                   "mapping": {"timestamp_column": "ts"}}, format="json")
+    assert (r.status_code, r.json()["code"]) == (400, "invalid_mapping")
