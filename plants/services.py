@@ -50,7 +50,9 @@ MONTHLY_ROW_REASONS = {
 }
 
 
-def _rows_from_file(*, name: str, data: bytes, delimiter: str = "auto") -> list[list[str]]:
+def _rows_from_file(*, name: str, data: bytes, delimiter: str = "auto", raw: bool = False) -> list[list]:
+    """The rows of a CSV or XLSX file as text; with `raw`, an XLSX file's date and number cells as they are (a mapped
+    month format or a decimal comma describes the file's text, not its typed cells)."""
     if name.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
 
@@ -59,6 +61,8 @@ def _rows_from_file(*, name: str, data: bytes, delimiter: str = "auto") -> list[
         except Exception as exc:  # noqa: BLE001  (openpyxl raises many types for a bad file)
             raise ApplicationError("malformed_xlsx", f"The file is not a readable XLSX workbook: {exc}.") from exc
         sheet = wb.worksheets[0]
+        if raw:
+            return [["" if c is None else c for c in row] for row in sheet.iter_rows(values_only=True)]
         return [["" if c is None else (c.strftime("%Y-%m") if isinstance(c, dt.datetime | dt.date) else str(c))
                  for c in row] for row in sheet.iter_rows(values_only=True)]
     try:
@@ -158,7 +162,7 @@ def monthly_mapping_clean(*, mapping: dict | None, kind: str) -> dict:
 
 #: One value of a monthly file: its line and column in the file, site code, product code (output), month cell,
 #: value cell, and the month's format (None: the plain layout's YYYY-MM).
-MonthlyRecord = tuple[int, str, str, str, str, str, str | None]
+MonthlyRecord = tuple[int, str, str, str, object, object, str | None]
 
 
 def monthly_records_read(*, kind: str, name: str, data: bytes, mapping: dict | None = None) -> list[MonthlyRecord]:
@@ -167,7 +171,7 @@ def monthly_records_read(*, kind: str, name: str, data: bytes, mapping: dict | N
     if kind not in HEADERS:
         raise ApplicationError("invalid_kind", "kind must be economic or production.")
     mapping = mapping or {}
-    rows = _rows_from_file(name=name, data=data, delimiter=mapping.get("delimiter", "auto"))
+    rows = _rows_from_file(name=name, data=data, delimiter=mapping.get("delimiter", "auto"), raw=bool(mapping))
     if not rows:
         raise ApplicationError("empty_file", "The file is empty.")
     header = [str(h).strip() for h in rows[0]]
@@ -178,6 +182,11 @@ def monthly_records_read(*, kind: str, name: str, data: bytes, mapping: dict | N
 
     def cell(r: list, i: int | None) -> str:
         return normalize_code(str(r[i]).strip()) if i is not None and i < len(r) else ""  # codes are stored NFC
+
+    def typed(r: list, i: int) -> object:
+        """A month or value cell: text stripped, an XLSX date or number as it is."""
+        value = r[i] if i < len(r) else ""
+        return value.strip() if isinstance(value, str) else value
 
     if not mapping:
         expected = HEADERS[kind]
@@ -206,14 +215,14 @@ def monthly_records_read(*, kind: str, name: str, data: bytes, mapping: dict | N
     for i, r in body:
         site = fixed_site or cell(r, site_i)
         for value_i, column, code in values:
-            value = cell(r, value_i)
-            if column and not value:
+            value = typed(r, value_i)
+            if column and value in ("", None):
                 continue  # a wide file's empty cell: no value for this site or product this month
             if kind == "economic":
-                out.append((i, column, code or site, "", cell(r, month_i), value, fmt))
+                out.append((i, column, code or site, "", typed(r, month_i), value, fmt))
             else:
-                out.append((i, column, site, code or fixed_product or cell(r, product_i), cell(r, month_i), value,
-                            fmt))
+                out.append((i, column, site, code or fixed_product or cell(r, product_i), typed(r, month_i),
+                            value, fmt))
     return out
 
 
@@ -251,7 +260,7 @@ def monthly_records_import(*, kind: str, records: list[MonthlyRecord], user, com
                 raise CellError("unknown_product")
             if fmt is None:
                 try:
-                    month = _month(month_text)
+                    month = _month(str(month_text))
                 except ValueError:
                     raise CellError("invalid_month") from None
             else:

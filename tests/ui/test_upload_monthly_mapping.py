@@ -162,3 +162,23 @@ def test_api_saves_a_value_added_preset_with_its_own_mapping_rules(api_client, p
     r = api_client.post("/api/v1/import-presets/", {"enterprise": plant["a"].pk, "name": "Bad", "kind": "production",
                                                    "mapping": {"timestamp_column": "ts"}}, format="json")
     assert (r.status_code, r.json()["code"]) == (400, "invalid_mapping")
+
+
+def test_xlsx_date_and_number_cells_are_read_as_typed_whatever_the_text_format(plant):
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["月份", "厂区", "增加值"])
+    wb.active.append([dt.datetime(2025, 3, 1), "RM1", 1234.5])   # typed cells: a date and a number
+    wb.active.append(["2025年4月", "RM1", "2.345,75"])            # text cells: the mapped formats
+    buf = io.BytesIO()
+    wb.save(buf)
+    result = monthly_data_import(kind="economic", name="erp.xlsx", data=buf.getvalue(), user=plant["manager_a"],
+                                 commit=False, mapping={"month_column": "月份", "month_format": "%Y年%m月",
+                                                        "site_column": "厂区", "value_column": "增加值",
+                                                        "decimal_comma": True})
+    # 2025-03 = 1234.5 (the number cell, never re-read with the decimal comma); "2.345,75" -> 2345.75.
+    assert [(s["month"], s["value"]) for s in result["sample"]] == [("2025-03", "1234.5000"), ("2025-04", "2345.7500")]
+    assert result["rejected"] == []
