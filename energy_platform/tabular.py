@@ -104,3 +104,18 @@ def strptime_format_check(fmt: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def mapping_text(raw: dict, key: str, default: str = "") -> str:
+    """A text key of an uploaded file's mapping, stripped (the default when absent); ApplicationError
+    `invalid_mapping` when it is not text. Shared by the readings/bills and the monthly mapping cleaners."""
+    from django.utils.translation import gettext as _
+
+    from energy_platform.errors import ApplicationError
+
+    value = raw.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise ApplicationError("invalid_mapping", _("%(key)s must be text.") % {"key": key})
+    return value.strip()

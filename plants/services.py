@@ -19,6 +19,7 @@ from energy_platform.tabular import (
     DELIMITERS,
     CellError,
     delimiter_guess,
+    mapping_text,
     month_parse,
     number_parse,
     strptime_format_check,
@@ -98,13 +99,7 @@ def _bad(detail: str) -> ApplicationError:
     return ApplicationError("invalid_mapping", detail)
 
 
-def _text(raw: dict, key: str, default: str = "") -> str:
-    value = raw.get(key, default)
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise _bad(f"{key} must be text.")
-    return value.strip()
+_text = mapping_text
 
 
 def monthly_mapping_clean(*, mapping: dict | None, kind: str) -> dict:

@@ -53,7 +53,15 @@ from django.utils.translation import gettext_lazy
 
 from accounts.audit import audit_record
 from energy_platform.errors import ApplicationError
-from energy_platform.tabular import DELIMITERS, CellError, datetime_parse, delimiter_guess, number_parse
+from energy_platform.tabular import (
+    DELIMITERS,
+    CellError,
+    datetime_parse,
+    delimiter_guess,
+    mapping_text,
+    number_parse,
+    strptime_format_check,
+)
 from energy_platform.uploads import upload_commit, upload_file_name, upload_run
 from meters.models import Bill, ImportJob, ImportPreset, Meter, Reading, ReadingConflict
 from plants.services import monthly_mapping_clean
@@ -136,13 +144,7 @@ def _bad(detail: str) -> ApplicationError:
     return ApplicationError("invalid_mapping", detail)
 
 
-def _text(raw: dict, key: str, default: str = "") -> str:
-    value = raw.get(key, default)
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise _bad(_("%(key)s must be text.") % {"key": key})
-    return value.strip()
+_text = mapping_text
 
 
 def _unit_check(unit: str) -> str:
@@ -166,10 +168,8 @@ def import_mapping_clean(*, mapping: dict | None, kind: str) -> dict:
     if fmt != "iso":
         if "%" not in fmt:
             raise _bad(_("The timestamp format must be iso or a strptime format such as %%d/%%m/%%Y %%H:%%M."))
-        try:
-            dt.datetime(2026, 12, 6, 14, 15).strftime(fmt)  # noqa: DTZ001  (only checks the format)
-        except ValueError as exc:
-            raise _bad(_("The timestamp format is not valid.")) from exc
+        if not strptime_format_check(fmt):
+            raise _bad(_("The timestamp format is not valid."))
     label = _text(mapping, "timestamp_label", "start") or "start"
     if label not in ("start", "end"):
         raise _bad(_("timestamp_label must be start or end."))
