@@ -75,3 +75,47 @@ def datetime_parse(value: object, *, fmt: str) -> dt.datetime:
         return dt.datetime.strptime(text, fmt)  # noqa: DTZ007  (the importer applies the file's time zone)
     except ValueError:
         raise CellError("invalid_timestamp") from None
+
+
+#: Month formats offered for monthly files (value added, output); any strptime format with a year and a month works.
+MONTH_FORMATS = ["%Y-%m", "%Y/%m", "%Y年%m月", "%m/%Y", "%Y%m"]
+
+
+def month_parse(value: object, *, fmt: str) -> dt.date:
+    """A cell as the first day of its calendar month: an XLSX date cell as it is, text in `fmt` (a strptime format
+    such as "%Y年%m月" for "2025年3月" or "%m/%Y" for "03/2025"; "iso" is "%Y-%m").
+    Raises CellError("invalid_month")."""
+    if isinstance(value, dt.datetime | dt.date):
+        return dt.date(value.year, value.month, 1)
+    text = str(value or "").strip()
+    try:
+        day = dt.datetime.strptime(text, "%Y-%m" if fmt in ("", "iso") else fmt)  # noqa: DTZ007  (a calendar month)
+    except ValueError:
+        raise CellError("invalid_month") from None
+    return dt.date(day.year, day.month, 1)
+
+
+def strptime_format_check(fmt: str) -> bool:
+    """Whether `fmt` is a usable strptime format (it holds a directive and formats a date)."""
+    if "%" not in fmt:
+        return False
+    try:
+        dt.datetime(2026, 12, 6, 14, 15).strftime(fmt)  # noqa: DTZ001  (only checks the format)
+    except ValueError:
+        return False
+    return True
+
+
+def mapping_text(raw: dict, key: str, default: str = "") -> str:
+    """A text key of an uploaded file's mapping, stripped (the default when absent); ApplicationError
+    `invalid_mapping` when it is not text. Shared by the readings/bills and the monthly mapping cleaners."""
+    from django.utils.translation import gettext as _
+
+    from energy_platform.errors import ApplicationError
+
+    value = raw.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise ApplicationError("invalid_mapping", _("%(key)s must be text.") % {"key": key})
+    return value.strip()

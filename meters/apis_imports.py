@@ -203,7 +203,8 @@ class ImportPresetSerializer(serializers.ModelSerializer):
 class ImportPresetCreateSerializer(serializers.Serializer):
     enterprise = serializers.IntegerField()
     name = serializers.CharField(max_length=100)
-    kind = serializers.ChoiceField(choices=ImportJob.Kind.choices, default=ImportJob.Kind.READINGS)
+    # readings, bills, and value added or output files (ui.MonthlyUpload, plants.services.monthly_mapping_clean)
+    kind = serializers.ChoiceField(choices=ImportPreset.KINDS, default=ImportJob.Kind.READINGS)
     mapping = serializers.JSONField()
 
 

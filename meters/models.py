@@ -448,8 +448,11 @@ class ImportPreset(models.Model):
 
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(_("name"), max_length=100)
-    kind = models.CharField(_("kind"), max_length=10, choices=ImportJob.Kind.choices,
-                            default=ImportJob.Kind.READINGS)
+    #: Readings and bills files (meters.services.imports), and monthly value added and output files (the mapping of
+    #: plants.services.monthly_mapping_clean).
+    KINDS = [*ImportJob.Kind.choices, ("economic", _("value added")), ("production", _("product output"))]
+
+    kind = models.CharField(_("kind"), max_length=10, choices=KINDS, default=ImportJob.Kind.READINGS)
     mapping = models.JSONField(_("mapping"), default=dict)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")

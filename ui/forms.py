@@ -8,6 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from carbon.models import Target
 from meters.services.imports import TIMESTAMP_FORMATS
 
+#: Formats of the month column of value-added and output files (energy_platform.tabular.month_parse).
+MONTH_FORMATS = [("%Y-%m", _("Month: 2025-03")), ("%Y/%m", _("Month: 2025/03")), ("%Y年%m月", _("Month: 2025年3月")),
+                 ("%m/%Y", _("Month: 03/2025")), ("%Y%m", _("Month: 202503"))]
+
 MONTH = {"input_formats": ["%Y-%m"], "widget": forms.DateInput(attrs={"type": "month"}, format="%Y-%m")}
 DAY = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
@@ -62,17 +66,22 @@ class UploadForm(forms.Form):
     when a name is given; a chosen preset's mapping is used when the mapping is left empty)."""
 
     kind = forms.ChoiceField(label=_("Kind"), choices=UPLOAD_KINDS)
-    site = forms.IntegerField(label=_("Site (bills and readings)"), required=False, widget=forms.Select)
+    site = forms.IntegerField(label=_("Site (bills, readings; value added or output of one site)"), required=False,
+                              widget=forms.Select)
     file = forms.FileField(label=_("CSV or XLSX file"))
     preset = forms.IntegerField(label=_("Saved mapping (preset)"), required=False, widget=forms.Select)
     # The mapping (meters.services.imports.import_mapping_clean checks it).
     timestamp_column = forms.CharField(label=_("Timestamp column"), required=False, max_length=100)
-    timestamp_format = forms.ChoiceField(label=_("Timestamp format"), choices=TIMESTAMP_FORMATS, required=False)
+    timestamp_format = forms.ChoiceField(label=_("Timestamp (or month) format"),
+                                         choices=TIMESTAMP_FORMATS + MONTH_FORMATS, required=False)
     timestamp_label = forms.ChoiceField(label=_("A timestamp labels its interval's"), required=False, choices=[
         ("start", _("start")), ("end", _("end (e.g. 00:15 for 00:00–00:15)"))])
     timezone = forms.CharField(label=_("Time zone of the file"), required=False, initial="Asia/Shanghai",
                                max_length=64)
-    meter_column = forms.CharField(label=_("Meter column (one meter per row)"), required=False, max_length=100)
+    meter_column = forms.CharField(label=_("Meter column (one meter per row); for output, the product column"),
+                                   required=False, max_length=100)
+    site_column = forms.CharField(label=_("Site column (value added and output; empty: the site chosen above)"),
+                                  required=False, max_length=100)
     value_column = forms.CharField(label=_("Value column"), required=False, max_length=100)
     columns = forms.CharField(label=_("Or one column per meter, a line each: column = meter [unit]"),
                               required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -81,7 +90,7 @@ class UploadForm(forms.Form):
     save_preset = forms.CharField(label=_("Save this mapping as"), required=False, max_length=100)
 
     MAPPING_FIELDS = ("timestamp_column", "timestamp_format", "timestamp_label", "timezone", "meter_column",
-                      "value_column", "columns", "unit", "save_preset")
+                      "site_column", "value_column", "columns", "unit", "save_preset")
 
     def basic_fields(self):
         return [self[name] for name in ("kind", "site", "file", "preset", "decimal_comma")]
@@ -117,6 +126,35 @@ class UploadForm(forms.Form):
         else:
             mapping["meter_column"] = d["meter_column"] or "meter"
             mapping["value_column"] = d["value_column"] or "value"
+        return mapping
+
+    def monthly_mapping(self, *, site_code: str = "") -> dict:
+        """The mapping of a value-added or output file typed in (plants.services.monthly_mapping_clean), or {}: the
+        timestamp column holds the month; the site is the site column's, or the site chosen in the form; for output
+        the meter column holds the product; the per-meter columns of a wide file name a site or product each."""
+        d = self.cleaned_data
+        if not d.get("timestamp_column") and not d.get("columns"):
+            return {}
+        fmt = d["timestamp_format"]
+        mapping: dict = {"month_column": d["timestamp_column"] or "month",
+                         "month_format": fmt if fmt in dict(MONTH_FORMATS) else "%Y-%m",
+                         "decimal_comma": d["decimal_comma"]}
+        if d.get("site_column") or not site_code:
+            mapping["site_column"] = d.get("site_column") or "site"
+        else:
+            mapping["site"] = site_code
+        if d.get("columns"):
+            mapping["columns"] = [{"column": c["column"], "code": c["meter"]} for c in d["columns"]]
+            if d["kind"] == "economic":
+                mapping.pop("site_column", None)
+                mapping.pop("site", None)
+            return mapping
+        if d["kind"] == "production":
+            mapping["product_column"] = d["meter_column"] or "product"
+        elif d.get("meter_column") and "site_column" not in mapping:
+            mapping["site_column"] = d["meter_column"]
+            mapping.pop("site", None)
+        mapping["value_column"] = d["value_column"] or "value"
         return mapping
 
 

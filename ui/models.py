@@ -28,6 +28,9 @@ class MonthlyUpload(UploadJob):
     saved = models.PositiveIntegerField(default=0)
     rejected = models.JSONField(default=list, help_text=_("Rows refused while saving."))
     decimal_comma = models.BooleanField(default=False, help_text=_("The file writes 1.234,5 for 1234.5."))
+    mapping = models.JSONField(default=dict, blank=True,
+                               help_text=_("Which columns hold the month, site, product and value (empty: the plain "
+                                           "layout)."))
 
     class Meta(UploadJob.Meta):
         verbose_name = _("monthly data upload")

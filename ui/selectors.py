@@ -344,6 +344,15 @@ def _monthly_reason(row: dict) -> str:
     return str(reason) if reason is not None else str(row.get("detail", ""))
 
 
+def _monthly_sample(row: dict) -> dict:
+    """A value of a monthly file as it will be stored, in the columns of the preview table (site or site / product,
+    month, value, unit)."""
+    unit = _("10⁴ CNY") if row["unit"] == "10k_cny" else dict(Product.Unit.choices).get(row["unit"], row["unit"])
+    target = f"{row['site']} / {row['product']}" if row.get("product") else row["site"]
+    return {"row": row["row"], "column": row.get("column", ""), "meter": target, "ts_local": row["month"], "utc": "",
+            "value": row["value"], "unit": str(unit)}
+
+
 def upload_state(job, *, page: int = 1) -> dict:
     """What the upload panel shows for a MonthlyUpload ("monthly") or a meters ImportJob ("meters"): status, progress
     (processed / total rows), the preview's counts, the first rows as they will be stored and every refused row with
@@ -354,7 +363,8 @@ def upload_state(job, *, page: int = 1) -> dict:
         rejected = [{"row": r["row"], "column": "", "meter": "", "reason": _monthly_reason(r)}
                     for r in job.preview.get("rejected", [])]
         preview = {"rows": job.preview.get("rows"), "valid": job.preview.get("valid"), "rejected": len(rejected),
-                   "duplicates": 0, "conflicts": 0, "sample": [], "truncated": False}
+                   "duplicates": 0, "conflicts": 0, "truncated": False,
+                   "sample": [_monthly_sample(r) for r in job.preview.get("sample", [])]}
         refused, conflicts, duplicates = len(job.rejected), 0, 0
         refused_rows = [{"row": r["row"], "column": "", "meter": "", "reason": _monthly_reason(r)}
                         for r in job.rejected]

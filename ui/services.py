@@ -8,9 +8,7 @@ overwrites a measured reading. Writes outside the API viewsets and the admin are
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 from collections.abc import Callable
 from decimal import Decimal
@@ -29,7 +27,7 @@ from meters.hooks import readings_stored
 from meters.models import Bill, Meter, Reading, ReadingConflict, RejectedRow, ReviewStatus
 from meters.rollup import rollup_meter_days
 from plants.models import Enterprise
-from plants.services import HEADERS, MAX_ROWS, _rows_from_file, monthly_data_import
+from plants.services import monthly_data_import, monthly_mapping_clean, monthly_records_import, monthly_records_read
 
 from .models import GapAcknowledgement, MonthlyUpload
 
@@ -170,18 +168,23 @@ def target_save(*, enterprise: Enterprise, data: dict, user, target: Target | No
 # ---------------------------------------------------------------------------------------------------------------
 
 def monthly_upload_create(*, enterprise: Enterprise, kind: str, uploaded_file, user,
-                          enqueue: Callable[[int], object], decimal_comma: bool = False) -> MonthlyUpload:
-    """Store the file and enqueue its validation: `enqueue(pk)` (ui.tasks' `delay`, passed in by the view, since the
-    tasks import these services) after the commit, never inside the request."""
+                          enqueue: Callable[[int], object], decimal_comma: bool = False,
+                          mapping: dict | None = None) -> MonthlyUpload:
+    """Store the file with its mapping (plants.services.monthly_mapping_clean; empty: the plain layout) and enqueue
+    its validation: `enqueue(pk)` (ui.tasks' `delay`, passed in by the view, since the tasks import these services)
+    after the commit, never inside the request."""
     if kind not in MonthlyUpload.Kind.values:
         raise ApplicationError("invalid_kind", _("Unknown kind of upload."))
+    cleaned = monthly_mapping_clean(mapping=mapping, kind=kind)
+    if cleaned:
+        decimal_comma = bool(cleaned["decimal_comma"])
     name = upload_file_name(uploaded_file)
     if uploaded_file.size > UPLOAD_MAX_BYTES:
         raise ApplicationError("file_too_large", _("The file is larger than 8 MB."), status_code=413)
     with transaction.atomic():
         upload = MonthlyUpload.objects.create(enterprise=enterprise, kind=kind, original_name=name,
                                               data=uploaded_file.read(), created_by=user,
-                                              decimal_comma=decimal_comma)
+                                              decimal_comma=decimal_comma, mapping=cleaned)
         transaction.on_commit(lambda: enqueue(upload.pk))
     return upload
 
@@ -193,13 +196,15 @@ def monthly_upload_validate(*, upload_id: int) -> MonthlyUpload:
         return upload
     try:
         result = monthly_data_import(kind=upload.kind, name=upload.original_name, data=bytes(upload.data),
-                                     user=upload.created_by, commit=False, decimal_comma=upload.decimal_comma)
+                                     user=upload.created_by, commit=False, decimal_comma=upload.decimal_comma,
+                                     mapping=upload.mapping or None)
     except ApplicationError as exc:
         upload.status, upload.error, upload.finished_at = MonthlyUpload.Status.INVALID, exc.detail, timezone.now()
         upload.save(update_fields=["status", "error", "finished_at"])
         return upload
     upload.status, upload.total_rows = MonthlyUpload.Status.PREVIEW, result["rows"]
-    upload.preview = {"rows": result["rows"], "valid": result["valid"], "rejected": result["rejected"]}
+    upload.preview = {"rows": result["rows"], "valid": result["valid"], "rejected": result["rejected"],
+                      "sample": result["sample"]}
     upload.save(update_fields=["status", "total_rows", "preview"])
     return upload
 
@@ -214,31 +219,22 @@ def monthly_upload_commit(*, upload: MonthlyUpload, user, enqueue: Callable[[int
                          on_queued=audit)
 
 
-def _chunk_csv(kind: str, rows: list[list[str]]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(HEADERS[kind])
-    writer.writerows(rows)
-    return buf.getvalue().encode()
-
-
 def monthly_upload_run(*, upload_id: int) -> MonthlyUpload:
-    """Save the file's valid rows CHUNK_ROWS at a time through `monthly_data_import(commit=True)`; each chunk and its
-    progress commit together, so a retried task resumes after the last committed chunk and never saves a row
+    """Save the file's valid values CHUNK_ROWS at a time through `monthly_records_import(commit=True)`; each chunk
+    and its progress commit together, so a retried task resumes after the last committed chunk and never saves a row
     twice. Row numbers of refused rows are those of the file (header = row 1), as in the preview."""
 
     def write(upload: MonthlyUpload) -> None:
-        rows = _rows_from_file(name=upload.original_name, data=bytes(upload.data))
-        body = [r for r in rows[1:] if any(str(c).strip() for c in r)][:MAX_ROWS]
+        body = monthly_records_read(kind=upload.kind, name=upload.original_name, data=bytes(upload.data),
+                                    mapping=upload.mapping or None)
         for offset in range(0, len(body), CHUNK_ROWS):
             if offset < upload.processed_rows:
                 continue  # committed by an earlier run of this task
             chunk = body[offset:offset + CHUNK_ROWS]
             with transaction.atomic():
-                result = monthly_data_import(kind=upload.kind, name="chunk.csv", data=_chunk_csv(upload.kind, chunk),
-                                             user=upload.created_by, commit=True,
-                                             decimal_comma=upload.decimal_comma)
-                refused = [{**r, "row": r["row"] + offset} for r in result["rejected"]]
+                result = monthly_records_import(kind=upload.kind, records=chunk, user=upload.created_by,
+                                                commit=True, decimal_comma=upload.decimal_comma)
+                refused = result["rejected"]
                 MonthlyUpload.objects.filter(pk=upload.pk).update(
                     processed_rows=F("processed_rows") + len(chunk), saved=F("saved") + result["created"],
                     rejected=upload.rejected + refused)

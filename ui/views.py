@@ -265,14 +265,23 @@ def _upload_create(request, enterprise, forms) -> tuple[str, object]:
     mapped importer (a typed mapping, saved as a preset when named, or the chosen preset's)."""
     form = forms["upload"]
     d = form.cleaned_data
+    preset = forms["presets"].filter(pk=d["preset"]).first() if d.get("preset") else None
+    if preset is not None and preset.kind != d["kind"]:
+        raise ApplicationError("invalid_preset", _("This preset maps another kind of file."))
     if d["kind"] in ("economic", "production"):
+        # The same mapping form and presets as readings and bills, read by plants.services.monthly_mapping_clean.
+        fixed = forms["sites"].filter(pk=d["site"] or 0).first()
+        mapping = form.monthly_mapping(site_code=fixed.code if fixed else "")
+        if mapping and d["save_preset"]:
+            preset = import_preset_save(enterprise=enterprise, name=d["save_preset"], kind=d["kind"],
+                                        mapping=mapping, user=request.user)
         return "monthly", services.monthly_upload_create(
             enterprise=enterprise, kind=d["kind"], uploaded_file=d["file"], user=request.user,
-            enqueue=monthly_upload_validate_task.delay, decimal_comma=d["decimal_comma"])
+            enqueue=monthly_upload_validate_task.delay, decimal_comma=d["decimal_comma"],
+            mapping=mapping or (preset.mapping if preset else None))
     site = forms["sites"].filter(pk=d["site"] or 0).first()
     if site is None:
         raise ApplicationError("site_required", _("Choose the site of the meters in the file."))
-    preset = forms["presets"].filter(pk=d["preset"]).first() if d.get("preset") else None
     mapping = form.mapping()
     if mapping and d["save_preset"]:
         preset = import_preset_save(enterprise=enterprise, name=d["save_preset"], kind=d["kind"], mapping=mapping,

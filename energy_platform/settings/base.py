@@ -177,6 +177,7 @@ SPECTACULAR_SETTINGS = {
         "MrvEvidenceKindEnum": "carbon.models.MrvEvidence.Kind",
         "UpstreamFactorKindEnum": "reports.models.UpstreamFactor.Kind",
         "ImportKindEnum": "meters.models.ImportJob.Kind",
+        "ImportPresetKindEnum": "meters.models.ImportPreset.KINDS",
     },
 }
 

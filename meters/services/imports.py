@@ -53,9 +53,18 @@ from django.utils.translation import gettext_lazy
 
 from accounts.audit import audit_record
 from energy_platform.errors import ApplicationError
-from energy_platform.tabular import DELIMITERS, CellError, datetime_parse, delimiter_guess, number_parse
+from energy_platform.tabular import (
+    DELIMITERS,
+    CellError,
+    datetime_parse,
+    delimiter_guess,
+    mapping_text,
+    number_parse,
+    strptime_format_check,
+)
 from energy_platform.uploads import upload_commit, upload_file_name, upload_run
 from meters.models import Bill, ImportJob, ImportPreset, Meter, Reading, ReadingConflict
+from plants.services import monthly_mapping_clean
 from plants.validators import normalize_code
 
 from ..units import unit_scale
@@ -135,13 +144,7 @@ def _bad(detail: str) -> ApplicationError:
     return ApplicationError("invalid_mapping", detail)
 
 
-def _text(raw: dict, key: str, default: str = "") -> str:
-    value = raw.get(key, default)
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise _bad(_("%(key)s must be text.") % {"key": key})
-    return value.strip()
+_text = mapping_text
 
 
 def _unit_check(unit: str) -> str:
@@ -165,10 +168,8 @@ def import_mapping_clean(*, mapping: dict | None, kind: str) -> dict:
     if fmt != "iso":
         if "%" not in fmt:
             raise _bad(_("The timestamp format must be iso or a strptime format such as %%d/%%m/%%Y %%H:%%M."))
-        try:
-            dt.datetime(2026, 12, 6, 14, 15).strftime(fmt)  # noqa: DTZ001  (only checks the format)
-        except ValueError as exc:
-            raise _bad(_("The timestamp format is not valid.")) from exc
+        if not strptime_format_check(fmt):
+            raise _bad(_("The timestamp format is not valid."))
     label = _text(mapping, "timestamp_label", "start") or "start"
     if label not in ("start", "end"):
         raise _bad(_("timestamp_label must be start or end."))
@@ -211,9 +212,12 @@ def import_preset_save(*, enterprise, name: str, kind: str, mapping: dict, user)
     name = (name or "").strip()[:100]
     if not name:
         raise ApplicationError("invalid_preset", _("Give the preset a name."))
-    if kind not in ImportJob.Kind.values:
+    if kind not in dict(ImportPreset.KINDS):
         raise ApplicationError("invalid_kind", _("Unknown kind of upload."))
-    cleaned = import_mapping_clean(mapping=mapping, kind=kind)
+    if kind in ImportJob.Kind.values:
+        cleaned = import_mapping_clean(mapping=mapping, kind=kind)
+    else:  # value added and output files: the mapping of their importer
+        cleaned = monthly_mapping_clean(mapping=mapping, kind=kind)
     preset, created = ImportPreset.objects.update_or_create(
         enterprise=enterprise, name=name, defaults={"kind": kind, "mapping": cleaned, "created_by": user})
     audit_record(actor=user, action="import_preset.create" if created else "import_preset.update", obj=preset,
@@ -546,6 +550,8 @@ def import_job_create(*, site, kind: str, uploaded_file, user, enqueue: Callable
         raise ApplicationError("invalid_kind", _("Unknown kind of upload."))
     if preset is not None and preset.enterprise_id != site.enterprise_id:
         raise ApplicationError("invalid_preset", _("This preset belongs to another enterprise."))
+    if preset is not None and preset.kind != kind:
+        raise ApplicationError("invalid_preset", _("This preset maps another kind of file."))
     cleaned = import_mapping_clean(mapping=mapping if mapping else (preset.mapping if preset else None), kind=kind)
     name = upload_file_name(uploaded_file)
     with transaction.atomic():

@@ -231,7 +231,7 @@ def test_a_failing_run_marks_either_upload_failed_with_its_error_and_a_finished_
     def disk_full(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(ui_services, "monthly_data_import", disk_full)
+    monkeypatch.setattr(ui_services, "monthly_records_import", disk_full)  # the run saves chunk by chunk
     monkeypatch.setattr(imports, "_ingest_chunk", disk_full)
     with pytest.raises(OSError):
         ui_services.monthly_upload_run(upload_id=monthly.pk)
