@@ -82,6 +82,13 @@
     document.querySelectorAll("[data-chart][data-url]").forEach(function (el) {
       if (el.id !== "load-chart") { load(el, el.dataset.url); }
     });
+    // Charts drawn by other scripts (costs, insights) name their data: `data-export-url` (a chart endpoint) or
+    // `data-export-json` (the id of the page's json_script, exported by the page itself with ?chart=).
+    document.querySelectorAll("[data-export-url]").forEach(function (el) { chartExports(el, el.dataset.exportUrl); });
+    document.querySelectorAll("[data-export-json]").forEach(function (el) {
+      var u = new URL(window.location.href); u.searchParams.set("chart", el.dataset.exportJson);
+      chartExports(el, u.pathname + u.search);
+    });
     document.querySelectorAll("[data-chart][data-chart-json]").forEach(function (el) {
       var src = document.getElementById(el.dataset.chartJson);
       if (src) { draw(el, JSON.parse(src.textContent), el.dataset.chart); }
