@@ -71,7 +71,13 @@
     if (!main || !main.dataset.lChartExport) { return; }
     var p = el.previousElementSibling && el.previousElementSibling.classList.contains("chart-exports")
       ? el.previousElementSibling : null;
-    if (!p) { p = document.createElement("p"); p.className = "chart-exports exports hint"; el.parentNode.insertBefore(p, el); }
+    if (!p) {
+      if (el.parentNode.classList.contains("chartrow")) {  // a grid cell: the links stay with their chart
+        var cell = document.createElement("div"); cell.className = "chart-cell";
+        el.parentNode.insertBefore(cell, el); cell.appendChild(el);
+      }
+      p = document.createElement("p"); p.className = "chart-exports exports hint"; el.parentNode.insertBefore(p, el);
+    }
     exportLinks(p, main.dataset.lChartExport, url);
   }
   function load(el, url) {
