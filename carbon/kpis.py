@@ -340,7 +340,8 @@ def _targets(targets, current: dict, year_kpis) -> list[dict]:
         if goal is not None and baseline not in (None, 0) and now is not None and t.reduction_pct:
             progress = ((Decimal(baseline) - Decimal(now)) / (Decimal(baseline) - goal) * 100).quantize(
                 Decimal("0.1"))
-        out.append({"id": t.pk, "indicator": t.indicator, "baseline_year": t.baseline_year, "baseline": baseline,
+        out.append({"id": t.pk, "indicator": t.indicator, "unit": t.unit, "baseline_year": t.baseline_year,
+                    "baseline": baseline,
                     "target_year": t.target_year, "reduction_pct": t.reduction_pct,
                     "goal": goal.quantize(Q4) if goal is not None else None, "current": now,
                     "change_pct": achieved, "progress_pct": progress})

@@ -176,6 +176,16 @@ class Target(models.Model):
     def clean(self) -> None:
         target_years_check(baseline_year=self.baseline_year, target_year=self.target_year)
 
+    @property
+    def unit(self) -> str:
+        """The indicator's unit key (the unit of its KPI in carbon.kpis): rounding and labels of its figures."""
+        return TARGET_UNITS[self.indicator]
+
+
+#: Unit of each target indicator, as carbon.kpis states the KPI it follows.
+TARGET_UNITS: dict[str, str] = {"energy_per_value_added": "tce/10^4 CNY", "carbon_per_value_added": "tCO2/10^4 CNY",
+                                "energy_tce": "tce", "emissions_tco2": "tCO2", "pue": "ratio"}
+
 
 #: Years a target may name: a year outside them was stored through the API and made every KPI read of its
 #: enterprise fail (the KPIs compute the baseline year's figures).

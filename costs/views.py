@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.tenancy import is_regulator, scope, visible_enterprises
 from carbon.periods import Period
@@ -102,6 +103,19 @@ def site_costs_page(request, pk: int):
     }
     for row in chart["demand"]:
         row["max_demand_kw"] = float(row["max_demand_kw"])
+    # What each chart draws, as the table its CSV/XLSX link exports (energy_platform.tables, ?chart=cost-chart-data:x).
+    chart["tables"] = {
+        "split": {"labels": [r["name"] for r in chart["split"]],
+                  "series": [{"name": _("Energy charge"), "unit": "CNY",
+                              "data": [r["value"] for r in chart["split"]]}]},
+        "load": {"labels": chart["load"]["labels"],
+                 "series": [{"name": _("Load"), "unit": "kW", "data": chart["load"]["kw"]},
+                            {"name": _("Band"), "data": [band_labels.get(b, "") if b else ""
+                                                         for b in chart["load"]["bands"]]}]},
+        "demand": {"labels": [r["month"] for r in chart["demand"]],
+                   "series": [{"name": _("Maximum demand"), "unit": "kW",
+                               "data": [r["max_demand_kw"] for r in chart["demand"]]}]},
+    }
     return render(request, "costs/site_costs.html", _common(
         request, site.enterprise, site=site, period=period, costs=costs, day=day.isoformat(), chart=chart,
         bands=BANDS, cards=site_cost_cards(site=site, month=period.first),

@@ -2,7 +2,10 @@
 
 The page is rendered as usual and its tables (inside <main>) are written out, each under the heading above it, so
 the file holds exactly the rows, columns and figures the page shows (one definition: the page). A chart endpoint's
-`{"labels", "series"}` answer is written as a table: one row per label, one column per series. Every cell passes
+`{"labels", "series"}` answer is written as a table: one row per label, one column per series; a flow answer
+(`{"nodes", "links"}`, the Sankey) one row per link. A chart drawn from data embedded in its page (`json_script`) is
+exported by `?export=csv&chart=<script id>` on the page (`<script id>:<name>` picks `tables[name]` of that data, for
+one data block feeding several charts). Every cell passes
 through `energy_platform.cells` (formula injection); a cell that reads as a number (thousands separators, a minus
 sign) is written as a number so that a column can be summed.
 """
@@ -148,6 +151,46 @@ def table_from_series(data: dict, *, title: str = "") -> Table:
     return Table(title=title or str(data.get("title") or ""), head=head, rows=rows)
 
 
+def table_from_flow(data: dict) -> Table:
+    """A flow answer (`nodes`, `links`, `unit`) as a table: from, to, value (unit), one row per link."""
+    labels = {n.get("id"): n.get("label", n.get("id")) for n in data.get("nodes", []) if isinstance(n, dict)}
+    unit = data.get("unit") or ""
+    head = ["from", "to", f"value ({unit})" if unit else "value"]
+    rows = [[labels.get(link.get("source"), link.get("source")), labels.get(link.get("target"), link.get("target")),
+             link.get("value")] for link in data.get("links", []) if isinstance(link, dict)]
+    return Table(title=str(data.get("title") or ""), head=head, rows=rows)
+
+
+def table_from_chart(data: Any) -> Table | None:
+    """A chart's data as a table (labels and series, or a flow), None when it is neither."""
+    if not isinstance(data, dict):
+        return None
+    if "labels" in data and "series" in data:
+        return table_from_series(data)
+    if "nodes" in data and "links" in data:
+        return table_from_flow(data)
+    return None
+
+
+_JSON_SCRIPT = re.compile(r'<script id="([^"]+)" type="application/json">(.*?)</script>', re.S)
+
+
+def embedded_chart(html: str, ref: str) -> Table | None:
+    """The chart data a page embeds under `json_script` id `ref` (`id:name`: its `tables[name]`), as a table."""
+    script_id, _, name = ref.partition(":")
+    for found_id, text in _JSON_SCRIPT.findall(html):
+        if found_id != script_id:
+            continue
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if name:
+            data = (data.get("tables") or {}).get(name) if isinstance(data, dict) else None
+        return table_from_chart(data)
+    return None
+
+
 def _sheet_title(title: str, used: set[str]) -> str:
     base = re.sub(r"[\[\]:*?/\\]", " ", title).strip()[:28] or "table"
     name, n = base, 2
@@ -219,15 +262,24 @@ class TableExportMiddleware:
             return response
         ctype = response.get("Content-Type", "")
         if ctype.startswith("text/html"):
-            tables = tables_from_html(response.content.decode(response.charset or "utf-8"))
+            html = response.content.decode(response.charset or "utf-8")
+            ref = request.GET.get("chart")
+            if ref:
+                table = embedded_chart(html, ref)
+                if table is None:
+                    return response
+                tables = [table]
+            else:
+                tables = tables_from_html(html)
         elif ctype.startswith("application/json"):
             try:
                 data = json.loads(response.content)
             except ValueError:
                 return response
-            if not isinstance(data, dict) or "labels" not in data or "series" not in data:
+            chart = table_from_chart(data)
+            if chart is None:
                 return response
-            tables = [table_from_series(data)]
+            tables = [chart]
         else:
             return response
         return tables_response(tables, fmt=fmt, name=_name(request))

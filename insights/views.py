@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.tenancy import is_regulator, scope, visible_enterprises
 from carbon.periods import Period
 from energy_platform.errors import ApplicationError
+from energy_platform.figures import unit_text
 from meters.models import Carrier, Meter
 from plants.models import Product, Site
 from ui import selectors
@@ -76,6 +77,9 @@ def benchmark_page(request):
                 "labels": [h["period"] for h in ind["history"]],
                 "values": [None if h["value"] is None else float(h["value"]) for h in ind["history"]],
                 "refs": _reference_lines(ind["references"])}
+            # the table the chart's CSV/XLSX link exports (energy_platform.tables, ?chart=trend-<i>)
+            ind["chart"]["series"] = [{"name": _("Own history"), "unit": unit_text(ind["unit"]),
+                                     "data": ind["chart"]["values"]}]
     return render(request, "insights/benchmark.html", _context(
         request, enterprise, site=site, sites=_sites(request, enterprise), period=text, result=result,
         page="benchmark"))
@@ -172,6 +176,9 @@ def baselines_page(request):
                  "actual": [o["energy"] for o in chosen.observations] + [r["energy"] for r in later],
                  "model": [o.get("fitted") for o in chosen.observations] + [r["adjusted"] for r in later],
                  "split": len(chosen.observations)}
+        unit = calc.MEASURE_UNITS[chosen.measure]  # the table the chart's CSV/XLSX link exports (?chart=)
+        chart["series"] = [{"name": _("Actual"), "unit": unit, "data": chart["actual"]},
+                           {"name": _("Baseline model / adjusted baseline"), "unit": unit, "data": chart["model"]}]
     return render(request, "insights/baselines.html", _context(
         request, enterprise, site=site, sites=_sites(request, enterprise), form=form, editable=editable,
         baselines=[(b, calc.adequacy(b)) for b in all_baselines],

@@ -42,6 +42,14 @@ def test_site_cost_page_draws_band_split_load_curve_and_demand(live_server, tran
         assert page.get_attribute("#band-load", "data-points") == "96"
         assert page.inner_text("#cost-total") == "5,453.40"  # grouped by thousands in both languages
         assert page.locator("#band-split canvas").count() == 1
+        # Each chart offers the data it draws (energy_platform.tables, ?chart=cost-chart-data:<name>).
+        base = f"/costs/sites/{site.pk}/?period=2025-07&day=2025-07-01"
+        for chart_id, name in (("band-split", "split"), ("band-load", "load"), ("max-demand", "demand")):
+            link = page.locator(f"#{chart_id}").locator("xpath=preceding-sibling::p[1]").locator("a[data-export=csv]")
+            assert link.get_attribute("href") == f"{base}&chart=cost-chart-data%3A{name}&export=csv"
+        with page.expect_download() as dl:
+            page.locator("#max-demand").locator("xpath=preceding-sibling::p[1]").locator("a[data-export=xlsx]").click()
+        assert dl.value.suggested_filename.endswith(".xlsx")
         page.screenshot(path=str(SHOTS / "costs_site.png"), full_page=True)
         assert errors == []
         assert set(hosts) <= {"localhost", "127.0.0.1"}

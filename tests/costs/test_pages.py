@@ -66,3 +66,19 @@ def test_cost_cards_give_month_and_year_to_date_with_year_on_year(costed, client
     # This July: 5803.40 (E 5453.40 + gas 350); (5803.40 − 5000) / 5000 = 16.068 % → 16.07.
     assert (str(month["value"]), str(month["before"]), str(month["yoy"])) == ("5803.40", "5000.00", "16.07")
     assert (str(ytd["value"]), str(ytd["yoy"])) == ("5803.40", "16.07")
+
+
+def test_site_cost_charts_export_the_data_they_draw(costed, client):
+    client.force_login(costed["viewer_a"])
+    url = f"/costs/sites/{costed['site_a'].pk}/?period=2025-07&day=2025-07-01"
+    html = client.get(url).content.decode()
+    for name in ("split", "load", "demand"):
+        assert f'data-export-json="cost-chart-data:{name}"' in html
+    r = client.get(url + "&chart=cost-chart-data:demand&export=csv")
+    assert r["Content-Type"].startswith("text/csv")
+    # in the page's language (zh-hans by default)
+    assert r.content.decode("utf-8-sig").splitlines() == [",最大需量 (kW)", "2025-07,120.0"]
+    load = client.get(url + "&chart=cost-chart-data:load&export=csv").content.decode("utf-8-sig").splitlines()
+    # 19:00 is quarter-hour 76 (row 77 after the header): 30 kWh / 0.25 h = 120 kW in the critical-peak band
+    assert load[77].split(",")[:2] == ["19:00", "120.0"]
+    assert len(load) == 1 + 96

@@ -242,3 +242,26 @@ def test_a_baseline_that_explains_the_energy_is_usable(plant, tenants):
     result = calc.adequacy(b)
     assert result["usable"] is True and result["active"] is True and result["failed"] == []
     assert [c["statistic"] for c in result["checks"]] == ["r_squared", "cv_rmse", "nmbe", "n"]
+
+
+def test_a_project_measured_against_an_unusable_baseline_says_so_on_the_page(flat_plant, tenants, client):
+    b = _fit(flat_plant, tenants["manager_a"])  # R² = 0: not usable (hand-worked in the test above)
+    project = SavingsProject.objects.create(
+        site=flat_plant, name="Fans", kind="energy_saving", commissioned_on=dt.date(2024, 12, 1),
+        expected_savings_tce_per_year=Decimal("0.6"), baseline=b)
+    assert calc.project_assessment(project=project)["energy"]["baseline_usable"] is False
+    client.force_login(tenants["manager_a"])
+    html = client.get(f"/insights/baselines/?site={flat_plant.pk}").content.decode()
+    assert f'<span class="bad" id="unusable-{project.pk}">基准不可用——节能量不可靠</span>' in html
+    client.cookies["django_language"] = "en"
+    html = client.get(f"/insights/baselines/?site={flat_plant.pk}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f'id="unusable-{project.pk}">baseline not usable — savings not reliable</span>' in html
+
+
+def test_a_project_measured_against_a_usable_baseline_shows_no_warning(plant, tenants, client):
+    b = _fit(plant, tenants["manager_a"])
+    SavingsProject.objects.create(site=plant, name="Fans", kind="energy_saving", commissioned_on=dt.date(2024, 12, 1),
+                                  expected_savings_tce_per_year=Decimal("0.6"), baseline=b)
+    client.force_login(tenants["manager_a"])
+    html = client.get(f"/insights/baselines/?site={plant.pk}").content.decode()
+    assert 'class="baseline-unusable"' not in html and 'data-project="' in html

@@ -170,3 +170,24 @@ def test_baselines_page_shows_quality_savings_projects_and_rebaselines(browser_p
     assert new.supersedes_id == b.pk and new.variables == ["product:HRC"]
     assert page.locator("#stat-r2").inner_text() == f"{new.r_squared:.4f}"
     assert set(hosts) <= {"localhost", "127.0.0.1"}
+
+
+def test_charts_drawn_by_the_insights_script_offer_their_data_as_csv_and_xlsx(browser_page, live_server, centre):
+    page, hosts = browser_page
+    _login(page, live_server)
+    site = centre["site"].pk
+    page.goto(f"{live_server.url}/insights/energy-flow/?site={site}&period=2025-03")
+    page.wait_for_selector("#flow-chart[data-links] canvas")
+    links = page.locator("p.chart-exports a[data-export]")
+    assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [
+        f"/api/v1/sites/{site}/energy-flow/?period=2025-03&unit=tce&export={fmt}" for fmt in ("csv", "xlsx")]
+    with page.expect_download() as dl:
+        links.first.click()
+    body = open(dl.value.path(), encoding="utf-8-sig").read().splitlines()
+    flow = energy_flow(site=centre["site"], period=Period.parse("2025-03"))
+    assert len(body) == 1 + len(flow["links"])  # header, then one row per link drawn
+    page.goto(f"{live_server.url}/insights/benchmark/?site={site}&period=2025-03")
+    page.locator(".chart.trend[data-points] canvas").first.wait_for()
+    first = page.locator("section.bench p.chart-exports").first.locator("a[data-export=csv]")
+    assert first.get_attribute("href") == f"/insights/benchmark/?site={site}&period=2025-03&chart=trend-0&export=csv"
+    assert set(hosts) <= {"localhost", "127.0.0.1"}

@@ -138,10 +138,11 @@ def test_every_table_page_exports_what_it_shows(plant, client):
             assert response.status_code == 200, url
             assert response["Content-Disposition"].startswith("attachment;"), url
     # The targets page's file holds the row as shown: 2025 to date = 2025-02 + 2025-03 = 72,000 kWh × 0.1229
-    # = 8.8488 tce; goal 10 × (1 − 60 %) = 4; progress (10 − 8.8488) / (10 − 4) = 19.19 % → 19.2 %.
+    # = 8.8488 tce; goal 10 × (1 − 60 %) = 4; progress (10 − 8.8488) / (10 − 4) = 19.19 % → 19.2 %; tce shown to
+    # 3 decimals (energy_platform.numbers.PLACES): 4.000 and 8.849.
     rows = list(csv.reader(io.StringIO(client.get("/targets/?export=csv").content.decode("utf-8-sig"))))
     target = next(r for r in rows if len(r) > 8 and r[1] == "A1")
-    assert target[6:9] == ["4", "8.8488", "19.2%"]
+    assert target[6:9] == ["4.000", "8.849", "19.2%"]
     # A chart endpoint's series as a table: 2025-03 electricity 4.916 tce.
     chart = list(csv.reader(io.StringIO(client.get(f"/api/v1/ui/sites/{site}/monthly/?export=csv").content
                                         .decode("utf-8-sig"))))

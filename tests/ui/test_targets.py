@@ -161,3 +161,22 @@ def test_a_data_centres_pue_target_shows_progress_on_its_page_and_the_targets_pa
     cell = f'<td class="n" data-progress="{target.pk}">166.7%</td>'
     assert cell in client.get(f"/sites/{dc.pk}/").content.decode()
     assert cell in client.get("/targets/").content.decode()
+
+
+def test_target_figures_are_rounded_by_the_indicators_quantity_on_the_targets_page(client, tenants, rm1):
+    client.force_login(tenants["viewer_a"])
+    html = client.get("/targets/").content.decode()
+    # energy_tce is in tce: 3 decimals (energy_platform.numbers.PLACES), whatever the stored precision:
+    # baseline 10 → 10.000; goal 10 × (1 − 60 %) = 4.0000 → 4.000; current 4.9160 tce (above) → 4.916
+    assert '<td class="n">10.000</td>' in html
+    assert '<td class="n">4.000</td><td class="n">4.916</td>' in html
+
+
+def test_enterprise_target_figures_on_the_overview_are_rounded_by_quantity(client, tenants, rm1):
+    target = Target.objects.create(enterprise=tenants["a"], indicator="energy_tce", baseline_year=2024,
+                                   baseline_value=Decimal("10.123456"), target_year=2026, reduction_pct=Decimal("60"))
+    client.force_login(tenants["viewer_a"])
+    html = client.get(f"/?enterprise={tenants['a'].pk}").content.decode()
+    # baseline 10.123456 tce → 10.123; goal 10.123456 × 0.4 = 4.0493824 → 4.049; current 4.916 tce (site A1 only)
+    assert ('<td class="n">10.123</td><td class="n">4.049</td><td class="n">4.916</td>\n'
+            f'<td class="n" data-progress="{target.pk}">') in html

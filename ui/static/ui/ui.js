@@ -71,7 +71,13 @@
     if (!main || !main.dataset.lChartExport) { return; }
     var p = el.previousElementSibling && el.previousElementSibling.classList.contains("chart-exports")
       ? el.previousElementSibling : null;
-    if (!p) { p = document.createElement("p"); p.className = "chart-exports exports hint"; el.parentNode.insertBefore(p, el); }
+    if (!p) {
+      if (el.parentNode.classList.contains("chartrow")) {  // a grid cell: the links stay with their chart
+        var cell = document.createElement("div"); cell.className = "chart-cell";
+        el.parentNode.insertBefore(cell, el); cell.appendChild(el);
+      }
+      p = document.createElement("p"); p.className = "chart-exports exports hint"; el.parentNode.insertBefore(p, el);
+    }
     exportLinks(p, main.dataset.lChartExport, url);
   }
   function load(el, url) {
@@ -81,6 +87,13 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-chart][data-url]").forEach(function (el) {
       if (el.id !== "load-chart") { load(el, el.dataset.url); }
+    });
+    // Charts drawn by other scripts (costs, insights) name their data: `data-export-url` (a chart endpoint) or
+    // `data-export-json` (the id of the page's json_script, exported by the page itself with ?chart=).
+    document.querySelectorAll("[data-export-url]").forEach(function (el) { chartExports(el, el.dataset.exportUrl); });
+    document.querySelectorAll("[data-export-json]").forEach(function (el) {
+      var u = new URL(window.location.href); u.searchParams.set("chart", el.dataset.exportJson);
+      chartExports(el, u.pathname + u.search);
     });
     document.querySelectorAll("[data-chart][data-chart-json]").forEach(function (el) {
       var src = document.getElementById(el.dataset.chartJson);
