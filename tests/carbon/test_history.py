@@ -206,9 +206,10 @@ def test_raw_coal_and_natural_gas_show_both_heating_values_with_sources(shanghai
                      build_ghg(enterprise=shanghai.enterprise, year=2025, site=shanghai)]
     for document in documents:
         section = next(s for s in document.sections if s.key == "heating_values")
-        rows = [(r[0], r[3], r[4]) for r in section.tables[0].rows]
-        assert ("raw_coal", Decimal("20.908"), "GJ/t") in rows
-        assert ("raw_coal", Decimal("23.204"), "GJ/t") in rows
+        # Columns: fuel (its name, not its code), purpose, heating value, unit, source, provisional.
+        rows = [(r[0], r[2], r[3]) for r in section.tables[0].rows]
+        assert ("raw coal", Decimal("20.908"), "GJ/t") in rows
+        assert ("raw coal", Decimal("23.204"), "GJ/t") in rows
         assert any("differ" in n for n in section.notes)
 
 
