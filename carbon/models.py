@@ -355,7 +355,25 @@ class ReviewStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("confirmed")
 
 
-class MeasuredFuelProperty(models.Model):
+class MrvReviewed(models.Model):
+    """The monthly MRV review of a record, one definition for fuel measurements and process activity data:
+    entered → checked (energy manager) → confirmed (enterprise admin), with who and when. Only confirmed months
+    replace the guideline defaults in the emissions."""
+
+    review_status = models.CharField(_("review status"), max_length=10, choices=ReviewStatus.choices,
+                                     default=ReviewStatus.ENTERED)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class MeasuredFuelProperty(MrvReviewed):
     """An enterprise's measured net calorific value and carbon content of a fuel in a month (monthly lab analysis,
     DOMAIN.md §2 and §10), with its evidence. It replaces the guideline default in that month's emissions."""
 
@@ -383,15 +401,6 @@ class MeasuredFuelProperty(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    # Monthly MRV review (DOMAIN.md §10): only confirmed months replace the guideline default in the emissions.
-    review_status = models.CharField(_("review status"), max_length=10, choices=ReviewStatus.choices,
-                                     default=ReviewStatus.ENTERED)
-    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
-    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+")
-    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["enterprise", "carrier", "-month"]
@@ -515,7 +524,7 @@ class ProcessFactor(models.Model):
         return f"{self.sector} {self.code} {self.value} t{self.gas}/{self.activity_unit}"
 
 
-class ProcessActivity(models.Model):
+class ProcessActivity(MrvReviewed):
     """A site's monthly process activity data (t of limestone, electrodes, clinker …) against a process factor,
     with MRV review (entered → checked → confirmed) and evidence files (`MrvEvidence`)."""
 
@@ -529,14 +538,6 @@ class ProcessActivity(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    review_status = models.CharField(_("review status"), max_length=10, choices=ReviewStatus.choices,
-                                     default=ReviewStatus.ENTERED)
-    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
-    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+")
-    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["site", "month", "factor"]

@@ -70,6 +70,14 @@ def _common(request, enterprise, **extra) -> dict:
             **extra}
 
 
+def _form_valid_or_refuse(form, code: str) -> None:
+    """A quality-page action's form: invalid → ApplicationError `code` naming each field and its errors (shown in
+    the red banner)."""
+    if not form.is_valid():
+        raise ApplicationError(code, "; ".join(f"{form.fields[k].label if k in form.fields else k}: {' '.join(v)}"
+                                               for k, v in form.errors.items()))
+
+
 @login_required
 def overview(request):
     enterprise = selectors.current_enterprise(request)
@@ -176,10 +184,7 @@ def quality_page(request):
             elif action == "fill_gap":
                 form = GapFillForm(request.POST)
                 form.fields["meter"].widget.choices = [(m.pk, f"{m.site.code} / {m.code}") for m in meters]
-                if not form.is_valid():
-                    raise ApplicationError("invalid_gap_fill", "; ".join(
-                        f"{form.fields[k].label if k in form.fields else k}: {' '.join(v)}"
-                        for k, v in form.errors.items()))
+                _form_valid_or_refuse(form, "invalid_gap_fill")
                 d = form.cleaned_data
                 meter = _scoped(Meter.objects.filter(site__enterprise=enterprise).select_related("site"),
                                 request.user, d["meter"])
@@ -202,10 +207,7 @@ def quality_page(request):
             elif action == "estimate":
                 form = EstimateForm(request.POST)
                 form.fields["meter"].widget.choices = [(m.pk, f"{m.site.code} / {m.code}") for m in meters]
-                if not form.is_valid():
-                    raise ApplicationError("invalid_estimate", "; ".join(
-                        f"{form.fields[k].label if k in form.fields else k}: {' '.join(v)}"
-                        for k, v in form.errors.items()))
+                _form_valid_or_refuse(form, "invalid_estimate")
                 d = form.cleaned_data
                 meter = _scoped(Meter.objects.filter(site__enterprise=enterprise).select_related("site"),
                                 request.user, d["meter"])
