@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -564,30 +564,38 @@ def gap_days(*, enterprise: Enterprise, user, since: dt.datetime, limit: int = G
     by_id = {m.pk: m for m in meters}
     acknowledged = set(GapAcknowledgement.objects.filter(meter__in=meters, day_start__gte=since)
                        .values_list("meter_id", "day_start"))
-    days = (MeterRollup.objects.filter(meter__in=meters, granularity=MeterRollup.Granularity.DAY,
-                                       bucket_start__gte=since, bucket_start__lte=cutoff)
-            .values_list("pk", "meter_id", "bucket_start", "expected_intervals", "received_intervals",
-                         "estimated_intervals"))
+    window = MeterRollup.objects.filter(meter__in=meters, granularity=MeterRollup.Granularity.DAY,
+                                        bucket_start__gte=since, bucket_start__lte=cutoff)
     gaps: list[Gap] = []
-    seen: set[tuple[int, dt.datetime]] = set()
-    for pk, meter_id, start, expected, received, estimated in days:
-        seen.add((meter_id, start))
-        if received < expected and (meter_id, start) not in acknowledged:
+    # Partly filled days: selected in SQL.
+    for pk, meter_id, start, expected, received, estimated in (
+            window.filter(received_intervals__lt=F("expected_intervals"))
+            .values_list("pk", "meter_id", "bucket_start", "expected_intervals", "received_intervals",
+                         "estimated_intervals")):
+        if (meter_id, start) not in acknowledged:
             gaps.append(Gap(by_id[meter_id], start, expected, received, estimated, pk))
-    # Days with no rollup at all: the meter's local days in the window, minus those seen above (a set difference
-    # over at most 92 days per meter; no readings are read).
+    # Days with no rollup at all: each meter's local days in the window (computed, no query) against the number of
+    # its day rollups within its active span (one grouped query); only a meter with fewer rollups than days has its
+    # days read, to find which are missing. No readings are read.
+    spans: dict[int, list[dt.datetime]] = {}
     for m in meters:
         zone = _zone(m.site.timezone)
         lo = max(since, m.active_from)
         hi = min(cutoff, m.active_to) if m.active_to else cutoff
         day = timezone.localtime(lo, timezone=zone).date()
-        first = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
-        if first < lo:  # the meter started during that day: its first whole day is the next
+        if dt.datetime.combine(day, dt.time(0), tzinfo=zone) < lo:  # started during that day: next day is first
             day += dt.timedelta(days=1)
+        starts = []
         while (start := dt.datetime.combine(day, dt.time(0), tzinfo=zone)) <= hi:
-            key = (m.pk, start.astimezone(dt.UTC))
-            if key not in seen and key not in acknowledged:
-                gaps.append(Gap(m, key[1], 1440 // m.interval_minutes))
+            starts.append(start.astimezone(dt.UTC))
             day += dt.timedelta(days=1)
+        spans[m.pk] = starts
+    active = (Q(bucket_start__gte=F("meter__active_from"))
+              & (Q(meter__active_to__isnull=True) | Q(bucket_start__lte=F("meter__active_to"))))
+    counts = dict(window.filter(active).values_list("meter_id").annotate(n=Count("pk")).values_list("meter_id", "n"))
+    short = [pk for pk, starts in spans.items() if counts.get(pk, 0) < len(starts)]
+    seen = set(window.filter(meter_id__in=short).values_list("meter_id", "bucket_start")) if short else set()
+    gaps.extend(Gap(by_id[pk], start, 1440 // by_id[pk].interval_minutes) for pk in short for start in spans[pk]
+                if (pk, start) not in seen and (pk, start) not in acknowledged)
     gaps.sort(key=lambda g: (g.bucket_start, g.meter.site.code, g.meter.code), reverse=True)
     return gaps[:limit]

@@ -134,6 +134,21 @@ def test_whole_days_without_any_reading_are_listed_as_gaps(client, tenants, cloc
     assert client.get("/quality/").context["gaps"] == []
 
 
+def test_a_partial_first_day_does_not_hide_a_whole_day_without_readings(client, tenants, clock):
+    """E2 active from 17 March 12:00: the 17th is its partial first day (48 quarter-hours, a day rollup outside its
+    whole days), the 18th has 96, the 19th none. Whole days on the 20th at 12:00: 18th and 19th, with one rollup
+    between them (the 17th's does not count), so the 19th is listed."""
+    start = dt.datetime(2026, 3, 17, 12, tzinfo=CST)
+    meter = MeterFactory(site=tenants["site_a"], code="E2", active_from=start)
+    Reading.objects.bulk_create([Reading(meter=meter, ts=start + dt.timedelta(minutes=15 * k), value=1.0)
+                                 for k in range(48 + 96)])
+    rollup_all()
+    client.force_login(tenants["manager_a"])
+    gaps = client.get("/quality/").context["gaps"]
+    assert [(g.meter_id, g.day, g.received_intervals) for g in gaps if g.whole_day] == [
+        (meter.pk, dt.date(2026, 3, 19), 0)]
+
+
 def test_quality_page_fills_a_range_and_shows_a_refusal_in_the_red_banner(client, tenants, register, clock):
     client.force_login(tenants["manager_a"])
     form = {"action": "fill_gap", "meter": register.pk, "start": "2026-03-02T00:00", "end": "2026-03-02T12:00",
