@@ -225,6 +225,36 @@ def peak_rss(root: int) -> dict[int, int]:
     return out
 
 
+def _cpu(pids) -> float:
+    """User + system CPU seconds of processes (from /proc/<pid>/stat)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_pids() -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    out.append(int(entry.name))
+            except OSError:
+                pass
+    return out
+
+
+def cpu_split(gunicorn_pid: int) -> tuple[float, float, float]:
+    """(gunicorn workers, PostgreSQL, this client) CPU seconds so far; differences give a run's split."""
+    return (_cpu(_children(gunicorn_pid)), _cpu(_postgres_pids()),
+            (lambda t: t.user + t.system)(os.times()))
+
+
 def dockerfile_workers() -> int:
     """The gunicorn worker count of the production image (Dockerfile's CMD)."""
     found = re.search(r'"--workers", "(\d+)"', (ROOT / "Dockerfile").read_text())
@@ -283,7 +313,11 @@ def main() -> None:
             print(f"-- mix {pct} % resent: {total:,} rows posted ({resent:,} repeats, {changed:,} with a changed "
                   f"value); load average {os.getloadavg()[0]:.2f}", flush=True)
             reset(db_url)
+            bcpu0 = cpu_split(gunicorn.pid)
             base1 = baseline(db_url, batches, meter_ids, args.clients)
+            bcpu1 = cpu_split(gunicorn.pid)
+            print("CPU seconds of the baseline run: PostgreSQL {1:.1f}, clients {2:.1f}".format(
+                *(b - a for a, b in zip(bcpu0, bcpu1, strict=True))), flush=True)
             with psycopg.connect(db_url) as conn:
                 stored = conn.execute("SELECT count(*) FROM meters_reading").fetchone()[0]
                 size = int(conn.execute("SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
@@ -291,8 +325,10 @@ def main() -> None:
             assert stored == new, (stored, new)
             reset(db_url)
             load0 = os.getloadavg()[0]
+            cpu0 = cpu_split(gunicorn.pid)
             api_s, totals = api(port, batches, tokens, args.clients, f"{pct}")
             load1 = os.getloadavg()[0]
+            cpu1 = cpu_split(gunicorn.pid)
             with psycopg.connect(db_url) as conn:
                 stored = conn.execute("SELECT count(*) FROM meters_reading").fetchone()[0]
                 conflicts = conn.execute("SELECT count(*) FROM meters_readingconflict").fetchone()[0]
@@ -307,6 +343,8 @@ def main() -> None:
             print(f"API end to end: {rate:,.0f} readings/s ({api_s:.1f} s; {totals['accepted']:,} accepted, "
                   f"{totals['duplicates']:,} duplicates, {totals['conflicts']:,} conflicts); load average "
                   f"{load0:.2f} -> {load1:.2f}", flush=True)
+            print("CPU seconds of the API run: gunicorn workers {:.1f}, PostgreSQL {:.1f}, clients {:.1f}".format(
+                *(b - a for a, b in zip(cpu0, cpu1, strict=True))), flush=True)
             print(f"ratio API / baseline (mean {base_rate:,.0f} readings/s): {rate / base_rate:.0%} (target >= 60%)",
                   flush=True)
             rows_out.append((pct, total / base1, total / base2, rate, rate / base_rate, load0, load1))

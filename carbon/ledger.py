@@ -195,12 +195,17 @@ def closed_months_flag(*, enterprise_id: int, months, reason: str) -> list[dt.da
     return flagged
 
 
-def meter_days_flag(*, meter_days) -> None:
-    """`meters.hooks` callback: readings stored for these (meter id, local day) pairs."""
+def meter_days_flag(*, meter_days, enterprise_id: int | None = None) -> None:
+    """`meters.hooks` callback: readings stored for these (meter id, local day) pairs, all of `enterprise_id` when
+    it is given (an ingestion batch: one query, not a lookup of its hundreds of meters)."""
     from meters.models import Meter
 
     pairs = list(meter_days)
     if not pairs:
+        return
+    if enterprise_id is not None:
+        closed_months_flag(enterprise_id=enterprise_id, months={day.replace(day=1) for _m, day in pairs},
+                           reason="late or corrected readings stored")
         return
     enterprise_of = dict(Meter.objects.filter(pk__in={m for m, _d in pairs}).values_list("pk", "site__enterprise_id"))
     months: dict[int, set] = {}

@@ -9,14 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
-#: Callables `hook(*, meter_days: list[tuple[int, dt.date]])`: the (meter id, site-local day) pairs whose readings
-#: were just stored.
+#: Callables `hook(*, meter_days: list[tuple[int, dt.date]], enterprise_id: int | None)`: the (meter id, site-local
+#: day) pairs whose readings were just stored, and their enterprise when the caller knows it (every meter of an
+#: ingestion batch is of one site), so that the hook need not look it up per meter.
 READINGS_STORED_HOOKS: list[Callable[..., None]] = []
 
 
-def readings_stored(*, meter_days: Iterable[tuple[int, dt.date]]) -> None:
+def readings_stored(*, meter_days: Iterable[tuple[int, dt.date]], enterprise_id: int | None = None) -> None:
     pairs = list(meter_days)
     if not pairs:
         return
     for hook in READINGS_STORED_HOOKS:
-        hook(meter_days=pairs)
+        hook(meter_days=pairs, enterprise_id=enterprise_id)

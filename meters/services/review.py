@@ -42,7 +42,7 @@ def register_reset_accept(*, event: RegisterEvent) -> bool:
         meter = event.meter
         info = MeterInfo(meter.pk, True, None, meter.active_from, meter.active_to, True, meter.interval_minutes)
         row = ValidRow(0, meter.pk, event.ts, event.value)
-        dirty_pairs_mark(dirty_pairs(site=meter.site, readings=[row], meters={meter.pk: info}))
+        dirty_pairs_mark(dirty_pairs(site=meter.site, readings=[row], meters={meter.pk: info}), site=meter.site)
     event.status = ReviewStatus.RESOLVED
     event.save(update_fields=["status"])
     return stored
@@ -186,7 +186,7 @@ def readings_gap_fill(*, meter: Meter, start: dt.datetime, end: dt.datetime, rea
         info = MeterInfo(meter.pk, cumulative, None, meter.active_from, meter.active_to, True, ivl)
         rows = [ValidRow(0, meter.pk, first + step * k, 0.0) for k in range(0, n, max(1, 1440 // ivl))]
         rows.append(ValidRow(0, meter.pk, first + step * (n - 1), 0.0))
-        dirty_pairs_mark(dirty_pairs(site=meter.site, readings=rows, meters={meter.pk: info}))
+        dirty_pairs_mark(dirty_pairs(site=meter.site, readings=rows, meters={meter.pk: info}), site=meter.site)
         audit_record(actor=user, action="quality.gap.fill", obj=meter,
                      detail={"fill": fill.pk, "start": start, "end": end, "method": method, "readings": n,
                              "reason": reason})

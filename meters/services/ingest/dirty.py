@@ -46,12 +46,14 @@ def dirty_pairs(*, site: Site, readings: Iterable[ValidRow], meters: dict[int, M
     return sorted(pairs)
 
 
-def dirty_pairs_mark(pairs: list[tuple[int, dt.date]]) -> None:
+def dirty_pairs_mark(pairs: list[tuple[int, dt.date]], *, site: Site | None = None) -> None:
     """Record dirty meter-days in the caller's transaction, in key order (so concurrent batches lock rows in the same
-    order); marked_at is refreshed so a sweep that started before this batch does not consume the mark."""
+    order); marked_at is refreshed so a sweep that started before this batch does not consume the mark. `site`: the
+    site of every meter of the pairs, when the caller knows it."""
     if not pairs:
         return
-    readings_stored(meter_days=pairs)  # e.g. a closed month becomes "restatement pending" in this transaction
+    # e.g. a closed month becomes "restatement pending" in this transaction
+    readings_stored(meter_days=pairs, enterprise_id=site.enterprise_id if site is not None else None)
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute(_DIRTY_SQL, [array_literal(m for m, _ in pairs), array_literal(d for _, d in pairs)])
