@@ -226,14 +226,15 @@ def peak_rss(root: int) -> dict[int, int]:
 
 
 def _cpu(pids) -> float:
-    """User + system CPU seconds of processes (from /proc/<pid>/stat)."""
+    """User + system CPU seconds of processes and of their exited children (from /proc/<pid>/stat): a PostgreSQL
+    backend that exits is counted in the postmaster's children times."""
     total = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
+        total += sum(int(f) for f in fields[11:15])
     return total / os.sysconf("SC_CLK_TCK")
 
 

@@ -60,3 +60,45 @@ def test_a_resent_row_before_a_new_row_past_the_look_back_is_still_its_predecess
     result = readings_ingest(site=register, rows=[RawRow(0, "C", _ts(0), 500.0), RawRow(1, "C", _ts(later), 400.0)])
     assert (result.accepted, result.duplicates) == (0, 1)
     assert [(r["index"], r["code"]) for r in result.rejected] == [(1, "register_backwards")]
+
+
+@pytest.mark.django_db
+def test_a_resent_row_with_a_lower_changed_value_is_a_conflict_not_a_reset(register):
+    readings_ingest(site=register, rows=[RawRow(0, "C", _ts(0), 100.0), RawRow(1, "C", _ts(15), 200.0),
+                                         RawRow(2, "C", _ts(30), 300.0)])
+    # 150 offered for 00:30 where 300 is stored: the stored value stays, so the offer is a conflict to review. It is
+    # not checked as a register (150 > 200 would fail), and no reset event is opened for a value never stored.
+    result = readings_ingest(site=register, rows=[RawRow(0, "C", _ts(30), 150.0)])
+    assert (result.accepted, result.duplicates, result.conflicts, result.rejected) == (0, 0, 1, [])
+    assert list(ReadingConflict.objects.values_list("stored_value", "offered_value")) == [(300.0, 150.0)]
+    assert not RegisterEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_late_row_between_stored_readings_is_checked_against_its_stored_predecessor(register):
+    readings_ingest(site=register, rows=[RawRow(0, "C", _ts(0), 100.0), RawRow(1, "C", _ts(30), 300.0)])
+    # 00:15 was missing: 90 after the stored 100 at 00:00 is backwards (held); 250 at 00:15 in another batch is fine.
+    held = readings_ingest(site=register, rows=[RawRow(0, "C", _ts(15), 90.0)])
+    assert [(r["index"], r["code"]) for r in held.rejected] == [(0, "register_backwards")]
+    filled = readings_ingest(site=register, rows=[RawRow(0, "C", _ts(15), 250.0)])
+    assert (filled.accepted, filled.rejected) == (1, [])
+    assert sorted(Reading.objects.values_list("value", flat=True)) == [100.0, 250.0, 300.0]
+
+
+@pytest.mark.django_db
+def test_rows_stored_by_a_concurrent_batch_after_the_probe_are_counted_not_lost(register, monkeypatch):
+    """The probe found nothing, but the rows are stored when the insert runs (a concurrent batch committed them):
+    the plain insert's unique violation is rolled back to its savepoint and the rows are inserted with ON CONFLICT,
+    then classified from what is stored."""
+    from django.db import connection
+
+    from meters.services.ingest import write
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the probe before staging is PostgreSQL's path")
+    readings_ingest(site=register, rows=[RawRow(0, "C", _ts(0), 100.0), RawRow(1, "C", _ts(15), 200.0)])
+    monkeypatch.setattr(write, "_stored_at", lambda cur, candidates: {})
+    result = readings_ingest(site=register, rows=[RawRow(0, "C", _ts(0), 100.0), RawRow(1, "C", _ts(15), 201.0),
+                                                  RawRow(2, "C", _ts(30), 300.0)])
+    assert (result.accepted, result.duplicates, result.conflicts) == (1, 1, 1)
+    assert sorted(Reading.objects.values_list("value", flat=True)) == [100.0, 200.0, 300.0]

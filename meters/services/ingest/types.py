@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+from psycopg.types.datetime import TimestamptzLoader
+
+if TYPE_CHECKING:
+    from django.db.backends.utils import CursorWrapper
 
 
 class RowError(StrEnum):
@@ -64,6 +70,16 @@ class IngestResult:
         return {"accepted": self.accepted, "duplicates": self.duplicates, "conflicts": self.conflicts,
                 "rejected": self.rejected, "conflict_rows": self.conflict_rows}
 
+
+
+def ingest_cursor() -> CursorWrapper:
+    """A cursor whose timestamptz values load through psycopg's C loader. Django registers a Python subclass of it
+    (to attach its time-zone object), which costs about 3 µs more a value; the timestamps ingestion reads (meters'
+    active periods, stored readings: hundreds a batch) are only compared, as aware UTC datetimes."""
+    cur = connection.cursor()
+    if connection.vendor == "postgresql":
+        cur.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+    return cur
 
 
 def array_literal(items: Iterable[object]) -> str:

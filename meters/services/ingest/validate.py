@@ -18,7 +18,7 @@ from plants.models import Site
 from plants.validators import normalize_code
 
 from ...units import READING_VALUE_CEILING, max_reading, unit_allowed
-from .types import RawRow, RowError
+from .types import RawRow, RowError, ingest_cursor
 
 
 @dataclass(slots=True)
@@ -58,7 +58,7 @@ def meters_resolve(*, site: Site, gateway: Gateway | None, codes: Iterable[objec
         return {}
     out = {}
     if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
+        with ingest_cursor() as cur:
             cur.execute(_METERS_SQL.format(listed=_LISTED[gateway is not None]),
                         {"site": site.pk, "codes": codes, "gw": gateway.pk if gateway is not None else None})
             found = cur.fetchall()
@@ -68,11 +68,15 @@ def meters_resolve(*, site: Site, gateway: Gateway | None, codes: Iterable[objec
         found = [(*m[:7], not allow or m[0] in allow, *m[7:]) for m in qs.values_list(
             "id", "code", "reading_kind", "rollover_value", "active_from", "active_to", "interval_minutes",
             "carrier", "unit", "max_reading")]
+    limits: dict[tuple, tuple[float, bool]] = {}  # (carrier, unit, own limit): most meters of a site share one
     for mid, code, kind, rollover, afrom, ato, interval, allowed, carrier, unit, own_max in found:
+        limit = limits.get((carrier, unit, own_max))
+        if limit is None:
+            limit = limits[carrier, unit, own_max] = (max_reading(carrier=carrier, unit=unit, own=own_max),
+                                                      unit_allowed(carrier=carrier, unit=unit))
         info = MeterInfo(mid, kind == Meter.ReadingKind.CUMULATIVE,
                           float(rollover) if rollover is not None else None, afrom, ato, bool(allowed), interval,
-                          max_reading(carrier=carrier, unit=unit, own=own_max),
-                          unit_allowed(carrier=carrier, unit=unit))
+                          *limit)
         for as_sent in sent.get(code, [code]):
             out[as_sent] = info
     return out
