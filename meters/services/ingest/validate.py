@@ -68,7 +68,8 @@ def meters_resolve(*, site: Site, gateway: Gateway | None, codes: Iterable[objec
         found = [(*m[:7], not allow or m[0] in allow, *m[7:]) for m in qs.values_list(
             "id", "code", "reading_kind", "rollover_value", "active_from", "active_to", "interval_minutes",
             "carrier", "unit", "max_reading")]
-    limits: dict[tuple, tuple[float, bool]] = {}  # (carrier, unit, own limit): most meters of a site share one
+    # (carrier, unit, own limit) -> (max reading, unit allowed): most meters of a site share one
+    limits: dict[tuple[str, str, object], tuple[float, bool]] = {}
     for mid, code, kind, rollover, afrom, ato, interval, allowed, carrier, unit, own_max in found:
         limit = limits.get((carrier, unit, own_max))
         if limit is None:

@@ -120,24 +120,33 @@ LEFT JOIN LATERAL (
 
 
 def _latest_stored(
-    cur: CursorWrapper, unique: list[ValidRow],
+    cur: CursorWrapper, unique: list[ValidRow], meters_by_id: dict[int, MeterInfo],
 ) -> tuple[dict[int, list[ValidRow]], dict[int, tuple[dt.datetime | None, float | None]]]:
     """PostgreSQL: the batch's rows per meter in time order, and per meter its latest stored (ts, value) up to the
-    batch's last timestamp for it (and at most REGISTER_LOOKBACK_DAYS before its first), (None, None) if none."""
+    batch's last timestamp for it (and at most REGISTER_LOOKBACK_DAYS before its first), (None, None) if none.
+
+    First looked for within a day before each meter's first row (a gateway streaming every few minutes: one partition
+    to probe), then, for cumulative meters only, over the whole look-back: an interval meter's latest reading matters
+    only when it is not before its first row, which the first probe covers."""
     seqs: dict[int, list[ValidRow]] = {}
     for v in unique:
         seqs.setdefault(v.meter_id, []).append(v)
     for vs in seqs.values():
         vs.sort(key=lambda v: v.ts)
+    latest: dict[int, tuple[dt.datetime | None, float | None]] = {}
     ids = sorted(seqs)
-    firsts, lasts = [seqs[m][0] for m in ids], [seqs[m][-1] for m in ids]
-    # Arrays passed as PostgreSQL array literals: much cheaper than adapting hundreds of datetimes one by one.
-    cur.execute(_LATEST_PER_METER_SQL, {
-        "ids": array_literal(ids), "firsts": array_literal(v.ts_text or v.ts.isoformat() for v in firsts),
-        "lasts": array_literal(v.ts_text or v.ts.isoformat() for v in lasts), "lookback": REGISTER_LOOKBACK_DAYS,
-        "hi": max(v.ts for v in lasts),
-        "lo": min(v.ts for v in firsts) - dt.timedelta(days=REGISTER_LOOKBACK_DAYS)})
-    return seqs, {meter_id: (ts, value) for meter_id, ts, value in cur.fetchall()}
+    for days in (1, REGISTER_LOOKBACK_DAYS):
+        if not ids:
+            break
+        firsts, lasts = [seqs[m][0] for m in ids], [seqs[m][-1] for m in ids]
+        # Arrays passed as PostgreSQL array literals: much cheaper than adapting hundreds of datetimes one by one.
+        cur.execute(_LATEST_PER_METER_SQL, {
+            "ids": array_literal(ids), "firsts": array_literal(v.ts_text or v.ts.isoformat() for v in firsts),
+            "lasts": array_literal(v.ts_text or v.ts.isoformat() for v in lasts), "lookback": days,
+            "hi": max(v.ts for v in lasts), "lo": min(v.ts for v in firsts) - dt.timedelta(days=days)})
+        latest.update({meter_id: (ts, value) for meter_id, ts, value in cur.fetchall()})
+        ids = [m for m in ids if latest[m][0] is None and meters_by_id[m].cumulative]
+    return seqs, latest
 
 
 def _previous_values(
@@ -257,7 +266,13 @@ def readings_write(
     batch = IngestBatch.objects.create(site=site, gateway=gateway, batch_key=batch_key, source=source, rows=len(rows))
     meters = meters_resolve(site=site, gateway=gateway, codes=(r.meter for r in rows))
     valid, rejected = rows_validate(rows, meters, now)
-    raw_by_index = {r.index: r for r in rows}
+    raw_by_index: dict[int, RawRow] = {}
+
+    def raw_of(idx: int) -> RawRow:
+        if not raw_by_index:
+            raw_by_index.update((r.index, r) for r in rows)
+        return raw_by_index[idx]
+
     meters_by_id = {info.id: info for info in meters.values()}
 
     # Within the batch, the first row for a (meter, ts) counts; later ones are duplicates or conflicts of it.
@@ -283,20 +298,23 @@ def readings_write(
         with ingest_cursor() as cur:
             pg = connection.vendor == "postgresql"
             stored: dict[int, tuple[float, int | None]] = {}
+            classified = False  # every row counted as accepted, duplicate or conflict
             if pg:
                 # Before anything is staged: each meter's latest stored reading, and what is stored for the rows at
                 # or before it (the only ones that can be stored already: resent or late rows).
-                seqs, latest = _latest_stored(cur, unique)
-                stored = _stored_at(cur, [v for m, vs in seqs.items() if (last := latest[m][0]) is not None
-                                          for v in vs if v.ts <= last])
+                seqs, latest = _latest_stored(cur, unique, meters_by_id)
+                candidates = [v for m, vs in seqs.items() if (last := latest[m][0]) is not None
+                              for v in vs if v.ts <= last]
+                stored = _stored_at(cur, candidates)
             else:
                 _stage(cur, unique)
                 seqs, latest = {}, {}
             held: set[int] = set()
-            by_index = {v.index: v for v in unique}
+            by_index: dict[int, ValidRow] = {}
             for idx, value, rollover, prev in _previous_values(cur, unique, meters, seqs, latest, stored):
                 if prev is None or value >= prev:
                     continue
+                by_index = by_index or {v.index: v for v in unique}
                 v = by_index[idx]
                 rollover = float(rollover) if rollover is not None else None
                 if _is_rollover(prev, value, rollover):
@@ -306,7 +324,7 @@ def readings_write(
                 else:
                     events.append(RegisterEvent(meter_id=v.meter_id, ts=v.ts, kind=RegisterEvent.Kind.RESET,
                                                 previous_value=prev, value=value, batch=batch))
-                    rejected.append((raw_by_index[idx], RowError.REGISTER_BACKWARDS,
+                    rejected.append((raw_of(idx), RowError.REGISTER_BACKWARDS,
                                      f"Register went from {prev:g} to {value:g}; held for review as a reset/anomaly."))
                     held.add(idx)
             if pg:
@@ -321,7 +339,18 @@ def readings_write(
                         cur.execute(_INSERT_SQL, [batch.pk])
                 except IntegrityError:
                     cur.execute(_INSERT_SQL + _ON_CONFLICT, [batch.pk])
-                if cur.rowcount != len(to_insert):
+                classified = cur.rowcount == len(to_insert)
+                if classified:
+                    # Every staged row was inserted; the others were found stored.
+                    accepted_rows = to_insert
+                    found = {v.index: v for v in candidates}
+                    for idx in sorted(stored):
+                        v, (stored_value, _bid) = found[idx], stored[idx]
+                        if stored_value == v.value:
+                            duplicates += 1
+                        else:
+                            conflicts.append((v, stored_value))
+                else:
                     # A concurrent batch stored some of these rows since the probe: read what is stored for every
                     # staged row now (a new statement sees that commit; this batch's own rows carry its id).
                     cur.execute(_STORED_SQL["postgresql"])
@@ -334,7 +363,7 @@ def readings_write(
                     # Some rows existed: fetch their stored values.
                     cur.execute(_STORED_SQL["sqlite"])
                     stored = {idx: (value, bid) for idx, value, bid in cur.fetchall()}
-            for v in unique:
+            for v in [] if classified else unique:
                 if v.index in held:
                     continue
                 if v.index not in stored:
@@ -379,7 +408,7 @@ def readings_write(
                         code=str(code), detail=(detail or ROW_ERROR_DETAILS[code])[:300])
             for raw, code, detail in rejected
         )
-    conflict_out = [{"index": v.index, "meter": raw_by_index[v.index].meter, "code": "conflict",
+    conflict_out = [{"index": v.index, "meter": raw_of(v.index).meter, "code": "conflict",
                      "detail": f"A different value ({stored:g}) is stored for this meter and timestamp; "
                                "the stored value stays and the conflict is recorded for review."}
                     for v, stored in conflicts]
