@@ -5,10 +5,11 @@ from __future__ import annotations
 import gc
 import logging
 
+import orjson
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, throttling
+from rest_framework import renderers, serializers, throttling
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -50,6 +51,13 @@ class GatewayRateThrottle(throttling.SimpleRateThrottle):
             return True
 
 
+class IngestJSONRenderer(renderers.JSONRenderer):
+    """DRF's JSON, serialised by orjson: a batch's answer may list thousands of conflicts or refused rows."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return b"" if data is None else orjson.dumps(data, default=str)
+
+
 class ReadingIn(serializers.Serializer):
     meter = serializers.CharField()
     ts = serializers.DateTimeField()
@@ -84,6 +92,7 @@ class ReadingsIngestApi(APIView):
     permission_classes = [IsGateway]
     throttle_classes = [GatewayRateThrottle]
     parser_classes: list = []  # the body is read and parsed by the ingestion service
+    renderer_classes = [IngestJSONRenderer]
 
     @extend_schema(
         operation_id="readings_ingest",

@@ -30,18 +30,26 @@ def dirty_pairs(*, site: Site, readings: Iterable[ValidRow], meters: dict[int, M
     of the interval that ends at it (its delta belongs to the interval starting at the previous reading, one interval
     earlier), which is the day before for a reading at local midnight."""
     tz = zoneinfo.ZoneInfo(site.timezone)
-    # (ts, lookback minutes) -> local days; a batch has few distinct timestamps, so this is computed a few times.
-    days_of: dict[tuple[dt.datetime, int], tuple[dt.date, ...]] = {}
+    readings = readings if isinstance(readings, list) else list(readings)
     back = {mid: (info.interval_minutes if info.cumulative else 0) for mid, info in meters.items()}
+    lookbacks = {0, *back.values()}
+
+    def days(ts: dt.datetime, minutes: int) -> tuple[dt.date, ...]:
+        day = ts.astimezone(tz).date()
+        before = (ts - dt.timedelta(minutes=minutes)).astimezone(tz).date() if minutes else day
+        return (day,) if before == day else (day, before)
+
+    # A batch has few distinct timestamps: their days are computed once per look-back.
+    stamps = {v.ts for v in readings}
+    days_of = {(ts, minutes): days(ts, minutes) for ts in stamps for minutes in lookbacks}
+    by_lookback = {minutes: {days_of[ts, minutes] for ts in stamps} for minutes in lookbacks}
+    if all(len(found) == 1 for found in by_lookback.values()):
+        # Every timestamp falls on the same day(s): the pairs follow from the meters alone.
+        only = {minutes: next(iter(found)) for minutes, found in by_lookback.items()}
+        return sorted({(m, day) for m in {v.meter_id for v in readings} for day in only[back.get(m, 0)]})
     pairs: set[tuple[int, dt.date]] = set()
     for v in readings:
-        key = (v.ts, back.get(v.meter_id, 0))
-        days = days_of.get(key)
-        if days is None:
-            day = v.ts.astimezone(tz).date()
-            before = (v.ts - dt.timedelta(minutes=key[1])).astimezone(tz).date() if key[1] else day
-            days = days_of[key] = (day,) if before == day else (day, before)
-        for day in days:
+        for day in days_of[v.ts, back.get(v.meter_id, 0)]:
             pairs.add((v.meter_id, day))
     return sorted(pairs)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from typing import TYPE_CHECKING
 
 import numpy as np
+import orjson
 from django.db import IntegrityError, connection, transaction
 
 from meters.models import IngestBatch, ReadingConflict, RegisterEvent, RejectedRow, ReviewStatus
@@ -119,6 +121,9 @@ LEFT JOIN LATERAL (
 """
 
 
+_BY_TS = operator.attrgetter("ts")
+
+
 def _latest_stored(
     cur: CursorWrapper, unique: list[ValidRow], meters_by_id: dict[int, MeterInfo],
 ) -> tuple[dict[int, list[ValidRow]], dict[int, tuple[dt.datetime | None, float | None]]]:
@@ -132,7 +137,7 @@ def _latest_stored(
     for v in unique:
         seqs.setdefault(v.meter_id, []).append(v)
     for vs in seqs.values():
-        vs.sort(key=lambda v: v.ts)
+        vs.sort(key=_BY_TS)
     latest: dict[int, tuple[dt.datetime | None, float | None]] = {}
     ids = sorted(seqs)
     for days in (1, REGISTER_LOOKBACK_DAYS):
@@ -275,21 +280,23 @@ def readings_write(
 
     meters_by_id = {info.id: info for info in meters.values()}
 
-    # Within the batch, the first row for a (meter, ts) counts; later ones are duplicates or conflicts of it.
-    first: dict[tuple[int, dt.datetime], ValidRow] = {}
-    unique: list[ValidRow] = []
+    # Within the batch, the first row for a (meter, ts) counts; later ones are duplicates or conflicts of it. The key
+    # is the timestamp's UTC ISO text (one shared string per instant, see rows_validate). Most batches repeat no key:
+    # the comprehension (the first row per key kept, as it runs backwards) shows it at C speed.
+    first = {(v.meter_id, v.ts_text): v for v in reversed(valid)}
+    unique: list[ValidRow] = valid
     in_batch_dupes = 0
     conflicts: list[tuple[ValidRow, float]] = []
-    for v in valid:
-        key = (v.meter_id, v.ts)
-        seen = first.get(key)
-        if seen is None:
-            first[key] = v
-            unique.append(v)
-        elif seen.value == v.value:
-            in_batch_dupes += 1
-        else:
-            conflicts.append((v, seen.value))
+    if len(first) != len(valid):
+        unique = []
+        for v in valid:
+            seen = first[v.meter_id, v.ts_text]
+            if seen is v:
+                unique.append(v)
+            elif seen.value == v.value:
+                in_batch_dupes += 1
+            else:
+                conflicts.append((v, seen.value))
 
     accepted_rows: list[ValidRow] = []
     duplicates = in_batch_dupes
@@ -418,8 +425,14 @@ def readings_write(
     result = IngestResult(accepted=len(accepted_rows), duplicates=duplicates, conflicts=len(conflicts),
                           rejected=rejected_out, conflict_rows=conflict_out, batch_id=batch.pk)
     response = result.as_response()
-    IngestBatch.objects.filter(pk=batch.pk).update(
-        accepted=result.accepted, duplicates=duplicates, conflicts=len(conflicts), rejected=len(rejected_out),
-        response=response,
-    )
+    counts = {"accepted": result.accepted, "duplicates": duplicates, "conflicts": len(conflicts),
+              "rejected": len(rejected_out)}
+    if connection.vendor == "postgresql":
+        # The answer (hundreds of conflict rows when a window is resent with changed values) serialised by orjson.
+        with connection.cursor() as cur:
+            cur.execute("UPDATE meters_ingestbatch SET accepted = %(accepted)s, duplicates = %(duplicates)s, "
+                        "conflicts = %(conflicts)s, rejected = %(rejected)s, response = %(response)s::jsonb "
+                        "WHERE id = %(id)s", {**counts, "response": orjson.dumps(response).decode(), "id": batch.pk})
+    else:
+        IngestBatch.objects.filter(pk=batch.pk).update(**counts, response=response)
     return result
