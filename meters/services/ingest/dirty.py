@@ -14,7 +14,7 @@ from meters.models import (
 )
 from plants.models import Site
 
-from .types import array_literal
+from .types import array_literal, ingest_cursor
 from .validate import MeterInfo, ValidRow
 
 _DIRTY_SQL = """
@@ -63,7 +63,7 @@ def dirty_pairs_mark(pairs: list[tuple[int, dt.date]], *, site: Site | None = No
     # e.g. a closed month becomes "restatement pending" in this transaction
     readings_stored(meter_days=pairs, enterprise_id=site.enterprise_id if site is not None else None)
     if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
+        with ingest_cursor() as cur:
             cur.execute(_DIRTY_SQL, [array_literal(m for m, _ in pairs), array_literal(d for _, d in pairs)])
         return
     DirtyMeterDay.objects.bulk_create([DirtyMeterDay(meter_id=m, day=d) for m, d in pairs], update_conflicts=True,

@@ -390,7 +390,7 @@ def readings_write(
         RegisterEvent.objects.bulk_create(events)
     if conflicts and connection.vendor == "postgresql":
         # Resent rows with changed values come by the hundred: one INSERT from arrays, no model instances.
-        with connection.cursor() as cur:
+        with ingest_cursor() as cur:
             cur.execute(_CONFLICTS_SQL, [
                 batch.pk, str(ReviewStatus.OPEN), array_literal(v.meter_id for v, _ in conflicts),
                 array_literal(v.ts_text or v.ts.isoformat() for v, _ in conflicts),
@@ -429,7 +429,7 @@ def readings_write(
               "rejected": len(rejected_out)}
     if connection.vendor == "postgresql":
         # The answer (hundreds of conflict rows when a window is resent with changed values) serialised by orjson.
-        with connection.cursor() as cur:
+        with ingest_cursor() as cur:
             cur.execute("UPDATE meters_ingestbatch SET accepted = %(accepted)s, duplicates = %(duplicates)s, "
                         "conflicts = %(conflicts)s, rejected = %(rejected)s, response = %(response)s::jsonb "
                         "WHERE id = %(id)s", {**counts, "response": orjson.dumps(response).decode(), "id": batch.pk})
