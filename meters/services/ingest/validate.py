@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
@@ -32,6 +32,18 @@ class MeterInfo:
     interval_minutes: int = 15
     max_value: float = READING_VALUE_CEILING  # plausibility limit of one reading (meters.units.max_reading)
     unit_ok: bool = True  # the meter's unit is one its carrier allows
+    # Derived (see __post_init__): readings may be reported at all, and the closed range of a plausible value.
+    usable: bool = field(init=False, default=True)
+    low: float = field(init=False, default=0.0)
+    high: float = field(init=False, default=0.0)
+
+    def __post_init__(self) -> None:
+        self.usable = self.allowed and self.unit_ok
+        # An interval quantity is not negative; a value is at most the plausibility limit in size, and a register
+        # value stays below its rollover modulus (the largest float below it).
+        self.low = -self.max_value if self.cumulative else 0.0
+        self.high = self.max_value if not self.cumulative or self.rollover is None \
+            else min(self.max_value, math.nextafter(self.rollover, -math.inf))
 
 
 _METERS_SQL = """
@@ -136,6 +148,15 @@ def rows_validate(
     for row in rows:
         meter = row.meter
         info = meters.get(meter) if isinstance(meter, str) else None
+        # The common row first: a usable meter, a timestamp already parsed without error, a finite float in range
+        # and a meter active then. Every other row takes the checks below, which say why it is refused.
+        text, raw = row.ts, row.value
+        parsed = ts_cache.get(text) if isinstance(text, str) else None
+        if (info is not None and info.usable and parsed is not None and parsed[1] is None and type(raw) is float
+                and info.low <= raw <= info.high and info.active_from <= parsed[0]  # type: ignore[operator]
+                and (info.active_to is None or parsed[0] < info.active_to)):  # type: ignore[operator]
+            valid.append(ValidRow(row.index, info.id, parsed[0], raw, parsed[2]))  # type: ignore[arg-type]
+            continue
         if info is None:
             rejected.append((row, RowError.MISSING_FIELD if not isinstance(meter, str) or not meter
                              else RowError.UNKNOWN_METER, None))
@@ -146,8 +167,6 @@ def rows_validate(
         if not info.unit_ok:  # a meter stored before units were checked: its readings could not be accounted
             rejected.append((row, RowError.UNIT_NOT_ALLOWED, None))
             continue
-        text = row.ts
-        parsed = ts_cache.get(text) if isinstance(text, str) else None
         if parsed is None:
             ts, err = ts_parse(text)
             if err is None and ts > limit:  # type: ignore[operator]  # ts is set when err is None (ts_parse)
@@ -160,7 +179,6 @@ def rows_validate(
                                                                         and ts >= info.active_to)):
             err = RowError.METER_INACTIVE
         if err is None:
-            raw = row.value
             value: float | None
             if type(raw) is float and math.isfinite(raw):
                 value = raw
