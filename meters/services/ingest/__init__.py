@@ -48,7 +48,7 @@ def readings_ingest(
         previous = IngestBatch.objects.filter(gateway=gateway, batch_key=batch_key).values_list("response", "id")
         if (found := previous.first()) is not None:
             return IngestResult(**found[0], batch_id=found[1], replayed=True)
-    stamps = [r.ts for r in rows if isinstance(r.ts, str)]
+    stamps = {r.ts for r in rows if isinstance(r.ts, str)}
     if stamps and connection.vendor == "postgresql":
         _partitions_prepare(stamps)
     try:
@@ -71,11 +71,12 @@ def readings_ingest(
         return IngestResult(**found[0], batch_id=found[1], replayed=True)
 
 
-def _partitions_prepare(stamps: list[str]) -> None:
-    """Create the monthly partitions a batch needs before its transaction (DDL must not run inside it). Only the
-    min/max of the distinct timestamp texts are parsed; unparsable ones are ignored here and rejected later."""
+def _partitions_prepare(stamps: set[str]) -> None:
+    """Create the monthly partitions a batch needs before its transaction (DDL must not run inside it), from its
+    distinct timestamp texts (a batch has few: many meters per instant), or from the least and greatest text when it
+    has many; unparsable ones are ignored here and rejected later."""
     parsed: list[dt.datetime] = []
-    for text in {stamps[0], stamps[-1], min(stamps), max(stamps)}:
+    for text in stamps if len(stamps) <= 64 else {min(stamps), max(stamps)}:
         ts, _err = ts_parse(text)
         if ts is not None:
             parsed.append(ts)
