@@ -189,7 +189,7 @@ def closed_months_flag(*, enterprise_id: int, months, reason: str) -> list[dt.da
     the caller's transaction; their figures stay as closed until restated. Returns the months newly flagged."""
     qs = AccountingPeriod.objects.filter(enterprise_id=enterprise_id, month__in={m.replace(day=1) for m in months},
                                          status=AccountingPeriod.Status.CLOSED, restatement_pending=False)
-    flagged = sorted(qs.values_list("month", flat=True))
+    flagged = sorted(qs.order_by().values_list("month", flat=True))
     if flagged:
         qs.update(restatement_pending=True, restatement_reason=reason[:500])
     return flagged

@@ -269,11 +269,17 @@ def readings_write(
     *, site: Site, rows: list[RawRow], gateway: Gateway | None, batch_key: str | None, source: str, now: dt.datetime,
 ) -> IngestResult:
     batch = IngestBatch.objects.create(site=site, gateway=gateway, batch_key=batch_key, source=source, rows=len(rows))
-    meters = meters_resolve(site=site, gateway=gateway, codes=(r.meter for r in rows))
+    try:
+        codes: set[object] = {r.meter for r in rows}
+    except TypeError:  # a meter sent as a JSON list or object: refused as a missing field, not looked up
+        codes = {r.meter for r in rows if isinstance(r.meter, str)}
+    meters = meters_resolve(site=site, gateway=gateway, codes=codes)
     valid, rejected = rows_validate(rows, meters, now)
     raw_by_index: dict[int, RawRow] = {}
 
     def raw_of(idx: int) -> RawRow:
+        if 0 <= idx < len(rows) and rows[idx].index == idx:  # parsed bodies number their rows 0, 1, …
+            return rows[idx]
         if not raw_by_index:
             raw_by_index.update((r.index, r) for r in rows)
         return raw_by_index[idx]
