@@ -102,3 +102,32 @@ def test_rows_stored_by_a_concurrent_batch_after_the_probe_are_counted_not_lost(
                                                   RawRow(2, "C", _ts(30), 300.0)])
     assert (result.accepted, result.duplicates, result.conflicts) == (1, 1, 1)
     assert sorted(Reading.objects.values_list("value", flat=True)) == [100.0, 200.0, 300.0]
+
+
+def test_the_embedded_default_classifies_resent_rows_alike(tmp_path):
+    """SQLite runs the same service with its own SQL: the scenarios above give the same answers there."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "CELERY_RESULT_BACKEND")}
+    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'embedded.sqlite3'}", "MEDIA_ROOT": str(tmp_path / "media"),
+            "DJANGO_SETTINGS_MODULE": "energy_platform.settings.local", "PYTHONPATH": str(root)}
+    run = subprocess.run([sys.executable, str(Path(__file__).with_name("embedded_resent_rows.py"))], cwd=root,
+                         env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    # As test_a_window_resent_with_new_rows_counts_duplicates_conflicts_and_checks_the_new_rows.
+    assert out["window"] == {"results": [{"counts": [1, 1, 1], "rejected": [[2, "register_backwards"]]}],
+                             "stored": [100.0, 200.0, 220.0], "conflicts": [[100.0, 101.0]],
+                             "events": [["reset", 200.0, 190.0]]}
+    # As test_a_resent_row_with_a_lower_changed_value_is_a_conflict_not_a_reset.
+    assert out["lower_conflict"] == {"results": [{"counts": [0, 0, 1], "rejected": []}],
+                                     "stored": [100.0, 200.0, 300.0], "conflicts": [[300.0, 150.0]], "events": []}
+    # As test_a_late_row_between_stored_readings_is_checked_against_its_stored_predecessor.
+    assert out["late"]["results"] == [{"counts": [0, 0, 0], "rejected": [[0, "register_backwards"]]},
+                                      {"counts": [1, 0, 0], "rejected": []}]
+    assert out["late"]["stored"] == [100.0, 250.0, 300.0]

@@ -217,7 +217,8 @@ def _previous_values(
                 if prev is not None and v.value < prev:
                     out.append((v.index, v.value, rollover, prev))
         return out
-    # SQLite has no LATERAL: use correlated scalar subqueries for the same result.
+    # SQLite has no LATERAL: use correlated scalar subqueries for the same result. A staged row already stored is a
+    # duplicate or a conflict, not checked (as on PostgreSQL), but it is a predecessor of the batch's next row.
     cur.execute("""
         SELECT s.idx, s.value, m.rollover_value,
           (SELECT r.ts FROM meters_reading r WHERE r.meter_id = s.meter_id AND r.ts < s.ts ORDER BY r.ts DESC LIMIT 1),
@@ -227,6 +228,7 @@ def _previous_values(
           (SELECT p.value FROM ingest_staging p WHERE p.meter_id = s.meter_id AND p.ts < s.ts
              ORDER BY p.ts DESC LIMIT 1)
         FROM ingest_staging s JOIN meters_meter m ON m.id = s.meter_id AND m.reading_kind = 'cumulative'
+        WHERE NOT EXISTS (SELECT 1 FROM meters_reading x WHERE x.meter_id = s.meter_id AND x.ts = s.ts)
     """)
     out = []
     for idx, value, rollover, tts, tval, sts, sval in cur.fetchall():
