@@ -347,7 +347,8 @@ def readings_write(
                 # stored when probed, so they are inserted without ON CONFLICT (whose speculative insertion costs
                 # about a fifth more a row); if a concurrent batch stored one of them since (unique violation), the
                 # savepoint is rolled back and they are inserted with ON CONFLICT DO NOTHING.
-                to_insert = [v for v in unique if v.index not in held and v.index not in stored]
+                to_insert = [v for v in unique if v.index not in held and v.index not in stored] \
+                    if held or stored else unique
                 _stage(cur, to_insert)
                 try:
                     with transaction.atomic():
