@@ -131,3 +131,45 @@ def test_the_embedded_default_classifies_resent_rows_alike(tmp_path):
     assert out["late"]["results"] == [{"counts": [0, 0, 0], "rejected": [[0, "register_backwards"]]},
                                       {"counts": [1, 0, 0], "rejected": []}]
     assert out["late"]["stored"] == [100.0, 250.0, 300.0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mark_claimed_by_a_sweep_is_waited_for_and_made_again(register):
+    """A batch re-marking a meter-day that a sweep has claimed waits for the sweep (the mark is locked, not only
+    rewritten), and once the sweep has deleted it marks the day again: the batch's readings are never left without a
+    mark. Without the lock the batch would pass the claimed mark by and the sweep would delete it."""
+    import threading
+    import time
+
+    import psycopg
+    from django.db import connection
+
+    from meters.models import DirtyMeterDay
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SKIP LOCKED claims are PostgreSQL's")
+    readings_ingest(site=register, rows=[RawRow(0, "C", _ts(0), 100.0)])
+    (mark_id,) = DirtyMeterDay.objects.values_list("pk", flat=True)
+    s = connection.settings_dict
+    sweep = psycopg.connect(host=s["HOST"], port=s["PORT"], user=s["USER"], password=s["PASSWORD"], dbname=s["NAME"])
+    done: list[object] = []
+    batch = threading.Thread(target=lambda: done.append(
+        readings_ingest(site=register, rows=[RawRow(0, "C", _ts(15), 150.0)])))
+    try:
+        sweep.execute("SELECT id FROM meters_dirtymeterday WHERE id = %s FOR UPDATE SKIP LOCKED", [mark_id])
+        batch.start()
+        time.sleep(1.0)
+        waited = batch.is_alive() and not done  # waiting for the sweep's claim
+        sweep.execute("DELETE FROM meters_dirtymeterday WHERE id = %s", [mark_id])
+        sweep.commit()
+    finally:
+        sweep.close()
+        if batch.is_alive() or batch.ident is not None:
+            batch.join(timeout=30)
+        from django.db import connections
+
+        connections.close_all()
+    assert waited
+    assert done and done[0].accepted == 1
+    marks = list(DirtyMeterDay.objects.values_list("pk", "day"))
+    assert len(marks) == 1 and marks[0][0] != mark_id  # a new mark for the day the sweep consumed

@@ -17,11 +17,17 @@ from plants.models import Site
 from .types import array_literal, ingest_cursor
 from .validate import MeterInfo, ValidRow
 
+# A mark that exists is locked, not rewritten: ON CONFLICT DO UPDATE locks the conflicting row even when its WHERE is
+# false. That lock is what keeps a mark from being lost: a sweep that claimed the mark (FOR UPDATE) is waited for, and
+# once it has deleted the mark a new one is inserted; a sweep cannot claim it before this batch commits (SKIP LOCKED).
+# marked_at, which no logic reads, is refreshed at most once a minute: a gateway re-marks the same meter-days with
+# every batch of the day, and a new row version each time cost twice the statement.
 _DIRTY_SQL = """
 INSERT INTO meters_dirtymeterday (meter_id, day, marked_at)
 SELECT m, d, now() FROM unnest(%s::bigint[], %s::date[]) AS t(m, d)
 ORDER BY m, d
 ON CONFLICT (meter_id, day) DO UPDATE SET marked_at = EXCLUDED.marked_at
+WHERE meters_dirtymeterday.marked_at < EXCLUDED.marked_at - interval '1 minute'
 """
 
 
@@ -56,7 +62,7 @@ def dirty_pairs(*, site: Site, readings: Iterable[ValidRow], meters: dict[int, M
 
 def dirty_pairs_mark(pairs: list[tuple[int, dt.date]], *, site: Site | None = None) -> None:
     """Record dirty meter-days in the caller's transaction, in key order (so concurrent batches lock rows in the same
-    order); marked_at is refreshed so a sweep that started before this batch does not consume the mark. `site`: the
+    order); an existing mark is locked until this batch commits, so a sweep cannot consume it first. `site`: the
     site of every meter of the pairs, when the caller knows it."""
     if not pairs:
         return
