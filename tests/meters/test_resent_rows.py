@@ -106,20 +106,11 @@ def test_rows_stored_by_a_concurrent_batch_after_the_probe_are_counted_not_lost(
 
 def test_the_embedded_default_classifies_resent_rows_alike(tmp_path):
     """SQLite runs the same service with its own SQL: the scenarios above give the same answers there."""
-    import json
-    import os
-    import subprocess
-    import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2]
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "CELERY_RESULT_BACKEND")}
-    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'embedded.sqlite3'}", "MEDIA_ROOT": str(tmp_path / "media"),
-            "DJANGO_SETTINGS_MODULE": "energy_platform.settings.local", "PYTHONPATH": str(root)}
-    run = subprocess.run([sys.executable, str(Path(__file__).with_name("embedded_resent_rows.py"))], cwd=root,
-                         env=env, capture_output=True, text=True, timeout=600, check=False)
-    assert run.returncode == 0, run.stderr[-3000:]
-    out = json.loads(run.stdout.strip().splitlines()[-1])
+    from tests.embedded import embedded_run
+
+    out = embedded_run(Path(__file__).with_name("embedded_resent_rows.py"), tmp_path)
     # As test_a_window_resent_with_new_rows_counts_duplicates_conflicts_and_checks_the_new_rows.
     assert out["window"] == {"results": [{"counts": [1, 1, 1], "rejected": [[2, "register_backwards"]]}],
                              "stored": [100.0, 200.0, 220.0], "conflicts": [[100.0, 101.0]],
