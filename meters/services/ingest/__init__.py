@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+import orjson
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from meters.models import Gateway, IngestBatch
+from meters.models import Gateway
 from plants.models import Site
 
 from ..partitions import reading_partitions_for
 from .dirty import dirty_mark, dirty_pairs, dirty_pairs_mark
 from .parse import body_decode, body_parse_csv, body_parse_json
-from .types import ROW_ERROR_DETAILS, IngestResult, RawRow, RowError
+from .types import ROW_ERROR_DETAILS, IngestResult, RawRow, RowError, ingest_cursor
 from .validate import MeterInfo, ValidRow, meters_resolve, rows_validate, ts_parse
 from .write import REGISTER_LOOKBACK_DAYS, readings_write
 
@@ -44,10 +45,8 @@ def readings_ingest(
 ) -> IngestResult:
     """Store the valid rows of one batch and report every other row; replay the answer of a repeated batch id."""
     now = now or timezone.now()
-    if batch_key is not None and gateway is not None:
-        previous = IngestBatch.objects.filter(gateway=gateway, batch_key=batch_key).values_list("response", "id")
-        if (found := previous.first()) is not None:
-            return IngestResult(**found[0], batch_id=found[1], replayed=True)
+    if batch_key is not None and gateway is not None and (found := _batch_answer(gateway, batch_key)) is not None:
+        return found
     stamps = {r.ts for r in rows if isinstance(r.ts, str)}
     if stamps and connection.vendor == "postgresql":
         _partitions_prepare(stamps)
@@ -65,10 +64,22 @@ def readings_ingest(
         raise AssertionError("unreachable: the third attempt returned or raised")
     except IntegrityError:
         # A concurrent request with the same batch id won the race: replay its answer.
-        found = IngestBatch.objects.filter(gateway=gateway, batch_key=batch_key).values_list("response", "id").first()
+        found = _batch_answer(gateway, batch_key) if gateway is not None and batch_key is not None else None
         if found is None:
             raise
-        return IngestResult(**found[0], batch_id=found[1], replayed=True)
+        return found
+
+
+def _batch_answer(gateway: Gateway, batch_key: str) -> IngestResult | None:
+    """The stored answer of the gateway's batch with this id, replayed; None if there is none."""
+    with ingest_cursor() as cur:
+        cur.execute("SELECT response, id FROM meters_ingestbatch WHERE gateway_id = %s AND batch_key = %s",
+                    [gateway.pk, batch_key])
+        found = cur.fetchone()
+    if found is None:
+        return None
+    response = found[0] if isinstance(found[0], dict) else orjson.loads(found[0])
+    return IngestResult(**response, batch_id=found[1], replayed=True)
 
 
 def _partitions_prepare(stamps: set[str]) -> None:
