@@ -90,12 +90,8 @@ def test_rows_stored_by_a_concurrent_batch_after_the_probe_are_counted_not_lost(
     """The probe found nothing, but the rows are stored when the insert runs (a concurrent batch committed them):
     the plain insert's unique violation is rolled back to its savepoint and the rows are inserted with ON CONFLICT,
     then classified from what is stored."""
-    from django.db import connection
-
     from meters.services.ingest import write
 
-    if connection.vendor != "postgresql":
-        pytest.skip("the probe before staging is PostgreSQL's path")
     readings_ingest(site=register, rows=[RawRow(0, "C", _ts(0), 100.0), RawRow(1, "C", _ts(15), 200.0)])
     monkeypatch.setattr(write, "_stored_at", lambda cur, candidates: {})
     result = readings_ingest(site=register, rows=[RawRow(0, "C", _ts(0), 100.0), RawRow(1, "C", _ts(15), 201.0),
@@ -137,8 +133,6 @@ def test_a_mark_claimed_by_a_sweep_is_waited_for_and_made_again(register):
 
     from meters.models import DirtyMeterDay
 
-    if connection.vendor != "postgresql":
-        pytest.skip("SKIP LOCKED claims are PostgreSQL's")
     readings_ingest(site=register, rows=[RawRow(0, "C", _ts(0), 100.0)])
     (mark_id,) = DirtyMeterDay.objects.values_list("pk", flat=True)
     s = connection.settings_dict
