@@ -13,7 +13,7 @@ from .base import ParsedPayload
 def parse(data: bytes, *, tags: Mapping[str, str], received_at: dt.datetime) -> ParsedPayload:
     """The meter field may be a meter code or a tag of the gateway's map."""
     batch_key, rows = body_parse_json(data)
-    for row in rows:
+    for n, row in enumerate(rows):
         if isinstance(row.meter, str) and row.meter in tags:
-            row.meter = tags[row.meter]
+            rows[n] = row._replace(meter=tags[row.meter])
     return ParsedPayload(rows=rows, batch_key=batch_key)

@@ -17,6 +17,7 @@ RegisterEvent(kind=reset) holds it for review; accepting it is a reviewer's acti
 from __future__ import annotations
 
 import datetime as dt
+from operator import attrgetter
 
 import orjson
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -38,6 +39,8 @@ __all__ = [
     "meters_resolve", "readings_ingest", "rows_validate",
 ]
 
+_TS_OF = attrgetter("ts")
+
 
 def readings_ingest(
     *, site: Site, rows: list[RawRow], gateway: Gateway | None = None, batch_key: str | None = None,
@@ -47,7 +50,10 @@ def readings_ingest(
     now = now or timezone.now()
     if batch_key is not None and gateway is not None and (found := _batch_answer(gateway, batch_key)) is not None:
         return found
-    stamps = {r.ts for r in rows if isinstance(r.ts, str)}
+    try:
+        stamps = {t for t in set(map(_TS_OF, rows)) if isinstance(t, str)}  # few distinct values: filtered after
+    except TypeError:  # a timestamp sent as a JSON list or object (refused later as invalid)
+        stamps = {r.ts for r in rows if isinstance(r.ts, str)}
     if stamps and connection.vendor == "postgresql":
         _partitions_prepare(stamps)
     try:

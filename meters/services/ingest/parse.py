@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+from itertools import repeat
+from operator import itemgetter
 
 import orjson
 from django.conf import settings
@@ -35,6 +37,9 @@ def body_decode(*, body: bytes, content_encoding: str | None) -> bytes:
     return data
 
 
+_METER, _TS, _VALUE = itemgetter("meter"), itemgetter("ts"), itemgetter("value")
+
+
 def _check_row_count(n: int) -> None:
     if n > settings.INGEST_MAX_ROWS:
         raise ApplicationError("too_many_rows", f"A batch may hold at most {settings.INGEST_MAX_ROWS} readings; "
@@ -53,8 +58,14 @@ def body_parse_json(data: bytes) -> tuple[str | None, list[RawRow]]:
         raise ApplicationError("invalid_batch_id", "batch_id must be a string of 1 to 100 characters.")
     readings = doc["readings"]
     _check_row_count(len(readings))
-    rows = [RawRow(i, item.get("meter"), item.get("ts"), item.get("value")) if type(item) is dict
-            else RawRow(i, None, None, None) for i, item in enumerate(readings)]
+    try:
+        # Every item an object with the three keys (a gateway's usual batch): the rows are built column by column
+        # without a Python call per row, in about half the time of the loop below.
+        rows = list(map(tuple.__new__, repeat(RawRow), zip(
+            range(len(readings)), map(_METER, readings), map(_TS, readings), map(_VALUE, readings), strict=True)))
+    except (KeyError, TypeError, IndexError):  # an item that is not an object, or lacks a key
+        rows = [RawRow(i, item.get("meter"), item.get("ts"), item.get("value")) if type(item) is dict
+                else RawRow(i, None, None, None) for i, item in enumerate(readings)]
     return batch_key, rows
 
 

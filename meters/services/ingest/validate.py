@@ -127,6 +127,10 @@ def _parse_value(raw: object) -> tuple[float | None, RowError | None]:
     return value, None
 
 
+#: The end of an open-ended active period, for comparisons.
+_NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
 @dataclass(slots=True)
 class ValidRow:
     index: int
@@ -145,18 +149,22 @@ def rows_validate(
     valid: list[ValidRow] = []
     rejected: list[tuple[RawRow, RowError, str | None]] = []
     ts_cache: dict[str, tuple[dt.datetime | None, RowError | None, str]] = {}
+    # The common row first: a usable meter, a timestamp already parsed without error, a float in range and a meter
+    # active then, checked against one tuple per meter (id, least and greatest value, active from, active to) and one
+    # per timestamp text (UTC datetime, ISO text). Every other row takes the checks below, which say why it is
+    # refused.
+    fast = {code: (info.id, info.low, info.high, info.active_from, info.active_to or _NEVER)
+            for code, info in meters.items() if info.usable}
+    good_ts: dict[str, tuple[dt.datetime, str]] = {}
     for row in rows:
-        meter = row.meter
+        index, meter, text, raw = row
+        if type(meter) is str and type(text) is str and type(raw) is float:
+            f, p = fast.get(meter), good_ts.get(text)
+            if f is not None and p is not None and f[1] <= raw <= f[2] and f[3] <= p[0] < f[4]:
+                valid.append(ValidRow(index, f[0], p[0], raw, p[1]))
+                continue
         info = meters.get(meter) if isinstance(meter, str) else None
-        # The common row first: a usable meter, a timestamp already parsed without error, a finite float in range
-        # and a meter active then. Every other row takes the checks below, which say why it is refused.
-        text, raw = row.ts, row.value
         parsed = ts_cache.get(text) if isinstance(text, str) else None
-        if (info is not None and info.usable and parsed is not None and parsed[1] is None and type(raw) is float
-                and info.low <= raw <= info.high and info.active_from <= parsed[0]  # type: ignore[operator]
-                and (info.active_to is None or parsed[0] < info.active_to)):  # type: ignore[operator]
-            valid.append(ValidRow(row.index, info.id, parsed[0], raw, parsed[2]))  # type: ignore[arg-type]
-            continue
         if info is None:
             rejected.append((row, RowError.MISSING_FIELD if not isinstance(meter, str) or not meter
                              else RowError.UNKNOWN_METER, None))
@@ -174,6 +182,8 @@ def rows_validate(
             parsed = (ts, err, ts.isoformat() if ts is not None and err is None else "")
             if isinstance(text, str):
                 ts_cache[text] = parsed
+                if err is None:
+                    good_ts[text] = (parsed[0], parsed[2])  # type: ignore[assignment]  # ts is set when err is None
         ts, err, iso = parsed
         if err is None and ts is not None and (ts < info.active_from or (info.active_to is not None
                                                                         and ts >= info.active_to)):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
@@ -122,6 +122,7 @@ LEFT JOIN LATERAL (
 
 
 _BY_TS = operator.attrgetter("ts")
+_METER_OF = operator.attrgetter("meter")
 
 
 def _latest_stored(
@@ -267,26 +268,41 @@ def _is_rollover(prev: float, value: float, rollover: float | None) -> bool:
     return rollover is not None and prev >= 0.9 * rollover and value <= 0.1 * rollover
 
 
+# PostgreSQL: the batch's id is drawn first (its readings, conflicts and refused rows carry it) and its row is inserted
+# at the end, with its counts and answer: one INSERT in place of an INSERT and an UPDATE that rewrote the row with its
+# answer (tens of kB when a resent window carries conflicts). The foreign keys to it are deferred to the commit (as
+# Django creates them), and a repeated batch id still fails on the unique key, at the end of the transaction.
+_BATCH_ID_SQL = "SELECT nextval(pg_get_serial_sequence('meters_ingestbatch', 'id'))"
 _BATCH_INSERT_SQL = """
-INSERT INTO meters_ingestbatch (site_id, gateway_id, batch_key, source, received_at, rows, accepted, duplicates,
+INSERT INTO meters_ingestbatch (id, site_id, gateway_id, batch_key, source, received_at, rows, accepted, duplicates,
                                 conflicts, rejected, response)
-VALUES (%(site)s, %(gateway)s, %(key)s, %(source)s, now(), %(rows)s, 0, 0, 0, 0, '{}')
-RETURNING id, received_at
+VALUES (%(id)s, %(site)s, %(gateway)s, %(key)s, %(source)s, now(), %(rows)s, %(accepted)s, %(duplicates)s,
+        %(conflicts)s, %(rejected)s, %(response)s::jsonb)
 """
 
 
 def _batch_create(*, site: Site, gateway: Gateway | None, batch_key: str | None, source: str,
                   rows: int) -> IngestBatch:
-    """The batch's record. On PostgreSQL one INSERT … RETURNING without the ORM's work per save (the model has no
-    signal receivers); a repeated batch id is the same IntegrityError (unique per gateway)."""
+    """The batch's record: on SQLite saved now (and updated with its counts at the end); on PostgreSQL only its id is
+    drawn here and `_batch_save` inserts it (the model has no signal receivers)."""
     if connection.vendor != "postgresql":
         return IngestBatch.objects.create(site=site, gateway=gateway, batch_key=batch_key, source=source, rows=rows)
     with ingest_cursor() as cur:
-        cur.execute(_BATCH_INSERT_SQL, {"site": site.pk, "gateway": gateway.pk if gateway is not None else None,
-                                        "key": batch_key, "source": source, "rows": rows})
-        pk, received_at = cur.fetchone()
-    return IngestBatch(pk=pk, site=site, gateway=gateway, batch_key=batch_key, source=source, rows=rows,
-                       received_at=received_at)
+        cur.execute(_BATCH_ID_SQL)
+        (pk,) = cur.fetchone()
+    return IngestBatch(pk=pk, site=site, gateway=gateway, batch_key=batch_key, source=source, rows=rows)
+
+
+def _batch_save(batch: IngestBatch, counts: dict[str, int], response: dict[str, Any]) -> None:
+    """Store the batch's counts and answer (replayed for a repeated batch id)."""
+    if connection.vendor != "postgresql":
+        IngestBatch.objects.filter(pk=batch.pk).update(**counts, response=response)
+        return
+    with ingest_cursor() as cur:
+        # The answer (hundreds of conflict rows when a window is resent with changed values) serialised by orjson.
+        cur.execute(_BATCH_INSERT_SQL, {
+            **counts, "id": batch.pk, "site": batch.site_id, "gateway": batch.gateway_id, "key": batch.batch_key,
+            "source": batch.source, "rows": batch.rows, "response": orjson.dumps(response).decode()})
 
 
 def readings_write(
@@ -294,7 +310,7 @@ def readings_write(
 ) -> IngestResult:
     batch = _batch_create(site=site, gateway=gateway, batch_key=batch_key, source=source, rows=len(rows))
     try:
-        codes: set[object] = {r.meter for r in rows}
+        codes: set[object] = set(map(_METER_OF, rows))
     except TypeError:  # a meter sent as a JSON list or object: refused as a missing field, not looked up
         codes = {r.meter for r in rows if isinstance(r.meter, str)}
     meters = meters_resolve(site=site, gateway=gateway, codes=codes)
@@ -458,12 +474,5 @@ def readings_write(
     response = result.as_response()
     counts = {"accepted": result.accepted, "duplicates": duplicates, "conflicts": len(conflicts),
               "rejected": len(rejected_out)}
-    if connection.vendor == "postgresql":
-        # The answer (hundreds of conflict rows when a window is resent with changed values) serialised by orjson.
-        with ingest_cursor() as cur:
-            cur.execute("UPDATE meters_ingestbatch SET accepted = %(accepted)s, duplicates = %(duplicates)s, "
-                        "conflicts = %(conflicts)s, rejected = %(rejected)s, response = %(response)s::jsonb "
-                        "WHERE id = %(id)s", {**counts, "response": orjson.dumps(response).decode(), "id": batch.pk})
-    else:
-        IngestBatch.objects.filter(pk=batch.pk).update(**counts, response=response)
+    _batch_save(batch, counts, response)
     return result
