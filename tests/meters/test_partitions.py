@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -50,3 +51,29 @@ def test_partitions_ahead_creates_coming_months_once():
     first = partitions.reading_partitions_ahead(months=30)
     assert len(first) > 0
     assert partitions.reading_partitions_ahead(months=30) == []
+
+
+def test_ingestion_statements_are_not_prepared(plant):
+    """A prepared statement's generic plan cannot prune the monthly partitions when planned (types.ingest_cursor): the
+    probes of stored readings must be planned with each batch's values. Django turns psycopg's automatic preparation
+    off; a statement prepared on purpose shows that this test would see one."""
+    C1 = plant["meters"]["C1"]  # noqa: N806
+    C1.active_from = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    C1.save()
+    start = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+    for k in range(8):  # more than psycopg's default threshold of 5; each batch resends a row: every probe runs
+        rows = [RawRow(i, "C1", (start + dt.timedelta(minutes=15 * (k + i))).isoformat(), float(k + i))
+                for i in range(2)]
+        result = readings_ingest(site=plant["site"], gateway=plant["gateway"], rows=rows)
+        assert (result.accepted, result.duplicates) == ((2, 0) if k == 0 else (1, 1))
+    assert connection.connection.prepare_threshold is None
+    connection.connection.prepare_threshold = 0
+    try:
+        psycopg.Cursor(connection.connection).execute("SELECT 1 AS prepared_on_purpose", prepare=True)
+    finally:
+        connection.connection.prepare_threshold = None
+    with connection.cursor() as cur:
+        cur.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cur.fetchall()]
+    assert [s for s in prepared if "prepared_on_purpose" in s]
+    assert not [s for s in prepared if "meters_" in s]
