@@ -1,6 +1,8 @@
 """Row validation with a timestamp already seen in the batch: rows_validate accepts such a row on a short path (a
 usable meter, a parsed timestamp, a finite float in range, the meter active). Each refusal must still be found when
-the row's timestamp text was parsed for an earlier, valid row of the batch (issue #18's faster validation)."""
+the row's timestamp text was parsed for an earlier, valid row of the batch (issue #18's faster validation).
+rows_validate_columns makes the short path's test for a whole batch at once (numpy): its answer must be
+rows_validate's, row for row."""
 
 import datetime as dt
 import math
@@ -8,7 +10,11 @@ import math
 import pytest
 
 from meters.models import Meter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from meters.services.ingest import RawRow, meters_resolve, rows_validate
+from meters.services.ingest.validate import rows_validate_columns
 from tests.factories import GatewayFactory, MeterFactory, SiteFactory
 
 TS = "2025-03-01T08:15:00+08:00"
@@ -68,3 +74,55 @@ def test_a_meter_outside_the_gateway_allow_list_is_refused_after_a_valid_row(sit
     meters = meters_resolve(site=site, gateway=gateway, codes=[r.meter for r in rows])
     _valid, rejected = rows_validate(rows, meters, NOW)
     assert [(row.index, str(err)) for row, err, _detail in rejected] == [(1, "meter_not_allowed")]
+
+
+def _same_answer(rows, meters):
+    valid, rejected = rows_validate(rows, meters, NOW)
+    cols, rejected_cols = rows_validate_columns(rows, meters, NOW)
+    assert [(v.index, v.meter_id, v.ts, v.value, v.ts_text) for v in valid] == [
+        (r.index, r.meter_id, r.ts, r.value, r.ts_text) for r in (cols.row(k) for k in range(len(cols)))]
+    assert [int(us) for us in cols.ts_us] == [(v.ts - dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+                                              // dt.timedelta(microseconds=1) for v in valid]
+    assert sorted((row, str(code), detail) for row, code, detail in rejected) == sorted(
+        (row, str(code), detail) for row, code, detail in rejected_cols)
+    return valid, rejected
+
+
+_CELLS = {
+    "meter": st.sampled_from(["OK", "LIMITED", "REG", "LATE", "ENDED", "BADUNIT", "NOPE", "", None, 7]),
+    "ts": st.sampled_from([TS, "2025-03-01T00:15:00Z", "2025-03-01T00:15:00", "2025-04-02T00:00:00+00:00",
+                           "2025-02-28T23:59:59.999999+00:00", "2026-01-01T00:00:00+00:00", "soon", "", None, 3]),
+    "value": st.one_of(st.sampled_from([0.0, -0.0, -5.0, 100.0, 100.5, 999.9, 1000.0, math.inf, math.nan, None, True,
+                                        "12.5", " 3 ", "x", 7]),
+                       st.floats(min_value=-2000, max_value=2000)),
+}
+
+
+@pytest.mark.django_db
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cells=st.lists(st.tuples(_CELLS["meter"], _CELLS["ts"], _CELLS["value"]), max_size=12))
+def test_the_whole_batch_test_answers_as_rows_validate(site, cells):
+    rows = [RawRow(i, m, t, v) for i, (m, t, v) in enumerate(cells)]
+    meters = meters_resolve(site=site, gateway=None, codes=[r.meter for r in rows])
+    _same_answer(rows, meters)
+
+
+@pytest.mark.django_db
+def test_the_whole_batch_test_keeps_batch_order_and_indexes_that_are_not_positions(site):
+    # Rows 10 and 30 pass the whole-batch test; 20 ("12.5", a string) and 40 (an integer) are accepted one by one;
+    # 50 is refused. The valid rows come back in batch order with their own indexes.
+    rows = [RawRow(10, "OK", TS, 1.0), RawRow(20, "OK", TS, "12.5"), RawRow(30, "REG", TS, 5.0),
+            RawRow(40, "LIMITED", "2025-03-01T00:15:00Z", 7), RawRow(50, "NOPE", TS, 1.0)]
+    meters = meters_resolve(site=site, gateway=None, codes=[r.meter for r in rows])
+    valid, rejected = _same_answer(rows, meters)
+    assert [(v.index, v.value) for v in valid] == [(10, 1.0), (20, 12.5), (30, 5.0), (40, 7.0)]
+    assert [(row.index, str(code)) for row, code, _detail in rejected] == [(50, "unknown_meter")]
+
+
+@pytest.mark.django_db
+def test_a_meter_sent_as_a_list_is_refused_and_the_others_checked(site):
+    rows = [RawRow(0, ["OK"], TS, 1.0), RawRow(1, "OK", TS, 2.0)]
+    meters = meters_resolve(site=site, gateway=None, codes=["OK"])
+    valid, rejected = _same_answer(rows, meters)
+    assert [v.index for v in valid] == [1]
+    assert [(row.index, str(code)) for row, code, _detail in rejected] == [(0, "missing_field")]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+import numpy as np
 from django.db import connection
 
 from meters.hooks import readings_stored
@@ -35,8 +36,28 @@ def dirty_pairs(*, site: Site, readings: Iterable[ValidRow], meters: dict[int, M
     """The (meter, site-local day) pairs whose rollups the readings change. A cumulative reading also changes the day
     of the interval that ends at it (its delta belongs to the interval starting at the previous reading, one interval
     earlier), which is the day before for a reading at local midnight."""
-    tz = zoneinfo.ZoneInfo(site.timezone)
     readings = readings if isinstance(readings, list) else list(readings)
+    return _pairs(site=site, meters=meters, stamps={v.ts for v in readings}, meter_ids={v.meter_id for v in readings},
+                  rows=lambda: ((v.meter_id, v.ts) for v in readings))
+
+
+def dirty_pairs_columns(
+    *, site: Site, meter_id: np.ndarray, stamp: np.ndarray, stamps: list[tuple[dt.datetime, str]],
+    meters: dict[int, MeterInfo],
+) -> list[tuple[int, dt.date]]:
+    """dirty_pairs of rows given as columns (ValidColumns: meter ids, and each row's index into `stamps`)."""
+    return _pairs(site=site, meters=meters, stamps={stamps[k][0] for k in np.unique(stamp).tolist()},
+                  meter_ids=set(np.unique(meter_id).tolist()),
+                  rows=lambda: zip(meter_id.tolist(), (stamps[k][0] for k in stamp.tolist()), strict=True))
+
+
+def _pairs(
+    *, site: Site, meters: dict[int, MeterInfo], stamps: set[dt.datetime], meter_ids: set[int],
+    rows: Callable[[], Iterable[tuple[int, dt.datetime]]],
+) -> list[tuple[int, dt.date]]:
+    """dirty_pairs from the rows' distinct timestamps and meters, and (only when the timestamps span days) from the
+    rows' (meter, timestamp) pairs."""
+    tz = zoneinfo.ZoneInfo(site.timezone)
     back = {mid: (info.interval_minutes if info.cumulative else 0) for mid, info in meters.items()}
     lookbacks = {0, *back.values()}
 
@@ -46,17 +67,16 @@ def dirty_pairs(*, site: Site, readings: Iterable[ValidRow], meters: dict[int, M
         return (day,) if before == day else (day, before)
 
     # A batch has few distinct timestamps: their days are computed once per look-back.
-    stamps = {v.ts for v in readings}
     days_of = {(ts, minutes): days(ts, minutes) for ts in stamps for minutes in lookbacks}
     by_lookback = {minutes: {days_of[ts, minutes] for ts in stamps} for minutes in lookbacks}
     if all(len(found) == 1 for found in by_lookback.values()):
         # Every timestamp falls on the same day(s): the pairs follow from the meters alone.
         only = {minutes: next(iter(found)) for minutes, found in by_lookback.items()}
-        return sorted({(m, day) for m in {v.meter_id for v in readings} for day in only[back.get(m, 0)]})
+        return sorted({(m, day) for m in meter_ids for day in only[back.get(m, 0)]})
     pairs: set[tuple[int, dt.date]] = set()
-    for v in readings:
-        for day in days_of[v.ts, back.get(v.meter_id, 0)]:
-            pairs.add((v.meter_id, day))
+    for meter_id, ts in rows():
+        for day in days_of[ts, back.get(meter_id, 0)]:
+            pairs.add((meter_id, day))
     return sorted(pairs)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -12,9 +13,17 @@ from django.db import IntegrityError, connection, transaction
 
 from meters.models import IngestBatch, ReadingConflict, RegisterEvent, RejectedRow, ReviewStatus
 
-from .dirty import dirty_pairs, dirty_pairs_mark
+from .dirty import dirty_pairs, dirty_pairs_columns, dirty_pairs_mark
 from .types import ROW_ERROR_DETAILS, IngestResult, RowError, array_literal, ingest_cursor
-from .validate import MeterInfo, ValidRow, meters_resolve, rows_validate
+from .validate import (
+    MeterInfo,
+    ValidColumns,
+    ValidRow,
+    meters_resolve,
+    pg_micros,
+    rows_validate,
+    rows_validate_columns,
+)
 
 if TYPE_CHECKING:
     from django.db.backends.utils import CursorWrapper
@@ -40,34 +49,34 @@ _COPY_ROW = np.dtype([("fields", ">i2"), ("idx_len", ">i4"), ("idx", ">i4"), ("m
                       ("ts_len", ">i4"), ("ts", ">i8"), ("value_len", ">i4"), ("value", ">f8")])
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"  # signature, flags, extension
 _COPY_TRAILER = b"\xff\xff"
-_PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-_MICROSECOND = dt.timedelta(microseconds=1)
 
 
-def _copy_binary(rows: list[ValidRow]) -> bytes:
+def _copy_binary(rows: ValidColumns) -> bytes:
     """The rows in PostgreSQL's binary COPY format (see _COPY_ROW)."""
     out = np.empty(len(rows), dtype=_COPY_ROW)
     out["fields"], out["idx_len"], out["meter_len"], out["ts_len"], out["value_len"] = 4, 4, 8, 8, 8
-    out["idx"] = [r.index for r in rows]
-    out["meter"] = [r.meter_id for r in rows]
-    micros: dict[dt.datetime, int] = {}  # a batch repeats few distinct timestamps
-    out["ts"] = [micros[r.ts] if r.ts in micros else micros.setdefault(r.ts, (r.ts - _PG_EPOCH) // _MICROSECOND)
-                 for r in rows]
-    out["value"] = [r.value for r in rows]
+    out["idx"], out["meter"], out["ts"], out["value"] = rows.index, rows.meter_id, rows.ts_us, rows.value
     return _COPY_HEADER + out.tobytes() + _COPY_TRAILER
 
 
-def _stage(cur: CursorWrapper, rows: list[ValidRow]) -> None:
-    vendor = connection.vendor
-    cur.execute(_STAGING_DDL[vendor])
+def _staging_prepare(cur: CursorWrapper) -> None:
+    cur.execute(_STAGING_DDL[connection.vendor])
     cur.execute("DELETE FROM ingest_staging")  # several batches may share a transaction (an import, a test)
-    if vendor == "postgresql":
-        with cur.copy("COPY ingest_staging (idx, meter_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.write(_copy_binary(rows))
-    else:
-        adapt = connection.ops.adapt_datetimefield_value
-        cur.executemany("INSERT INTO ingest_staging (idx, meter_id, ts, value) VALUES (%s, %s, %s, %s)",
-                        [(r.index, r.meter_id, adapt(r.ts), r.value) for r in rows])
+
+
+def _stage_copy(cur: CursorWrapper, rows: ValidColumns) -> None:
+    """PostgreSQL: stage the rows by binary COPY."""
+    _staging_prepare(cur)
+    with cur.copy("COPY ingest_staging (idx, meter_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(_copy_binary(rows))
+
+
+def _stage_rows(cur: CursorWrapper, rows: list[ValidRow]) -> None:
+    """SQLite: stage the rows."""
+    _staging_prepare(cur)
+    adapt = connection.ops.adapt_datetimefield_value
+    cur.executemany("INSERT INTO ingest_staging (idx, meter_id, ts, value) VALUES (%s, %s, %s, %s)",
+                    [(r.index, r.meter_id, adapt(r.ts), r.value) for r in rows])
 
 
 # PostgreSQL, per row at or before its meter's latest stored reading (a resent or late row): the reading stored at its
@@ -97,14 +106,16 @@ LEFT JOIN LATERAL (
 """
 
 
-def _stored_at(cur: CursorWrapper, candidates: list[ValidRow]) -> dict[int, tuple[float, int | None]]:
+def _stored_at(cur: CursorWrapper, candidates: ValidColumns) -> dict[int, tuple[float, int | None]]:
     """PostgreSQL: {idx: (stored value, stored batch id)} of the candidate rows that are stored."""
-    if not candidates:
+    if not len(candidates):
         return {}
+    stamps = candidates.stamps
     cur.execute(_STORED_AT_SQL, {
-        "idxs": array_literal(v.index for v in candidates), "ids": array_literal(v.meter_id for v in candidates),
-        "ts": array_literal(v.ts_text or v.ts.isoformat() for v in candidates),
-        "lo": min(v.ts for v in candidates), "hi": max(v.ts for v in candidates)})
+        "idxs": array_literal(candidates.index.tolist()), "ids": array_literal(candidates.meter_id.tolist()),
+        "ts": array_literal(stamps[k][1] for k in candidates.stamp.tolist()),
+        "lo": stamps[candidates.stamp[candidates.ts_us.argmin()]][0],
+        "hi": stamps[candidates.stamp[candidates.ts_us.argmax()]][0]})
     return {idx: (value, bid) for idx, value, bid in cur.fetchall()}
 
 
@@ -121,38 +132,38 @@ LEFT JOIN LATERAL (
 """
 
 
-_BY_TS = operator.attrgetter("ts")
 _METER_OF = operator.attrgetter("meter")
+_NO_READING = np.iinfo(np.int64).min  # the latest stored timestamp of a meter without one
 
 
 def _latest_stored(
-    cur: CursorWrapper, unique: list[ValidRow], meters_by_id: dict[int, MeterInfo],
-) -> tuple[dict[int, list[ValidRow]], dict[int, tuple[dt.datetime | None, float | None]]]:
-    """PostgreSQL: the batch's rows per meter in time order, and per meter its latest stored (ts, value) up to the
-    batch's last timestamp for it (and at most REGISTER_LOOKBACK_DAYS before its first), (None, None) if none.
+    cur: CursorWrapper, unique: ValidColumns, starts: np.ndarray, ends: np.ndarray,
+    meters_by_id: dict[int, MeterInfo],
+) -> dict[int, tuple[dt.datetime | None, float | None]]:
+    """PostgreSQL: per meter of the batch, its latest stored (ts, value) up to the batch's last timestamp for it (and
+    at most REGISTER_LOOKBACK_DAYS before its first), (None, None) if none. `unique` holds the batch's rows in (meter,
+    ts) order, each meter's from starts[k] to ends[k].
 
     First looked for within a day before each meter's first row (a gateway streaming every few minutes: one partition
     to probe), then, for cumulative meters only, over the whole look-back: an interval meter's latest reading matters
     only when it is not before its first row, which the first probe covers."""
-    seqs: dict[int, list[ValidRow]] = {}
-    for v in unique:
-        seqs.setdefault(v.meter_id, []).append(v)
-    for vs in seqs.values():
-        vs.sort(key=_BY_TS)
+    stamps = unique.stamps
+    ids = unique.meter_id[starts].tolist()
+    first_of = dict(zip(ids, unique.stamp[starts].tolist(), strict=True))
+    last_of = dict(zip(ids, unique.stamp[ends - 1].tolist(), strict=True))
     latest: dict[int, tuple[dt.datetime | None, float | None]] = {}
-    ids = sorted(seqs)
     for days in (1, REGISTER_LOOKBACK_DAYS):
         if not ids:
             break
-        firsts, lasts = [seqs[m][0] for m in ids], [seqs[m][-1] for m in ids]
+        firsts, lasts = [stamps[first_of[m]] for m in ids], [stamps[last_of[m]] for m in ids]
         # Arrays passed as PostgreSQL array literals: much cheaper than adapting hundreds of datetimes one by one.
         cur.execute(_LATEST_PER_METER_SQL, {
-            "ids": array_literal(ids), "firsts": array_literal(v.ts_text or v.ts.isoformat() for v in firsts),
-            "lasts": array_literal(v.ts_text or v.ts.isoformat() for v in lasts), "lookback": days,
-            "hi": max(v.ts for v in lasts), "lo": min(v.ts for v in firsts) - dt.timedelta(days=days)})
+            "ids": array_literal(ids), "firsts": array_literal(text for _ts, text in firsts),
+            "lasts": array_literal(text for _ts, text in lasts), "lookback": days,
+            "hi": max(ts for ts, _text in lasts), "lo": min(ts for ts, _text in firsts) - dt.timedelta(days=days)})
         latest.update({meter_id: (ts, value) for meter_id, ts, value in cur.fetchall()})
         ids = [m for m in ids if latest[m][0] is None and meters_by_id[m].cumulative]
-    return seqs, latest
+    return latest
 
 
 def _previous_values(
@@ -305,6 +316,180 @@ def _batch_save(batch: IngestBatch, counts: dict[str, int], response: dict[str, 
             "source": batch.source, "rows": batch.rows, "response": orjson.dumps(response).decode()})
 
 
+@dataclass
+class _Written:
+    """What writing a batch's valid rows came to (readings_write answers with it)."""
+
+    accepted: int = 0
+    dirty: list[tuple[int, dt.date]] = field(default_factory=list)  # (meter, local day) pairs of the accepted rows
+    duplicates: int = 0
+    conflicts: list[tuple[ValidRow, float]] = field(default_factory=list)  # (row, value stored or first in batch)
+    events: list[RegisterEvent] = field(default_factory=list)
+    held: list[tuple[int, str]] = field(default_factory=list)  # (idx, detail) of registers that went backwards
+
+
+def _register_checks(
+    out: _Written, backwards: list[tuple[int, float, float | None, float | None]], row_of: dict[int, ValidRow],
+    batch: IngestBatch,
+) -> set[int]:
+    """Register events for cumulative rows below their predecessor: a rollover is accepted, anything else is held for
+    review (refused as register_backwards). Returns the indexes of the held rows."""
+    held: set[int] = set()
+    for idx, value, rollover, prev in backwards:
+        if prev is None or value >= prev:
+            continue
+        v = row_of[idx]
+        rollover = float(rollover) if rollover is not None else None
+        if _is_rollover(prev, value, rollover):
+            out.events.append(RegisterEvent(meter_id=v.meter_id, ts=v.ts, kind=RegisterEvent.Kind.ROLLOVER,
+                                            previous_value=prev, value=value, batch=batch, status="acknowledged"))
+        else:
+            out.events.append(RegisterEvent(meter_id=v.meter_id, ts=v.ts, kind=RegisterEvent.Kind.RESET,
+                                            previous_value=prev, value=value, batch=batch))
+            out.held.append((idx, f"Register went from {prev:g} to {value:g}; held for review as a reset/anomaly."))
+            held.add(idx)
+    return held
+
+
+def _write_postgresql(
+    cur: CursorWrapper, *, site: Site, batch: IngestBatch, cols: ValidColumns, meters: dict[str, MeterInfo],
+    meters_by_id: dict[int, MeterInfo],
+) -> _Written:
+    """PostgreSQL: the batch's valid rows, as columns (numpy), without a Python step per row where the batch is as a
+    gateway sends it: new rows, some resent."""
+    out = _Written()
+    n = len(cols)
+    if not n:
+        return out
+    # In (meter, ts) order, and within a (meter, ts) in batch order: the first row of a (meter, ts) counts; later ones
+    # are duplicates or conflicts of it.
+    order = np.lexsort((np.arange(n), cols.ts_us, cols.meter_id))
+    m_s, t_s = cols.meter_id[order], cols.ts_us[order]
+    again = np.zeros(n, dtype=bool)
+    again[1:] = (m_s[1:] == m_s[:-1]) & (t_s[1:] == t_s[:-1])
+    if again.any():
+        first = np.maximum.accumulate(np.where(again, 0, np.arange(n)))
+        for k, f in sorted(zip(order[again].tolist(), order[first[again]].tolist(), strict=True)):
+            if cols.value[k] == cols.value[f]:
+                out.duplicates += 1
+            else:
+                out.conflicts.append((cols.row(k), float(cols.value[f])))
+        order = order[~again]
+    unique = cols.take(order)
+    starts = np.flatnonzero(np.r_[True, unique.meter_id[1:] != unique.meter_id[:-1]])
+    ends = np.r_[starts[1:], len(unique)]
+
+    # Before anything is staged: each meter's latest stored reading, and what is stored for the rows at or before it
+    # (the only ones that can be stored already: resent or late rows).
+    latest = _latest_stored(cur, unique, starts, ends, meters_by_id)
+    latest_us = np.array([pg_micros(ts) if (ts := latest[m][0]) is not None else _NO_READING
+                          for m in unique.meter_id[starts].tolist()], dtype=np.int64)
+    candidates = unique.take(np.flatnonzero(unique.ts_us <= np.repeat(latest_us, ends - starts)))
+    stored = _stored_at(cur, candidates)
+
+    # Cumulative meters: each row against its predecessor (register_backwards, rollovers).
+    seqs: dict[int, list[ValidRow]] = {}
+    cumulative = [m for m in unique.meter_id[starts].tolist() if meters_by_id[m].cumulative]
+    if cumulative:
+        for v in unique.take(np.flatnonzero(np.isin(unique.meter_id, cumulative))).rows():
+            seqs.setdefault(v.meter_id, []).append(v)
+    held = _register_checks(out, _previous_values(cur, [], meters, seqs, latest, stored),
+                            {v.index: v for vs in seqs.values() for v in vs}, batch)
+
+    # Rows found stored are duplicates or conflicts: neither staged nor inserted. The others were not stored when
+    # probed, so they are inserted without ON CONFLICT (whose speculative insertion costs about a fifth more a row);
+    # if a concurrent batch stored one of them since (unique violation), the savepoint is rolled back and they are
+    # inserted with ON CONFLICT DO NOTHING.
+    to_insert = unique
+    if stored or held:
+        skip = np.fromiter([*stored, *held], dtype=np.int64, count=len(stored) + len(held))
+        to_insert = unique.take(np.flatnonzero(~np.isin(unique.index, skip)))
+    _stage_copy(cur, to_insert)
+    try:
+        with transaction.atomic():
+            cur.execute(_INSERT_SQL, [batch.pk])
+    except IntegrityError:
+        cur.execute(_INSERT_SQL + _ON_CONFLICT, [batch.pk])
+    if cur.rowcount == len(to_insert):
+        # Every staged row was inserted; the others were found stored.
+        accepted = to_insert
+        found = {v.index: v for v in candidates.rows()}
+        for idx in sorted(stored):
+            v, (stored_value, _bid) = found[idx], stored[idx]
+            if stored_value == v.value:
+                out.duplicates += 1
+            else:
+                out.conflicts.append((v, stored_value))
+    else:
+        # A concurrent batch stored some of these rows since the probe: read what is stored for every staged row now
+        # (a new statement sees that commit; this batch's own rows carry its id).
+        cur.execute(_STORED_SQL["postgresql"])
+        stored.update({idx: (value, bid) for idx, value, bid in cur.fetchall()})
+        keep: list[int] = []
+        for k, idx in enumerate(unique.index.tolist()):
+            if idx in held:
+                continue
+            if idx not in stored or stored[idx][1] == batch.pk:
+                keep.append(k)  # inserted by this batch
+            elif stored[idx][0] == unique.value[k]:
+                out.duplicates += 1
+            else:
+                out.conflicts.append((unique.row(k), stored[idx][0]))
+        accepted = unique.take(np.array(keep, dtype=np.int64))
+    out.accepted = len(accepted)
+    out.dirty = dirty_pairs_columns(site=site, meter_id=accepted.meter_id, stamp=accepted.stamp,
+                                    stamps=accepted.stamps, meters=meters_by_id)
+    return out
+
+
+def _write_sqlite(
+    cur: CursorWrapper, *, site: Site, batch: IngestBatch, valid: list[ValidRow], meters: dict[str, MeterInfo],
+    meters_by_id: dict[int, MeterInfo],
+) -> _Written:
+    """SQLite (the embedded default): the batch's valid rows, staged and inserted with INSERT OR IGNORE."""
+    out = _Written()
+    # Within the batch, the first row for a (meter, ts) counts; later ones are duplicates or conflicts of it.
+    first = {(v.meter_id, v.ts_text): v for v in reversed(valid)}
+    unique: list[ValidRow] = valid
+    if len(first) != len(valid):
+        unique = []
+        for v in valid:
+            seen = first[v.meter_id, v.ts_text]
+            if seen is v:
+                unique.append(v)
+            elif seen.value == v.value:
+                out.duplicates += 1
+            else:
+                out.conflicts.append((v, seen.value))
+    if not unique:
+        return out
+    _stage_rows(cur, unique)
+    held = _register_checks(out, _previous_values(cur, unique, meters, {}, {}),
+                            {v.index: v for v in unique}, batch)
+    if held:
+        cur.execute(f"DELETE FROM ingest_staging WHERE idx IN ({','.join(str(i) for i in held)})")  # noqa: S608
+    cur.execute(_INSERT_SQL + _ON_CONFLICT, [batch.pk])
+    stored: dict[int, tuple[float, int | None]] = {}
+    if len(unique) - len(held) - cur.rowcount:
+        # Some rows existed: fetch their stored values.
+        cur.execute(_STORED_SQL["sqlite"])
+        stored = {idx: (value, bid) for idx, value, bid in cur.fetchall()}
+    accepted_rows: list[ValidRow] = []
+    for v in unique:
+        if v.index in held:
+            continue
+        if v.index not in stored or stored[v.index][1] == batch.pk:
+            accepted_rows.append(v)  # inserted by this batch (every row not inserted is in `stored`)
+        elif stored[v.index][0] == v.value:
+            out.duplicates += 1
+        else:
+            out.conflicts.append((v, stored[v.index][0]))
+    cur.execute("DELETE FROM ingest_staging")  # PostgreSQL empties it at commit (ON COMMIT DELETE ROWS)
+    out.accepted = len(accepted_rows)
+    out.dirty = dirty_pairs(site=site, readings=accepted_rows, meters=meters_by_id)
+    return out
+
+
 def readings_write(
     *, site: Site, rows: list[RawRow], gateway: Gateway | None, batch_key: str | None, source: str, now: dt.datetime,
 ) -> IngestResult:
@@ -314,7 +499,7 @@ def readings_write(
     except TypeError:  # a meter sent as a JSON list or object: refused as a missing field, not looked up
         codes = {r.meter for r in rows if isinstance(r.meter, str)}
     meters = meters_resolve(site=site, gateway=gateway, codes=codes)
-    valid, rejected = rows_validate(rows, meters, now)
+    meters_by_id = {info.id: info for info in meters.values()}
     raw_by_index: dict[int, RawRow] = {}
 
     def raw_of(idx: int) -> RawRow:
@@ -324,114 +509,17 @@ def readings_write(
             raw_by_index.update((r.index, r) for r in rows)
         return raw_by_index[idx]
 
-    meters_by_id = {info.id: info for info in meters.values()}
-
-    # Within the batch, the first row for a (meter, ts) counts; later ones are duplicates or conflicts of it. The key
-    # is the timestamp's UTC ISO text (one shared string per instant, see rows_validate). Most batches repeat no key:
-    # the comprehension (the first row per key kept, as it runs backwards) shows it at C speed.
-    first = {(v.meter_id, v.ts_text): v for v in reversed(valid)}
-    unique: list[ValidRow] = valid
-    in_batch_dupes = 0
-    conflicts: list[tuple[ValidRow, float]] = []
-    if len(first) != len(valid):
-        unique = []
-        for v in valid:
-            seen = first[v.meter_id, v.ts_text]
-            if seen is v:
-                unique.append(v)
-            elif seen.value == v.value:
-                in_batch_dupes += 1
-            else:
-                conflicts.append((v, seen.value))
-
-    accepted_rows: list[ValidRow] = []
-    duplicates = in_batch_dupes
-    events: list[RegisterEvent] = []
-    if unique:
-        with ingest_cursor() as cur:
-            pg = connection.vendor == "postgresql"
-            stored: dict[int, tuple[float, int | None]] = {}
-            classified = False  # every row counted as accepted, duplicate or conflict
-            if pg:
-                # Before anything is staged: each meter's latest stored reading, and what is stored for the rows at
-                # or before it (the only ones that can be stored already: resent or late rows).
-                seqs, latest = _latest_stored(cur, unique, meters_by_id)
-                candidates = [v for m, vs in seqs.items() if (last := latest[m][0]) is not None
-                              for v in vs if v.ts <= last]
-                stored = _stored_at(cur, candidates)
-            else:
-                _stage(cur, unique)
-                seqs, latest = {}, {}
-            held: set[int] = set()
-            by_index: dict[int, ValidRow] = {}
-            for idx, value, rollover, prev in _previous_values(cur, unique, meters, seqs, latest, stored):
-                if prev is None or value >= prev:
-                    continue
-                by_index = by_index or {v.index: v for v in unique}
-                v = by_index[idx]
-                rollover = float(rollover) if rollover is not None else None
-                if _is_rollover(prev, value, rollover):
-                    events.append(RegisterEvent(meter_id=v.meter_id, ts=v.ts, kind=RegisterEvent.Kind.ROLLOVER,
-                                                previous_value=prev, value=value, batch=batch,
-                                                status="acknowledged"))
-                else:
-                    events.append(RegisterEvent(meter_id=v.meter_id, ts=v.ts, kind=RegisterEvent.Kind.RESET,
-                                                previous_value=prev, value=value, batch=batch))
-                    rejected.append((raw_of(idx), RowError.REGISTER_BACKWARDS,
-                                     f"Register went from {prev:g} to {value:g}; held for review as a reset/anomaly."))
-                    held.add(idx)
-            if pg:
-                # Rows found stored are duplicates or conflicts: neither staged nor inserted. The others were not
-                # stored when probed, so they are inserted without ON CONFLICT (whose speculative insertion costs
-                # about a fifth more a row); if a concurrent batch stored one of them since (unique violation), the
-                # savepoint is rolled back and they are inserted with ON CONFLICT DO NOTHING.
-                to_insert = [v for v in unique if v.index not in held and v.index not in stored] \
-                    if held or stored else unique
-                _stage(cur, to_insert)
-                try:
-                    with transaction.atomic():
-                        cur.execute(_INSERT_SQL, [batch.pk])
-                except IntegrityError:
-                    cur.execute(_INSERT_SQL + _ON_CONFLICT, [batch.pk])
-                classified = cur.rowcount == len(to_insert)
-                if classified:
-                    # Every staged row was inserted; the others were found stored.
-                    accepted_rows = to_insert
-                    found = {v.index: v for v in candidates}
-                    for idx in sorted(stored):
-                        v, (stored_value, _bid) = found[idx], stored[idx]
-                        if stored_value == v.value:
-                            duplicates += 1
-                        else:
-                            conflicts.append((v, stored_value))
-                else:
-                    # A concurrent batch stored some of these rows since the probe: read what is stored for every
-                    # staged row now (a new statement sees that commit; this batch's own rows carry its id).
-                    cur.execute(_STORED_SQL["postgresql"])
-                    stored.update({idx: (value, bid) for idx, value, bid in cur.fetchall()})
-            else:
-                if held:
-                    cur.execute(f"DELETE FROM ingest_staging WHERE idx IN ({','.join(str(i) for i in held)})")  # noqa: S608
-                cur.execute(_INSERT_SQL + _ON_CONFLICT, [batch.pk])
-                if len(unique) - len(held) - cur.rowcount:
-                    # Some rows existed: fetch their stored values.
-                    cur.execute(_STORED_SQL["sqlite"])
-                    stored = {idx: (value, bid) for idx, value, bid in cur.fetchall()}
-            for v in [] if classified else unique:
-                if v.index in held:
-                    continue
-                if v.index not in stored:
-                    accepted_rows.append(v)  # inserted by this batch (every row not inserted is in `stored`)
-                    continue
-                stored_value, bid = stored[v.index]
-                if bid == batch.pk:
-                    accepted_rows.append(v)
-                elif stored_value == v.value:
-                    duplicates += 1
-                else:
-                    conflicts.append((v, stored_value))
-            if not pg:
-                cur.execute("DELETE FROM ingest_staging")  # PostgreSQL empties it at commit (ON COMMIT DELETE ROWS)
+    with ingest_cursor() as cur:
+        if connection.vendor == "postgresql":
+            cols, rejected = rows_validate_columns(rows, meters, now)
+            written = _write_postgresql(cur, site=site, batch=batch, cols=cols, meters=meters,
+                                        meters_by_id=meters_by_id)
+        else:
+            valid, rejected = rows_validate(rows, meters, now)
+            written = _write_sqlite(cur, site=site, batch=batch, valid=valid, meters=meters,
+                                    meters_by_id=meters_by_id)
+    rejected += [(raw_of(idx), RowError.REGISTER_BACKWARDS, detail) for idx, detail in written.held]
+    events, conflicts, duplicates = written.events, written.conflicts, written.duplicates
 
     if events:
         RegisterEvent.objects.bulk_create(events)
@@ -466,10 +554,10 @@ def readings_write(
                      "detail": f"A different value ({stored:g}) is stored for this meter and timestamp; "
                                "the stored value stays and the conflict is recorded for review."}
                     for v, stored in conflicts]
-    if accepted_rows:
-        dirty_pairs_mark(dirty_pairs(site=site, readings=accepted_rows, meters=meters_by_id), site=site)
+    if written.dirty:
+        dirty_pairs_mark(written.dirty, site=site)
 
-    result = IngestResult(accepted=len(accepted_rows), duplicates=duplicates, conflicts=len(conflicts),
+    result = IngestResult(accepted=written.accepted, duplicates=duplicates, conflicts=len(conflicts),
                           rejected=rejected_out, conflict_rows=conflict_out, batch_id=batch.pk)
     response = result.as_response()
     counts = {"accepted": result.accepted, "duplicates": duplicates, "conflicts": len(conflicts),
