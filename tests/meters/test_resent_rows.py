@@ -87,17 +87,25 @@ def test_a_late_row_between_stored_readings_is_checked_against_its_stored_predec
 
 @pytest.mark.django_db
 def test_rows_stored_by_a_concurrent_batch_after_the_probe_are_counted_not_lost(register, monkeypatch):
-    """The probe found nothing, but the rows are stored when the insert runs (a concurrent batch committed them):
-    the plain insert's unique violation is rolled back to its savepoint and the rows are inserted with ON CONFLICT,
-    then classified from what is stored."""
+    """The first probe found nothing, but the rows are stored when the insert runs (a concurrent batch committed
+    them): the plain insert's unique violation aborts the attempt, and the batch is run again, whose probe finds
+    them."""
     from meters.services.ingest import write
 
     readings_ingest(site=register, rows=[RawRow(0, "C", _ts(0), 100.0), RawRow(1, "C", _ts(15), 200.0)])
-    monkeypatch.setattr(write, "_stored_at", lambda cur, candidates: {})
+    probe, probes = write._stored_at, []
+
+    def probe_missing_once(cur, candidates):
+        probes.append(len(candidates))
+        return {} if len(probes) == 1 else probe(cur, candidates)
+
+    monkeypatch.setattr(write, "_stored_at", probe_missing_once)
     result = readings_ingest(site=register, rows=[RawRow(0, "C", _ts(0), 100.0), RawRow(1, "C", _ts(15), 201.0),
                                                   RawRow(2, "C", _ts(30), 300.0)])
     assert (result.accepted, result.duplicates, result.conflicts) == (1, 1, 1)
+    assert probes == [2, 2]  # the two resent rows, probed by each attempt
     assert sorted(Reading.objects.values_list("value", flat=True)) == [100.0, 200.0, 300.0]
+    assert ReadingConflict.objects.get().offered_value == 201.0
 
 
 def test_the_embedded_default_classifies_resent_rows_alike(tmp_path):

@@ -8,11 +8,10 @@ import datetime as dt
 import math
 
 import pytest
-
-from meters.models import Meter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from meters.models import Meter
 from meters.services.ingest import RawRow, meters_resolve, rows_validate
 from meters.services.ingest.validate import rows_validate_columns
 from tests.factories import GatewayFactory, MeterFactory, SiteFactory

@@ -17,6 +17,7 @@ RegisterEvent(kind=reset) holds it for review; accepting it is a reviewer's acti
 from __future__ import annotations
 
 import datetime as dt
+import re
 from operator import attrgetter
 
 import orjson
@@ -67,6 +68,12 @@ def readings_ingest(
                 # which is retried as a whole (nothing of it was written).
                 if attempt == 2 or getattr(getattr(exc, "__cause__", None), "sqlstate", None) not in ("40P01", "40001"):
                     raise
+            except IntegrityError as exc:
+                # A concurrent batch stored one of this batch's readings after its probe (write._write_postgresql):
+                # the batch is run again, and its probe finds the reading stored. Another violation (the batch id,
+                # already used) is answered below.
+                if attempt == 2 or not _reading_key_taken(exc):
+                    raise
         raise AssertionError("unreachable: the third attempt returned or raised")
     except IntegrityError:
         # A concurrent request with the same batch id won the race: replay its answer.
@@ -74,6 +81,15 @@ def readings_ingest(
         if found is None:
             raise
         return found
+
+
+_READING_KEY = re.compile(r"meters_reading(_\d{6}|_default)?_pkey")
+
+
+def _reading_key_taken(exc: IntegrityError) -> bool:
+    """The violation is of a reading's primary key (meter, ts), on the table or one of its monthly partitions."""
+    diag = getattr(getattr(exc, "__cause__", None), "diag", None)
+    return bool(diag is not None and diag.constraint_name and _READING_KEY.fullmatch(diag.constraint_name))
 
 
 def _batch_answer(gateway: Gateway, batch_key: str) -> IngestResult | None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 
 from meters.models import IngestBatch, ReadingConflict, RegisterEvent, RejectedRow, ReviewStatus
 
@@ -249,15 +249,9 @@ def _previous_values(
     return out
 
 
-# What is stored for every staged row. LIMIT 1 (the key is unique) keeps PostgreSQL from flattening the LATERAL probe
-# into a merge join that reads a whole partition.
-_STORED_SQL = {
-    "postgresql": "SELECT s.idx, r.value, r.batch_id FROM ingest_staging s CROSS JOIN LATERAL ("
-                  "SELECT value, batch_id FROM meters_reading WHERE meter_id = s.meter_id AND ts = s.ts "
-                  "LIMIT 1) r",
-    "sqlite": "SELECT s.idx, r.value, r.batch_id FROM ingest_staging s "
-              "JOIN meters_reading r ON r.meter_id = s.meter_id AND r.ts = s.ts",
-}
+# SQLite: what is stored for every staged row.
+_STORED_SQL = ("SELECT s.idx, r.value, r.batch_id FROM ingest_staging s "
+               "JOIN meters_reading r ON r.meter_id = s.meter_id AND r.ts = s.ts")
 
 # In key order, so that concurrent batches lock keys in the same order.
 _INSERT_SQL = ("INSERT INTO meters_reading (meter_id, ts, value, batch_id, estimated) "
@@ -397,45 +391,23 @@ def _write_postgresql(
                             {v.index: v for vs in seqs.values() for v in vs}, batch)
 
     # Rows found stored are duplicates or conflicts: neither staged nor inserted. The others were not stored when
-    # probed, so they are inserted without ON CONFLICT (whose speculative insertion costs about a fifth more a row);
-    # if a concurrent batch stored one of them since (unique violation), the savepoint is rolled back and they are
-    # inserted with ON CONFLICT DO NOTHING.
+    # probed, so they are inserted without ON CONFLICT (whose speculative insertion costs about a fifth more a row).
+    # If a concurrent batch stored one of them since, the unique violation aborts this attempt and readings_ingest
+    # runs the batch again, whose probe then finds it stored.
     to_insert = unique
     if stored or held:
         skip = np.fromiter([*stored, *held], dtype=np.int64, count=len(stored) + len(held))
         to_insert = unique.take(np.flatnonzero(~np.isin(unique.index, skip)))
     _stage_copy(cur, to_insert)
-    try:
-        with transaction.atomic():
-            cur.execute(_INSERT_SQL, [batch.pk])
-    except IntegrityError:
-        cur.execute(_INSERT_SQL + _ON_CONFLICT, [batch.pk])
-    if cur.rowcount == len(to_insert):
-        # Every staged row was inserted; the others were found stored.
-        accepted = to_insert
-        found = {v.index: v for v in candidates.rows()}
-        for idx in sorted(stored):
-            v, (stored_value, _bid) = found[idx], stored[idx]
-            if stored_value == v.value:
-                out.duplicates += 1
-            else:
-                out.conflicts.append((v, stored_value))
-    else:
-        # A concurrent batch stored some of these rows since the probe: read what is stored for every staged row now
-        # (a new statement sees that commit; this batch's own rows carry its id).
-        cur.execute(_STORED_SQL["postgresql"])
-        stored.update({idx: (value, bid) for idx, value, bid in cur.fetchall()})
-        keep: list[int] = []
-        for k, idx in enumerate(unique.index.tolist()):
-            if idx in held:
-                continue
-            if idx not in stored or stored[idx][1] == batch.pk:
-                keep.append(k)  # inserted by this batch
-            elif stored[idx][0] == unique.value[k]:
-                out.duplicates += 1
-            else:
-                out.conflicts.append((unique.row(k), stored[idx][0]))
-        accepted = unique.take(np.array(keep, dtype=np.int64))
+    cur.execute(_INSERT_SQL, [batch.pk])
+    accepted = to_insert
+    found = {v.index: v for v in candidates.rows()} if stored else {}
+    for idx in sorted(stored):
+        v, (stored_value, _bid) = found[idx], stored[idx]
+        if stored_value == v.value:
+            out.duplicates += 1
+        else:
+            out.conflicts.append((v, stored_value))
     out.accepted = len(accepted)
     out.dirty = dirty_pairs_columns(site=site, meter_id=accepted.meter_id, stamp=accepted.stamp,
                                     stamps=accepted.stamps, meters=meters_by_id)
@@ -472,7 +444,7 @@ def _write_sqlite(
     stored: dict[int, tuple[float, int | None]] = {}
     if len(unique) - len(held) - cur.rowcount:
         # Some rows existed: fetch their stored values.
-        cur.execute(_STORED_SQL["sqlite"])
+        cur.execute(_STORED_SQL)
         stored = {idx: (value, bid) for idx, value, bid in cur.fetchall()}
     accepted_rows: list[ValidRow] = []
     for v in unique:
