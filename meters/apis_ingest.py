@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Sequence
 
 import orjson
 from django.conf import settings
@@ -22,7 +23,7 @@ from .authentication import GatewayTokenAuthentication, GatewayUser
 from .payloads import CONTENT_TYPES
 from .payloads.sparkplug import topic_parse
 from .services.gateway_ingest import payload_ingest
-from .services.ingest import body_decode, body_parse_csv, body_parse_json, readings_ingest
+from .services.ingest import RawRow, body_decode, body_parse_csv, body_parse_json, readings_ingest
 from .tasks import rollups_after_write
 
 logger = logging.getLogger(__name__)
@@ -170,6 +171,7 @@ class ReadingsIngestApi(APIView):
         if (encoding or "identity").strip().lower() not in ("identity", ""):
             body_check(data)  # the input guard middleware checked plain bodies; this one was compressed
         content_type = (request.content_type or "application/json").split(";")[0].strip().lower()
+        rows: Sequence[RawRow]
         if content_type == "text/csv":
             batch_key, rows = body_parse_csv(data, batch_key=request.META.get("HTTP_X_BATCH_ID") or None)
         elif content_type in ("application/json", ""):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ class ParsedPayload:
     """`rows` go to readings_ingest; `errors` are rows the parser itself could not turn into readings (same shape as
     the ingestion service's rejected rows: index, meter, code, detail), numbered in the same index space."""
 
-    rows: list[RawRow] = field(default_factory=list)
+    rows: Sequence[RawRow] = field(default_factory=list)  # a list, or a parsed body's RawColumns
     errors: list[dict[str, Any]] = field(default_factory=list)
     batch_key: str | None = None
     #: "online" / "offline" when the message states the gateway's session (Sparkplug NBIRTH / NDEATH).
@@ -35,7 +35,9 @@ class ParsedPayload:
             candidates: tuple[str, ...] = ()) -> None:
         """Append one reading of the tag `name` (mapped to a meter through `tags`, trying `candidates` first)."""
         # A None timestamp is a missing field, reported by the ingestion service like the REST body's.
-        self.rows.append(RawRow(self.next_index, tag_meter(tags, *candidates, name), ts, value))
+        rows = self.rows if isinstance(self.rows, list) else list(self.rows)
+        rows.append(RawRow(self.next_index, tag_meter(tags, *candidates, name), ts, value))
+        self.rows = rows
 
     def reject(self, *, name: str, code: str, detail: str) -> None:
         self.errors.append({"index": self.next_index, "meter": name, "code": code, "detail": detail})

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 
 from meters.services.ingest import body_parse_json
+from meters.services.ingest.types import RawColumns
 
 from .base import ParsedPayload
 
@@ -13,7 +14,10 @@ from .base import ParsedPayload
 def parse(data: bytes, *, tags: Mapping[str, str], received_at: dt.datetime) -> ParsedPayload:
     """The meter field may be a meter code or a tag of the gateway's map."""
     batch_key, rows = body_parse_json(data)
-    for n, row in enumerate(rows):
-        if isinstance(row.meter, str) and row.meter in tags:
-            rows[n] = row._replace(meter=tags[row.meter])
+    if tags:
+        if isinstance(rows, RawColumns):
+            rows.meter = [tags[m] if isinstance(m, str) and m in tags else m for m in rows.meter]
+        else:
+            rows = [row._replace(meter=tags[row.meter]) if isinstance(row.meter, str) and row.meter in tags else row
+                    for row in rows]
     return ParsedPayload(rows=rows, batch_key=batch_key)

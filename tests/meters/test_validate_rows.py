@@ -125,3 +125,19 @@ def test_a_meter_sent_as_a_list_is_refused_and_the_others_checked(site):
     valid, rejected = _same_answer(rows, meters)
     assert [v.index for v in valid] == [1]
     assert [(row.index, str(code)) for row, code, _detail in rejected] == [(0, "missing_field")]
+
+
+def test_a_parsed_body_keeps_its_rows_as_columns_and_answers_as_a_list_of_rows():
+    import orjson
+
+    from meters.services.ingest import RawColumns, body_parse_json
+
+    readings = [{"meter": "A", "ts": TS, "value": 1.0}, {"meter": "B", "ts": TS, "value": "2"}]
+    _key, rows = body_parse_json(orjson.dumps({"readings": readings}))
+    assert isinstance(rows, RawColumns)
+    expected = [RawRow(0, "A", TS, 1.0), RawRow(1, "B", TS, "2")]
+    assert (len(rows), list(rows), rows[1], rows[-1], rows[0:1]) == (2, expected, expected[1], expected[1],
+                                                                     expected[:1])
+    # An item that is not an object, or lacks a key: rows one by one, the same form.
+    _key, rows = body_parse_json(orjson.dumps({"readings": [*readings, [1], {"meter": "C"}]}))
+    assert list(rows) == [*expected, RawRow(2, None, None, None), RawRow(3, "C", None, None)]

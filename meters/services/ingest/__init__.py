@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from operator import attrgetter
+from collections.abc import Sequence
 
 import orjson
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -30,31 +30,29 @@ from plants.models import Site
 from ..partitions import reading_partitions_for
 from .dirty import dirty_mark, dirty_pairs, dirty_pairs_mark
 from .parse import body_decode, body_parse_csv, body_parse_json
-from .types import ROW_ERROR_DETAILS, IngestResult, RawRow, RowError, ingest_cursor
+from .types import ROW_ERROR_DETAILS, IngestResult, RawColumns, RawRow, RowError, ingest_cursor, row_columns
 from .validate import MeterInfo, ValidRow, meters_resolve, rows_validate, ts_parse
 from .write import REGISTER_LOOKBACK_DAYS, readings_write
 
 __all__ = [
-    "REGISTER_LOOKBACK_DAYS", "ROW_ERROR_DETAILS", "IngestResult", "MeterInfo", "RawRow", "RowError",
+    "REGISTER_LOOKBACK_DAYS", "ROW_ERROR_DETAILS", "IngestResult", "MeterInfo", "RawColumns", "RawRow", "RowError",
     "ValidRow", "body_decode", "body_parse_csv", "body_parse_json", "dirty_mark", "dirty_pairs", "dirty_pairs_mark",
     "meters_resolve", "readings_ingest", "rows_validate",
 ]
 
-_TS_OF = attrgetter("ts")
-
-
 def readings_ingest(
-    *, site: Site, rows: list[RawRow], gateway: Gateway | None = None, batch_key: str | None = None,
+    *, site: Site, rows: Sequence[RawRow], gateway: Gateway | None = None, batch_key: str | None = None,
     source: str = "gateway", now: dt.datetime | None = None,
 ) -> IngestResult:
     """Store the valid rows of one batch and report every other row; replay the answer of a repeated batch id."""
     now = now or timezone.now()
     if batch_key is not None and gateway is not None and (found := _batch_answer(gateway, batch_key)) is not None:
         return found
+    _index, _meter, ts_column, _value = row_columns(rows)
     try:
-        stamps = {t for t in set(map(_TS_OF, rows)) if isinstance(t, str)}  # few distinct values: filtered after
+        stamps = {t for t in set(ts_column) if isinstance(t, str)}  # few distinct values: filtered after
     except TypeError:  # a timestamp sent as a JSON list or object (refused later as invalid)
-        stamps = {r.ts for r in rows if isinstance(r.ts, str)}
+        stamps = {t for t in ts_column if isinstance(t, str)}
     if stamps and connection.vendor == "postgresql":
         _partitions_prepare(stamps)
     try:

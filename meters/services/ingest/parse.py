@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from itertools import repeat
+from collections.abc import Sequence
 from operator import itemgetter
 
 import orjson
@@ -13,7 +13,7 @@ from django.conf import settings
 
 from energy_platform.errors import ApplicationError
 
-from .types import RawRow
+from .types import RawColumns, RawRow
 
 
 def body_decode(*, body: bytes, content_encoding: str | None) -> bytes:
@@ -46,7 +46,7 @@ def _check_row_count(n: int) -> None:
                                f"this one has {n}.", status_code=413)
 
 
-def body_parse_json(data: bytes) -> tuple[str | None, list[RawRow]]:
+def body_parse_json(data: bytes) -> tuple[str | None, Sequence[RawRow]]:
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -58,11 +58,11 @@ def body_parse_json(data: bytes) -> tuple[str | None, list[RawRow]]:
         raise ApplicationError("invalid_batch_id", "batch_id must be a string of 1 to 100 characters.")
     readings = doc["readings"]
     _check_row_count(len(readings))
+    rows: Sequence[RawRow]
     try:
-        # Every item an object with the three keys (a gateway's usual batch): the rows are built column by column
-        # without a Python call per row, in about half the time of the loop below.
-        rows = list(map(tuple.__new__, repeat(RawRow), zip(
-            range(len(readings)), map(_METER, readings), map(_TS, readings), map(_VALUE, readings), strict=True)))
+        # Every item an object with the three keys (a gateway's usual batch): the rows are kept as three columns,
+        # read without a Python step per row.
+        rows = RawColumns(list(map(_METER, readings)), list(map(_TS, readings)), list(map(_VALUE, readings)))
     except (KeyError, TypeError, IndexError):  # an item that is not an object, or lacks a key
         rows = [RawRow(i, item.get("meter"), item.get("ts"), item.get("value")) if type(item) is dict
                 else RawRow(i, None, None, None) for i, item in enumerate(readings)]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import psycopg
 from django.db import connection
@@ -53,6 +53,47 @@ class RawRow(NamedTuple):
     meter: object
     ts: object
     value: object
+
+
+class RawColumns(Sequence[RawRow]):
+    """A parsed body's rows as three columns (a row's index is its position): a RawRow is made only for a row that is
+    asked for (a refused row, a conflict), not for each row of a batch."""
+
+    __slots__ = ("meter", "ts", "value")
+
+    def __init__(self, meter: list[object], ts: list[object], value: list[object]) -> None:
+        if not len(meter) == len(ts) == len(value):
+            raise ValueError("the columns differ in length")
+        self.meter, self.ts, self.value = meter, ts, value
+
+    def __len__(self) -> int:
+        return len(self.meter)
+
+    @overload
+    def __getitem__(self, i: int) -> RawRow: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[RawRow]: ...
+
+    def __getitem__(self, i: int | slice) -> RawRow | list[RawRow]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(len(self))[i]]
+        if i < 0:
+            i += len(self)
+        return RawRow(i, self.meter[i], self.ts[i], self.value[i])
+
+    def __iter__(self) -> Iterator[RawRow]:
+        return map(RawRow._make, zip(range(len(self)), self.meter, self.ts, self.value, strict=True))
+
+
+def row_columns(rows: Sequence[RawRow]) -> tuple[Sequence[int], Sequence[object], Sequence[object], Sequence[object]]:
+    """The rows' indexes, meters, timestamps and values as columns (without a Python step per row)."""
+    if isinstance(rows, RawColumns):
+        return range(len(rows)), rows.meter, rows.ts, rows.value
+    if not rows:
+        return (), (), (), ()
+    index, meter, ts, value = zip(*rows, strict=True)
+    return index, meter, ts, value
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 
@@ -20,7 +20,7 @@ from plants.models import Site
 from plants.validators import normalize_code
 
 from ...units import READING_VALUE_CEILING, max_reading, unit_allowed
-from .types import RawRow, RowError, ingest_cursor
+from .types import RawRow, RowError, ingest_cursor, row_columns
 
 
 @dataclass(slots=True)
@@ -143,7 +143,7 @@ class ValidRow:
 
 
 def rows_validate(
-    rows: list[RawRow], meters: dict[str, MeterInfo], now: dt.datetime,
+    rows: Iterable[RawRow], meters: dict[str, MeterInfo], now: dt.datetime,
 ) -> tuple[list[ValidRow], list[tuple[RawRow, RowError, str | None]]]:
     """Split rows into valid ones and (row, code, detail) rejects. A batch repeats few distinct timestamps (many
     meters per instant), so each timestamp text is parsed once."""
@@ -271,7 +271,7 @@ def _columns_of(valid: list[ValidRow], stamps: list[tuple[dt.datetime, str]] | N
 
 
 def rows_validate_columns(
-    rows: list[RawRow], meters: dict[str, MeterInfo], now: dt.datetime,
+    rows: Sequence[RawRow], meters: dict[str, MeterInfo], now: dt.datetime,
 ) -> tuple[ValidColumns, list[tuple[RawRow, RowError, str | None]]]:
     """rows_validate's answer, the valid rows as columns. The common row (a usable meter, a timestamp parsed without
     error and not in the future, a float within the meter's range, the meter active then: rows_validate's first
@@ -285,9 +285,9 @@ def rows_validate_columns(
     stamp_of: dict[object, int] = {}
     usable_codes = [(code, info) for code, info in meters.items() if info.usable]
     usable = [info for _code, info in usable_codes]
-    meter_of = {code: k for k, (code, _info) in enumerate(usable_codes)}
+    meter_of: dict[object, int] = {code: k for k, (code, _info) in enumerate(usable_codes)}
     try:
-        index_col, meter_col, ts_col, value_col = zip(*rows, strict=True)
+        index_col, meter_col, ts_col, value_col = row_columns(rows)
         for text in set(ts_col):
             if type(text) is str:
                 ts, err = ts_parse(text)

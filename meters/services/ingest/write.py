@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +13,7 @@ from django.db import connection
 from meters.models import IngestBatch, ReadingConflict, RegisterEvent, RejectedRow, ReviewStatus
 
 from .dirty import dirty_pairs, dirty_pairs_columns, dirty_pairs_mark
-from .types import ROW_ERROR_DETAILS, IngestResult, RowError, array_literal, ingest_cursor
+from .types import ROW_ERROR_DETAILS, IngestResult, RowError, array_literal, ingest_cursor, row_columns
 from .validate import (
     MeterInfo,
     ValidColumns,
@@ -26,6 +25,8 @@ from .validate import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from django.db.backends.utils import CursorWrapper
 
     from meters.models import Gateway
@@ -132,7 +133,6 @@ LEFT JOIN LATERAL (
 """
 
 
-_METER_OF = operator.attrgetter("meter")
 _NO_READING = np.iinfo(np.int64).min  # the latest stored timestamp of a meter without one
 
 
@@ -463,13 +463,15 @@ def _write_sqlite(
 
 
 def readings_write(
-    *, site: Site, rows: list[RawRow], gateway: Gateway | None, batch_key: str | None, source: str, now: dt.datetime,
+    *, site: Site, rows: Sequence[RawRow], gateway: Gateway | None, batch_key: str | None, source: str,
+    now: dt.datetime,
 ) -> IngestResult:
     batch = _batch_create(site=site, gateway=gateway, batch_key=batch_key, source=source, rows=len(rows))
+    _index, meter_column, _ts, _value = row_columns(rows)
     try:
-        codes: set[object] = set(map(_METER_OF, rows))
+        codes: set[object] = set(meter_column)
     except TypeError:  # a meter sent as a JSON list or object: refused as a missing field, not looked up
-        codes = {r.meter for r in rows if isinstance(r.meter, str)}
+        codes = {m for m in meter_column if isinstance(m, str)}
     meters = meters_resolve(site=site, gateway=gateway, codes=codes)
     meters_by_id = {info.id: info for info in meters.values()}
     raw_by_index: dict[int, RawRow] = {}
