@@ -4,9 +4,11 @@ against the stored readings they interleave with (issue #18, the write path's sh
 import datetime as dt
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from meters.models import Meter, Reading, ReadingConflict, RegisterEvent
-from meters.services.ingest import RawRow, readings_ingest
+from meters.services.ingest import REGISTER_LOOKBACK_DAYS, RawRow, readings_ingest
 from tests.factories import MeterFactory, SiteFactory
 
 T0 = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
@@ -166,3 +168,46 @@ def test_a_mark_claimed_by_a_sweep_is_waited_for_and_made_again(register):
     assert done and done[0].accepted == 1
     marks = list(DirtyMeterDay.objects.values_list("pk", "day"))
     assert len(marks) == 1 and marks[0][0] != mark_id  # a new mark for the day the sweep consumed
+
+
+def _held_by_rule(stored: dict[int, float], batch: list[tuple[int, float]]) -> set[int]:
+    """The rule, row by row (timestamps in minutes): a batch row not stored yet is held when its value is below its
+    predecessor, the later of the latest stored reading before it within the look-back and the batch's own row
+    before it (the first row of a timestamp counts)."""
+    lookback = REGISTER_LOOKBACK_DAYS * 24 * 60
+    first: dict[int, tuple[int, float]] = {}
+    for k, (ts, value) in enumerate(batch):
+        first.setdefault(ts, (k, value))
+    held = set()
+    for ts, (k, value) in first.items():
+        if ts in stored:
+            continue
+        before = [(t, 1, v) for t, v in stored.items() if ts - lookback <= t < ts]
+        before += [(t, 0, v) for t, (_k, v) in first.items() if t < ts]
+        if before and value < max(before)[2]:  # the latest; the stored one on a tie
+            held.add(k)
+    return held
+
+
+_MINUTES = st.sampled_from([-100 * 24 * 60, -70 * 24 * 60, -3 * 24 * 60, 0, 15, 30, 45, 60, 75, 90, 105, 120])
+
+
+@pytest.mark.django_db
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stored=st.dictionaries(_MINUTES, st.integers(0, 9).map(float), max_size=6),
+       batch=st.lists(st.tuples(_MINUTES, st.integers(0, 9).map(float)), min_size=1, max_size=8))
+# The stored reading 70 days back is past the look-back of the batch's last row, which follows its own predecessor
+# 100 days back, below it (held) or above it (stored).
+@example(stored={-70 * 24 * 60: 9.0}, batch=[(-100 * 24 * 60, 5.0), (0, 3.0)])
+@example(stored={-70 * 24 * 60: 9.0}, batch=[(-100 * 24 * 60, 1.0), (0, 3.0)])
+def test_registers_are_checked_against_the_later_of_the_stored_and_the_batch_predecessor(register, stored, batch):
+    """The whole-batch register check (write._previous_values_columns) against the rule stated row by row, for
+    stored readings and batches that interleave, repeat, and reach past the look-back (62 days)."""
+    Reading.objects.all().delete()
+    RegisterEvent.objects.all().delete()
+    meter = Meter.objects.get(site=register, code="C")
+    Reading.objects.bulk_create(Reading(meter=meter, ts=T0 + dt.timedelta(minutes=t), value=v)
+                                for t, v in stored.items())
+    result = readings_ingest(site=register, rows=[RawRow(k, "C", _ts(t), v) for k, (t, v) in enumerate(batch)])
+    held = {row["index"] for row in result.rejected if row["code"] == "register_backwards"}
+    assert held == _held_by_rule(stored, batch)

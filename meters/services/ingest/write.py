@@ -166,71 +166,69 @@ def _latest_stored(
     return latest
 
 
-def _previous_values(
-    cur: CursorWrapper, unique: list[ValidRow], meters: dict[str, MeterInfo], seqs: dict[int, list[ValidRow]],
-    latest: dict[int, tuple[dt.datetime | None, float | None]],
-    stored: dict[int, tuple[float, int | None]] | None = None,
-) -> list[tuple[int, float, float | None, float | None]]:
-    """(idx, value, rollover, previous value) for cumulative readings to be stored that may have gone backwards. On
-    PostgreSQL `seqs` and `latest` come from `_latest_stored` and `stored` from `_stored_at`: a row already stored is
+def _previous_values_columns(
+    cur: CursorWrapper, unique: ValidColumns, starts: np.ndarray, ends: np.ndarray,
+    latest: dict[int, tuple[dt.datetime | None, float | None]], stored: dict[int, tuple[float, int | None]],
+    meters_by_id: dict[int, MeterInfo],
+) -> tuple[list[tuple[int, float, float | None, float | None]], dict[int, ValidRow]]:
+    """PostgreSQL: (idx, value, rollover, previous value) of the cumulative rows to be stored that went below their
+    predecessor, and those rows by idx. `unique` holds the batch's rows in (meter, ts) order, each meter's from
+    starts[k] to ends[k]; `latest` comes from `_latest_stored` and `stored` from `_stored_at`: a row already stored is
     a duplicate or a conflict (the stored value stays), so it is not checked, but it is the predecessor of the batch's
-    next row. On SQLite the rows are read from the staging table."""
-    if connection.vendor == "postgresql":
+    next row.
+
+    A row after its meter's latest stored reading follows that reading (when within the look-back) or its
+    predecessor in the batch, whichever is later; a row at or before it (late data, not stored) gets an exact probe of
+    its stored predecessor. Computed for the whole batch at once (numpy)."""
+    runs = ends - starts
+    run_meter = unique.meter_id[starts].tolist()
+    cumulative = np.repeat(np.array([meters_by_id[m].cumulative for m in run_meter], dtype=bool), runs)
+    if not cumulative.any():
+        return [], {}
+    latest_us = np.repeat(np.array([pg_micros(latest_ts) if (latest_ts := latest[m][0]) is not None else _NO_READING
+                                    for m in run_meter], dtype=np.int64), runs)
+    latest_value = np.repeat(np.array([np.nan if latest[m][1] is None else latest[m][1] for m in run_meter],
+                                      dtype=np.float64), runs)
+    ts, value = unique.ts_us, unique.value
+    first = np.zeros(len(unique), dtype=bool)
+    first[starts] = True
+    before_ts = np.where(first, _NO_READING, np.r_[_NO_READING, ts[:-1]])
+    before_value = np.where(first, np.nan, np.r_[np.nan, value[:-1]])
+    after = ts > latest_us
+    in_reach = (latest_us != _NO_READING) & (latest_us >= ts - REGISTER_LOOKBACK_DAYS * 86_400_000_000)
+    use_before = ~first & ((before_ts > latest_us) | ~in_reach)
+    prev = np.where(use_before, before_value, np.where(in_reach, latest_value, np.nan))
+    flagged = np.flatnonzero(cumulative & after & (value < prev)).tolist()
+    out: list[tuple[int, float, float | None, float | None]] = [
+        (int(unique.index[k]), float(value[k]), meters_by_id[int(unique.meter_id[k])].rollover, float(prev[k]))
+        for k in flagged]
+    rows = {int(unique.index[k]): unique.row(k) for k in flagged}
+    # Rows at or before the latest stored reading that are not stored: the exact check against the stored
+    # predecessor (or the batch's own, whichever is later; the stored one on a tie).
+    late = [k for k in np.flatnonzero(cumulative & ~after).tolist() if int(unique.index[k]) not in stored]
+    if late:
+        exact = [(unique.row(k), None if first[k] else unique.row(k - 1)) for k in late]
         lookback = dt.timedelta(days=REGISTER_LOOKBACK_DAYS)
-        stored_rows = stored or {}
-        out: list[tuple[int, float, float | None, float | None]] = []
-        # (row, its predecessor in the batch, rollover) of rows at or before their meter's latest stored reading
-        exact: list[tuple[ValidRow, ValidRow | None, float | None]] = []
-        for info in {info.id: info for info in meters.values() if info.cumulative}.values():
-            vs = seqs.get(info.id)
-            if not vs:
-                continue
-            stored_ts, stored_value = latest[info.id]
-            if stored_ts is None or stored_ts < vs[0].ts:
-                # The stored reading precedes the whole batch: the batch's rows follow it and each other.
-                prev = stored_value
-                for v in vs:
-                    if prev is not None and v.value < prev:
-                        out.append((v.index, v.value, info.rollover, prev))
-                    prev = v.value
-                continue
-            # Stored readings interleave with the batch (a retransmission or late data). A row after the latest
-            # stored one follows it (within the look-back) or its predecessor in the batch, whichever is later; a row
-            # at or before it gets the exact per-row check below.
-            before: ValidRow | None = None
-            for v in vs:
-                if v.ts <= stored_ts:
-                    if v.index not in stored_rows:
-                        exact.append((v, before, info.rollover))
-                else:
-                    stored_in_reach = stored_ts >= v.ts - lookback
-                    if before is not None and (before.ts > stored_ts or not stored_in_reach):
-                        prev = before.value
-                    else:
-                        prev = stored_value if stored_in_reach else None
-                    if prev is not None and v.value < prev:
-                        out.append((v.index, v.value, info.rollover, prev))
-                before = v
-        if exact:
-            cur.execute(_STORED_BEFORE_SQL, {
-                "idxs": array_literal(v.index for v, _, _ in exact),
-                "ids": array_literal(v.meter_id for v, _, _ in exact),
-                "ts": array_literal(v.ts_text or v.ts.isoformat() for v, _, _ in exact),
-                "lookback": REGISTER_LOOKBACK_DAYS, "lo": min(v.ts for v, _, _ in exact) - lookback,
-                "hi": max(v.ts for v, _, _ in exact)})
-            table_prev = {idx: (ts, value) for idx, ts, value in cur.fetchall()}
-            for v, before, rollover in exact:
-                # The later of the stored predecessor and the batch's own (the stored one on a tie).
-                stored_ts, stored_value = table_prev[v.index]
-                if before is not None and (stored_ts is None or before.ts > stored_ts):
-                    prev = before.value
-                else:
-                    prev = stored_value
-                if prev is not None and v.value < prev:
-                    out.append((v.index, v.value, rollover, prev))
-        return out
-    # SQLite has no LATERAL: use correlated scalar subqueries for the same result. A staged row already stored is a
-    # duplicate or a conflict, not checked (as on PostgreSQL), but it is a predecessor of the batch's next row.
+        cur.execute(_STORED_BEFORE_SQL, {
+            "idxs": array_literal(v.index for v, _ in exact), "ids": array_literal(v.meter_id for v, _ in exact),
+            "ts": array_literal(v.ts_text for v, _ in exact), "lookback": REGISTER_LOOKBACK_DAYS,
+            "lo": min(v.ts for v, _ in exact) - lookback, "hi": max(v.ts for v, _ in exact)})
+        table_prev = {idx: (stored_ts, stored_value) for idx, stored_ts, stored_value in cur.fetchall()}
+        for v, before in exact:
+            stored_ts, stored_value = table_prev[v.index]
+            previous = before.value if before is not None and (stored_ts is None or before.ts > stored_ts) \
+                else stored_value
+            if previous is not None and v.value < previous:
+                out.append((v.index, v.value, meters_by_id[v.meter_id].rollover, previous))
+                rows[v.index] = v
+    return out, rows
+
+
+def _previous_values(cur: CursorWrapper) -> list[tuple[int, float, float | None, float | None]]:
+    """SQLite: (idx, value, rollover, previous value) of the staged cumulative readings not stored yet, against their
+    predecessor (stored, or staged, whichever is later): _previous_values_columns's rule. A staged row already stored
+    is a duplicate or a conflict, not checked, but it is a predecessor of the batch's next row."""
+    # SQLite has no LATERAL: correlated scalar subqueries.
     cur.execute("""
         SELECT s.idx, s.value, m.rollover_value,
           (SELECT r.ts FROM meters_reading r WHERE r.meter_id = s.meter_id AND r.ts < s.ts ORDER BY r.ts DESC LIMIT 1),
@@ -382,13 +380,8 @@ def _write_postgresql(
     stored = _stored_at(cur, candidates)
 
     # Cumulative meters: each row against its predecessor (register_backwards, rollovers).
-    seqs: dict[int, list[ValidRow]] = {}
-    cumulative = [m for m in unique.meter_id[starts].tolist() if meters_by_id[m].cumulative]
-    if cumulative:
-        for v in unique.take(np.flatnonzero(np.isin(unique.meter_id, cumulative))).rows():
-            seqs.setdefault(v.meter_id, []).append(v)
-    held = _register_checks(out, _previous_values(cur, [], meters, seqs, latest, stored),
-                            {v.index: v for vs in seqs.values() for v in vs}, batch)
+    held = _register_checks(out, *_previous_values_columns(cur, unique, starts, ends, latest, stored, meters_by_id),
+                            batch)
 
     # Rows found stored are duplicates or conflicts: neither staged nor inserted. The others were not stored when
     # probed, so they are inserted without ON CONFLICT (whose speculative insertion costs about a fifth more a row).
@@ -401,13 +394,16 @@ def _write_postgresql(
     _stage_copy(cur, to_insert)
     cur.execute(_INSERT_SQL, [batch.pk])
     accepted = to_insert
-    found = {v.index: v for v in candidates.rows()} if stored else {}
-    for idx in sorted(stored):
-        v, (stored_value, _bid) = found[idx], stored[idx]
-        if stored_value == v.value:
-            out.duplicates += 1
-        else:
-            out.conflicts.append((v, stored_value))
+    if stored:
+        # Rows found stored, in batch index order: a duplicate (same value) or a conflict.
+        idxs = sorted(stored)
+        stored_value = np.array([stored[idx][0] for idx in idxs], dtype=np.float64)
+        position = dict(zip(candidates.index.tolist(), range(len(candidates)), strict=True))
+        at = np.fromiter(map(position.__getitem__, idxs), dtype=np.int64, count=len(idxs))
+        same = candidates.value[at] == stored_value
+        out.duplicates += int(same.sum())
+        out.conflicts += [(candidates.row(k), sv) for k, sv in zip(at[~same].tolist(), stored_value[~same].tolist(),
+                                                                   strict=True)]
     out.accepted = len(accepted)
     out.dirty = dirty_pairs_columns(site=site, meter_id=accepted.meter_id, stamp=accepted.stamp,
                                     stamps=accepted.stamps, meters=meters_by_id)
@@ -436,8 +432,7 @@ def _write_sqlite(
     if not unique:
         return out
     _stage_rows(cur, unique)
-    held = _register_checks(out, _previous_values(cur, unique, meters, {}, {}),
-                            {v.index: v for v in unique}, batch)
+    held = _register_checks(out, _previous_values(cur), {v.index: v for v in unique}, batch)
     if held:
         cur.execute(f"DELETE FROM ingest_staging WHERE idx IN ({','.join(str(i) for i in held)})")  # noqa: S608
     cur.execute(_INSERT_SQL + _ON_CONFLICT, [batch.pk])
