@@ -266,3 +266,26 @@ def test_admin_lists_of_ingestion_records_render(client, tenants, gw_client):
     client.force_login(tenants["staff"])
     for model in ("ingestbatch", "rejectedrow", "readingconflict", "registerevent", "importjob", "bill"):
         assert client.get(f"/admin/meters/{model}/").status_code == 200, model
+
+
+@pytest.mark.django_db
+def test_a_gateway_token_is_answered_with_the_gateway_and_site_as_the_orm_loads_them(plant):
+    """gateway_authenticate reads the token, its gateway and site in one statement on PostgreSQL (every gateway request
+    asks); the models must be those the ORM loads, field by field."""
+    from django.forms.models import model_to_dict
+
+    from meters.models import Gateway
+    from meters.services.gateways import gateway_authenticate, gateway_tokens_revoke
+
+    gateway = gateway_authenticate(token=plant["token"])
+    expected = Gateway.objects.select_related("site").get(pk=plant["gateway"].pk)
+    assert (type(gateway), gateway.pk, gateway._state.adding, gateway._state.db) == (Gateway, expected.pk, False,
+                                                                                     "default")
+    fields = [f.attname for f in Gateway._meta.concrete_fields]
+    assert [getattr(gateway, f) for f in fields] == [getattr(expected, f) for f in fields]
+    site_fields = [f.attname for f in type(expected.site)._meta.concrete_fields]
+    assert [getattr(gateway.site, f) for f in site_fields] == [getattr(expected.site, f) for f in site_fields]
+    assert model_to_dict(gateway.site) == model_to_dict(expected.site)
+    assert gateway_authenticate(token=plant["token"] + "x") is None
+    gateway_tokens_revoke(gateway=expected)
+    assert gateway_authenticate(token=plant["token"]) is None
