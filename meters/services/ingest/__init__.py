@@ -40,6 +40,7 @@ __all__ = [
     "meters_resolve", "readings_ingest", "rows_validate",
 ]
 
+
 def readings_ingest(
     *, site: Site, rows: Sequence[RawRow], gateway: Gateway | None = None, batch_key: str | None = None,
     source: str = "gateway", now: dt.datetime | None = None,
