@@ -389,8 +389,8 @@ def _write_postgresql(
     # runs the batch again, whose probe then finds it stored.
     to_insert = unique
     if stored or held:
-        skip = np.fromiter([*stored, *held], dtype=np.int64, count=len(stored) + len(held))
-        to_insert = unique.take(np.flatnonzero(~np.isin(unique.index, skip)))
+        not_new = np.fromiter([*stored, *held], dtype=np.int64, count=len(stored) + len(held))
+        to_insert = unique.take(np.flatnonzero(~np.isin(unique.index, not_new)))
     _stage_copy(cur, to_insert)
     cur.execute(_INSERT_SQL, [batch.pk])
     accepted = to_insert
