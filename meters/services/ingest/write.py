@@ -168,14 +168,14 @@ def _latest_stored(
 
 def _previous_values_columns(
     cur: CursorWrapper, unique: ValidColumns, starts: np.ndarray, ends: np.ndarray,
-    latest: dict[int, tuple[dt.datetime | None, float | None]], stored: dict[int, tuple[float, int | None]],
-    meters_by_id: dict[int, MeterInfo],
+    latest: dict[int, tuple[dt.datetime | None, float | None]], latest_us: np.ndarray,
+    stored: dict[int, tuple[float, int | None]], meters_by_id: dict[int, MeterInfo],
 ) -> tuple[list[tuple[int, float, float | None, float | None]], dict[int, ValidRow]]:
     """PostgreSQL: (idx, value, rollover, previous value) of the cumulative rows to be stored that went below their
     predecessor, and those rows by idx. `unique` holds the batch's rows in (meter, ts) order, each meter's from
-    starts[k] to ends[k]; `latest` comes from `_latest_stored` and `stored` from `_stored_at`: a row already stored is
-    a duplicate or a conflict (the stored value stays), so it is not checked, but it is the predecessor of the batch's
-    next row.
+    starts[k] to ends[k]; `latest` comes from `_latest_stored` (`latest_us`: its timestamps per meter, _NO_READING
+    for none) and `stored` from `_stored_at`: a row already stored is a duplicate or a conflict (the stored value
+    stays), so it is not checked, but it is the predecessor of the batch's next row.
 
     A row after its meter's latest stored reading follows that reading (when within the look-back) or its
     predecessor in the batch, whichever is later; a row at or before it (late data, not stored) gets an exact probe of
@@ -185,8 +185,7 @@ def _previous_values_columns(
     cumulative = np.repeat(np.array([meters_by_id[m].cumulative for m in run_meter], dtype=bool), runs)
     if not cumulative.any():
         return [], {}
-    latest_us = np.repeat(np.array([pg_micros(latest_ts) if (latest_ts := latest[m][0]) is not None else _NO_READING
-                                    for m in run_meter], dtype=np.int64), runs)
+    latest_us = np.repeat(latest_us, runs)
     latest_value = np.repeat(np.array([np.nan if latest[m][1] is None else latest[m][1] for m in run_meter],
                                       dtype=np.float64), runs)
     ts, value = unique.ts_us, unique.value
@@ -344,8 +343,7 @@ def _register_checks(
 
 
 def _write_postgresql(
-    cur: CursorWrapper, *, site: Site, batch: IngestBatch, cols: ValidColumns, meters: dict[str, MeterInfo],
-    meters_by_id: dict[int, MeterInfo],
+    cur: CursorWrapper, *, site: Site, batch: IngestBatch, cols: ValidColumns, meters_by_id: dict[int, MeterInfo],
 ) -> _Written:
     """PostgreSQL: the batch's valid rows, as columns (numpy), without a Python step per row where the batch is as a
     gateway sends it: new rows, some resent."""
@@ -380,8 +378,8 @@ def _write_postgresql(
     stored = _stored_at(cur, candidates)
 
     # Cumulative meters: each row against its predecessor (register_backwards, rollovers).
-    held = _register_checks(out, *_previous_values_columns(cur, unique, starts, ends, latest, stored, meters_by_id),
-                            batch)
+    held = _register_checks(out, *_previous_values_columns(cur, unique, starts, ends, latest, latest_us, stored,
+                                                           meters_by_id), batch)
 
     # Rows found stored are duplicates or conflicts: neither staged nor inserted. The others were not stored when
     # probed, so they are inserted without ON CONFLICT (whose speculative insertion costs about a fifth more a row).
@@ -411,10 +409,9 @@ def _write_postgresql(
 
 
 def _write_sqlite(
-    cur: CursorWrapper, *, site: Site, batch: IngestBatch, valid: list[ValidRow], meters: dict[str, MeterInfo],
-    meters_by_id: dict[int, MeterInfo],
+    cur: CursorWrapper, *, site: Site, batch: IngestBatch, valid: list[ValidRow], meters_by_id: dict[int, MeterInfo],
 ) -> _Written:
-    """SQLite (the embedded default): the batch's valid rows, staged and inserted with INSERT OR IGNORE."""
+    """SQLite (the embedded default): the batch's valid rows, staged and inserted with ON CONFLICT DO NOTHING."""
     out = _Written()
     # Within the batch, the first row for a (meter, ts) counts; later ones are duplicates or conflicts of it.
     first = {(v.meter_id, v.ts_text): v for v in reversed(valid)}
@@ -481,12 +478,10 @@ def readings_write(
     with ingest_cursor() as cur:
         if connection.vendor == "postgresql":
             cols, rejected = rows_validate_columns(rows, meters, now)
-            written = _write_postgresql(cur, site=site, batch=batch, cols=cols, meters=meters,
-                                        meters_by_id=meters_by_id)
+            written = _write_postgresql(cur, site=site, batch=batch, cols=cols, meters_by_id=meters_by_id)
         else:
             valid, rejected = rows_validate(rows, meters, now)
-            written = _write_sqlite(cur, site=site, batch=batch, valid=valid, meters=meters,
-                                    meters_by_id=meters_by_id)
+            written = _write_sqlite(cur, site=site, batch=batch, valid=valid, meters_by_id=meters_by_id)
     rejected += [(raw_of(idx), RowError.REGISTER_BACKWARDS, detail) for idx, detail in written.held]
     events, conflicts, duplicates = written.events, written.conflicts, written.duplicates
 
